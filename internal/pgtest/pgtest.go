@@ -1,0 +1,94 @@
+// Package pgtest gives each test its own database on a real PostgreSQL
+// server, found from KEEL_TEST_DATABASE_URL, else 127.0.0.1:5432.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ServerURL is the URL of a database on the test server that tests connect
+// to for CREATE DATABASE.
+func ServerURL() string {
+	if u := os.Getenv("KEEL_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://127.0.0.1:5432/postgres"
+}
+
+// WithDatabase returns base with its database replaced by name.
+func WithDatabase(t testing.TB, base, name string) string {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" {
+		t.Fatalf("KEEL_TEST_DATABASE_URL must be a postgres:// URL")
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// Exec runs statements on the database at dbURL and fails the test on error.
+func Exec(t testing.TB, dbURL string, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatalf("connecting to the test server: %v", err)
+	}
+	defer conn.Close(ctx)
+	for _, s := range stmts {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// QueryValue returns the single value of query on the database at dbURL.
+func QueryValue[T any](t testing.TB, dbURL, query string, args ...any) T {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatalf("connecting to the test server: %v", err)
+	}
+	defer conn.Close(ctx)
+	var v T
+	if err := conn.QueryRow(ctx, query, args...).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return v
+}
+
+// NewDatabase creates an empty database for the test and drops it when the
+// test ends. It returns the database's URL and name.
+func NewDatabase(t testing.TB) (dbURL, name string) {
+	t.Helper()
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	name = "keel_test_" + hex.EncodeToString(b[:])
+	server := ServerURL()
+	Exec(t, server, "CREATE DATABASE "+name)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, server)
+		if err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	return WithDatabase(t, server, name), name
+}

@@ -1,0 +1,116 @@
+package planner
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Target names a database without its password: host, port, database, user.
+type Target struct {
+	Host     string `json:"host"`
+	Port     uint16 `json:"port"`
+	Database string `json:"database"`
+	User     string `json:"user"`
+}
+
+func (t Target) String() string {
+	return fmt.Sprintf("database %q on %s:%d as user %q", t.Database, t.Host, t.Port, t.User)
+}
+
+// DB is a parsed connection string. Its String never shows the password.
+type DB struct {
+	cfg *pgx.ConnConfig
+}
+
+// ParseURL parses a PostgreSQL URL or keyword/value connection string. The
+// error never repeats the input, which may hold a password.
+func ParseURL(raw string) (*DB, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, errors.New("no database URL: set it in the profile's environment variable or pass --url")
+	}
+	cfg, err := pgx.ParseConfig(raw)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse the database URL %s: expected postgres://USER@HOST:PORT/DATABASE?sslmode=...", redactURL(raw))
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	return &DB{cfg: cfg}, nil
+}
+
+// redactURL returns the URL with any password replaced, or a placeholder
+// when the string cannot be read as a URL at all.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return "(not shown: it did not parse)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Target describes the database the string points at.
+func (d *DB) Target() Target {
+	return Target{Host: d.cfg.Host, Port: d.cfg.Port, Database: d.cfg.Database, User: d.cfg.User}
+}
+
+func (d *DB) String() string { return d.Target().String() }
+
+// WithDatabase returns the same server and credentials, another database.
+func (d *DB) WithDatabase(name string) *DB {
+	cfg := d.cfg.Copy()
+	cfg.Database = name
+	return &DB{cfg: cfg}
+}
+
+// Connect opens one connection.
+func (d *DB) Connect(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, d.cfg.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", d, scrubConnectError(err))
+	}
+	return conn, nil
+}
+
+// OpenSQL opens a database/sql handle limited to one connection, as the
+// Atlas engine sets session settings (search_path) it expects to persist.
+func (d *DB) OpenSQL(ctx context.Context) (*sql.DB, error) {
+	db := stdlib.OpenDB(*d.cfg.Copy())
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connecting to %s: %w", d, scrubConnectError(err))
+	}
+	return db, nil
+}
+
+// scrubConnectError keeps the server's answer but drops pgx's connection
+// string echo, which may hold a password.
+func scrubConnectError(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s (SQLSTATE %s)", pe.Message, pe.Code)
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return errors.Unwrap(ce)
+	}
+	return err
+}

@@ -1,0 +1,92 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func createExtensionSQL(e Extension) string {
+	var b strings.Builder
+	b.WriteString("CREATE EXTENSION IF NOT EXISTS ")
+	b.WriteString(quoteIdent(e.Name))
+	if e.Schema != "" {
+		b.WriteString(" WITH SCHEMA ")
+		b.WriteString(quoteIdent(e.Schema))
+	}
+	if e.Version != "" {
+		b.WriteString(" VERSION ")
+		b.WriteString(quoteLiteral(e.Version))
+	}
+	return b.String()
+}
+
+// extensionSteps returns the steps that bring the live extensions to the
+// desired ones: the ones to run before the engine's changes (create, update,
+// move, comment) and the ones to run after them (drop), so that nothing that
+// uses an extension is created before it or left behind after it.
+func extensionSteps(live, desired []Extension) (before, after []Step) {
+	installed := make(map[string]Extension, len(live))
+	for _, e := range live {
+		installed[e.Name] = e
+	}
+	wanted := make(map[string]bool, len(desired))
+	for _, d := range desired {
+		wanted[d.Name] = true
+		obj := "extension " + d.Name
+		l, ok := installed[d.Name]
+		if !ok {
+			before = append(before, Step{SQL: createExtensionSQL(d), Action: ActionCreate, Object: obj,
+				Comment: fmt.Sprintf("install extension %q", d.Name)})
+			if d.Comment != "" {
+				before = append(before, commentExtension(d))
+			}
+			continue
+		}
+		if d.Version != "" && d.Version != l.Version {
+			before = append(before, Step{
+				SQL:     fmt.Sprintf("ALTER EXTENSION %s UPDATE TO %s", quoteIdent(d.Name), quoteLiteral(d.Version)),
+				Action:  ActionAlter,
+				Object:  obj,
+				Comment: fmt.Sprintf("update extension %q from version %s to %s", d.Name, l.Version, d.Version),
+			})
+		}
+		if d.Schema != "" && d.Schema != l.Schema {
+			before = append(before, Step{
+				SQL:     fmt.Sprintf("ALTER EXTENSION %s SET SCHEMA %s", quoteIdent(d.Name), quoteIdent(d.Schema)),
+				Action:  ActionAlter,
+				Object:  obj,
+				Comment: fmt.Sprintf("move extension %q from schema %q to %q", d.Name, l.Schema, d.Schema),
+			})
+		}
+		if d.Comment != "" && d.Comment != l.Comment {
+			before = append(before, commentExtension(d))
+		}
+	}
+	for _, l := range live {
+		if wanted[l.Name] {
+			continue
+		}
+		after = append(after, Step{
+			SQL:     "DROP EXTENSION " + quoteIdent(l.Name),
+			Action:  ActionDrop,
+			Object:  "extension " + l.Name,
+			Comment: fmt.Sprintf("drop extension %q, which the desired state no longer declares", l.Name),
+		})
+	}
+	return before, after
+}
+
+func commentExtension(e Extension) Step {
+	return Step{
+		SQL:     fmt.Sprintf("COMMENT ON EXTENSION %s IS %s", quoteIdent(e.Name), quoteLiteral(e.Comment)),
+		Action:  ActionAlter,
+		Object:  "extension " + e.Name,
+		Comment: fmt.Sprintf("set the comment of extension %q", e.Name),
+	}
+}

@@ -1,0 +1,202 @@
+package planner
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"ariga.io/atlas/sql/postgres"
+	"ariga.io/atlas/sql/schema"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"keel/internal/hclerr"
+)
+
+// HCLFiles returns the desired-state files at path: the file itself, or the
+// `.hcl` files of a directory in name order.
+func HCLFiles(path string) ([]string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading desired state: %w", err)
+	}
+	if !fi.IsDir() {
+		return []string{path}, nil
+	}
+	files, err := filepath.Glob(filepath.Join(path, "*.hcl"))
+	if err != nil {
+		return nil, fmt.Errorf("reading desired state: %w", err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("reading desired state: directory %s holds no .hcl file", path)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// LoadHCL reads the desired state from Atlas HCL files (a file, or a directory
+// of .hcl files). `extension` blocks, which the open-source engine rejects,
+// are taken out and returned as Extensions; the rest is evaluated by the
+// engine. Errors name the file and line.
+func LoadHCL(path string) (*State, error) {
+	files, err := HCLFiles(path)
+	if err != nil {
+		return nil, err
+	}
+	parser := hclparse.NewParser()
+	var (
+		exts []Extension
+		pos  = make(map[string]string)
+	)
+	for _, f := range files {
+		file, diags := parser.ParseHCLFile(f)
+		if diags.HasErrors() {
+			return nil, hclerr.Wrap(diags)
+		}
+		body, ok := file.Body.(*hclsyntax.Body)
+		if !ok {
+			return nil, fmt.Errorf("%s: not an HCL native-syntax file", f)
+		}
+		found, err := takeExtensions(body)
+		if err != nil {
+			return nil, err
+		}
+		exts = append(exts, found...)
+		recordPositions(body, pos)
+	}
+	seen := make(map[string]string)
+	for _, e := range exts {
+		if prev, ok := seen[e.Name]; ok {
+			return nil, fmt.Errorf("%s: extension %q is already declared at %s", e.Pos, e.Name, prev)
+		}
+		seen[e.Name] = e.Pos
+	}
+	realm := &schema.Realm{}
+	if err := postgres.EvalHCL(parser, realm, nil); err != nil {
+		return nil, fmt.Errorf("evaluating %s: %w", strings.Join(files, ", "), hclerr.Wrap(err))
+	}
+	if len(realm.Schemas) == 0 {
+		return nil, fmt.Errorf("%s: no schema block: declare at least `schema \"public\" {}`", strings.Join(files, ", "))
+	}
+	for _, e := range exts {
+		if e.Schema != "" {
+			if _, ok := realm.Schema(e.Schema); !ok {
+				return nil, fmt.Errorf("%s: extension %q refers to schema %q, which no schema block declares", e.Pos, e.Name, e.Schema)
+			}
+		}
+	}
+	sortExtensions(exts)
+	return &State{Realm: realm, Extensions: exts, Positions: pos}, nil
+}
+
+// recordPositions notes where each schema, table and enum block starts, under
+// the names steps use for objects ("table public.users").
+func recordPositions(body *hclsyntax.Body, pos map[string]string) {
+	for _, b := range body.Blocks {
+		if len(b.Labels) != 1 {
+			continue
+		}
+		name := b.Labels[0]
+		switch b.Type {
+		case "schema":
+			pos["schema "+name] = posOf(b.DefRange())
+			continue
+		case "table", "enum":
+		default:
+			continue
+		}
+		if a, ok := b.Body.Attributes["schema"]; ok {
+			if s, err := schemaRef(a.Expr); err == nil {
+				name = s + "." + name
+			}
+		}
+		pos[b.Type+" "+name] = posOf(b.DefRange())
+	}
+}
+
+// takeExtensions removes the extension blocks from body and returns them.
+func takeExtensions(body *hclsyntax.Body) ([]Extension, error) {
+	var (
+		exts []Extension
+		kept = body.Blocks[:0:0]
+	)
+	for _, b := range body.Blocks {
+		if b.Type != "extension" {
+			kept = append(kept, b)
+			continue
+		}
+		e, err := extensionBlock(b)
+		if err != nil {
+			return nil, err
+		}
+		exts = append(exts, e)
+	}
+	body.Blocks = kept
+	return exts, nil
+}
+
+func posOf(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
+}
+
+func extensionBlock(b *hclsyntax.Block) (Extension, error) {
+	pos := posOf(b.DefRange())
+	if len(b.Labels) != 1 || b.Labels[0] == "" {
+		return Extension{}, fmt.Errorf("%s: an extension block takes one label, its name: extension \"uuid-ossp\" { schema = schema.public }", pos)
+	}
+	e := Extension{Name: b.Labels[0], Pos: pos}
+	if len(b.Body.Blocks) > 0 {
+		return Extension{}, fmt.Errorf("%s: extension %q: unexpected block %q", posOf(b.Body.Blocks[0].DefRange()), e.Name, b.Body.Blocks[0].Type)
+	}
+	names := make([]string, 0, len(b.Body.Attributes))
+	for n := range b.Body.Attributes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		a := b.Body.Attributes[n]
+		apos := posOf(a.SrcRange)
+		switch n {
+		case "schema":
+			s, err := schemaRef(a.Expr)
+			if err != nil {
+				return Extension{}, fmt.Errorf("%s: extension %q: schema: %w", apos, e.Name, err)
+			}
+			e.Schema = s
+		case "version", "comment":
+			v, diags := a.Expr.Value(nil)
+			if diags.HasErrors() || v.Type().FriendlyName() != "string" || v.IsNull() {
+				return Extension{}, fmt.Errorf("%s: extension %q: %s must be a string", apos, e.Name, n)
+			}
+			if n == "version" {
+				e.Version = v.AsString()
+			} else {
+				e.Comment = v.AsString()
+			}
+		default:
+			return Extension{}, fmt.Errorf("%s: extension %q: unknown attribute %q (expected schema, version or comment)", apos, e.Name, n)
+		}
+	}
+	return e, nil
+}
+
+// schemaRef reads `schema.NAME` (or a string) as a schema name.
+func schemaRef(x hclsyntax.Expression) (string, error) {
+	if t, ok := x.(*hclsyntax.ScopeTraversalExpr); ok {
+		tr := t.Traversal
+		if len(tr) == 2 && tr.RootName() == "schema" {
+			if a, ok := tr[1].(hcl.TraverseAttr); ok {
+				return a.Name, nil
+			}
+		}
+		return "", errors.New("expected a reference like schema.public")
+	}
+	v, diags := x.Value(nil)
+	if diags.HasErrors() || v.IsNull() || v.Type().FriendlyName() != "string" {
+		return "", errors.New("expected a reference like schema.public")
+	}
+	return v.AsString(), nil
+}

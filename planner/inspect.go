@@ -1,0 +1,149 @@
+package planner
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"ariga.io/atlas/sql/migrate"
+	"ariga.io/atlas/sql/postgres"
+	"ariga.io/atlas/sql/schema"
+)
+
+// Object is a database object keel found but does not manage.
+type Object struct {
+	// Kind is "view", "function", "trigger", "sequence", ...
+	Kind string `json:"kind"`
+	// Name is schema-qualified: "public.active_users".
+	Name string `json:"name"`
+}
+
+func (o Object) String() string { return o.Kind + " " + o.Name }
+
+// Live is a connected database, inspected through the Atlas engine plus
+// keel's own catalog queries (extensions, objects keel does not manage).
+type Live struct {
+	db  *sql.DB
+	drv migrate.Driver
+}
+
+// OpenLive connects to the database for inspection and planning.
+func OpenLive(ctx context.Context, d *DB) (*Live, error) {
+	db, err := d.OpenSQL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	drv, err := postgres.Open(db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening the schema engine on %s: %w", d, err)
+	}
+	return &Live{db: db, drv: drv}, nil
+}
+
+// Close closes the connection.
+func (l *Live) Close() error { return l.db.Close() }
+
+// Inspect reads the state of the given schemas and the installed extensions.
+func (l *Live) Inspect(ctx context.Context, schemas []string) (*State, error) {
+	realm, err := l.drv.InspectRealm(ctx, &schema.InspectRealmOption{Schemas: schemas})
+	if err != nil {
+		return nil, fmt.Errorf("inspecting schemas %v: %w", schemas, err)
+	}
+	exts, err := l.extensions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &State{Realm: realm, Extensions: exts}, nil
+}
+
+// extensions lists installed extensions, except plpgsql, which every
+// database has and keel never manages.
+func (l *Live) extensions(ctx context.Context) ([]Extension, error) {
+	rows, err := l.db.QueryContext(ctx, `
+SELECT e.extname, n.nspname, e.extversion, COALESCE(obj_description(e.oid, 'pg_extension'), '')
+FROM pg_catalog.pg_extension e
+JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+WHERE e.extname <> 'plpgsql'
+ORDER BY e.extname`)
+	if err != nil {
+		return nil, fmt.Errorf("listing extensions: %w", err)
+	}
+	defer rows.Close()
+	var exts []Extension
+	for rows.Next() {
+		var e Extension
+		if err := rows.Scan(&e.Name, &e.Schema, &e.Version, &e.Comment); err != nil {
+			return nil, fmt.Errorf("listing extensions: %w", err)
+		}
+		exts = append(exts, e)
+	}
+	return exts, rows.Err()
+}
+
+// notManagedQuery lists, in the given schemas, the objects keel leaves alone:
+// everything but tables, their columns, indexes and constraints, enums and
+// extensions. Objects that belong to an extension are not listed.
+const notManagedQuery = `
+WITH ns AS (
+  SELECT oid, nspname FROM pg_catalog.pg_namespace WHERE nspname = ANY($1)
+), ext AS (
+  SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype = 'e'
+)
+SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                      WHEN 'f' THEN 'foreign table' ELSE 'sequence' END,
+       ns.nspname || '.' || c.relname
+FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace
+WHERE c.relkind IN ('v', 'm', 'f', 'S')
+  AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+  -- sequences owned by a column (serial, identity) come with their table.
+  AND NOT (c.relkind = 'S' AND EXISTS (
+        SELECT 1 FROM pg_catalog.pg_depend d
+        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+          AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')))
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
+       ns.nspname || '.' || p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'
+FROM pg_catalog.pg_proc p JOIN ns ON ns.oid = p.pronamespace
+WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+UNION ALL
+SELECT 'trigger', ns.nspname || '.' || c.relname || '.' || t.tgname
+FROM pg_catalog.pg_trigger t
+JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN ns ON ns.oid = c.relnamespace
+WHERE NOT t.tgisinternal
+UNION ALL
+SELECT 'policy', ns.nspname || '.' || c.relname || '.' || pol.polname
+FROM pg_catalog.pg_policy pol
+JOIN pg_catalog.pg_class c ON c.oid = pol.polrelid JOIN ns ON ns.oid = c.relnamespace
+UNION ALL
+SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range type' ELSE 'composite type' END,
+       ns.nspname || '.' || t.typname
+FROM pg_catalog.pg_type t JOIN ns ON ns.oid = t.typnamespace
+WHERE (t.typtype IN ('d', 'r')
+       OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c')))
+  AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+UNION ALL
+SELECT 'rule', ns.nspname || '.' || c.relname || '.' || r.rulename
+FROM pg_catalog.pg_rewrite r
+JOIN pg_catalog.pg_class c ON c.oid = r.ev_class JOIN ns ON ns.oid = c.relnamespace
+WHERE r.rulename <> '_RETURN'
+ORDER BY 1, 2`
+
+// NotManaged lists the objects in the given schemas that keel does not
+// manage: they are never dropped or altered, only reported.
+func (l *Live) NotManaged(ctx context.Context, schemas []string) ([]Object, error) {
+	rows, err := l.db.QueryContext(ctx, notManagedQuery, schemas)
+	if err != nil {
+		return nil, fmt.Errorf("listing objects keel does not manage: %w", err)
+	}
+	defer rows.Close()
+	var objs []Object
+	for rows.Next() {
+		var o Object
+		if err := rows.Scan(&o.Kind, &o.Name); err != nil {
+			return nil, fmt.Errorf("listing objects keel does not manage: %w", err)
+		}
+		objs = append(objs, o)
+	}
+	return objs, rows.Err()
+}

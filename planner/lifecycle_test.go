@@ -1,0 +1,122 @@
+package planner_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"keel/internal/pgtest"
+	"keel/planner"
+)
+
+func TestExtensionLifecycle(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	v15 := writeSchema(t, `
+schema "public" {}
+extension "pg_trgm" {
+  schema  = schema.public
+  version = "1.5"
+}
+extension "hstore" {
+  schema = schema.public
+}
+table "t" {
+  schema = schema.public
+  column "h" {
+    type = sql("hstore")
+  }
+}
+`)
+	apply(t, u, planFor(t, u, v15))
+	if v := pgtest.QueryValue[string](t, u, "SELECT extversion FROM pg_extension WHERE extname = 'pg_trgm'"); v != "1.5" {
+		t.Fatalf("pg_trgm version %s, want 1.5", v)
+	}
+	// Upgrade pg_trgm, drop hstore and the table that used it.
+	v16 := writeSchema(t, `
+schema "public" {}
+extension "pg_trgm" {
+  schema  = schema.public
+  version = "1.6"
+}
+`)
+	p := planFor(t, u, v16)
+	sql := sqlOf(p)
+	update := strings.Index(sql, `ALTER EXTENSION "pg_trgm" UPDATE TO '1.6'`)
+	dropT := strings.Index(sql, `DROP TABLE "public"."t"`)
+	dropE := strings.Index(sql, `DROP EXTENSION "hstore"`)
+	if update < 0 || dropT < 0 || dropE < 0 || dropE < dropT {
+		t.Fatalf("want UPDATE TO 1.6, and DROP EXTENSION hstore after DROP TABLE t, got:\n%s", sql)
+	}
+	if !strings.HasPrefix(strings.TrimSpace(sql[dropE:]), `DROP EXTENSION "hstore";`) || strings.TrimSpace(sql[dropE+len(`DROP EXTENSION "hstore";`):]) != "" {
+		t.Fatalf("DROP EXTENSION is not the last statement:\n%s", sql)
+	}
+	apply(t, u, p)
+	if v := pgtest.QueryValue[string](t, u, "SELECT string_agg(extname || ' ' || extversion, ',' ORDER BY extname) FROM pg_extension WHERE extname <> 'plpgsql'"); v != "pg_trgm 1.6" {
+		t.Fatalf("extensions after apply: %s", v)
+	}
+	if again := planFor(t, u, v16); !again.Empty() {
+		t.Fatalf("re-plan not empty:\n%s", sqlOf(again))
+	}
+}
+
+// The throwaway database is dropped after normalizing, also when the desired
+// state fails to load, and the target is left as it was.
+func TestThrowawayDatabaseIsDropped(t *testing.T) {
+	t.Parallel()
+	u, name := pgtest.NewDatabase(t)
+	prefix := "keel_tmp_" + strings.TrimPrefix(name, "keel_test_") + "_"
+	server, err := planner.ParseURL(pgtest.ServerURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := planner.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := planner.Options{Normalizer: planner.DevDatabase{Server: server, Prefix: prefix}}
+	left := func() int {
+		return pgtest.QueryValue[int](t, pgtest.ServerURL(), "SELECT count(*)::int FROM pg_database WHERE starts_with(datname, $1)", prefix)
+	}
+	for _, tc := range []struct {
+		name, hcl, wantErr string
+	}{
+		{"loads", `
+schema "public" {}
+table "ok" {
+  schema = schema.public
+  column "id" {
+    type = int
+  }
+}
+`, ""},
+		{"fails to load", `
+schema "public" {}
+table "bad" {
+  schema = schema.public
+  column "id" {
+    type    = uuid
+    default = sql("no_such_function()")
+  }
+}
+`, "schema.hcl:3: the desired state does not load into PostgreSQL"},
+	} {
+		desired, err := planner.LoadHCL(writeSchema(t, tc.hcl))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = planner.Generate(context.Background(), target, desired, opts)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Fatalf("%s: %v", tc.name, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Fatalf("%s: error %v, want one containing %q", tc.name, err, tc.wantErr)
+		}
+		if n := left(); n != 0 {
+			t.Fatalf("%s: %d throwaway databases left behind", tc.name, n)
+		}
+	}
+	if n := pgtest.QueryValue[int](t, u, "SELECT count(*)::int FROM pg_class WHERE relnamespace = 'public'::regnamespace"); n != 0 {
+		t.Fatalf("planning changed the target: %d relations in public", n)
+	}
+}

@@ -1,0 +1,60 @@
+// Package planner computes and applies the changes that bring a PostgreSQL
+// database to a desired schema. It is the library behind the keel CLI: a test
+// or an application's start-up check can plan and apply without the CLI.
+package planner
+
+import (
+	"context"
+	"sort"
+
+	"ariga.io/atlas/sql/schema"
+)
+
+// State is one schema state: the tables, enums and schemas the Atlas engine
+// models, plus the extensions keel manages beside them.
+type State struct {
+	// Realm holds the schemas, tables and enums.
+	Realm *schema.Realm
+	// Extensions are the installed (or desired) extensions, sorted by name.
+	Extensions []Extension
+	// Positions maps objects of a desired state ("table public.users",
+	// "enum public.status", "schema billing") to where they are declared
+	// ("schema.hcl:12"), for error messages.
+	Positions map[string]string
+}
+
+// Extension is a PostgreSQL extension, as declared by an `extension` block or
+// found in pg_extension.
+type Extension struct {
+	// Name as in CREATE EXTENSION, for example "uuid-ossp".
+	Name string `json:"name"`
+	// Schema the extension's objects live in. Empty means the server decides
+	// (the first schema of search_path) when it is created.
+	Schema string `json:"schema,omitempty"`
+	// Version pinned by the desired state; empty means any version.
+	Version string `json:"version,omitempty"`
+	// Comment on the extension; empty in a desired state means "not managed".
+	Comment string `json:"comment,omitempty"`
+	// Pos is where the extension was declared ("schema.hcl:3"), if it was.
+	Pos string `json:"-"`
+}
+
+// Source is anything that yields a schema state: a desired-state file, or a
+// live database.
+type Source interface {
+	// State reads the state. Schemas limits it to those schemas when not empty.
+	State(ctx context.Context) (*State, error)
+}
+
+// SchemaNames returns the names of the schemas of the state's realm.
+func (s *State) SchemaNames() []string {
+	names := make([]string, 0, len(s.Realm.Schemas))
+	for _, sc := range s.Realm.Schemas {
+		names = append(names, sc.Name)
+	}
+	return names
+}
+
+func sortExtensions(exts []Extension) {
+	sort.Slice(exts, func(i, j int) bool { return exts[i].Name < exts[j].Name })
+}
