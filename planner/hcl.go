@@ -37,11 +37,19 @@ func HCLFiles(path string) ([]string, error) {
 	return files, nil
 }
 
+// HCL is a desired state written in Atlas HCL.
+type HCL struct {
+	// Files are the files read, in order.
+	Files []string
+	// State is the state as written, before normalization.
+	State *State
+}
+
 // LoadHCL reads the desired state from Atlas HCL files (a file, or a directory
 // of .hcl files). `extension` blocks, which the open-source engine rejects,
-// are taken out and returned as Extensions; the rest is evaluated by the
-// engine. Errors name the file and line.
-func LoadHCL(path string) (*State, error) {
+// are taken out and kept as the state's Extensions; the rest is evaluated by
+// the engine. Errors name the file and line.
+func LoadHCL(path string) (*HCL, error) {
 	files, err := HCLFiles(path)
 	if err != nil {
 		return nil, err
@@ -89,7 +97,7 @@ func LoadHCL(path string) (*State, error) {
 		}
 	}
 	sortExtensions(exts)
-	return &State{Realm: realm, Extensions: exts, Positions: pos}, nil
+	return &HCL{Files: files, State: &State{Realm: realm, Extensions: exts, Positions: pos}}, nil
 }
 
 // recordPositions notes where each schema, table and enum block starts, under

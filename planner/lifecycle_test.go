@@ -74,7 +74,7 @@ func TestThrowawayDatabaseIsDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := planner.Options{Normalizer: planner.DevDatabase{Server: server, Prefix: prefix}}
+	opts := planner.Options{Dev: planner.DevDatabase{Server: server, Prefix: prefix}}
 	left := func() int {
 		return pgtest.QueryValue[int](t, pgtest.ServerURL(), "SELECT count(*)::int FROM pg_database WHERE starts_with(datname, $1)", prefix)
 	}

@@ -13,19 +13,19 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Normalizer turns a desired state as written (HCL) into the form the server
-// reports back on inspection, so that it compares with a live state as equal
-// when it is equal: `uuid_generate_v4()` becomes `public.uuid_generate_v4()`,
+// Desired is a source of the desired state: an HCL file, and later SQL files
+// or another database. Load returns the state in the form the server reports
+// back on inspection, so that it compares with a live state as equal when it
+// is equal: `uuid_generate_v4()` becomes `public.uuid_generate_v4()`,
 // `status <> 'paid'` becomes `(status <> 'paid'::public.order_status)`.
-type Normalizer interface {
-	Normalize(ctx context.Context, desired *State) (*State, error)
+type Desired interface {
+	Load(ctx context.Context, dev DevDatabase) (*State, error)
 }
 
-// DevDatabase normalizes by loading the desired state into a throwaway
-// database created on Server, inspecting it back and dropping it. The
-// throwaway database is never the target: it gets its own name, is created
-// from template0 and is dropped afterwards, also when the context is
-// cancelled or loading fails.
+// DevDatabase creates throwaway databases on Server, to load a desired state
+// into and inspect it back. A throwaway database is never the target: it gets
+// its own name, is created from template0 and is dropped afterwards, also
+// when the context is cancelled or loading fails.
 type DevDatabase struct {
 	// Server is any database on the server where the throwaway database may
 	// be created; the connecting role needs CREATEDB.
@@ -34,11 +34,11 @@ type DevDatabase struct {
 	Prefix string
 }
 
-// Normalize implements Normalizer.
-func (d DevDatabase) Normalize(ctx context.Context, desired *State) (_ *State, err error) {
+// With creates a throwaway database, calls fn with it and drops it.
+func (d DevDatabase) With(ctx context.Context, fn func(db *DB) error) (err error) {
 	admin, err := d.Server.Connect(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("normalizing the desired state: %w", err)
+		return fmt.Errorf("normalizing the desired state: %w", err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
 	prefix := d.Prefix
@@ -47,10 +47,10 @@ func (d DevDatabase) Normalize(ctx context.Context, desired *State) (_ *State, e
 	}
 	name, err := throwawayName(prefix)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0"); err != nil {
-		return nil, fmt.Errorf("creating the throwaway database %s on %s:%d to normalize the desired state "+
+		return fmt.Errorf("creating the throwaway database %s on %s:%d to normalize the desired state "+
 			"(the role needs CREATEDB, or set dev_url in the profile to a server where it has it): %w",
 			name, d.Server.Target().Host, d.Server.Target().Port, pgError(err))
 	}
@@ -62,7 +62,17 @@ func (d DevDatabase) Normalize(ctx context.Context, desired *State) (_ *State, e
 			err = errors.Join(err, fmt.Errorf("dropping the throwaway database %s: %w", name, derr))
 		}
 	}()
-	return loadAndInspect(ctx, d.Server.WithDatabase(name), desired)
+	return fn(d.Server.WithDatabase(name))
+}
+
+// Load implements Desired: it creates the HCL's schemas, extensions and
+// objects in a throwaway database and inspects them back.
+func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *State, err error) {
+	err = dev.With(ctx, func(db *DB) error {
+		st, err = loadAndInspect(ctx, db, h.State)
+		return err
+	})
+	return st, err
 }
 
 func throwawayName(prefix string) (string, error) {

@@ -84,23 +84,27 @@ func (p *Plan) Empty() bool { return len(p.Steps) == 0 }
 
 // Options configure Generate.
 type Options struct {
-	// Schemas the plan manages. Empty means the schemas the desired state declares.
+	// Schemas the plan manages. Empty means the schemas of the desired state.
 	Schemas []string
-	// Normalizer brings the desired state to the server's form. Nil means a
-	// throwaway database on the target's server.
-	Normalizer Normalizer
+	// Dev is where throwaway databases are created to normalize the desired
+	// state. A nil Server means the target's server.
+	Dev DevDatabase
 }
 
-// Generate inspects the target database and computes the plan that brings it
-// to the desired state. It changes nothing on the target.
-func Generate(ctx context.Context, target *DB, desired *State, opts Options) (*Plan, error) {
+// Generate computes the plan that brings the target database to the desired
+// state. It changes nothing on the target.
+func Generate(ctx context.Context, target *DB, desired Desired, opts Options) (*Plan, error) {
+	dev := opts.Dev
+	if dev.Server == nil {
+		dev.Server = target
+	}
+	want, err := desired.Load(ctx, dev)
+	if err != nil {
+		return nil, err
+	}
 	schemas := opts.Schemas
 	if len(schemas) == 0 {
-		schemas = desired.SchemaNames()
-	}
-	norm := opts.Normalizer
-	if norm == nil {
-		norm = DevDatabase{Server: target}
+		schemas = want.SchemaNames()
 	}
 	live, err := OpenLive(ctx, target)
 	if err != nil {
@@ -108,10 +112,6 @@ func Generate(ctx context.Context, target *DB, desired *State, opts Options) (*P
 	}
 	defer live.Close()
 	current, err := live.Inspect(ctx, schemas)
-	if err != nil {
-		return nil, err
-	}
-	want, err := norm.Normalize(ctx, desired)
 	if err != nil {
 		return nil, err
 	}

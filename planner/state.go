@@ -4,7 +4,6 @@
 package planner
 
 import (
-	"context"
 	"sort"
 
 	"ariga.io/atlas/sql/schema"
@@ -37,13 +36,6 @@ type Extension struct {
 	Comment string `json:"comment,omitempty"`
 	// Pos is where the extension was declared ("schema.hcl:3"), if it was.
 	Pos string `json:"-"`
-}
-
-// Source is anything that yields a schema state: a desired-state file, or a
-// live database.
-type Source interface {
-	// State reads the state. Schemas limits it to those schemas when not empty.
-	State(ctx context.Context) (*State, error)
 }
 
 // SchemaNames returns the names of the schemas of the state's realm.

@@ -91,7 +91,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type resolved struct {
 	profile *envs.Profile
 	db      *planner.DB
-	desired *planner.State
+	desired planner.Desired
 	opts    planner.Options
 }
 
@@ -124,7 +124,7 @@ func (t *target) resolve(root *cli) (*resolved, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: dev_url: %w", p.File, err)
 		}
-		r.opts.Normalizer = planner.DevDatabase{Server: dev}
+		r.opts.Dev = planner.DevDatabase{Server: dev}
 	}
 	return r, nil
 }
