@@ -6,12 +6,14 @@ package envs
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -38,6 +40,8 @@ type Profile struct {
 	// Root is the directory relative paths are resolved against: the parent of the profiles' directory.
 	Root string
 	Settings
+
+	lockWait time.Duration
 }
 
 // Settings are the attributes of a profile file.
@@ -52,8 +56,16 @@ type Settings struct {
 	Schemas []string `hcl:"schemas,optional"`
 	// DevURL points the throwaway normalization database at another server.
 	DevURL string `hcl:"dev_url,optional"`
+
 	// Apply is the apply mode.
 	Apply ApplyMode `hcl:"apply"`
+	// TLS is the weakest sslmode the database URL may use (default "disable": any).
+	TLS string `hcl:"tls,optional"`
+	// LockWait is how long an apply waits for another apply's lock ("30s").
+	LockWait string `hcl:"lock_wait,optional"`
+	// Approvers are base64 ed25519 public keys (from keel keygen); when set,
+	// a reviewed plan needs an approval signed by one of them.
+	Approvers []string `hcl:"approvers,optional"`
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -131,7 +143,53 @@ func (p *Profile) validate() error {
 	if p.Schema == "" {
 		p.Schema = "schema.hcl"
 	}
+	if p.TLS == "" {
+		p.TLS = "disable"
+	}
+	if _, ok := sslRank[p.TLS]; !ok {
+		return fmt.Errorf("tls = %q: expected one of disable, allow, prefer, require, verify-ca, verify-full", p.TLS)
+	}
+	if p.LockWait == "" {
+		p.LockWait = "10s"
+	}
+	d, err := time.ParseDuration(p.LockWait)
+	if err != nil || d < 0 {
+		return fmt.Errorf("lock_wait = %q: expected a duration such as \"30s\"", p.LockWait)
+	}
+	p.lockWait = d
+	for _, s := range p.Schemas {
+		if s == "keel" {
+			return errors.New(`schemas: "keel" is keel's own schema (its apply history); it cannot be managed`)
+		}
+	}
 	return nil
+}
+
+// LockWaitDuration is how long an apply waits for another apply's lock.
+func (p *Profile) LockWaitDuration() time.Duration { return p.lockWait }
+
+var sslRank = map[string]int{"disable": 0, "allow": 1, "prefer": 2, "require": 3, "verify-ca": 4, "verify-full": 5}
+
+// CheckTLS checks a URL's sslmode against the profile's requirement before
+// anything connects. It returns an error when the sslmode is weaker than
+// required, and a warning (or "") for a remote host below verify-full.
+func (p *Profile) CheckTLS(sslmode, host string) (warning string, err error) {
+	if sslRank[sslmode] < sslRank[p.TLS] {
+		return "", fmt.Errorf("env %s requires TLS (tls = %q in %s) but the database URL has sslmode=%s: "+
+			"add sslmode=verify-full (or at least sslmode=%s) to the URL", p.Name, p.TLS, p.File, sslmode, p.TLS)
+	}
+	if sslRank[p.TLS] >= sslRank["require"] && sslRank[sslmode] < sslRank["verify-full"] && !loopback(host) {
+		return fmt.Sprintf("warning: env %s connects to %s with sslmode=%s, which does not verify the server's certificate; use sslmode=verify-full", p.Name, host, sslmode), nil
+	}
+	return "", nil
+}
+
+func loopback(host string) bool {
+	if host == "localhost" || strings.HasPrefix(host, "/") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func hasPassword(raw string) bool {

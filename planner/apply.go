@@ -2,9 +2,16 @@ package planner
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os/user"
+	"strings"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -26,6 +33,13 @@ func (e *StepError) Error() string {
 
 func (e *StepError) Unwrap() error { return e.Err }
 
+// RefusedError says keel refused to apply; nothing was executed.
+type RefusedError struct {
+	Reason string
+}
+
+func (e *RefusedError) Error() string { return e.Reason + "; nothing was executed" }
+
 // pgError formats a server error with its SQLSTATE, detail and hint.
 func pgError(err error) error {
 	var pe *pgconn.PgError
@@ -42,22 +56,152 @@ func pgError(err error) error {
 	return errors.New(msg)
 }
 
-// Apply executes the plan's statements in order in one transaction on the
-// target. Before each statement, progress (if not nil) is called with its
-// 1-based position. On the first error the transaction is rolled back and a
-// *StepError is returned.
-func Apply(ctx context.Context, target *DB, p *Plan, progress func(i int, s Step)) error {
-	if p.Empty() {
+// Digest is a hash of the plan's content: "sha256:" and hex.
+func (p *Plan) Digest() string {
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic(err) // a Plan always marshals
+	}
+	h := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+// ApplyOptions configure Execute.
+type ApplyOptions struct {
+	// Approver is recorded in the history.
+	Approver string
+	// Digest identifies the plan in the history; the plan's own digest when empty.
+	Digest string
+	// Progress, when not nil, is called before each statement with its 1-based position.
+	Progress func(i int, s Step)
+}
+
+// Session is a connection to the target that holds the database's apply
+// lock: one apply at a time per database, across machines.
+type Session struct {
+	conn   *pgx.Conn
+	target *DB
+	env    string
+}
+
+// Lock connects to the target and takes its apply lock, waiting up to wait
+// for another apply to finish. The error is a *LockError naming the holder
+// when the wait runs out. Close releases the lock.
+func Lock(ctx context.Context, target *DB, env string, wait time.Duration) (*Session, error) {
+	started := time.Now().UTC()
+	conn, err := target.connectAs(ctx, fmt.Sprintf("keel apply %s %s", env, started.Format(time.RFC3339)))
+	if err != nil {
+		return nil, err
+	}
+	if err := acquireLock(ctx, conn, wait); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return &Session{conn: conn, target: target, env: env}, nil
+}
+
+// Close releases the apply lock and the connection.
+func (s *Session) Close() {
+	ctx := context.Background()
+	releaseLock(ctx, s.conn)
+	s.conn.Close(ctx)
+}
+
+// Execute applies p: it refuses (*RefusedError) when a plan with the same
+// digest was applied before or the live state is no longer the one p was
+// computed from, then runs p's statements in order in one transaction
+// together with a row in keel.history. On a failed statement everything is
+// rolled back, the failure is recorded, and a *StepError is returned. When
+// want is not nil, the database is then checked against it: a re-plan must
+// be empty.
+func (s *Session) Execute(ctx context.Context, p *Plan, want *State, o ApplyOptions) error {
+	if o.Digest == "" {
+		o.Digest = p.Digest()
+	}
+	conn := s.conn
+	var hasHistory bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('keel.history') IS NOT NULL").Scan(&hasHistory); err != nil {
+		return fmt.Errorf("reading keel.history: %w", pgError(err))
+	}
+	if hasHistory {
+		prev, err := appliedBefore(ctx, conn, o.Digest)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
+			return &RefusedError{Reason: fmt.Sprintf("this plan (%s) was already applied at %s by %s (keel.history id %d); "+
+				"run keel plan again for a new one", o.Digest, prev.StartedAt.UTC().Format(time.RFC3339), prev.OSUser, prev.ID)}
+		}
+	}
+	if err := checkFresh(ctx, s.target, p); err != nil {
+		return err
+	}
+	if err := ensureHistory(ctx, conn); err != nil {
+		return err
+	}
+	entry := HistoryEntry{
+		Env: s.env, PlanDigest: o.Digest, FromFingerprint: p.From.Hash, ToFingerprint: p.To.Hash,
+		Statements: len(p.Steps), OSUser: osUser(), Approver: o.Approver, StartedAt: time.Now().UTC(),
+	}
+	if err := run(ctx, conn, p, entry, o.Progress); err != nil {
+		var se *StepError
+		if errors.As(err, &se) {
+			entry.FinishedAt, entry.Outcome, entry.Error = time.Now().UTC(), "failed", se.Error()
+			if herr := insertHistory(context.WithoutCancel(ctx), conn, entry); herr != nil {
+				err = errors.Join(err, herr)
+			}
+		}
+		return err
+	}
+	if want == nil {
 		return nil
 	}
-	conn, err := target.Connect(ctx)
+	after, err := Diff(ctx, s.target, want, p.Schemas)
+	if err != nil {
+		return fmt.Errorf("the plan was applied; checking the result: %w", err)
+	}
+	if !after.Empty() {
+		var sqls []string
+		for _, st := range after.Steps {
+			sqls = append(sqls, "  "+st.SQL)
+		}
+		return fmt.Errorf("the plan was applied, but the database still differs from the desired state; a new plan has %d statements:\n%s",
+			len(after.Steps), strings.Join(sqls, "\n"))
+	}
+	return nil
+}
+
+// checkFresh refuses when the live state is no longer the one p was computed from.
+func checkFresh(ctx context.Context, target *DB, p *Plan) error {
+	live, err := OpenLive(ctx, target)
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer live.Close()
+	now, err := live.Inspect(ctx, p.Schemas)
+	if err != nil {
+		return err
+	}
+	fp, err := now.Fingerprint()
+	if err != nil {
+		return err
+	}
+	if fp.Hash == p.From.Hash {
+		return nil
+	}
+	changes := p.From.Changes(fp)
+	if len(changes) > 20 {
+		changes = append(changes[:20], fmt.Sprintf("... and %d more", len(changes)-20))
+	}
+	return &RefusedError{Reason: fmt.Sprintf("the plan is stale: the database changed since it was computed:\n  %s\nrun keel plan again and get the new plan reviewed",
+		strings.Join(changes, "\n  "))}
+}
+
+// run executes the statements and the history row in one transaction.
+func run(ctx context.Context, conn *pgx.Conn, p *Plan, entry HistoryEntry, progress func(int, Step)) error {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("starting the transaction on %s: %w", target, err)
+		return fmt.Errorf("starting the transaction: %w", pgError(err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	for i, s := range p.Steps {
@@ -70,11 +214,23 @@ func Apply(ctx context.Context, target *DB, p *Plan, progress func(i int, s Step
 			if errors.As(err, &pe) {
 				se.Code = pe.Code
 			}
+			_ = tx.Rollback(context.WithoutCancel(ctx))
 			return se
 		}
 	}
+	entry.FinishedAt, entry.Outcome = time.Now().UTC(), "applied"
+	if err := insertHistory(ctx, tx, entry); err != nil {
+		return err
+	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("committing the plan on %s: %w", target, pgError(err))
+		return fmt.Errorf("committing the plan: %w", pgError(err))
 	}
 	return nil
+}
+
+func osUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "unknown"
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -28,7 +30,8 @@ func (t Target) String() string {
 
 // DB is a parsed connection string. Its String never shows the password.
 type DB struct {
-	cfg *pgx.ConnConfig
+	cfg     *pgx.ConnConfig
+	sslmode string
 }
 
 // ParseURL parses a PostgreSQL URL or keyword/value connection string. The
@@ -44,8 +47,29 @@ func ParseURL(raw string) (*DB, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
-	return &DB{cfg: cfg}, nil
+	return &DB{cfg: cfg, sslmode: sslMode(raw)}, nil
 }
+
+var sslmodeKV = regexp.MustCompile(`(?:^|\s)sslmode\s*=\s*'?([a-z-]+)`)
+
+// sslMode is the sslmode the connection string asks for, as libpq reads it:
+// the string's, else $PGSSLMODE, else "prefer".
+func sslMode(raw string) string {
+	if u, err := url.Parse(raw); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		if m := u.Query().Get("sslmode"); m != "" {
+			return m
+		}
+	} else if m := sslmodeKV.FindStringSubmatch(raw); m != nil {
+		return m[1]
+	}
+	if m := os.Getenv("PGSSLMODE"); m != "" {
+		return m
+	}
+	return "prefer"
+}
+
+// SSLMode is the sslmode the connection uses.
+func (d *DB) SSLMode() string { return d.sslmode }
 
 // redactURL returns the URL with any password replaced, or a placeholder
 // when the string cannot be read as a URL at all.
@@ -76,12 +100,21 @@ func (d *DB) String() string { return d.Target().String() }
 func (d *DB) WithDatabase(name string) *DB {
 	cfg := d.cfg.Copy()
 	cfg.Database = name
-	return &DB{cfg: cfg}
+	return &DB{cfg: cfg, sslmode: d.sslmode}
 }
 
 // Connect opens one connection.
 func (d *DB) Connect(ctx context.Context) (*pgx.Conn, error) {
-	conn, err := pgx.ConnectConfig(ctx, d.cfg.Copy())
+	return d.connectAs(ctx, "")
+}
+
+// connectAs opens one connection with the given application_name.
+func (d *DB) connectAs(ctx context.Context, app string) (*pgx.Conn, error) {
+	cfg := d.cfg.Copy()
+	if app != "" {
+		cfg.RuntimeParams["application_name"] = app
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", d, scrubConnectError(err))
 	}

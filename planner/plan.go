@@ -44,6 +44,10 @@ type Plan struct {
 	// NotManaged lists objects found in the managed schemas that keel does
 	// not manage: the plan never drops or alters them.
 	NotManaged []Object `json:"not_managed,omitempty"`
+	// From is the fingerprint of the live state the plan was computed from.
+	From Fingerprint `json:"from"`
+	// To is the fingerprint of the (normalized) desired state it leads to.
+	To Fingerprint `json:"to"`
 }
 
 // Summary counts the objects a plan creates, alters and drops.
@@ -94,15 +98,26 @@ type Options struct {
 // Generate computes the plan that brings the target database to the desired
 // state. It changes nothing on the target.
 func Generate(ctx context.Context, target *DB, desired Desired, opts Options) (*Plan, error) {
+	want, err := Normalize(ctx, target, desired, opts)
+	if err != nil {
+		return nil, err
+	}
+	return Diff(ctx, target, want, opts.Schemas)
+}
+
+// Normalize loads the desired state in the server's normal form, using a
+// throwaway database on opts.Dev's server (the target's by default).
+func Normalize(ctx context.Context, target *DB, desired Desired, opts Options) (*State, error) {
 	dev := opts.Dev
 	if dev.Server == nil {
 		dev.Server = target
 	}
-	want, err := desired.Load(ctx, dev)
-	if err != nil {
-		return nil, err
-	}
-	schemas := opts.Schemas
+	return desired.Load(ctx, dev)
+}
+
+// Diff inspects the target and computes the plan to the normalized desired
+// state want. Schemas are the managed schemas; empty means want's.
+func Diff(ctx context.Context, target *DB, want *State, schemas []string) (*Plan, error) {
 	if len(schemas) == 0 {
 		schemas = want.SchemaNames()
 	}
@@ -123,7 +138,18 @@ func Generate(ctx context.Context, target *DB, desired Desired, opts Options) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged}, nil
+	from, err := current.Fingerprint()
+	if err != nil {
+		return nil, err
+	}
+	to, err := want.Fingerprint()
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{
+		Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,
+		From: from, To: to,
+	}, nil
 }
 
 // steps diffs two states and orders the statements: new schemas, then

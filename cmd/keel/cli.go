@@ -11,15 +11,18 @@ import (
 	"keel/planner"
 )
 
+// version is keel's version, recorded in plan files.
+const version = "0.1.0"
+
 // Exit codes.
 const (
 	exitOK      = 0
 	exitError   = 1
-	exitChanges = 2 // plan --detailed-exitcode: changes pending
+	exitChanges = 2 // changes pending (plan --detailed-exitcode, status)
 	exitPolicy  = 3 // refused by the environment's policy; nothing executed
 )
 
-// exitError carries a specific exit code up to Run.
+// codeError carries a specific exit code up to Run.
 type codeError struct {
 	code int
 	err  error
@@ -32,18 +35,14 @@ func (e *codeError) Unwrap() error { return e.err }
 type cli struct {
 	EnvsDir string `name:"envs-dir" default:"envs" env:"KEEL_ENVS_DIR" help:"Directory of environment profiles." type:"path"`
 
-	Plan  planCmd  `cmd:"" help:"Show the SQL that brings the database to the desired state; changes nothing."`
-	Apply applyCmd `cmd:"" help:"Plan and apply in one transaction (environments with apply = \"auto\")."`
+	Plan    planCmd    `cmd:"" help:"Show the SQL that brings the database to the desired state; changes nothing."`
+	Apply   applyCmd   `cmd:"" help:"Apply: at once (apply = \"auto\"), or a reviewed plan file (apply = \"review\")."`
+	Approve approveCmd `cmd:"" help:"Approve a plan file, by name or signed with a key."`
+	Keygen  keygenCmd  `cmd:"" help:"Make an approver's ed25519 key pair."`
+	Status  statusCmd  `cmd:"" help:"Show the last applies and whether the database matches the desired state."`
 }
 
-// target are the flags that pick the database and desired state.
-type target struct {
-	Env    string `required:"" help:"Environment profile: a file envs/NAME.hcl."`
-	URL    string `name:"url" help:"Database URL; overrides the profile's."`
-	Schema string `help:"Desired state: an .hcl file or a directory of them; overrides the profile's."`
-}
-
-// io holds the writers commands print to.
+// streams are the writers commands print to.
 type streams struct {
 	out, err io.Writer
 }
@@ -76,26 +75,41 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	var ce *codeError
-	if errors.As(err, &ce) {
-		if ce.err != nil {
-			fmt.Fprintln(stderr, "keel:", ce.err)
+	code := exitError
+	var (
+		ce *codeError
+		re *planner.RefusedError
+	)
+	switch {
+	case errors.As(err, &ce):
+		code = ce.code
+		if ce.err == nil {
+			return code
 		}
-		return ce.code
+	case errors.As(err, &re):
+		code = exitPolicy
 	}
 	fmt.Fprintln(stderr, "keel:", err)
-	return exitError
+	return code
+}
+
+// target are the flags that pick the environment, database and desired state.
+type target struct {
+	Env    string `required:"" help:"Environment profile: a file envs/NAME.hcl."`
+	URL    string `name:"url" help:"Database URL; overrides the profile's."`
+	Schema string `help:"Desired state: an .hcl file or a directory of them; overrides the profile's."`
 }
 
 // resolved is what a command needs: the profile, the database, the desired state.
 type resolved struct {
-	profile *envs.Profile
-	db      *planner.DB
-	desired planner.Desired
-	opts    planner.Options
+	profile     *envs.Profile
+	db          *planner.DB
+	desired     planner.Desired
+	desiredPath string
+	opts        planner.Options
 }
 
-func (t *target) resolve(root *cli) (*resolved, error) {
+func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 	p, err := envs.Load(root.EnvsDir, t.Env)
 	if err != nil {
 		return nil, err
@@ -110,6 +124,13 @@ func (t *target) resolve(root *cli) (*resolved, error) {
 	if err != nil {
 		return nil, err
 	}
+	warning, err := p.CheckTLS(db.SSLMode(), db.Target().Host)
+	if err != nil {
+		return nil, err
+	}
+	if warning != "" {
+		fmt.Fprintln(s.err, "keel:", warning)
+	}
 	path := t.Schema
 	if path == "" {
 		path = p.SchemaPath()
@@ -118,7 +139,7 @@ func (t *target) resolve(root *cli) (*resolved, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &resolved{profile: p, db: db, desired: desired, opts: planner.Options{Schemas: p.Schemas}}
+	r := &resolved{profile: p, db: db, desired: desired, desiredPath: path, opts: planner.Options{Schemas: p.Schemas}}
 	if p.DevURL != "" {
 		dev, err := planner.ParseURL(p.DevURL)
 		if err != nil {
@@ -127,66 +148,4 @@ func (t *target) resolve(root *cli) (*resolved, error) {
 		r.opts.Dev = planner.DevDatabase{Server: dev}
 	}
 	return r, nil
-}
-
-type planCmd struct {
-	target
-	Format           string `enum:"text,sql" default:"text" help:"Output: text (statements, summary, objects not managed) or sql (statements only, for psql)."`
-	DetailedExitcode bool   `name:"detailed-exitcode" help:"Exit 2 when there are changes, 0 when there are none."`
-}
-
-func (c *planCmd) Run(ctx context.Context, root *cli, s *streams) error {
-	r, err := c.resolve(root)
-	if err != nil {
-		return err
-	}
-	plan, err := planner.Generate(ctx, r.db, r.desired, r.opts)
-	if err != nil {
-		return err
-	}
-	switch c.Format {
-	case "sql":
-		err = planner.RenderSQL(s.out, plan)
-	default:
-		err = planner.RenderText(s.out, plan)
-	}
-	if err != nil {
-		return err
-	}
-	if c.DetailedExitcode && !plan.Empty() {
-		return &codeError{code: exitChanges}
-	}
-	return nil
-}
-
-type applyCmd struct {
-	target
-}
-
-func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) error {
-	r, err := c.resolve(root)
-	if err != nil {
-		return err
-	}
-	if r.profile.Apply != envs.ApplyAuto {
-		return &codeError{code: exitPolicy, err: fmt.Errorf(
-			"env %s applies only reviewed plans (apply = %q in %s); nothing was executed",
-			r.profile.Name, r.profile.Apply, r.profile.File)}
-	}
-	plan, err := planner.Generate(ctx, r.db, r.desired, r.opts)
-	if err != nil {
-		return err
-	}
-	if plan.Empty() {
-		return planner.RenderText(s.out, plan)
-	}
-	fmt.Fprintf(s.out, "Applying %d statements to %s in one transaction (%s)\n", len(plan.Steps), plan.Target, plan.Summary())
-	err = planner.Apply(ctx, r.db, plan, func(i int, st planner.Step) {
-		fmt.Fprintf(s.out, "-- %d/%d: %s\n%s;\n", i, len(plan.Steps), st.Comment, st.SQL)
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(s.out, "\nApplied: %s.\n", plan.Summary())
-	return nil
 }

@@ -11,11 +11,18 @@ import (
 	"keel/internal/pgtest"
 )
 
-// keel runs the CLI in-process and returns its exit code and output.
+// keel runs the CLI in-process with the repository's profiles and returns
+// its exit code and output.
 func keel(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return keelIn(t, "../../envs", args...)
+}
+
+// keelIn runs the CLI in-process with the profiles in envsDir.
+func keelIn(t *testing.T, envsDir string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errw bytes.Buffer
-	args = append([]string{"--envs-dir", "../../envs"}, args...)
+	args = append([]string{"--envs-dir", envsDir}, args...)
 	code = Run(context.Background(), args, &out, &errw)
 	return code, out.String(), errw.String()
 }

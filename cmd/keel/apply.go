@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"keel/envs"
+	"keel/planner"
+)
+
+type applyCmd struct {
+	target
+	Plan string `help:"A plan file from keel plan --out, approved with keel approve; required where apply = \"review\"."`
+}
+
+func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) error {
+	r, err := c.resolve(root, s)
+	if err != nil {
+		return err
+	}
+	if c.Plan == "" && r.profile.Apply != envs.ApplyAuto {
+		return &planner.RefusedError{Reason: fmt.Sprintf(
+			"env %s applies only reviewed plans (apply = %q in %s): run `keel plan --env %[1]s --out plan.json`, "+
+				"get it approved (`keel approve plan.json --by NAME`), then `keel apply --env %[1]s --plan plan.json`",
+			r.profile.Name, r.profile.Apply, r.profile.File)}
+	}
+	var (
+		file     *planner.File
+		approval *planner.Approval
+	)
+	if c.Plan != "" {
+		if file, err = planner.ReadFile(c.Plan); err != nil {
+			return err
+		}
+		expect := planner.Expect{Env: r.profile.Name, Target: r.db.Target(), Approvers: r.profile.Approvers}
+		if approval, err = file.Verify(expect); err != nil {
+			return err
+		}
+	}
+	// One apply at a time per database: the lock covers reading the live
+	// state, applying and checking the result.
+	sess, err := planner.Lock(ctx, r.db, r.profile.Name, r.profile.LockWaitDuration())
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	if file != nil {
+		return applyFile(ctx, sess, r, s, file, approval)
+	}
+	want, err := planner.Normalize(ctx, r.db, r.desired, r.opts)
+	if err != nil {
+		return err
+	}
+	plan, err := planner.Diff(ctx, r.db, want, r.opts.Schemas)
+	if err != nil {
+		return err
+	}
+	if plan.Empty() {
+		return planner.RenderText(s.out, plan)
+	}
+	return execute(ctx, sess, s, plan, want, "", "")
+}
+
+// applyFile applies a reviewed plan file exactly as it was approved.
+func applyFile(ctx context.Context, sess *planner.Session, r *resolved, s *streams, f *planner.File, approval *planner.Approval) error {
+	want, err := planner.Normalize(ctx, r.db, r.desired, r.opts)
+	if err != nil {
+		return err
+	}
+	fp, err := want.Fingerprint()
+	if err != nil {
+		return err
+	}
+	if fp.Hash != f.Plan.To.Hash {
+		changes := f.Plan.To.Changes(fp)
+		return &planner.RefusedError{Reason: fmt.Sprintf("the desired state %s no longer matches the plan's:\n  %s\nrun keel plan again and get the new plan reviewed",
+			r.desiredPath, strings.Join(changes, "\n  "))}
+	}
+	fmt.Fprintf(s.out, "Plan %s approved by %s at %s.\n", f.Digest, approval.By, approval.At.Format("2006-01-02 15:04:05Z07:00"))
+	return execute(ctx, sess, s, f.Plan, want, approval.By, f.Digest)
+}
+
+func execute(ctx context.Context, sess *planner.Session, s *streams, plan *planner.Plan, want *planner.State, approver, digest string) error {
+	if plan.Empty() {
+		return planner.RenderText(s.out, plan)
+	}
+	opts := planner.ApplyOptions{
+		Approver: approver,
+		Digest:   digest,
+		Progress: func(i int, st planner.Step) {
+			if i == 1 {
+				fmt.Fprintf(s.out, "Applying %d statements to %s in one transaction (%s)\n", len(plan.Steps), plan.Target, plan.Summary())
+			}
+			fmt.Fprintf(s.out, "-- %d/%d: %s\n%s;\n", i, len(plan.Steps), st.Comment, st.SQL)
+		},
+	}
+	if err := sess.Execute(ctx, plan, want, opts); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "\nApplied: %s. The database matches the desired state.\n", plan.Summary())
+	return nil
+}

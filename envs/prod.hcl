@@ -1,0 +1,16 @@
+# Profile "prod": keel apply runs only a saved plan that a reviewer approved,
+# and only while the database is still in the state the plan was computed from:
+#   keel plan    --env prod --out plan.json
+#   keel approve plan.json --by NAME [--key KEYFILE]
+#   keel apply   --env prod --plan plan.json
+url_env   = "PROD_DATABASE_URL"
+schema    = "schema.hcl"
+apply     = "review"
+# The URL must use sslmode=require or stronger; below verify-full, keel warns
+# for a host other than this machine.
+tls       = "require"
+# How long an apply waits for another apply on the same database.
+lock_wait = "30s"
+# Reviewers' ed25519 public keys (keel keygen). When listed, an approval must
+# be signed by one of them; when empty, a named approval (--by) is enough.
+approvers = []

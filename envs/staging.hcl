@@ -1,0 +1,7 @@
+# Profile "staging": a shared pre-production database. keel apply applies at
+# once, over TLS.
+url_env   = "STAGING_DATABASE_URL"
+schema    = "schema.hcl"
+apply     = "auto"
+tls       = "require"
+lock_wait = "30s"
