@@ -12,3 +12,9 @@ schema = "schema.hcl"
 
 # auto: `keel apply` plans and applies at once.
 apply = "auto"
+
+# Every statement runs with these timeouts; a lock timeout is retried
+# lock_retries times. Worst case when a lock never comes: 2s x 3 plus backoff.
+lock_timeout      = "2s"
+statement_timeout = "15s"
+lock_retries      = 2

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"keel/internal/hclerr"
+	"keel/planner"
 )
 
 // ApplyMode says what `keel apply` does in an environment.
@@ -42,6 +43,8 @@ type Profile struct {
 	Settings
 
 	lockWait time.Duration
+	timeouts planner.Timeouts
+	deny     []planner.HazardCode
 }
 
 // Settings are the attributes of a profile file.
@@ -66,6 +69,14 @@ type Settings struct {
 	// Approvers are base64 ed25519 public keys (from keel keygen); when set,
 	// a reviewed plan needs an approval signed by one of them.
 	Approvers []string `hcl:"approvers,optional"`
+	// Deny lists hazard codes a plan may not have unless allowed with --allow-hazard.
+	Deny []string `hcl:"deny,optional"`
+	// ConcurrentIndexes builds indexes on existing tables CONCURRENTLY.
+	ConcurrentIndexes bool `hcl:"concurrent_indexes,optional"`
+	// LockTimeout, StatementTimeout and LockRetries bound every statement.
+	LockTimeout      string `hcl:"lock_timeout,optional"`
+	StatementTimeout string `hcl:"statement_timeout,optional"`
+	LockRetries      *int   `hcl:"lock_retries,optional"`
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -157,6 +168,33 @@ func (p *Profile) validate() error {
 		return fmt.Errorf("lock_wait = %q: expected a duration such as \"30s\"", p.LockWait)
 	}
 	p.lockWait = d
+	p.timeouts = planner.DefaultTimeouts
+	for _, t := range []struct {
+		name, value string
+		into        *time.Duration
+	}{{"lock_timeout", p.LockTimeout, &p.timeouts.Lock}, {"statement_timeout", p.StatementTimeout, &p.timeouts.Statement}} {
+		if t.value == "" {
+			continue
+		}
+		d, err := time.ParseDuration(t.value)
+		if err != nil || d < 0 {
+			return fmt.Errorf("%s = %q: expected a duration such as \"5s\"", t.name, t.value)
+		}
+		*t.into = d
+	}
+	if p.LockRetries != nil {
+		if *p.LockRetries < 0 {
+			return fmt.Errorf("lock_retries = %d: expected 0 or more", *p.LockRetries)
+		}
+		p.timeouts.Retries = *p.LockRetries
+	}
+	for _, code := range p.Deny {
+		c, err := planner.ParseHazardCode(code)
+		if err != nil {
+			return fmt.Errorf("deny: %w", err)
+		}
+		p.deny = append(p.deny, c)
+	}
 	for _, s := range p.Schemas {
 		if s == "keel" {
 			return errors.New(`schemas: "keel" is keel's own schema (its apply history); it cannot be managed`)
@@ -167,6 +205,12 @@ func (p *Profile) validate() error {
 
 // LockWaitDuration is how long an apply waits for another apply's lock.
 func (p *Profile) LockWaitDuration() time.Duration { return p.lockWait }
+
+// Timeouts are the statement timeouts and lock retries of the env.
+func (p *Profile) Timeouts() planner.Timeouts { return p.timeouts }
+
+// Denied are the hazard codes the env refuses unless allowed.
+func (p *Profile) Denied() []planner.HazardCode { return p.deny }
 
 var sslRank = map[string]int{"disable": 0, "allow": 1, "prefer": 2, "require": 3, "verify-ca": 4, "verify-full": 5}
 

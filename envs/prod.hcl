@@ -14,3 +14,13 @@ lock_wait = "30s"
 # Reviewers' ed25519 public keys (keel keygen). When listed, an approval must
 # be signed by one of them; when empty, a named approval (--by) is enough.
 approvers = []
+
+# Hazards a plan may not carry unless `keel plan --allow-hazard CODE` allowed
+# them (the allowance is recorded in the plan file for the reviewer).
+deny = ["data-loss"]
+# New indexes on existing tables are built with CREATE INDEX CONCURRENTLY after
+# the transaction commits, so that writes go on during the build.
+concurrent_indexes = true
+lock_timeout       = "5s"
+statement_timeout  = "30m"
+lock_retries       = 3

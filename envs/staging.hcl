@@ -5,3 +5,7 @@ schema    = "schema.hcl"
 apply     = "auto"
 tls       = "require"
 lock_wait = "30s"
+concurrent_indexes = true
+lock_timeout       = "5s"
+statement_timeout  = "10m"
+lock_retries       = 3

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os/user"
 	"strings"
 	"time"
@@ -24,11 +25,34 @@ type StepError struct {
 	// Code is the SQLSTATE, when the server answered with one.
 	Code string
 	Err  error
+	// Attempts is how often the statement was tried (lock timeouts are retried).
+	Attempts int
+	// Blocker describes the session holding the lock the statement waited
+	// for, after a lock timeout.
+	Blocker string
+	// Committed is how many statements were committed before this one
+	// failed: non-zero only for a statement outside the transaction.
+	Committed int
 }
 
+// lockTimeout is the SQLSTATE of lock_timeout.
+const lockTimeout = "55P03"
+
 func (e *StepError) Error() string {
-	return fmt.Sprintf("statement %d of %d failed, the transaction was rolled back and nothing was changed:\n  %s\n%s",
-		e.Index, e.Total, e.Step.SQL, pgError(e.Err))
+	var b strings.Builder
+	if e.Step.Transactional {
+		fmt.Fprintf(&b, "statement %d of %d failed, the transaction was rolled back and nothing was changed", e.Index, e.Total)
+	} else {
+		fmt.Fprintf(&b, "statement %d of %d (outside the transaction) failed; the %d statements before it were committed", e.Index, e.Total, e.Committed)
+	}
+	if e.Code == lockTimeout {
+		fmt.Fprintf(&b, ".\nIt was a lock timeout: the statement waited longer than lock_timeout %s for its lock, %d times", e.Step.LockTimeout, e.Attempts)
+		if e.Blocker != "" {
+			fmt.Fprintf(&b, "; the lock is held by %s", e.Blocker)
+		}
+	}
+	fmt.Fprintf(&b, ":\n  %s\n%s", e.Step.SQL, pgError(e.Err))
+	return b.String()
 }
 
 func (e *StepError) Unwrap() error { return e.Err }
@@ -74,6 +98,8 @@ type ApplyOptions struct {
 	Digest string
 	// Progress, when not nil, is called before each statement with its 1-based position.
 	Progress func(i int, s Step)
+	// Retry, when not nil, is called before a retry after a lock timeout.
+	Retry func(attempt int, wait time.Duration, err *StepError)
 }
 
 // Session is a connection to the target that holds the database's apply
@@ -143,7 +169,7 @@ func (s *Session) Execute(ctx context.Context, p *Plan, want *State, o ApplyOpti
 		Env: s.env, PlanDigest: o.Digest, FromFingerprint: p.From.Hash, ToFingerprint: p.To.Hash,
 		Statements: len(p.Steps), OSUser: osUser(), Approver: o.Approver, StartedAt: time.Now().UTC(),
 	}
-	if err := run(ctx, conn, p, entry, o.Progress); err != nil {
+	if err := s.run(ctx, p, entry, o); err != nil {
 		var se *StepError
 		if errors.As(err, &se) {
 			entry.FinishedAt, entry.Outcome, entry.Error = time.Now().UTC(), "failed", se.Error()
@@ -156,7 +182,7 @@ func (s *Session) Execute(ctx context.Context, p *Plan, want *State, o ApplyOpti
 	if want == nil {
 		return nil
 	}
-	after, err := Diff(ctx, s.target, want, p.Schemas)
+	after, err := Diff(ctx, s.target, want, Options{Schemas: p.Schemas})
 	if err != nil {
 		return fmt.Errorf("the plan was applied; checking the result: %w", err)
 	}
@@ -197,25 +223,96 @@ func checkFresh(ctx context.Context, target *DB, p *Plan) error {
 		strings.Join(changes, "\n  "))}
 }
 
-// run executes the statements and the history row in one transaction.
-func run(ctx context.Context, conn *pgx.Conn, p *Plan, entry HistoryEntry, progress func(int, Step)) error {
-	tx, err := conn.Begin(ctx)
+// run executes the transactional statements and the history row in one
+// transaction, then the others one by one, retrying lock timeouts.
+func (s *Session) run(ctx context.Context, p *Plan, entry HistoryEntry, o ApplyOptions) error {
+	var nontx []int
+	for i, st := range p.Steps {
+		if !st.Transactional {
+			nontx = append(nontx, i)
+		}
+	}
+	err := s.retry(ctx, p, o, func() error { return s.runTx(ctx, p, entry, o.Progress) })
+	if err != nil {
+		return err
+	}
+	for n, i := range nontx {
+		err := s.retry(ctx, p, o, func() error { return s.runOne(ctx, p, i, o.Progress) })
+		var se *StepError
+		if errors.As(err, &se) {
+			se.Committed = len(p.Steps) - len(nontx) + n
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// retry runs fn again after a lock timeout, up to the plan's retries, with
+// jittered exponential backoff; the last error names the lock's holder.
+func (s *Session) retry(ctx context.Context, p *Plan, o ApplyOptions, fn func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		var se *StepError
+		if !errors.As(err, &se) || se.Code != lockTimeout {
+			return err
+		}
+		se.Attempts = attempt
+		se.Blocker = s.blocker(ctx, se.Step)
+		if attempt > p.LockRetries {
+			return se
+		}
+		wait := time.Duration(float64(250*time.Millisecond) * float64(int(1)<<(attempt-1)) * (0.5 + rand.Float64()))
+		if o.Retry != nil {
+			o.Retry(attempt, wait, se)
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(se, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+func setTimeouts(ctx context.Context, q execer, st Step, scope string) error {
+	for name, d := range map[string]Duration{"lock_timeout": st.LockTimeout, "statement_timeout": st.StatementTimeout} {
+		if _, err := q.Exec(ctx, fmt.Sprintf("SET %s %s = %d", scope, name, time.Duration(d).Milliseconds())); err != nil {
+			return fmt.Errorf("setting %s: %w", name, pgError(err))
+		}
+	}
+	return nil
+}
+
+func stepError(p *Plan, i int, err error) *StepError {
+	se := &StepError{Index: i + 1, Total: len(p.Steps), Step: p.Steps[i], Err: err, Attempts: 1}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		se.Code = pe.Code
+	}
+	return se
+}
+
+// runTx runs the transactional statements and the history row in one transaction.
+func (s *Session) runTx(ctx context.Context, p *Plan, entry HistoryEntry, progress func(int, Step)) error {
+	tx, err := s.conn.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("starting the transaction: %w", pgError(err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	for i, s := range p.Steps {
-		if progress != nil {
-			progress(i+1, s)
+	for i, st := range p.Steps {
+		if !st.Transactional {
+			continue
 		}
-		if _, err := tx.Exec(ctx, s.SQL); err != nil {
-			se := &StepError{Index: i + 1, Total: len(p.Steps), Step: s, Err: err}
-			var pe *pgconn.PgError
-			if errors.As(err, &pe) {
-				se.Code = pe.Code
-			}
+		if progress != nil {
+			progress(i+1, st)
+		}
+		if err := setTimeouts(ctx, tx, st, "LOCAL"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, st.SQL); err != nil {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
-			return se
+			return stepError(p, i, err)
 		}
 	}
 	entry.FinishedAt, entry.Outcome = time.Now().UTC(), "applied"
@@ -226,6 +323,51 @@ func run(ctx context.Context, conn *pgx.Conn, p *Plan, entry HistoryEntry, progr
 		return fmt.Errorf("committing the plan: %w", pgError(err))
 	}
 	return nil
+}
+
+// runOne runs a statement that cannot run in a transaction block.
+func (s *Session) runOne(ctx context.Context, p *Plan, i int, progress func(int, Step)) error {
+	st := p.Steps[i]
+	if progress != nil {
+		progress(i+1, st)
+	}
+	if err := setTimeouts(ctx, s.conn, st, "SESSION"); err != nil {
+		return err
+	}
+	if _, err := s.conn.Exec(ctx, st.SQL); err != nil {
+		return stepError(p, i, err)
+	}
+	return nil
+}
+
+// blocker describes who holds a lock on the step's table.
+func (s *Session) blocker(ctx context.Context, st Step) string {
+	name, ok := strings.CutPrefix(st.Object, "table ")
+	if !ok {
+		return ""
+	}
+	sch, tbl, ok := strings.Cut(name, ".")
+	if !ok {
+		return ""
+	}
+	var (
+		pid        int
+		app, mode  string
+		queryStart *time.Time
+	)
+	err := s.conn.QueryRow(ctx, `
+SELECT a.pid, coalesce(a.application_name, ''), a.query_start, l.mode
+FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+WHERE l.granted AND l.relation = to_regclass($1) AND l.pid <> pg_backend_pid()
+ORDER BY a.query_start NULLS LAST LIMIT 1`, quoteIdent(sch)+"."+quoteIdent(tbl)).Scan(&pid, &app, &queryStart, &mode)
+	if err != nil {
+		return ""
+	}
+	since := "unknown"
+	if queryStart != nil {
+		since = queryStart.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("pid %d (application_name %q, query started %s, %s on %s)", pid, app, since, mode, name)
 }
 
 func osUser() string {

@@ -42,7 +42,8 @@ func extensionSteps(live, desired []Extension) (before, after []Step) {
 		l, ok := installed[d.Name]
 		if !ok {
 			before = append(before, Step{SQL: createExtensionSQL(d), Action: ActionCreate, Object: obj,
-				Comment: fmt.Sprintf("install extension %q", d.Name)})
+				Comment: fmt.Sprintf("install extension %q", d.Name), Transactional: true,
+				Hazards: []Hazard{{Code: HazardExtension, Severity: SeverityInfo, Object: obj, Message: "installs the extension (the role needs the right to, see keel doctor)"}}})
 			if d.Comment != "" {
 				before = append(before, commentExtension(d))
 			}
@@ -50,18 +51,26 @@ func extensionSteps(live, desired []Extension) (before, after []Step) {
 		}
 		if d.Version != "" && d.Version != l.Version {
 			before = append(before, Step{
-				SQL:     fmt.Sprintf("ALTER EXTENSION %s UPDATE TO %s", quoteIdent(d.Name), quoteLiteral(d.Version)),
-				Action:  ActionAlter,
-				Object:  obj,
-				Comment: fmt.Sprintf("update extension %q from version %s to %s", d.Name, l.Version, d.Version),
+				SQL:           fmt.Sprintf("ALTER EXTENSION %s UPDATE TO %s", quoteIdent(d.Name), quoteLiteral(d.Version)),
+				Action:        ActionAlter,
+				Object:        obj,
+				Comment:       fmt.Sprintf("update extension %q from version %s to %s", d.Name, l.Version, d.Version),
+				Transactional: true,
+				Hazards: []Hazard{{Code: HazardExtension, Severity: SeverityWarning, Object: obj,
+					Message: fmt.Sprintf("upgrades the extension from %s to %s: its functions and types may change", l.Version, d.Version)}},
 			})
 		}
 		if d.Schema != "" && d.Schema != l.Schema {
 			before = append(before, Step{
-				SQL:     fmt.Sprintf("ALTER EXTENSION %s SET SCHEMA %s", quoteIdent(d.Name), quoteIdent(d.Schema)),
-				Action:  ActionAlter,
-				Object:  obj,
-				Comment: fmt.Sprintf("move extension %q from schema %q to %q", d.Name, l.Schema, d.Schema),
+				SQL:           fmt.Sprintf("ALTER EXTENSION %s SET SCHEMA %s", quoteIdent(d.Name), quoteIdent(d.Schema)),
+				Action:        ActionAlter,
+				Object:        obj,
+				Comment:       fmt.Sprintf("move extension %q from schema %q to %q", d.Name, l.Schema, d.Schema),
+				Transactional: true,
+				Hazards: []Hazard{
+					{Code: HazardExtension, Severity: SeverityWarning, Object: obj, Message: "moves the extension's objects to another schema"},
+					{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: obj, Message: "code that names the extension's objects by their old schema breaks"},
+				},
 			})
 		}
 		if d.Comment != "" && d.Comment != l.Comment {
@@ -73,10 +82,15 @@ func extensionSteps(live, desired []Extension) (before, after []Step) {
 			continue
 		}
 		after = append(after, Step{
-			SQL:     "DROP EXTENSION " + quoteIdent(l.Name),
-			Action:  ActionDrop,
-			Object:  "extension " + l.Name,
-			Comment: fmt.Sprintf("drop extension %q, which the desired state no longer declares", l.Name),
+			SQL:           "DROP EXTENSION " + quoteIdent(l.Name),
+			Action:        ActionDrop,
+			Object:        "extension " + l.Name,
+			Comment:       fmt.Sprintf("drop extension %q, which the desired state no longer declares", l.Name),
+			Transactional: true,
+			Hazards: []Hazard{
+				{Code: HazardExtension, Severity: SeverityWarning, Object: "extension " + l.Name, Message: "drops the extension"},
+				{Code: HazardDataLoss, Severity: SeverityDanger, Object: "extension " + l.Name, Message: "drops the extension's objects (it fails, changing nothing, if anything else still uses them)"},
+			},
 		})
 	}
 	return before, after
@@ -84,9 +98,10 @@ func extensionSteps(live, desired []Extension) (before, after []Step) {
 
 func commentExtension(e Extension) Step {
 	return Step{
-		SQL:     fmt.Sprintf("COMMENT ON EXTENSION %s IS %s", quoteIdent(e.Name), quoteLiteral(e.Comment)),
-		Action:  ActionAlter,
-		Object:  "extension " + e.Name,
-		Comment: fmt.Sprintf("set the comment of extension %q", e.Name),
+		SQL:           fmt.Sprintf("COMMENT ON EXTENSION %s IS %s", quoteIdent(e.Name), quoteLiteral(e.Comment)),
+		Action:        ActionAlter,
+		Object:        "extension " + e.Name,
+		Comment:       fmt.Sprintf("set the comment of extension %q", e.Name),
+		Transactional: true,
 	}
 }

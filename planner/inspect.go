@@ -54,7 +54,70 @@ func (l *Live) Inspect(ctx context.Context, schemas []string) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &State{Realm: realm, Extensions: exts}, nil
+	invalid, err := l.invalidIndexes(ctx, schemas)
+	if err != nil {
+		return nil, err
+	}
+	for _, ix := range invalid {
+		if s, ok := realm.Schema(ix.Schema); ok {
+			if t, ok := s.Table(ix.Table); ok {
+				for i, idx := range t.Indexes {
+					if idx.Name == ix.Name {
+						t.Indexes = append(t.Indexes[:i], t.Indexes[i+1:]...)
+						break
+					}
+				}
+			}
+		}
+	}
+	return &State{Realm: realm, Extensions: exts, Invalid: invalid}, nil
+}
+
+// invalidIndexes lists indexes left INVALID by a failed concurrent build.
+func (l *Live) invalidIndexes(ctx context.Context, schemas []string) ([]InvalidIndex, error) {
+	rows, err := l.db.QueryContext(ctx, `
+SELECT n.nspname, t.relname, i.relname
+FROM pg_catalog.pg_index x
+JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+JOIN pg_catalog.pg_class t ON t.oid = x.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+WHERE NOT x.indisvalid AND n.nspname = ANY($1)
+ORDER BY 1, 2, 3`, schemas)
+	if err != nil {
+		return nil, fmt.Errorf("listing invalid indexes: %w", err)
+	}
+	defer rows.Close()
+	var out []InvalidIndex
+	for rows.Next() {
+		var ix InvalidIndex
+		if err := rows.Scan(&ix.Schema, &ix.Table, &ix.Name); err != nil {
+			return nil, fmt.Errorf("listing invalid indexes: %w", err)
+		}
+		out = append(out, ix)
+	}
+	return out, rows.Err()
+}
+
+// invalidIndexSteps drop the invalid indexes, so that the plan builds them again.
+func invalidIndexSteps(invalid []InvalidIndex, concurrent bool) []Step {
+	steps := make([]Step, 0, len(invalid))
+	for _, ix := range invalid {
+		st := Step{
+			Action:        ActionDrop,
+			Object:        "table " + ix.Schema + "." + ix.Table,
+			Comment:       fmt.Sprintf("drop index %q, left INVALID by a failed build, to build it again", ix.Name),
+			SQL:           "DROP INDEX IF EXISTS " + quoteIdent(ix.Schema) + "." + quoteIdent(ix.Name),
+			Transactional: true,
+		}
+		if concurrent {
+			st.SQL = "DROP INDEX CONCURRENTLY IF EXISTS " + quoteIdent(ix.Schema) + "." + quoteIdent(ix.Name)
+			st.Transactional = false
+			st.Hazards = []Hazard{{Code: HazardNonTransactional, Severity: SeverityInfo, Object: "index " + ix.Schema + "." + ix.Table + "." + ix.Name,
+				Message: "dropped CONCURRENTLY after the transaction commits"}}
+		}
+		steps = append(steps, st)
+	}
+	return steps
 }
 
 // extensions lists installed extensions, except plpgsql, which every

@@ -2,10 +2,13 @@ package planner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"ariga.io/atlas/sql/migrate"
+	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
 )
 
@@ -29,6 +32,14 @@ type Step struct {
 	Action Action `json:"action"`
 	// Object is what the statement changes: "table public.users".
 	Object string `json:"object"`
+	// Hazards are the risks of running the statement.
+	Hazards []Hazard `json:"hazards,omitempty"`
+	// Transactional is false for statements that run after the plan's
+	// transaction commits (CREATE INDEX CONCURRENTLY), each on its own.
+	Transactional bool `json:"transactional"`
+	// LockTimeout and StatementTimeout are set for the statement as it runs.
+	LockTimeout      Duration `json:"lock_timeout"`
+	StatementTimeout Duration `json:"statement_timeout"`
 }
 
 // Plan is the ordered list of statements that bring a database to the
@@ -39,8 +50,15 @@ type Plan struct {
 	Target Target `json:"target"`
 	// Schemas are the schemas the plan manages.
 	Schemas []string `json:"schemas"`
-	// Steps run in order, in one transaction.
+	// Steps run in order: the transactional ones in one transaction, then
+	// the others, each on its own.
 	Steps []Step `json:"steps"`
+	// LockRetries is how often the transaction (or a non-transactional
+	// statement) is retried after a lock timeout.
+	LockRetries int `json:"lock_retries"`
+	// Allowed are hazard codes the planner was told to allow
+	// (--allow-hazard), recorded for the reviewer.
+	Allowed []HazardCode `json:"allowed_hazards,omitempty"`
 	// NotManaged lists objects found in the managed schemas that keel does
 	// not manage: the plan never drops or alters them.
 	NotManaged []Object `json:"not_managed,omitempty"`
@@ -93,7 +111,26 @@ type Options struct {
 	// Dev is where throwaway databases are created to normalize the desired
 	// state. A nil Server means the target's server.
 	Dev DevDatabase
+	// ConcurrentIndexes builds new indexes on existing tables (and drops
+	// indexes) CONCURRENTLY, after the transaction commits.
+	ConcurrentIndexes bool
+	// Timeouts every statement runs with.
+	Timeouts Timeouts
 }
+
+// Timeouts bound how long a statement may wait and run.
+type Timeouts struct {
+	// Lock is lock_timeout: how long a statement waits for a lock.
+	Lock time.Duration
+	// Statement is statement_timeout: how long a statement may run.
+	Statement time.Duration
+	// Retries is how often a lock timeout is retried.
+	Retries int
+}
+
+// DefaultTimeouts keep the worst case of a plan that cannot get its locks
+// short: 2 s × 3 tries, plus backoff.
+var DefaultTimeouts = Timeouts{Lock: 2 * time.Second, Statement: time.Minute, Retries: 2}
 
 // Generate computes the plan that brings the target database to the desired
 // state. It changes nothing on the target.
@@ -102,7 +139,7 @@ func Generate(ctx context.Context, target *DB, desired Desired, opts Options) (*
 	if err != nil {
 		return nil, err
 	}
-	return Diff(ctx, target, want, opts.Schemas)
+	return Diff(ctx, target, want, opts)
 }
 
 // Normalize loads the desired state in the server's normal form, using a
@@ -116,10 +153,17 @@ func Normalize(ctx context.Context, target *DB, desired Desired, opts Options) (
 }
 
 // Diff inspects the target and computes the plan to the normalized desired
-// state want. Schemas are the managed schemas; empty means want's.
-func Diff(ctx context.Context, target *DB, want *State, schemas []string) (*Plan, error) {
+// state want.
+func Diff(ctx context.Context, target *DB, want *State, opts Options) (*Plan, error) {
+	schemas := opts.Schemas
 	if len(schemas) == 0 {
 		schemas = want.SchemaNames()
+	}
+	if contains(schemas, HistorySchema) {
+		return nil, fmt.Errorf("schema %q is keel's own (its apply history) and cannot be managed: rename the schema in the desired state", HistorySchema)
+	}
+	if opts.Timeouts == (Timeouts{}) {
+		opts.Timeouts = DefaultTimeouts
 	}
 	live, err := OpenLive(ctx, target)
 	if err != nil {
@@ -130,7 +174,7 @@ func Diff(ctx context.Context, target *DB, want *State, schemas []string) (*Plan
 	if err != nil {
 		return nil, err
 	}
-	steps, err := live.steps(ctx, current, want)
+	steps, err := live.steps(ctx, current, want, schemas, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -148,49 +192,144 @@ func Diff(ctx context.Context, target *DB, want *State, schemas []string) (*Plan
 	}
 	return &Plan{
 		Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,
-		From: from, To: to,
+		From: from, To: to, LockRetries: opts.Timeouts.Retries,
 	}, nil
 }
 
 // steps diffs two states and orders the statements: new schemas, then
-// extensions, then the engine's changes, then dropped extensions.
-func (l *Live) steps(ctx context.Context, from, to *State) ([]Step, error) {
+// extensions, then the engine's changes, then dropped extensions; the
+// statements that run outside the transaction come last.
+func (l *Live) steps(ctx context.Context, from, to *State, schemas []string, o Options) ([]Step, error) {
 	changes, err := l.drv.RealmDiff(from.Realm, to.Realm)
 	if err != nil {
 		return nil, fmt.Errorf("computing the difference: %w", err)
 	}
 	var first, rest []schema.Change
 	for _, c := range changes {
-		switch c.(type) {
+		switch c := c.(type) {
 		case *schema.AddSchema:
 			first = append(first, c)
 		case *schema.DropSchema:
 			// Atlas drops schemas with CASCADE, which would take objects keel
 			// does not manage with it. Managed schemas are the desired ones,
 			// so this cannot come from a desired state: refuse rather than guess.
-			return nil, fmt.Errorf("computing the difference: schema %q would be dropped; keel does not drop schemas", c.(*schema.DropSchema).S.Name)
+			return nil, fmt.Errorf("computing the difference: schema %q would be dropped; keel does not drop schemas", c.S.Name)
 		default:
 			rest = append(rest, c)
 		}
 	}
+	facts, err := l.facts(ctx, schemas)
+	if err != nil {
+		return nil, fmt.Errorf("reading table sizes: %w", err)
+	}
+	rest, pieces := splitModify(rest, o.ConcurrentIndexes)
 	before, after := extensionSteps(from.Extensions, to.Extensions)
 	var steps []Step
-	for _, group := range [][]schema.Change{first, rest} {
-		s, err := l.plan(ctx, group)
-		if err != nil {
-			return nil, err
-		}
-		steps = append(steps, s...)
-		if len(before) > 0 {
-			steps = append(steps, before...)
-			before = nil
+	s, err := l.plan(ctx, first, nil, facts)
+	if err != nil {
+		return nil, err
+	}
+	steps = append(append(steps, s...), before...)
+	steps = append(steps, invalidIndexSteps(from.Invalid, o.ConcurrentIndexes)...)
+	if s, err = l.plan(ctx, rest, pieces, facts); err != nil {
+		return nil, err
+	}
+	steps = append(append(steps, s...), after...)
+	ordered := make([]Step, 0, len(steps))
+	for _, tx := range []bool{true, false} {
+		for _, st := range steps {
+			if st.Transactional == tx {
+				st.LockTimeout, st.StatementTimeout = Duration(o.Timeouts.Lock), Duration(o.Timeouts.Statement)
+				ordered = append(ordered, st)
+			}
 		}
 	}
-	return append(steps, after...), nil
+	return ordered, nil
 }
 
-// plan turns engine changes into steps.
-func (l *Live) plan(ctx context.Context, changes []schema.Change) ([]Step, error) {
+// pieceKind tells the pieces splitModify makes apart.
+type pieceKind int
+
+const (
+	pieceRest  pieceKind = iota // the table's ALTER TABLE and comments
+	pieceIndex                  // one index created or dropped
+)
+
+// splitModify splits each table modification into one piece per index
+// created or dropped (their own statements, maybe CONCURRENTLY) and one for
+// the rest, so that every statement maps to the changes behind it.
+func splitModify(changes []schema.Change, concurrent bool) ([]schema.Change, map[*schema.ModifyTable]pieceKind) {
+	pieces := make(map[*schema.ModifyTable]pieceKind)
+	out := make([]schema.Change, 0, len(changes))
+	for _, c := range changes {
+		m, ok := c.(*schema.ModifyTable)
+		if !ok {
+			out = append(out, c)
+			continue
+		}
+		var drops, adds, rest []schema.Change
+		columnsChange := false
+		for _, sub := range m.Changes {
+			switch sub.(type) {
+			case *schema.DropColumn, *schema.ModifyColumn:
+				columnsChange = true
+			}
+		}
+		for _, sub := range m.Changes {
+			switch sub := sub.(type) {
+			case *schema.AddIndex:
+				if isConstraint(sub.I) {
+					rest = append(rest, sub)
+					continue
+				}
+				if concurrent {
+					sub.Extra = append(sub.Extra, &postgres.Concurrently{})
+				}
+				adds = append(adds, sub)
+			case *schema.DropIndex:
+				if isConstraint(sub.I) {
+					rest = append(rest, sub)
+					continue
+				}
+				// A column change may drop the index itself; keep it in the transaction then.
+				if concurrent && !columnsChange {
+					sub.Extra = append(sub.Extra, &postgres.Concurrently{})
+				}
+				drops = append(drops, sub)
+			default:
+				rest = append(rest, sub)
+			}
+		}
+		for _, d := range drops {
+			p := &schema.ModifyTable{T: m.T, Changes: []schema.Change{d}}
+			pieces[p] = pieceIndex
+			out = append(out, p)
+		}
+		if len(rest) > 0 {
+			p := &schema.ModifyTable{T: m.T, Changes: rest}
+			pieces[p] = pieceRest
+			out = append(out, p)
+		}
+		for _, a := range adds {
+			p := &schema.ModifyTable{T: m.T, Changes: []schema.Change{a}}
+			pieces[p] = pieceIndex
+			out = append(out, p)
+		}
+	}
+	return out, pieces
+}
+
+func isConstraint(idx *schema.Index) bool {
+	for _, a := range idx.Attrs {
+		if c, ok := a.(*postgres.Constraint); ok && (c.IsUnique() || c.IsExclude()) {
+			return true
+		}
+	}
+	return false
+}
+
+// plan turns engine changes into steps with their hazards.
+func (l *Live) plan(ctx context.Context, changes []schema.Change, pieces map[*schema.ModifyTable]pieceKind, facts tableFacts) ([]Step, error) {
 	if len(changes) == 0 {
 		return nil, nil
 	}
@@ -199,13 +338,45 @@ func (l *Live) plan(ctx context.Context, changes []schema.Change) ([]Step, error
 		return nil, fmt.Errorf("planning the changes: %w", err)
 	}
 	steps := make([]Step, 0, len(p.Changes))
+	seen := make(map[schema.Change]bool)
 	for _, c := range p.Changes {
 		if len(c.Args) > 0 {
 			return nil, fmt.Errorf("planning the changes: statement %q takes arguments, which keel cannot run", c.Cmd)
 		}
-		steps = append(steps, stepOf(c))
+		st := stepOf(c)
+		st.Transactional = true
+		m, isModify := c.Source.(*schema.ModifyTable)
+		kind, isPiece := pieces[m]
+		switch {
+		case isModify && isPiece && kind == pieceIndex:
+			// The index statement, then maybe its comment: only the first carries hazards.
+			if !seen[c.Source] {
+				st.Hazards = hazardsOf([]schema.Change{m}, facts)
+			}
+			st.Transactional = !concurrently(m)
+		case isModify && isPiece:
+			// Comments of the rest piece: no hazard of their own.
+		case c.Source != nil && !seen[c.Source]:
+			st.Hazards = hazardsOf([]schema.Change{c.Source}, facts)
+		}
+		if c.Source != nil {
+			seen[c.Source] = true
+		}
+		steps = append(steps, st)
 	}
 	return steps, nil
+}
+
+func concurrently(m *schema.ModifyTable) bool {
+	for _, c := range m.Changes {
+		switch c := c.(type) {
+		case *schema.AddIndex:
+			return hasClause[*postgres.Concurrently](c.Extra)
+		case *schema.DropIndex:
+			return hasClause[*postgres.Concurrently](c.Extra)
+		}
+	}
+	return false
 }
 
 func stepOf(c *migrate.Change) Step {
@@ -250,4 +421,26 @@ func objectName(o schema.Object) string {
 		return "enum " + e.T
 	}
 	return fmt.Sprintf("%T", o)
+}
+
+// Duration is a time.Duration that reads and writes as "2s" in JSON.
+type Duration time.Duration
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
 }

@@ -1,39 +1,141 @@
 package planner
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 )
 
+// Formats are the plan renderings, by name.
+var Formats = map[string]func(io.Writer, *Plan) error{
+	"text":     RenderText,
+	"sql":      RenderSQL,
+	"json":     RenderJSON,
+	"markdown": RenderMarkdown,
+}
+
 // RenderSQL writes only the statements, each ending in a semicolon, ready
 // for psql. An empty plan writes nothing.
 func RenderSQL(w io.Writer, p *Plan) error {
-	for _, s := range p.Steps {
-		if _, err := fmt.Fprintf(w, "%s;\n", s.SQL); err != nil {
-			return err
+	var b strings.Builder
+	for i, s := range p.Steps {
+		if !s.Transactional && (i == 0 || p.Steps[i-1].Transactional) {
+			b.WriteString("-- The statements below run outside a transaction block.\n")
 		}
+		fmt.Fprintf(&b, "%s;\n", s.SQL)
 	}
-	return nil
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
-// RenderText writes the plan for a reader: target, numbered statements with
-// what each does, a summary and the objects keel leaves alone.
+// RenderText writes the plan for a reader: target, timeouts, numbered
+// statements with what each does and its hazards, a summary and the objects
+// keel leaves alone.
 func RenderText(w io.Writer, p *Plan) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s (schemas: %s)\n", p.Target, strings.Join(p.Schemas, ", "))
 	if p.Empty() {
 		b.WriteString("\nNo changes: the database matches the desired state.\n")
 	} else {
-		b.WriteString("\n")
+		fmt.Fprintf(&b, "%s\n\n", timeoutsLine(p))
 		for i, s := range p.Steps {
-			fmt.Fprintf(&b, "-- %d/%d: %s (%s %s)\n%s;\n\n", i+1, len(p.Steps), s.Comment, s.Action, s.Object, s.SQL)
+			if !s.Transactional && (i == 0 || p.Steps[i-1].Transactional) {
+				b.WriteString("-- After the transaction commits, one at a time:\n\n")
+			}
+			fmt.Fprintf(&b, "-- %d/%d: %s (%s %s)\n", i+1, len(p.Steps), s.Comment, s.Action, s.Object)
+			for _, h := range s.Hazards {
+				fmt.Fprintf(&b, "--   ! %s [%s] %s: %s%s\n", h.Code, h.Severity, h.Object, h.Message, sizeNote(h))
+			}
+			fmt.Fprintf(&b, "%s;\n\n", s.SQL)
 		}
-		fmt.Fprintf(&b, "Plan: %s, in one transaction.\n", p.Summary())
+		fmt.Fprintf(&b, "Plan: %s%s.\n", p.Summary(), txNote(p))
+		if hs := p.Hazards(); len(hs) > 0 {
+			fmt.Fprintf(&b, "Hazards: %s.\n", hazardCounts(hs))
+		}
+		if len(p.Allowed) > 0 {
+			fmt.Fprintf(&b, "Allowed by the planner (--allow-hazard): %s.\n", joinCodes(p.Allowed))
+		}
 	}
 	writeNotManaged(&b, p.NotManaged)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// timeoutsLine states the timeouts the statements run with, as Apply sets them.
+func timeoutsLine(p *Plan) string {
+	first := p.Steps[0]
+	for _, s := range p.Steps {
+		if s.LockTimeout != first.LockTimeout || s.StatementTimeout != first.StatementTimeout {
+			return fmt.Sprintf("Statements run with their own timeouts (see each step); a lock timeout is retried %d times.", p.LockRetries)
+		}
+	}
+	return fmt.Sprintf("Each statement runs with lock_timeout %s and statement_timeout %s; a lock timeout is retried %d times.",
+		first.LockTimeout, first.StatementTimeout, p.LockRetries)
+}
+
+func txNote(p *Plan) string {
+	n := 0
+	for _, s := range p.Steps {
+		if !s.Transactional {
+			n++
+		}
+	}
+	if n == 0 {
+		return ", in one transaction"
+	}
+	return fmt.Sprintf(", %d statements in one transaction and %d after it", len(p.Steps)-n, n)
+}
+
+func hazardCounts(hs []Hazard) string {
+	var order []HazardCode
+	counts := make(map[HazardCode]int)
+	for _, h := range hs {
+		if counts[h.Code] == 0 {
+			order = append(order, h.Code)
+		}
+		counts[h.Code]++
+	}
+	parts := make([]string, len(order))
+	for i, c := range order {
+		parts[i] = fmt.Sprintf("%d %s", counts[c], c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func joinCodes(cs []HazardCode) string {
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
+}
+
+func sizeNote(h Hazard) string {
+	var parts []string
+	if h.Rows != nil {
+		parts = append(parts, fmt.Sprintf("~%d rows", *h.Rows))
+	}
+	if h.Bytes != nil {
+		parts = append(parts, humanBytes(*h.Bytes))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func writeNotManaged(b *strings.Builder, objs []Object) {
@@ -46,3 +148,80 @@ func writeNotManaged(b *strings.Builder, objs []Object) {
 	}
 	fmt.Fprintf(b, "\nNot managed by keel, left as they are (%d): %s\n", len(objs), strings.Join(names, ", "))
 }
+
+// JSONFormat is the version of the `--format json` document.
+const JSONFormat = 1
+
+// jsonPlan is the `--format json` document: the plan value plus its summary.
+type jsonPlan struct {
+	Format  int `json:"format"`
+	Summary struct {
+		Create int `json:"create"`
+		Alter  int `json:"alter"`
+		Drop   int `json:"drop"`
+	} `json:"summary"`
+	Hazards []Hazard `json:"hazards"`
+	*Plan
+}
+
+// RenderJSON writes the plan as the documented JSON document.
+func RenderJSON(w io.Writer, p *Plan) error {
+	doc := jsonPlan{Format: JSONFormat, Plan: p, Hazards: p.Hazards()}
+	s := p.Summary()
+	doc.Summary.Create, doc.Summary.Alter, doc.Summary.Drop = s.Create, s.Alter, s.Drop
+	if doc.Hazards == nil {
+		doc.Hazards = []Hazard{}
+	}
+	if p.Steps == nil {
+		// An empty plan still has a steps array.
+		cp := *p
+		cp.Steps = []Step{}
+		doc.Plan = &cp
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// RenderMarkdown writes the plan as a pull-request comment: a summary line,
+// a hazards table, the SQL and the objects keel leaves alone.
+func RenderMarkdown(w io.Writer, p *Plan) error {
+	var b strings.Builder
+	if p.Empty() {
+		fmt.Fprintf(&b, "### keel plan: no changes\n\n`%s` matches the desired state (schemas: %s).\n", p.Target.Database, strings.Join(p.Schemas, ", "))
+	} else {
+		fmt.Fprintf(&b, "### keel plan: %s\n\n", p.Summary())
+		fmt.Fprintf(&b, "Target: `%s` on `%s:%d` · schemas: %s · %s\n\n", p.Target.Database, p.Target.Host, p.Target.Port, strings.Join(p.Schemas, ", "), strings.TrimSuffix(timeoutsLine(p), "."))
+		if hs := p.Hazards(); len(hs) > 0 {
+			b.WriteString("| Severity | Hazard | Object | Why | Table size |\n| --- | --- | --- | --- | --- |\n")
+			for _, h := range hs {
+				fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s |\n", h.Severity, h.Code, h.Object, mdEscape(h.Message), strings.Trim(sizeNote(h), " ()"))
+			}
+			b.WriteString("\n")
+		} else {
+			b.WriteString("No hazards.\n\n")
+		}
+		if len(p.Allowed) > 0 {
+			fmt.Fprintf(&b, "Allowed by the planner (`--allow-hazard`): %s\n\n", joinCodes(p.Allowed))
+		}
+		b.WriteString("```sql\n")
+		for i, s := range p.Steps {
+			if !s.Transactional && (i == 0 || p.Steps[i-1].Transactional) {
+				b.WriteString("-- After the transaction commits, one at a time:\n")
+			}
+			fmt.Fprintf(&b, "-- %d/%d: %s\n%s;\n", i+1, len(p.Steps), s.Comment, s.SQL)
+		}
+		b.WriteString("```\n")
+	}
+	if len(p.NotManaged) > 0 {
+		fmt.Fprintf(&b, "\n<details><summary>Not managed by keel, left as they are (%d)</summary>\n\n", len(p.NotManaged))
+		for _, o := range p.NotManaged {
+			fmt.Fprintf(&b, "- %s `%s`\n", o.Kind, o.Name)
+		}
+		b.WriteString("\n</details>\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

@@ -20,6 +20,15 @@ type State struct {
 	// "enum public.status", "schema billing") to where they are declared
 	// ("schema.hcl:12"), for error messages.
 	Positions map[string]string
+	// Invalid are indexes of a live state left INVALID by a failed
+	// CREATE INDEX CONCURRENTLY. They are left out of Realm, so that a plan
+	// builds them again.
+	Invalid []InvalidIndex
+}
+
+// InvalidIndex names an index PostgreSQL marked invalid.
+type InvalidIndex struct {
+	Schema, Table, Name string
 }
 
 // Extension is a PostgreSQL extension, as declared by an `extension` block or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"keel/envs"
 	"keel/planner"
@@ -11,7 +12,8 @@ import (
 
 type applyCmd struct {
 	target
-	Plan string `help:"A plan file from keel plan --out, approved with keel approve; required where apply = \"review\"."`
+	Plan        string   `help:"A plan file from keel plan --out, approved with keel approve; required where apply = \"review\"."`
+	AllowHazard []string `name:"allow-hazard" help:"Allow a hazard the env denies (repeatable), where apply = \"auto\"."`
 }
 
 func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) error {
@@ -37,6 +39,9 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) error {
 		if approval, err = file.Verify(expect); err != nil {
 			return err
 		}
+		if err := checkDenied(file.Plan, r); err != nil {
+			return err
+		}
 	}
 	// One apply at a time per database: the lock covers reading the live
 	// state, applying and checking the result.
@@ -52,8 +57,14 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	if err != nil {
 		return err
 	}
-	plan, err := planner.Diff(ctx, r.db, want, r.opts.Schemas)
+	plan, err := planner.Diff(ctx, r.db, want, r.opts)
 	if err != nil {
+		return err
+	}
+	if err := allowHazards(plan, c.AllowHazard); err != nil {
+		return err
+	}
+	if err := checkDenied(plan, r); err != nil {
 		return err
 	}
 	if plan.Empty() {
@@ -92,7 +103,15 @@ func execute(ctx context.Context, sess *planner.Session, s *streams, plan *plann
 			if i == 1 {
 				fmt.Fprintf(s.out, "Applying %d statements to %s in one transaction (%s)\n", len(plan.Steps), plan.Target, plan.Summary())
 			}
-			fmt.Fprintf(s.out, "-- %d/%d: %s\n%s;\n", i, len(plan.Steps), st.Comment, st.SQL)
+			fmt.Fprintf(s.out, "-- %d/%d: %s\n", i, len(plan.Steps), st.Comment)
+			for _, h := range st.Hazards {
+				fmt.Fprintf(s.out, "--   ! %s [%s] %s: %s\n", h.Code, h.Severity, h.Object, h.Message)
+			}
+			fmt.Fprintf(s.out, "%s;\n", st.SQL)
+		},
+		Retry: func(attempt int, wait time.Duration, err *planner.StepError) {
+			fmt.Fprintf(s.err, "keel: statement %d of %d hit lock_timeout %s (lock held by %s); retrying in %s (retry %d of %d)\n",
+				err.Index, err.Total, err.Step.LockTimeout, err.Blocker, wait.Round(time.Millisecond), attempt, plan.LockRetries)
 		},
 	}
 	if err := sess.Execute(ctx, plan, want, opts); err != nil {

@@ -139,7 +139,9 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &resolved{profile: p, db: db, desired: desired, desiredPath: path, opts: planner.Options{Schemas: p.Schemas}}
+	r := &resolved{profile: p, db: db, desired: desired, desiredPath: path, opts: planner.Options{
+		Schemas: p.Schemas, ConcurrentIndexes: p.ConcurrentIndexes, Timeouts: p.Timeouts(),
+	}}
 	if p.DevURL != "" {
 		dev, err := planner.ParseURL(p.DevURL)
 		if err != nil {

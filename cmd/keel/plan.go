@@ -3,15 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 
 	"keel/planner"
 )
 
 type planCmd struct {
 	target
-	Format           string `enum:"text,sql" default:"text" help:"Output: text (statements, summary, objects not managed) or sql (statements only, for psql)."`
-	DetailedExitcode bool   `name:"detailed-exitcode" help:"Exit 2 when there are changes, 0 when there are none."`
-	Out              string `help:"Also save the plan to this file, for keel approve and keel apply --plan."`
+	Format           string   `enum:"text,sql,json,markdown" default:"text" help:"Output: text, sql (statements only, for psql), json (documented, stable) or markdown (a pull-request comment)."`
+	AllowHazard      []string `name:"allow-hazard" help:"Allow a hazard the env denies (repeatable); recorded in the plan file."`
+	DetailedExitcode bool     `name:"detailed-exitcode" help:"Exit 2 when there are changes, 0 when there are none."`
+	Out              string   `help:"Also save the plan to this file, for keel approve and keel apply --plan."`
 }
 
 func (c *planCmd) Run(ctx context.Context, root *cli, s *streams) error {
@@ -23,13 +26,13 @@ func (c *planCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	if err != nil {
 		return err
 	}
-	switch c.Format {
-	case "sql":
-		err = planner.RenderSQL(s.out, plan)
-	default:
-		err = planner.RenderText(s.out, plan)
+	if err := allowHazards(plan, c.AllowHazard); err != nil {
+		return err
 	}
-	if err != nil {
+	if err := planner.Formats[c.Format](s.out, plan); err != nil {
+		return err
+	}
+	if err := checkDenied(plan, r); err != nil {
 		return err
 	}
 	if c.Out != "" {
@@ -44,4 +47,38 @@ func (c *planCmd) Run(ctx context.Context, root *cli, s *streams) error {
 		return &codeError{code: exitChanges}
 	}
 	return nil
+}
+
+// allowHazards records the --allow-hazard codes in the plan.
+func allowHazards(p *planner.Plan, codes []string) error {
+	for _, code := range codes {
+		c, err := planner.ParseHazardCode(code)
+		if err != nil {
+			return err
+		}
+		p.Allowed = append(p.Allowed, c)
+	}
+	return nil
+}
+
+// checkDenied refuses a plan with hazards the env denies and the planner did
+// not allow.
+func checkDenied(p *planner.Plan, r *resolved) error {
+	denied := p.Denied(r.profile.Denied())
+	if len(denied) == 0 {
+		return nil
+	}
+	var lines []string
+	codes := map[planner.HazardCode]bool{}
+	for _, h := range denied {
+		lines = append(lines, fmt.Sprintf("%s: %s (%s)", h.Code, h.Object, h.Message))
+		codes[h.Code] = true
+	}
+	var flags []string
+	for c := range codes {
+		flags = append(flags, "--allow-hazard "+string(c))
+	}
+	sort.Strings(flags)
+	return &planner.RefusedError{Reason: fmt.Sprintf("env %s denies these hazards (deny in %s):\n  %s\nif they are intended, plan again with %s: the allowance is recorded in the plan file for the reviewer",
+		r.profile.Name, r.profile.File, strings.Join(lines, "\n  "), strings.Join(flags, " "))}
 }

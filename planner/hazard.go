@@ -1,0 +1,333 @@
+package planner
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"ariga.io/atlas/sql/postgres"
+	"ariga.io/atlas/sql/schema"
+)
+
+// HazardCode names a kind of risk a step carries.
+type HazardCode string
+
+// The hazard codes, as they appear in JSON, markdown and profiles.
+const (
+	HazardDataLoss             HazardCode = "data-loss"
+	HazardTableRewrite         HazardCode = "table-rewrite"
+	HazardBlockingLock         HazardCode = "blocking-lock"
+	HazardMayFail              HazardCode = "may-fail"
+	HazardBackwardIncompatible HazardCode = "backward-incompatible"
+	HazardExtension            HazardCode = "extension"
+	HazardNonTransactional     HazardCode = "non-transactional"
+)
+
+// HazardCodes lists every code with its one-line explanation.
+var HazardCodes = map[HazardCode]string{
+	HazardDataLoss:             "drops a table, column, schema, enum or extension, or narrows a type: data is lost",
+	HazardTableRewrite:         "rewrites the whole table under an ACCESS EXCLUSIVE lock",
+	HazardBlockingLock:         "blocks reads or writes for longer than a catalog update (a scan or a build)",
+	HazardMayFail:              "can fail on rows the table already holds",
+	HazardBackwardIncompatible: "breaks code that reads or writes the old shape",
+	HazardExtension:            "installs, upgrades or drops an extension",
+	HazardNonTransactional:     "runs outside the plan's transaction: if it fails, what ran before it stays",
+}
+
+// Severity ranks a hazard.
+type Severity string
+
+// The severities, mildest first.
+const (
+	SeverityInfo    Severity = "info"
+	SeverityWarning Severity = "warning"
+	SeverityDanger  Severity = "danger"
+)
+
+// Hazard is one risk of one step.
+type Hazard struct {
+	Code     HazardCode `json:"code"`
+	Severity Severity   `json:"severity"`
+	// Object is what the hazard is about: "column public.users.email".
+	Object string `json:"object"`
+	// Message explains the hazard in one line.
+	Message string `json:"message"`
+	// Rows is the table's row estimate (pg_class.reltuples), when it matters.
+	Rows *int64 `json:"rows,omitempty"`
+	// Bytes is the table's size with indexes and TOAST, when it matters.
+	Bytes *int64 `json:"bytes,omitempty"`
+	// Offending is how many existing rows would make the step fail, when it
+	// was cheap to count.
+	Offending *int64 `json:"offending_rows,omitempty"`
+}
+
+// ParseHazardCode checks a code given by a user or a profile.
+func ParseHazardCode(s string) (HazardCode, error) {
+	c := HazardCode(s)
+	if _, ok := HazardCodes[c]; !ok {
+		codes := make([]string, 0, len(HazardCodes))
+		for k := range HazardCodes {
+			codes = append(codes, string(k))
+		}
+		sort.Strings(codes)
+		return "", fmt.Errorf("unknown hazard %q: the hazards are %s", s, strings.Join(codes, ", "))
+	}
+	return c, nil
+}
+
+// Hazards returns every hazard of the plan, in step order.
+func (p *Plan) Hazards() []Hazard {
+	var hs []Hazard
+	for _, s := range p.Steps {
+		hs = append(hs, s.Hazards...)
+	}
+	return hs
+}
+
+// Denied returns the plan's hazards whose codes are in deny and not in the
+// plan's allowances.
+func (p *Plan) Denied(deny []HazardCode) []Hazard {
+	var out []Hazard
+	for _, h := range p.Hazards() {
+		if contains(deny, h.Code) && !contains(p.Allowed, h.Code) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func contains[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// tableFacts is what the hazard analysis knows about an existing table.
+type tableFacts interface {
+	// size returns the row estimate and bytes of a table, if it exists.
+	size(t *schema.Table) (rows, bytes *int64)
+	// count runs a count query on the target when the table is small enough
+	// for it to be cheap; nil when it is not, or it failed.
+	count(t *schema.Table, query string) *int64
+	// volatile reports whether a default expression calls a volatile function.
+	volatile(expr string) bool
+}
+
+// hazardsOf derives the hazards of the engine changes behind one statement.
+func hazardsOf(changes []schema.Change, facts tableFacts) []Hazard {
+	var hs []Hazard
+	for _, c := range changes {
+		switch c := c.(type) {
+		case *schema.DropTable:
+			rows, bytes := facts.size(c.T)
+			hs = append(hs,
+				Hazard{Code: HazardDataLoss, Severity: SeverityDanger, Object: "table " + tableName(c.T), Message: "drops the table and all its rows", Rows: rows, Bytes: bytes},
+				Hazard{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: "table " + tableName(c.T), Message: "code that uses the table breaks"})
+		case *schema.DropObject:
+			if e, ok := c.O.(*schema.EnumType); ok {
+				hs = append(hs, Hazard{Code: HazardDataLoss, Severity: SeverityDanger, Object: objectName(e), Message: "drops the enum type"})
+			}
+		case *schema.RenameTable:
+			hs = append(hs, Hazard{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: "table " + tableName(c.From), Message: "renames the table: code that uses the old name breaks"})
+		case *schema.ModifyTable:
+			for _, sub := range c.Changes {
+				hs = append(hs, modifyHazards(c.T, sub, facts)...)
+			}
+		}
+	}
+	return hs
+}
+
+func columnName(t *schema.Table, c *schema.Column) string {
+	return "column " + tableName(t) + "." + c.Name
+}
+
+func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []Hazard {
+	rows, bytes := facts.size(t)
+	q := quoteTable(t)
+	switch c := c.(type) {
+	case *schema.DropColumn:
+		return []Hazard{
+			{Code: HazardDataLoss, Severity: SeverityDanger, Object: columnName(t, c.C), Message: "drops the column and its values", Rows: rows, Bytes: bytes},
+			{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: columnName(t, c.C), Message: "code that reads or writes the column breaks"},
+		}
+	case *schema.AddColumn:
+		var hs []Hazard
+		switch {
+		case hasAttr[*postgres.Identity](c.C.Attrs) || hasAttr[*schema.GeneratedExpr](c.C.Attrs):
+			hs = append(hs, Hazard{Code: HazardTableRewrite, Severity: SeverityWarning, Object: columnName(t, c.C), Message: "adding an identity or generated column fills every row", Rows: rows, Bytes: bytes})
+		case c.C.Default != nil && facts.volatile(exprText(c.C.Default)):
+			hs = append(hs, Hazard{Code: HazardTableRewrite, Severity: SeverityWarning, Object: columnName(t, c.C), Message: "the default calls a volatile function, so every row is rewritten", Rows: rows, Bytes: bytes})
+		}
+		if !c.C.Type.Null && c.C.Default == nil && !hasAttr[*postgres.Identity](c.C.Attrs) && !hasAttr[*schema.GeneratedExpr](c.C.Attrs) {
+			n := facts.count(t, "SELECT count(*) FROM "+q)
+			hs = append(hs, mayFail(columnName(t, c.C), "NOT NULL without a default fails if the table has rows", n, rows))
+		}
+		return hs
+	case *schema.ModifyColumn:
+		var hs []Hazard
+		obj := columnName(t, c.To)
+		if c.Change.Is(schema.ChangeType) {
+			rewrite, narrow := typeChange(c.From.Type.Type, c.To.Type.Type)
+			if rewrite {
+				hs = append(hs, Hazard{Code: HazardTableRewrite, Severity: SeverityWarning, Object: obj,
+					Message: fmt.Sprintf("changing the type from %s to %s rewrites the table", typeString(c.From.Type.Type), typeString(c.To.Type.Type)), Rows: rows, Bytes: bytes})
+			}
+			if narrow {
+				hs = append(hs, Hazard{Code: HazardDataLoss, Severity: SeverityDanger, Object: obj,
+					Message: fmt.Sprintf("narrows the type from %s to %s: values may be cut or rejected", typeString(c.From.Type.Type), typeString(c.To.Type.Type)), Rows: rows, Bytes: bytes})
+			}
+			hs = append(hs, Hazard{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: obj, Message: "changes the column's type: code that expects the old type may break"})
+		}
+		if c.Change.Is(schema.ChangeNull) && c.From.Type.Null && !c.To.Type.Null {
+			n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s IS NULL", q, quoteIdent(c.To.Name)))
+			hs = append(hs,
+				Hazard{Code: HazardBlockingLock, Severity: SeverityWarning, Object: obj, Message: "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
+				mayFail(obj, "SET NOT NULL fails on rows where the column is NULL", n, rows))
+		}
+		return hs
+	case *schema.RenameColumn:
+		return []Hazard{{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: columnName(t, c.From), Message: "renames the column: code that uses the old name breaks"}}
+	case *schema.AddIndex:
+		obj := "index " + tableName(t) + "." + c.I.Name
+		var hs []Hazard
+		if hasClause[*postgres.Concurrently](c.Extra) {
+			hs = append(hs, Hazard{Code: HazardNonTransactional, Severity: SeverityInfo, Object: obj, Message: "built CONCURRENTLY after the transaction commits: reads and writes go on; a failed build leaves an INVALID index that the next plan rebuilds", Rows: rows, Bytes: bytes})
+		} else {
+			hs = append(hs, Hazard{Code: HazardBlockingLock, Severity: SeverityWarning, Object: obj, Message: "building the index blocks writes to the table until it is done", Rows: rows, Bytes: bytes})
+		}
+		if c.I.Unique {
+			n := facts.count(t, duplicatesQuery(t, c.I))
+			hs = append(hs, mayFail(obj, "a unique index fails if the rows hold duplicates", n, rows))
+		}
+		return hs
+	case *schema.DropIndex:
+		if hasClause[*postgres.Concurrently](c.Extra) {
+			return []Hazard{{Code: HazardNonTransactional, Severity: SeverityInfo, Object: "index " + tableName(t) + "." + c.I.Name, Message: "dropped CONCURRENTLY after the transaction commits"}}
+		}
+	case *schema.AddForeignKey:
+		obj := "foreign key " + tableName(t) + "." + c.F.Symbol
+		if hasClause[*postgres.NotValid](c.Extra) {
+			return nil
+		}
+		n := facts.count(t, orphansQuery(c.F))
+		return []Hazard{
+			{Code: HazardBlockingLock, Severity: SeverityWarning, Object: obj, Message: "validating the foreign key scans the table and blocks writes to both tables", Rows: rows, Bytes: bytes},
+			mayFail(obj, "fails on rows that reference no row of "+tableName(c.F.RefTable), n, rows),
+		}
+	case *schema.AddCheck:
+		obj := "check " + tableName(t) + "." + c.C.Name
+		if hasClause[*postgres.NotValid](c.Extra) {
+			return nil
+		}
+		n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE NOT (%s)", q, c.C.Expr))
+		return []Hazard{
+			{Code: HazardBlockingLock, Severity: SeverityWarning, Object: obj, Message: "validating the check scans the table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
+			mayFail(obj, "fails on rows that violate the check", n, rows),
+		}
+	case *schema.ModifyCheck:
+		obj := "check " + tableName(t) + "." + c.To.Name
+		n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE NOT (%s)", q, c.To.Expr))
+		return []Hazard{
+			{Code: HazardBlockingLock, Severity: SeverityWarning, Object: obj, Message: "re-validating the check scans the table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
+			mayFail(obj, "fails on rows that violate the new check", n, rows),
+		}
+	case *schema.AddPrimaryKey:
+		obj := "primary key " + tableName(t)
+		n := facts.count(t, duplicatesQuery(t, c.P))
+		return []Hazard{
+			{Code: HazardBlockingLock, Severity: SeverityWarning, Object: obj, Message: "building the primary key blocks the table until it is done", Rows: rows, Bytes: bytes},
+			mayFail(obj, "fails if the key columns hold duplicates or NULLs", n, rows),
+		}
+	}
+	return nil
+}
+
+func mayFail(obj, msg string, offending, rows *int64) Hazard {
+	h := Hazard{Code: HazardMayFail, Severity: SeverityWarning, Object: obj, Message: msg, Offending: offending, Rows: rows}
+	if offending != nil && *offending > 0 {
+		h.Severity = SeverityDanger
+		h.Message += fmt.Sprintf(": %d rows do", *offending)
+	}
+	return h
+}
+
+func hasAttr[T any](attrs []schema.Attr) bool {
+	for _, a := range attrs {
+		if _, ok := a.(T); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func hasClause[T any](cs []schema.Clause) bool {
+	for _, c := range cs {
+		if _, ok := c.(T); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func exprText(x schema.Expr) string {
+	switch x := x.(type) {
+	case *schema.RawExpr:
+		return x.X
+	case *schema.Literal:
+		return x.V
+	}
+	return ""
+}
+
+func quoteTable(t *schema.Table) string {
+	if t.Schema != nil {
+		return quoteIdent(t.Schema.Name) + "." + quoteIdent(t.Name)
+	}
+	return quoteIdent(t.Name)
+}
+
+// duplicatesQuery counts groups of rows that share the index's key.
+func duplicatesQuery(t *schema.Table, idx *schema.Index) string {
+	keys := make([]string, 0, len(idx.Parts))
+	notNull := make([]string, 0, len(idx.Parts))
+	for _, p := range idx.Parts {
+		k := ""
+		switch {
+		case p.C != nil:
+			k = quoteIdent(p.C.Name)
+		case p.X != nil:
+			k = "(" + exprText(p.X) + ")"
+		}
+		if k == "" || k == "()" {
+			return ""
+		}
+		keys = append(keys, k)
+		notNull = append(notNull, k+" IS NOT NULL")
+	}
+	where := strings.Join(notNull, " AND ")
+	for _, a := range idx.Attrs {
+		if p, ok := a.(*postgres.IndexPredicate); ok {
+			where += " AND (" + p.P + ")"
+		}
+	}
+	return fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s WHERE %s GROUP BY %s HAVING count(*) > 1) d",
+		quoteTable(t), where, strings.Join(keys, ", "))
+}
+
+// orphansQuery counts rows whose foreign key matches no referenced row.
+func orphansQuery(fk *schema.ForeignKey) string {
+	var notNull, match []string
+	for i, c := range fk.Columns {
+		if i >= len(fk.RefColumns) {
+			return ""
+		}
+		notNull = append(notNull, "c."+quoteIdent(c.Name)+" IS NOT NULL")
+		match = append(match, "r."+quoteIdent(fk.RefColumns[i].Name)+" = c."+quoteIdent(c.Name))
+	}
+	return fmt.Sprintf("SELECT count(*) FROM %s c WHERE %s AND NOT EXISTS (SELECT 1 FROM %s r WHERE %s)",
+		quoteTable(fk.Table), strings.Join(notNull, " AND "), quoteTable(fk.RefTable), strings.Join(match, " AND "))
+}
