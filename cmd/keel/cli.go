@@ -34,6 +34,8 @@ type cli struct {
 
 	Plan  planCmd  `cmd:"" help:"Show the SQL that brings the database to the desired state; changes nothing."`
 	Apply applyCmd `cmd:"" help:"Plan and apply in one transaction (environments with apply = \"auto\")."`
+
+	Doctor doctorCmd `cmd:"" help:"Check that the database can take the plan: connection, TLS, privileges, extensions, history and lock."`
 }
 
 // target are the flags that pick the database and desired state.
@@ -140,7 +142,7 @@ func (c *planCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	if err != nil {
 		return err
 	}
-	plan, err := planner.Generate(ctx, r.db, r.desired, r.opts)
+	plan, err := r.checkedPlan(ctx, s, false)
 	if err != nil {
 		return err
 	}
@@ -173,7 +175,7 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) error {
 			"env %s applies only reviewed plans (apply = %q in %s); nothing was executed",
 			r.profile.Name, r.profile.Apply, r.profile.File)}
 	}
-	plan, err := planner.Generate(ctx, r.db, r.desired, r.opts)
+	plan, err := r.checkedPlan(ctx, s, true)
 	if err != nil {
 		return err
 	}
