@@ -32,7 +32,7 @@ func TestLoadErrors(t *testing.T) {
 	})
 	for _, tc := range []struct{ env, want string }{
 		{"nope", `unknown env "nope": the envs in ` + dir + ` are: badmode, badtls, dev, keel, password, typo`},
-		{"typo", filepath.Join(dir, "typo.hcl") + ":3,1: Unsupported argument"},
+		{"typo", filepath.Join(dir, "typo.hcl") + ":3:1: Unsupported argument"},
 		{"badmode", `apply = "sometimes": expected "auto" or "review"`},
 		{"password", "default_url holds a password"},
 		{"badtls", `tls = "strict"`},

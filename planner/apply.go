@@ -98,6 +98,9 @@ type ApplyOptions struct {
 	Digest string
 	// Progress, when not nil, is called before each statement with its 1-based position.
 	Progress func(i int, s Step)
+	// BeforeRun, when not nil, is called after the plan passed the
+	// staleness checks and before anything runs; an error stops the apply.
+	BeforeRun func(p *Plan) error
 	// Retry, when not nil, is called before a retry after a lock timeout.
 	Retry func(attempt int, wait time.Duration, err *StepError)
 }
@@ -161,6 +164,11 @@ func (s *Session) Execute(ctx context.Context, p *Plan, want *State, o ApplyOpti
 	}
 	if err := checkFresh(ctx, s.target, p); err != nil {
 		return err
+	}
+	if o.BeforeRun != nil {
+		if err := o.BeforeRun(p); err != nil {
+			return err
+		}
 	}
 	if err := ensureHistory(ctx, conn); err != nil {
 		return err

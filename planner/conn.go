@@ -139,11 +139,11 @@ func (d *DB) OpenSQL(ctx context.Context) (*sql.DB, error) {
 func scrubConnectError(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s (SQLSTATE %s)", pe.Message, pe.Code)
+		return &serverConnectError{pe}
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) {
-		return errors.Unwrap(ce)
+		return distinctErrors(errors.Unwrap(ce))
 	}
 	return err
 }

@@ -144,3 +144,35 @@ func sourcePos(desired *State, c *migrate.Change) string {
 	}
 	return ""
 }
+
+// Memo wraps a desired state so that it is loaded (normalized) once: the
+// later Loads with the same dev server return the first result. A command
+// that checks, plans and applies normalizes once.
+func Memo(d Desired) Desired {
+	if _, ok := d.(*memo); ok {
+		return d
+	}
+	return &memo{Desired: d}
+}
+
+type memo struct {
+	Desired
+	server string
+	state  *State
+}
+
+// Unwrap returns the wrapped desired state.
+func (m *memo) Unwrap() Desired { return m.Desired }
+
+func (m *memo) Load(ctx context.Context, dev DevDatabase) (*State, error) {
+	key := dev.Server.String() + "|" + dev.Prefix
+	if m.state != nil && m.server == key {
+		return m.state, nil
+	}
+	st, err := m.Desired.Load(ctx, dev)
+	if err != nil {
+		return nil, err
+	}
+	m.server, m.state = key, st
+	return st, nil
+}

@@ -53,7 +53,7 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	if file != nil {
 		return applyFile(ctx, sess, r, s, file, approval)
 	}
-	want, err := planner.Normalize(ctx, r.db, r.desired, r.opts)
+	want, err := r.normalize(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -70,12 +70,12 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	if plan.Empty() {
 		return planner.RenderText(s.out, plan)
 	}
-	return execute(ctx, sess, s, plan, want, "", "")
+	return execute(ctx, sess, r, s, plan, want, "", "")
 }
 
 // applyFile applies a reviewed plan file exactly as it was approved.
 func applyFile(ctx context.Context, sess *planner.Session, r *resolved, s *streams, f *planner.File, approval *planner.Approval) error {
-	want, err := planner.Normalize(ctx, r.db, r.desired, r.opts)
+	want, err := r.normalize(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -89,16 +89,34 @@ func applyFile(ctx context.Context, sess *planner.Session, r *resolved, s *strea
 			r.desiredPath, strings.Join(changes, "\n  "))}
 	}
 	fmt.Fprintf(s.out, "Plan %s approved by %s at %s.\n", f.Digest, approval.By, approval.At.Format("2006-01-02 15:04:05Z07:00"))
-	return execute(ctx, sess, s, f.Plan, want, approval.By, f.Digest)
+	return execute(ctx, sess, r, s, f.Plan, want, approval.By, f.Digest)
 }
 
-func execute(ctx context.Context, sess *planner.Session, s *streams, plan *planner.Plan, want *planner.State, approver, digest string) error {
+// normalize loads the desired state; when that fails, the checks of keel
+// doctor usually say why better than the error does.
+func (r *resolved) normalize(ctx context.Context, s *streams) (*planner.State, error) {
+	want, err := planner.Normalize(ctx, r.db, r.desired, r.opts)
+	if err == nil {
+		return want, nil
+	}
+	if _, cerr := r.checkedPlan(ctx, s, true, nil); cerr != nil {
+		return nil, cerr
+	}
+	return nil, err
+}
+
+func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams, plan *planner.Plan, want *planner.State, approver, digest string) error {
 	if plan.Empty() {
 		return planner.RenderText(s.out, plan)
 	}
 	opts := planner.ApplyOptions{
 		Approver: approver,
 		Digest:   digest,
+		// The checks of keel doctor for exactly these statements, before any runs.
+		BeforeRun: func(p *planner.Plan) error {
+			_, err := r.checkedPlan(ctx, s, true, p)
+			return err
+		},
 		Progress: func(i int, st planner.Step) {
 			if i == 1 {
 				fmt.Fprintf(s.out, "Applying %d statements to %s in one transaction (%s)\n", len(plan.Steps), plan.Target, plan.Summary())

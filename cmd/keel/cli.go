@@ -40,6 +40,7 @@ type cli struct {
 	Approve approveCmd `cmd:"" help:"Approve a plan file, by name or signed with a key."`
 	Keygen  keygenCmd  `cmd:"" help:"Make an approver's ed25519 key pair."`
 	Status  statusCmd  `cmd:"" help:"Show the last applies and whether the database matches the desired state."`
+	Doctor  doctorCmd  `cmd:"" help:"Check that the database can take the plan: connection, TLS, privileges, extensions, history and lock."`
 }
 
 // streams are the writers commands print to.
@@ -139,7 +140,7 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &resolved{profile: p, db: db, desired: desired, desiredPath: path, opts: planner.Options{
+	r := &resolved{profile: p, db: db, desired: planner.Memo(desired), desiredPath: path, opts: planner.Options{
 		Schemas: p.Schemas, ConcurrentIndexes: p.ConcurrentIndexes, Timeouts: p.Timeouts(),
 	}}
 	if p.DevURL != "" {

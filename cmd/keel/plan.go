@@ -22,7 +22,7 @@ func (c *planCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	if err != nil {
 		return err
 	}
-	plan, err := planner.Generate(ctx, r.db, r.desired, r.opts)
+	plan, err := r.checkedPlan(ctx, s, false, nil)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-// Package hclerr renders HCL diagnostics as "file:line,col: what; detail".
+// Package hclerr renders HCL diagnostics as "file:line:column: what; detail".
 package hclerr
 
 import (
@@ -10,7 +10,7 @@ import (
 )
 
 // Wrap returns err with any HCL diagnostics in it rendered one per line,
-// each starting with file:line,column. Other errors are returned as they are.
+// each starting with file:line:column. Other errors are returned as they are.
 func Wrap(err error) error {
 	var diags hcl.Diagnostics
 	if !errors.As(err, &diags) {
@@ -24,7 +24,7 @@ func Wrap(err error) error {
 	for _, d := range diags {
 		var b strings.Builder
 		if d.Subject != nil {
-			fmt.Fprintf(&b, "%s:%d,%d: ", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+			fmt.Fprintf(&b, "%s:%d:%d: ", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
 		}
 		b.WriteString(d.Summary)
 		if d.Detail != "" {

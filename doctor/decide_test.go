@@ -1,0 +1,143 @@
+package doctor
+
+import (
+	"strings"
+	"testing"
+
+	"keel/planner"
+)
+
+func TestAllowListAllows(t *testing.T) {
+	for _, tc := range []struct {
+		setting, value, ext string
+		want                bool
+	}{
+		{"azure.extensions", "", "uuid-ossp", false},
+		{"azure.extensions", "PG_TRGM,UUID-OSSP", "uuid-ossp", true},
+		{"azure.extensions", "pg_trgm, hstore", "hstore", true},
+		{"azure.extensions", "pg_trgm,hstore", "uuid-ossp", false},
+		{"azure.extensions", "uuid", "uuid-ossp", false},
+		{"azure.extensions", "uuid-ossp-extra", "uuid-ossp", false},
+		{"rds.allowed_extensions", "*", "postgis", true},
+		{"rds.allowed_extensions", "", "postgis", true},
+		{"rds.allowed_extensions", "pg_trgm,uuid-ossp", "uuid-ossp", true},
+		{"rds.allowed_extensions", "pg_trgm", "uuid-ossp", false},
+	} {
+		if got := (AllowList{Setting: tc.setting, Value: tc.value}).Allows(tc.ext); got != tc.want {
+			t.Errorf("%s = %q: Allows(%q) = %v, want %v", tc.setting, tc.value, tc.ext, got, tc.want)
+		}
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func TestExtensionCheck(t *testing.T) {
+	trusted := []extVersion{{Version: "1.0", Superuser: true, Trusted: true}, {Version: "1.1", Superuser: true, Trusted: true}}
+	untrusted := []extVersion{{Version: "3.4", Superuser: true}}
+	for _, tc := range []struct {
+		name   string
+		want   planner.Extension
+		facts  extFacts
+		p      platform
+		status Status
+		says   []string // in the message or the fix
+	}{
+		{"missing", planner.Extension{Name: "nope", Pos: "schema.hcl:3"}, extFacts{}, platform{}, Fail,
+			[]string{`"nope"`, "schema.hcl:3", "not available", "install the package"}},
+		{"trusted, default version", planner.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1"}, platform{}, OK,
+			[]string{"1.1", "trusted"}},
+		{"version not available", planner.Extension{Name: "uuid-ossp", Version: "2.0"}, extFacts{Versions: trusted, Default: "1.1"}, platform{}, Fail,
+			[]string{"version 2.0", "1.0, 1.1"}},
+		{"installed", planner.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1", Installed: "1.1"}, platform{azureExtensions: ptr("")}, OK,
+			[]string{"installed"}},
+		{"untrusted, not superuser", planner.Extension{Name: "postgis"}, extFacts{Versions: untrusted, Default: "3.4"}, platform{}, Fail,
+			[]string{"superuser", `CREATE EXTENSION IF NOT EXISTS "postgis"`}},
+		{"untrusted, superuser", planner.Extension{Name: "postgis"}, extFacts{Versions: untrusted, Default: "3.4"}, platform{superuser: true}, OK,
+			[]string{"superuser"}},
+		{"azure: not allow-listed", planner.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1"}, platform{azureExtensions: ptr("pg_trgm")}, Fail,
+			[]string{"azure.extensions", `"pg_trgm"`, "--value pg_trgm,uuid-ossp"}},
+		{"azure: allow-listed, untrusted", planner.Extension{Name: "postgis"}, extFacts{Versions: untrusted, Default: "3.4"}, platform{azureExtensions: ptr("POSTGIS")}, OK,
+			[]string{"allow-listed"}},
+		{"rds: not allowed", planner.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1"}, platform{rdsExtensions: ptr("hstore")}, Fail,
+			[]string{"rds.allowed_extensions", "parameter group"}},
+		{"rds: all allowed", planner.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1"}, platform{rdsExtensions: ptr("*")}, OK,
+			nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := extensionCheck(tc.want, tc.facts, tc.p)
+			if c.Status != tc.status {
+				t.Fatalf("status %s, want %s: %s", c.Status, tc.status, c.Line())
+			}
+			if c.Name != "extension "+tc.want.Name {
+				t.Errorf("name %q", c.Name)
+			}
+			if c.Status != OK && c.Fix == "" {
+				t.Errorf("no fix: %s", c.Line())
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(c.Line(), s) {
+					t.Errorf("%q missing from: %s", s, c.Line())
+				}
+			}
+		})
+	}
+}
+
+func TestTLSCheck(t *testing.T) {
+	enc := tlsState{encrypted: true, protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384"}
+	for _, tc := range []struct {
+		name   string
+		req    TLSRequirement
+		s      tlsState
+		local  bool
+		verify planner.ServerVerification
+		status Status
+	}{
+		{"encrypted, no requirement", TLSAny, enc, false, planner.VerifyNone, OK},
+		{"plain, local", TLSAny, tlsState{}, true, planner.VerifyNone, OK},
+		{"plain, remote", TLSPrefer, tlsState{}, false, planner.VerifyNone, Warn},
+		{"plain, required", TLSRequire, tlsState{}, true, planner.VerifyNone, Fail},
+		{"encrypted, required", TLSRequire, enc, false, planner.VerifyNone, OK},
+		{"encrypted, verify-full required, not verified", TLSVerifyFull, enc, false, planner.VerifyCA, Fail},
+		{"encrypted, verify-full required and done", TLSVerifyFull, enc, false, planner.VerifyFull, OK},
+	} {
+		c := tlsCheck(tc.req, tc.s, tc.local, tc.verify)
+		if c.Status != tc.status {
+			t.Errorf("%s: status %s, want %s: %s", tc.name, c.Status, tc.status, c.Line())
+		}
+		if c.Status != OK && c.Fix == "" {
+			t.Errorf("%s: no fix: %s", tc.name, c.Line())
+		}
+		if tc.s.encrypted && !strings.Contains(c.Message, "TLSv1.3") {
+			t.Errorf("%s: protocol missing: %s", tc.name, c.Line())
+		}
+	}
+}
+
+func TestNeedsOfPlan(t *testing.T) {
+	p := &planner.Plan{Steps: []planner.Step{
+		{Action: planner.ActionCreate, Object: "schema billing"},
+		{Action: planner.ActionCreate, Object: "extension uuid-ossp"},
+		{Action: planner.ActionCreate, Object: "table billing.invoices"},
+		{Action: planner.ActionCreate, Object: "table public.users"},
+		{Action: planner.ActionCreate, Object: "table public.users"},
+		{Action: planner.ActionAlter, Object: "table public.orders"},
+		{Action: planner.ActionDrop, Object: "enum public.old_status"},
+		{Action: planner.ActionAlter, Object: "extension pg_trgm"},
+	}}
+	var got []string
+	for _, n := range needsOfPlan(p, "app").list {
+		got = append(got, n.checkName()+": "+whyText(n.why))
+	}
+	want := []string{
+		"privilege CREATE on database app: create schema billing, install extension uuid-ossp",
+		"privilege USAGE on schema public: create table public.users, alter table public.orders, drop enum public.old_status",
+		"privilege CREATE on schema public: create table public.users",
+		"owner of table public.orders: alter table public.orders",
+		"owner of enum public.old_status: drop enum public.old_status",
+		"owner of extension pg_trgm: alter extension pg_trgm",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("needs:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
