@@ -44,6 +44,9 @@ type Plan struct {
 	// NotManaged lists objects found in the managed schemas that keel does
 	// not manage: the plan never drops or alters them.
 	NotManaged []Object `json:"not_managed,omitempty"`
+	// DesiredNotManaged lists objects of the desired state (SQL or a
+	// database) that keel does not manage: the plan does not create them.
+	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`
 }
 
 // Summary counts the objects a plan creates, alters and drops.
@@ -102,6 +105,7 @@ func Generate(ctx context.Context, target *DB, desired Desired, opts Options) (*
 	if err != nil {
 		return nil, err
 	}
+	want = want.only(opts.Schemas)
 	schemas := opts.Schemas
 	if len(schemas) == 0 {
 		schemas = want.SchemaNames()
@@ -123,7 +127,8 @@ func Generate(ctx context.Context, target *DB, desired Desired, opts Options) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged}, nil
+	return &Plan{Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,
+		DesiredNotManaged: want.NotManaged}, nil
 }
 
 // steps diffs two states and orders the statements: new schemas, then

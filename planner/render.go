@@ -31,12 +31,13 @@ func RenderText(w io.Writer, p *Plan) error {
 		}
 		fmt.Fprintf(&b, "Plan: %s, in one transaction.\n", p.Summary())
 	}
-	writeNotManaged(&b, p.NotManaged)
+	writeNotManaged(&b, "Not managed by keel, left as they are", p.NotManaged)
+	writeNotManaged(&b, "In the desired state but not managed by keel, not created", p.DesiredNotManaged)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func writeNotManaged(b *strings.Builder, objs []Object) {
+func writeNotManaged(b *strings.Builder, title string, objs []Object) {
 	if len(objs) == 0 {
 		return
 	}
@@ -44,5 +45,5 @@ func writeNotManaged(b *strings.Builder, objs []Object) {
 	for i, o := range objs {
 		names[i] = o.String()
 	}
-	fmt.Fprintf(b, "\nNot managed by keel, left as they are (%d): %s\n", len(objs), strings.Join(names, ", "))
+	fmt.Fprintf(b, "\n%s (%d): %s\n", title, len(objs), strings.Join(names, ", "))
 }

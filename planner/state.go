@@ -20,6 +20,9 @@ type State struct {
 	// "enum public.status", "schema billing") to where they are declared
 	// ("schema.hcl:12"), for error messages.
 	Positions map[string]string
+	// NotManaged lists objects of a desired state read from SQL or a
+	// database that keel does not manage: plans do not create them.
+	NotManaged []Object
 }
 
 // Extension is a PostgreSQL extension, as declared by an `extension` block or

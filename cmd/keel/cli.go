@@ -32,15 +32,16 @@ func (e *codeError) Unwrap() error { return e.err }
 type cli struct {
 	EnvsDir string `name:"envs-dir" default:"envs" env:"KEEL_ENVS_DIR" help:"Directory of environment profiles." type:"path"`
 
-	Plan  planCmd  `cmd:"" help:"Show the SQL that brings the database to the desired state; changes nothing."`
-	Apply applyCmd `cmd:"" help:"Plan and apply in one transaction (environments with apply = \"auto\")."`
+	Plan    planCmd    `cmd:"" help:"Show the SQL that brings the database to the desired state; changes nothing."`
+	Apply   applyCmd   `cmd:"" help:"Plan and apply in one transaction (environments with apply = \"auto\")."`
+	Inspect inspectCmd `cmd:"" help:"Print the database's current state as HCL that keel reads back."`
 }
 
 // target are the flags that pick the database and desired state.
 type target struct {
 	Env    string `required:"" help:"Environment profile: a file envs/NAME.hcl."`
 	URL    string `name:"url" help:"Database URL; overrides the profile's."`
-	Schema string `help:"Desired state: an .hcl file or a directory of them; overrides the profile's."`
+	Schema string `help:"Desired state: an .hcl or .sql file, a directory of them, or a postgres:// URL; overrides the profile's."`
 }
 
 // io holds the writers commands print to.
@@ -114,7 +115,7 @@ func (t *target) resolve(root *cli) (*resolved, error) {
 	if path == "" {
 		path = p.SchemaPath()
 	}
-	desired, err := planner.LoadHCL(path)
+	desired, err := planner.OpenDesired(path)
 	if err != nil {
 		return nil, err
 	}
