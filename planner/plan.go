@@ -138,6 +138,7 @@ func (l *Live) steps(ctx context.Context, from, to *State) ([]Step, error) {
 	if err != nil {
 		return nil, fmt.Errorf("computing the difference: %w", err)
 	}
+	changes = fixColumnChanges(from.Realm, to.Realm, changes)
 	var first, rest []schema.Change
 	for _, c := range changes {
 		switch c.(type) {
