@@ -53,7 +53,8 @@ type Settings struct {
 	URLEnv string `hcl:"url_env"`
 	// DefaultURL is used when URLEnv is not set; it may not hold a password.
 	DefaultURL string `hcl:"default_url,optional"`
-	// Schema is the desired-state path (default schema.hcl).
+	// Schema is the desired state (default schema.hcl): an .hcl or .sql
+	// file or directory, or a postgres:// URL without a password.
 	Schema string `hcl:"schema,optional"`
 	// Schemas are the managed schemas; empty means those the desired state declares.
 	Schemas []string `hcl:"schemas,optional"`
@@ -146,7 +147,7 @@ func (p *Profile) validate() error {
 	if p.URLEnv == "" {
 		return errors.New("url_env is empty: name the environment variable that holds the database URL")
 	}
-	for k, v := range map[string]string{"default_url": p.DefaultURL, "dev_url": p.DevURL} {
+	for k, v := range map[string]string{"default_url": p.DefaultURL, "dev_url": p.DevURL, "schema": p.Schema} {
 		if hasPassword(v) {
 			return fmt.Errorf("%s holds a password: move the URL into an environment variable", k)
 		}
@@ -260,9 +261,10 @@ func (p *Profile) URL() (string, error) {
 	return "", fmt.Errorf("env %s: %s is not set: export it with the database URL, or pass --url", p.Name, p.URLEnv)
 }
 
-// SchemaPath returns the desired-state path, resolved against the project root.
+// SchemaPath returns the desired-state path, resolved against the project
+// root, or the desired database's URL.
 func (p *Profile) SchemaPath() string {
-	if filepath.IsAbs(p.Schema) {
+	if filepath.IsAbs(p.Schema) || strings.Contains(p.Schema, "://") {
 		return p.Schema
 	}
 	return filepath.Join(p.Root, p.Schema)

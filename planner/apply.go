@@ -129,6 +129,17 @@ func Lock(ctx context.Context, target *DB, env string, wait time.Duration) (*Ses
 	return &Session{conn: conn, target: target, env: env}, nil
 }
 
+// Apply takes the target's apply lock (waiting up to a minute), executes p
+// as Session.Execute does, and releases the lock.
+func Apply(ctx context.Context, target *DB, p *Plan, want *State, env string, o ApplyOptions) error {
+	sess, err := Lock(ctx, target, env, time.Minute)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	return sess.Execute(ctx, p, want, o)
+}
+
 // Close releases the apply lock and the connection.
 func (s *Session) Close() {
 	ctx := context.Background()

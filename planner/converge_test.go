@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"keel/internal/pgtest"
 	"keel/planner"
@@ -316,12 +315,7 @@ func apply(t *testing.T, dbURL string, p *planner.Plan) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := planner.Lock(context.Background(), db, "test", time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	if err := sess.Execute(context.Background(), p, nil, planner.ApplyOptions{}); err != nil {
+	if err := planner.Apply(context.Background(), db, p, nil, "test", planner.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -56,8 +56,9 @@ func LoadHCL(path string) (*HCL, error) {
 	}
 	parser := hclparse.NewParser()
 	var (
-		exts []Extension
-		pos  = make(map[string]string)
+		exts   []Extension
+		bodies []*hclsyntax.Body
+		pos    = make(map[string]string)
 	)
 	for _, f := range files {
 		file, diags := parser.ParseHCLFile(f)
@@ -74,6 +75,7 @@ func LoadHCL(path string) (*HCL, error) {
 		}
 		exts = append(exts, found...)
 		recordPositions(body, pos)
+		bodies = append(bodies, body)
 	}
 	seen := make(map[string]string)
 	for _, e := range exts {
@@ -81,6 +83,11 @@ func LoadHCL(path string) (*HCL, error) {
 			return nil, fmt.Errorf("%s: extension %q is already declared at %s", e.Pos, e.Name, prev)
 		}
 		seen[e.Name] = e.Pos
+	}
+	for _, body := range bodies {
+		if err := rewriteExtensionTypes(body, exts); err != nil {
+			return nil, err
+		}
 	}
 	realm := &schema.Realm{}
 	if err := postgres.EvalHCL(parser, realm, nil); err != nil {

@@ -146,7 +146,7 @@ ORDER BY e.extname`)
 
 // notManagedQuery lists, in the given schemas, the objects keel leaves alone:
 // everything but tables, their columns, indexes and constraints, enums and
-// extensions. Objects that belong to an extension are not listed.
+// extensions. Indexes of materialized views are listed with them. Objects that belong to an extension are not listed.
 const notManagedQuery = `
 WITH ns AS (
   SELECT oid, nspname FROM pg_catalog.pg_namespace WHERE nspname = ANY($1)
@@ -185,6 +185,12 @@ FROM pg_catalog.pg_type t JOIN ns ON ns.oid = t.typnamespace
 WHERE (t.typtype IN ('d', 'r')
        OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c')))
   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+UNION ALL
+SELECT 'index', ns.nspname || '.' || i.relname
+FROM pg_catalog.pg_index x
+JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid JOIN ns ON ns.oid = i.relnamespace
+JOIN pg_catalog.pg_class c ON c.oid = x.indrelid
+WHERE c.relkind = 'm'
 UNION ALL
 SELECT 'rule', ns.nspname || '.' || c.relname || '.' || r.rulename
 FROM pg_catalog.pg_rewrite r

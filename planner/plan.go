@@ -66,6 +66,9 @@ type Plan struct {
 	From Fingerprint `json:"from"`
 	// To is the fingerprint of the (normalized) desired state it leads to.
 	To Fingerprint `json:"to"`
+	// DesiredNotManaged lists objects of the desired state (SQL or a
+	// database) that keel does not manage: the plan does not create them.
+	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`
 }
 
 // Summary counts the objects a plan creates, alters and drops.
@@ -149,7 +152,11 @@ func Normalize(ctx context.Context, target *DB, desired Desired, opts Options) (
 	if dev.Server == nil {
 		dev.Server = target
 	}
-	return desired.Load(ctx, dev)
+	want, err := desired.Load(ctx, dev)
+	if err != nil {
+		return nil, err
+	}
+	return want.only(opts.Schemas), nil
 }
 
 // Diff inspects the target and computes the plan to the normalized desired
@@ -192,7 +199,7 @@ func Diff(ctx context.Context, target *DB, want *State, opts Options) (*Plan, er
 	}
 	return &Plan{
 		Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,
-		From: from, To: to, LockRetries: opts.Timeouts.Retries,
+		DesiredNotManaged: want.NotManaged, From: from, To: to, LockRetries: opts.Timeouts.Retries,
 	}, nil
 }
 
@@ -204,6 +211,7 @@ func (l *Live) steps(ctx context.Context, from, to *State, schemas []string, o O
 	if err != nil {
 		return nil, fmt.Errorf("computing the difference: %w", err)
 	}
+	changes = fixColumnChanges(from.Realm, to.Realm, changes)
 	var first, rest []schema.Change
 	for _, c := range changes {
 		switch c := c.(type) {

@@ -57,7 +57,8 @@ func RenderText(w io.Writer, p *Plan) error {
 			fmt.Fprintf(&b, "Allowed by the planner (--allow-hazard): %s.\n", joinCodes(p.Allowed))
 		}
 	}
-	writeNotManaged(&b, p.NotManaged)
+	writeNotManaged(&b, "Not managed by keel, left as they are", p.NotManaged)
+	writeNotManaged(&b, "In the desired state but not managed by keel, not created", p.DesiredNotManaged)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -138,7 +139,7 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-func writeNotManaged(b *strings.Builder, objs []Object) {
+func writeNotManaged(b *strings.Builder, title string, objs []Object) {
 	if len(objs) == 0 {
 		return
 	}
@@ -146,7 +147,7 @@ func writeNotManaged(b *strings.Builder, objs []Object) {
 	for i, o := range objs {
 		names[i] = o.String()
 	}
-	fmt.Fprintf(b, "\nNot managed by keel, left as they are (%d): %s\n", len(objs), strings.Join(names, ", "))
+	fmt.Fprintf(b, "\n%s (%d): %s\n", title, len(objs), strings.Join(names, ", "))
 }
 
 // JSONFormat is the version of the `--format json` document.

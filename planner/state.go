@@ -24,6 +24,9 @@ type State struct {
 	// CREATE INDEX CONCURRENTLY. They are left out of Realm, so that a plan
 	// builds them again.
 	Invalid []InvalidIndex
+	// NotManaged lists objects of a desired state read from SQL or a
+	// database that keel does not manage: plans do not create them.
+	NotManaged []Object
 }
 
 // InvalidIndex names an index PostgreSQL marked invalid.

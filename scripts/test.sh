@@ -2,10 +2,19 @@
 # Runs keel's tests against a real PostgreSQL: $DATABASE_URL if set, else a
 # server on 127.0.0.1:5432, else one this script starts or installs
 # (scripts/pg.sh). Each test creates its own database there and drops it.
+# Then runs the corpus check (corpus/, results in docs/corpus.md) on
+# $KEEL_CORPUS, by default ../shared/corpus beside the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pg.sh
 KEEL_TEST_DATABASE_URL=$(keel_pg_url)
 export KEEL_TEST_DATABASE_URL
+corpus=${KEEL_CORPUS:-$PWD/../shared/corpus}
+unset KEEL_CORPUS
 go vet ./...
 go test -count=1 "$@" ./...
+if [ -d "$corpus/migra" ]; then
+  go test -count=1 ./corpus -run TestCorpus -corpus "$corpus"
+else
+  echo "corpus check skipped: no $corpus/migra (set KEEL_CORPUS to the corpus directory)" >&2
+fi

@@ -40,6 +40,7 @@ type cli struct {
 	Approve approveCmd `cmd:"" help:"Approve a plan file, by name or signed with a key."`
 	Keygen  keygenCmd  `cmd:"" help:"Make an approver's ed25519 key pair."`
 	Status  statusCmd  `cmd:"" help:"Show the last applies and whether the database matches the desired state."`
+	Inspect inspectCmd `cmd:"" help:"Print the database's current state as HCL that keel reads back."`
 	Doctor  doctorCmd  `cmd:"" help:"Check that the database can take the plan: connection, TLS, privileges, extensions, history and lock."`
 }
 
@@ -136,7 +137,7 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 	if path == "" {
 		path = p.SchemaPath()
 	}
-	desired, err := planner.LoadHCL(path)
+	desired, err := planner.OpenDesired(path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,235 @@
+package corpus
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"keel/planner"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// managedKinds are the pg_dump entry types of objects keel manages.
+var managedKinds = map[string]bool{
+	"SCHEMA": true, "EXTENSION": true, "COMMENT": true, "TYPE": true, "TABLE": true, "DEFAULT": true,
+	"CONSTRAINT": true, "FK CONSTRAINT": true, "INDEX": true, "SEQUENCE": true, "SEQUENCE OWNED BY": true,
+	"TABLE ATTACH": true, "INDEX ATTACH": true,
+}
+
+// entry is one object of a `pg_dump -s` script.
+type entry struct {
+	kind, schema, name string
+	body               string
+}
+
+func (e entry) String() string {
+	if e.schema == "" || e.schema == "-" {
+		return e.kind + " " + e.name
+	}
+	return e.kind + " " + e.schema + "." + e.name
+}
+
+// managed reports whether keel manages the entry's object.
+func (e entry) managed(notManaged map[string]bool) bool {
+	return managedKinds[e.kind] && !notManaged[e.schema+"."+e.name]
+}
+
+// dumpScope returns the pg_dump options that restrict a dump to the compared schemas.
+func dumpScope(schemas []string, exclude string, only bool) []string {
+	var args []string
+	if only {
+		for _, s := range schemas {
+			args = append(args, "-n", s)
+		}
+	}
+	if exclude != "" {
+		args = append(args, "-N", exclude)
+	}
+	// keel's own schema (its apply history) is on A only.
+	return append(args, "-N", planner.HistorySchema)
+}
+
+// dump runs `pg_dump -s -O` and splits its output into entries, keyed by
+// "kind schema.name". Comment lines, SET lines and \restrict tokens are
+// dropped; the lines of an entry are sorted, so that tables compare equal up
+// to column order.
+func dump(dbURL string, scope []string) (map[string]entry, error) {
+	var out, errb bytes.Buffer
+	cmd := exec.Command("pg_dump", append([]string{"-s", "-O", "-d", dbURL}, scope...)...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("pg_dump (from the postgresql-client package, at least the server's version): %v: %s", err, errb.String())
+	}
+	entries := make(map[string]entry)
+	var (
+		cur   *entry
+		lines []string
+	)
+	flush := func() {
+		if cur != nil {
+			sort.Strings(lines)
+			cur.body = strings.Join(lines, "\n")
+			entries[cur.String()] = *cur
+		}
+		lines = nil
+	}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if h, ok := strings.CutPrefix(l, "-- Name: "); ok {
+			flush()
+			cur = &entry{}
+			for i, f := range strings.Split(h, "; ") {
+				v := f
+				if i > 0 {
+					_, v, _ = strings.Cut(f, ": ")
+				}
+				switch i {
+				case 0:
+					cur.name = v
+				case 1:
+					cur.kind = v
+				case 2:
+					cur.schema = v
+				}
+			}
+			continue
+		}
+		t := strings.TrimSpace(l)
+		if t == "" || strings.HasPrefix(t, "--") || strings.HasPrefix(t, "SET ") || strings.HasPrefix(t, `\restrict`) ||
+			strings.HasPrefix(t, `\unrestrict`) || strings.HasPrefix(t, "SELECT pg_catalog.set_config") {
+			continue
+		}
+		lines = append(lines, strings.TrimSuffix(t, ","))
+	}
+	flush()
+	return entries, nil
+}
+
+// compare lists the entries that differ between two dumps, split into those
+// of objects keel manages and the others.
+func compare(got, want map[string]entry, notManaged map[string]bool) (managed, unmanaged []string) {
+	keys := make(map[string]entry)
+	for k, e := range got {
+		keys[k] = e
+	}
+	for k, e := range want {
+		keys[k] = e
+	}
+	for k, e := range keys {
+		g, gok := got[k]
+		w, wok := want[k]
+		if gok && wok && g.body == w.body {
+			continue
+		}
+		if e.managed(notManaged) {
+			managed = append(managed, k)
+		} else {
+			unmanaged = append(unmanaged, k)
+		}
+	}
+	sort.Strings(managed)
+	sort.Strings(unmanaged)
+	return shorten(managed), shorten(unmanaged)
+}
+
+// changedUnmanaged lists the objects keel does not manage that were in A
+// before the plan and are gone or different after it.
+func changedUnmanaged(before, after map[string]entry, notManaged map[string]bool) []string {
+	var changed []string
+	for k, e := range before {
+		if e.managed(notManaged) {
+			continue
+		}
+		if a, ok := after[k]; !ok || a.body != e.body {
+			changed = append(changed, k)
+		}
+	}
+	sort.Strings(changed)
+	return shorten(changed)
+}
+
+func shorten(list []string) []string {
+	if len(list) > 6 {
+		return append(list[:6:6], fmt.Sprintf("and %d more", len(list)-6))
+	}
+	return list
+}
+
+const userTablesQuery = `
+SELECT format('%I.%I', n.nspname, c.relname)
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('information_schema') AND n.nspname NOT LIKE 'pg\_%'`
+
+// rowCounts returns the tables of the database that hold rows, with their counts.
+func rowCounts(t *testing.T, dbURL string) map[string]int64 {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, _ := conn.Query(ctx, userTablesQuery)
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := make(map[string]int64)
+	for _, tbl := range tables {
+		var n int64
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+tbl).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			counts[tbl] = n
+		}
+	}
+	return counts
+}
+
+// lostRows says which tables of before lost rows, or "".
+func lostRows(t *testing.T, dbURL string, before map[string]int64) string {
+	t.Helper()
+	after := rowCounts(t, dbURL)
+	var lost []string
+	for tbl, n := range before {
+		if after[tbl] < n {
+			lost = append(lost, fmt.Sprintf("%s had %d rows, has %d", tbl, n, after[tbl]))
+		}
+	}
+	sort.Strings(lost)
+	return strings.Join(lost, "; ")
+}
+
+// writeReport writes the results as a Markdown table with counts.
+func writeReport(path string, outcomes []outcome) error {
+	counts := make(map[Result]int)
+	for _, o := range outcomes {
+		counts[o.result]++
+	}
+	var b strings.Builder
+	b.WriteString("# keel on the schema-diff corpus\n\n")
+	b.WriteString("Generated by `go test ./corpus -run TestCorpus -corpus ../shared/corpus` (scripts/test.sh runs it);\n")
+	b.WriteString("do not edit. For each case of `../shared/corpus` (migra's fixtures), `a.sql` is loaded into a fresh\n")
+	b.WriteString("database A and `b.sql` into B; keel plans A towards B (`--schema` B's URL), applies, and re-plans.\n\n")
+	b.WriteString("- **converged**: the re-plan is empty and `pg_dump -s -O` of A and B are equal up to column order.\n")
+	b.WriteString("- **not managed**: the re-plan is empty and everything keel manages is equal; what differs are objects\n")
+	b.WriteString("  keel does not manage yet (views, functions, triggers, policies, privileges, ...), which the plan\n")
+	b.WriteString("  listed and left alone; no data was lost.\n")
+	b.WriteString("- **failed**: with the reason; each is explained in `knownFailures` in `corpus/corpus_test.go`.\n\n")
+	fmt.Fprintf(&b, "Counts (%d cases): %d converged, %d not managed, %d failed.\n\n",
+		len(outcomes), counts[Converged], counts[NotManaged], counts[Failed])
+	b.WriteString("| case | result | reason |\n| --- | --- | --- |\n")
+	for _, o := range outcomes {
+		reason := o.reason
+		if k, ok := knownFailures[o.name]; ok && o.result == Failed {
+			reason = k + " Observed: " + reason
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", o.name, o.result, strings.ReplaceAll(reason, "|", `\|`))
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}

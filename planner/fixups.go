@@ -1,0 +1,92 @@
+package planner
+
+import (
+	"ariga.io/atlas/sql/postgres"
+	"ariga.io/atlas/sql/schema"
+)
+
+// fixColumnChanges completes the engine's column changes where it falls
+// short of what PostgreSQL needs:
+//   - a change of a column's collation, which the engine does not compare,
+//     becomes a type change (ALTER COLUMN ... TYPE ... COLLATE ...);
+//   - a type change to an enum converts through text (USING col::text::enum),
+//     as PostgreSQL casts neither another enum nor text to an enum implicitly.
+func fixColumnChanges(from, to *schema.Realm, changes []schema.Change) []schema.Change {
+	modified := make(map[*schema.Table]*schema.ModifyTable)
+	for _, c := range changes {
+		if m, ok := c.(*schema.ModifyTable); ok {
+			modified[m.T] = m
+		}
+	}
+	for _, s2 := range to.Schemas {
+		s1, ok := from.Schema(s2.Name)
+		if !ok {
+			continue
+		}
+		for _, t2 := range s2.Tables {
+			t1, ok := s1.Table(t2.Name)
+			if !ok {
+				continue
+			}
+			for _, c2 := range t2.Columns {
+				c1, ok := t1.Column(c2.Name)
+				if !ok || collation(c1) == collation(c2) {
+					continue
+				}
+				m := modified[t2]
+				if m == nil {
+					m = &schema.ModifyTable{T: t2}
+					modified[t2] = m
+					changes = append(changes, m)
+				}
+				if mc := findModifyColumn(m, c2.Name); mc != nil {
+					mc.Change |= schema.ChangeType
+				} else {
+					m.Changes = append(m.Changes, &schema.ModifyColumn{From: c1, To: c2, Change: schema.ChangeType})
+				}
+			}
+		}
+	}
+	for _, m := range modified {
+		for _, c := range m.Changes {
+			mc, ok := c.(*schema.ModifyColumn)
+			if !ok || !mc.Change.Is(schema.ChangeType) {
+				continue
+			}
+			if e, ok := mc.To.Type.Type.(*schema.EnumType); ok {
+				mc.Extra = append(mc.Extra, &postgres.ConvertUsing{X: quoteIdent(mc.To.Name) + "::text::" + enumName(e, m.T)})
+			}
+		}
+	}
+	return changes
+}
+
+func collation(c *schema.Column) string {
+	var coll schema.Collation
+	for _, a := range c.Attrs {
+		if x, ok := a.(*schema.Collation); ok {
+			coll = *x
+		}
+	}
+	return coll.V
+}
+
+func findModifyColumn(m *schema.ModifyTable, name string) *schema.ModifyColumn {
+	for _, c := range m.Changes {
+		if mc, ok := c.(*schema.ModifyColumn); ok && mc.To.Name == name {
+			return mc
+		}
+	}
+	return nil
+}
+
+// enumName is the enum's schema-qualified, quoted name.
+func enumName(e *schema.EnumType, t *schema.Table) string {
+	switch {
+	case e.Schema != nil:
+		return quoteIdent(e.Schema.Name) + "." + quoteIdent(e.T)
+	case t.Schema != nil:
+		return quoteIdent(t.Schema.Name) + "." + quoteIdent(e.T)
+	}
+	return quoteIdent(e.T)
+}

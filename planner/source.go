@@ -1,0 +1,252 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// OpenDesired opens the desired state at path, whatever its kind:
+//   - a postgres:// or postgresql:// URL: that database's current state;
+//   - a .sql file, or a directory of .sql files: the state they create;
+//   - an .hcl file, or a directory of .hcl files: Atlas HCL.
+//
+// A directory holding both .sql and .hcl files is refused as ambiguous.
+func OpenDesired(path string) (Desired, error) {
+	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		db, err := ParseURL(path)
+		if err != nil {
+			return nil, fmt.Errorf("desired state: %w", err)
+		}
+		return &Database{DB: db}, nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading desired state: %w", err)
+	}
+	if !fi.IsDir() {
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".sql":
+			return &SQLFiles{Files: []string{path}}, nil
+		case ".hcl":
+			return LoadHCL(path)
+		default:
+			return nil, fmt.Errorf("reading desired state: %s is neither .hcl nor .sql; pass an .hcl or .sql file, a directory of them, or a postgres:// URL", path)
+		}
+	}
+	sqls, _ := filepath.Glob(filepath.Join(path, "*.sql"))
+	hcls, _ := filepath.Glob(filepath.Join(path, "*.hcl"))
+	switch {
+	case len(sqls) > 0 && len(hcls) > 0:
+		return nil, fmt.Errorf("reading desired state: directory %s holds both .sql and .hcl files; keep one kind per directory", path)
+	case len(sqls) > 0:
+		sort.Strings(sqls)
+		return &SQLFiles{Files: sqls}, nil
+	case len(hcls) > 0:
+		return LoadHCL(path)
+	}
+	return nil, fmt.Errorf("reading desired state: directory %s holds no .hcl or .sql file", path)
+}
+
+// SQLFiles is a desired state written as SQL: the files are run in order in
+// a throwaway database, each statement on its own as psql would, and the
+// result is inspected. It manages all the schemas that exist afterwards
+// except the system ones and keel's own.
+type SQLFiles struct {
+	Files []string
+}
+
+// Load implements Desired.
+func (s *SQLFiles) Load(ctx context.Context, dev DevDatabase) (st *State, err error) {
+	err = dev.With(ctx, func(db *DB) error {
+		if err := RunSQLFiles(ctx, db, s.Files); err != nil {
+			return fmt.Errorf("loading the desired state: %w", err)
+		}
+		st, err = inspectAll(ctx, db, true)
+		return err
+	})
+	return st, err
+}
+
+// Database is a desired state read from another database, as it is now.
+type Database struct {
+	DB *DB
+}
+
+// Load implements Desired; it needs no throwaway database, as the state is
+// already in the form the server reports.
+func (d *Database) Load(ctx context.Context, _ DevDatabase) (*State, error) {
+	st, err := inspectAll(ctx, d.DB, false)
+	if err != nil {
+		return nil, fmt.Errorf("reading the desired state from %s: %w", d.DB, err)
+	}
+	return st, nil
+}
+
+// UserSchemas lists the database's schemas except the system ones
+// (pg_catalog, information_schema, pg_toast*, pg_temp*) and keel's own
+// schema "keel".
+func UserSchemas(ctx context.Context, db *DB) ([]string, error) {
+	conn, err := db.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	rows, err := conn.Query(ctx, userSchemasQuery)
+	if err != nil {
+		return nil, fmt.Errorf("listing schemas of %s: %w", db, pgError(err))
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("listing schemas of %s: %w", db, pgError(err))
+	}
+	return names, nil
+}
+
+const userSchemasQuery = `
+SELECT nspname FROM pg_catalog.pg_namespace
+WHERE nspname NOT IN ('information_schema', 'keel') AND nspname NOT LIKE 'pg\_%'
+ORDER BY nspname`
+
+// Inspect reads the live state of the given schemas of db (all but the
+// system ones and keel's when schemas is empty) and its extensions.
+func Inspect(ctx context.Context, db *DB, schemas []string) (*State, error) {
+	if len(schemas) == 0 {
+		return inspectAll(ctx, db, false)
+	}
+	live, err := OpenLive(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	defer live.Close()
+	return live.Inspect(ctx, schemas)
+}
+
+// inspectAll inspects all user schemas and the extensions of db, and lists
+// the objects there that keel does not manage. An extension's comment is kept
+// only when it is not the one CREATE EXTENSION sets; with unpinDefaults, an
+// extension at its server's default version is left unpinned, as a CREATE
+// EXTENSION without VERSION would install it.
+func inspectAll(ctx context.Context, db *DB, unpinDefaults bool) (*State, error) {
+	schemas, err := UserSchemas(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	live, err := OpenLive(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	defer live.Close()
+	st, err := live.Inspect(ctx, schemas)
+	if err != nil {
+		return nil, err
+	}
+	// A comment or version that CREATE EXTENSION gives anyway is not pinned.
+	for i, e := range st.Extensions {
+		var def, comment string
+		err := live.db.QueryRowContext(ctx, "SELECT default_version, COALESCE(comment, '') FROM pg_catalog.pg_available_extensions WHERE name = $1", e.Name).Scan(&def, &comment)
+		if err != nil {
+			continue
+		}
+		if unpinDefaults && def == e.Version {
+			st.Extensions[i].Version = ""
+		}
+		if comment == e.Comment {
+			st.Extensions[i].Comment = ""
+		}
+	}
+	if st.NotManaged, err = live.NotManaged(ctx, schemas); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// RunSQLFiles runs SQL files in order on db, each on its own connection and
+// each statement on its own (autocommit), as `psql -v ON_ERROR_STOP=1 -f`
+// would. It stops at the first failing statement; the error names the file,
+// the line, the SQLSTATE and the server's message.
+func RunSQLFiles(ctx context.Context, db *DB, files []string) error {
+	for _, f := range files {
+		if err := runSQLFile(ctx, db, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runSQLFile(ctx context.Context, db *DB, file string) error {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", file, err)
+	}
+	stmts, err := splitSQL(string(src))
+	if err != nil {
+		return fmt.Errorf("%s:%w", file, err)
+	}
+	conn, err := db.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	for _, st := range stmts {
+		if _, err := conn.Exec(ctx, st.Text, pgx.QueryExecModeSimpleProtocol); err != nil {
+			return fmt.Errorf("%s:%d: %w\n  in: %s", file, errorLine(st, err), pgError(err), firstLine(st.Text))
+		}
+	}
+	return nil
+}
+
+// errorLine is the file line the server's error points at: the statement's
+// first line, or the line of the error's position within the statement.
+func errorLine(st sqlStatement, err error) int {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Position <= 0 {
+		return st.Line
+	}
+	r := []rune(st.Text)
+	pos := min(int(pe.Position)-1, len(r))
+	return st.Line + strings.Count(string(r[:pos]), "\n")
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " ..."
+	}
+	return s
+}
+
+// only returns the state restricted to the given schemas (all when empty):
+// a desired state read from SQL or a database holds every schema, and the
+// plan manages only some.
+func (s *State) only(schemas []string) *State {
+	if len(schemas) == 0 {
+		return s
+	}
+	keep := make(map[string]bool, len(schemas))
+	for _, n := range schemas {
+		keep[n] = true
+	}
+	out := *s
+	realm := *s.Realm
+	realm.Schemas = nil
+	for _, sc := range s.Realm.Schemas {
+		if keep[sc.Name] {
+			realm.Schemas = append(realm.Schemas, sc)
+		}
+	}
+	out.Realm = &realm
+	out.NotManaged = nil
+	for _, o := range s.NotManaged {
+		if sc, _, ok := strings.Cut(o.Name, "."); ok && keep[sc] {
+			out.NotManaged = append(out.NotManaged, o)
+		}
+	}
+	return &out
+}
