@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os/user"
 	"strings"
 	"time"
@@ -181,9 +180,6 @@ func (s *Session) Execute(ctx context.Context, p *Plan, want *State, o ApplyOpti
 			return err
 		}
 	}
-	if err := ensureHistory(ctx, conn); err != nil {
-		return err
-	}
 	entry := HistoryEntry{
 		Env: s.env, PlanDigest: o.Digest, FromFingerprint: p.From.Hash, ToFingerprint: p.To.Hash,
 		Statements: len(p.Steps), OSUser: osUser(), Approver: o.Approver, StartedAt: time.Now().UTC(),
@@ -192,7 +188,12 @@ func (s *Session) Execute(ctx context.Context, p *Plan, want *State, o ApplyOpti
 		var se *StepError
 		if errors.As(err, &se) {
 			entry.FinishedAt, entry.Outcome, entry.Error = time.Now().UTC(), "failed", se.Error()
-			if herr := insertHistory(context.WithoutCancel(ctx), conn, entry); herr != nil {
+			hctx := context.WithoutCancel(ctx)
+			herr := ensureHistory(hctx, conn)
+			if herr == nil {
+				herr = insertHistory(hctx, conn, entry)
+			}
+			if herr != nil {
 				err = errors.Join(err, herr)
 			}
 		}
@@ -223,7 +224,11 @@ func checkFresh(ctx context.Context, target *DB, p *Plan) error {
 		return err
 	}
 	defer live.Close()
-	now, err := live.Inspect(ctx, p.Schemas)
+	t := Timeouts{Retries: p.LockRetries, Lock: DefaultTimeouts.Lock}
+	if len(p.Steps) > 0 {
+		t.Lock = time.Duration(p.Steps[0].LockTimeout)
+	}
+	now, err := live.inspect(ctx, p.Schemas, t)
 	if err != nil {
 		return err
 	}
@@ -282,7 +287,7 @@ func (s *Session) retry(ctx context.Context, p *Plan, o ApplyOptions, fn func() 
 		if attempt > p.LockRetries {
 			return se
 		}
-		wait := time.Duration(float64(250*time.Millisecond) * float64(int(1)<<(attempt-1)) * (0.5 + rand.Float64()))
+		wait := backoff(attempt)
 		if o.Retry != nil {
 			o.Retry(attempt, wait, se)
 		}
@@ -319,6 +324,11 @@ func (s *Session) runTx(ctx context.Context, p *Plan, entry HistoryEntry, progre
 		return fmt.Errorf("starting the transaction: %w", pgError(err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	// keel's history table comes with the plan's transaction: an apply that
+	// does not commit leaves no trace of keel either.
+	if err := ensureHistory(ctx, tx); err != nil {
+		return err
+	}
 	for i, st := range p.Steps {
 		if !st.Transactional {
 			continue

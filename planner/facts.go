@@ -68,7 +68,8 @@ func (f *liveFacts) count(t *schema.Table, query string) *int64 {
 		return nil
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(f.ctx, "SET LOCAL statement_timeout = '5s'"); err != nil {
+	// Counting is a courtesy: it never waits for a lock, nor long.
+	if _, err := tx.ExecContext(f.ctx, "SET LOCAL statement_timeout = '5s'; SET LOCAL lock_timeout = '100ms'"); err != nil {
 		return nil
 	}
 	var n int64

@@ -248,9 +248,12 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []Hazard 
 
 func mayFail(obj, msg string, offending, rows *int64) Hazard {
 	h := Hazard{Code: HazardMayFail, Severity: SeverityWarning, Object: obj, Message: msg, Offending: offending, Rows: rows}
-	if offending != nil && *offending > 0 {
+	switch {
+	case offending != nil && *offending > 0:
 		h.Severity = SeverityDanger
-		h.Message += fmt.Sprintf(": %d rows do", *offending)
+		h.Message += fmt.Sprintf(": %d rows do now", *offending)
+	case offending != nil:
+		h.Message += ": no rows do now"
 	}
 	return h
 }

@@ -54,8 +54,8 @@ type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-func ensureHistory(ctx context.Context, conn *pgx.Conn) error {
-	if _, err := conn.Exec(ctx, historyDDL); err != nil {
+func ensureHistory(ctx context.Context, q execer) error {
+	if _, err := q.Exec(ctx, historyDDL); err != nil {
 		return fmt.Errorf("creating keel's history table keel.history: %w", pgError(err))
 	}
 	return nil

@@ -2,6 +2,8 @@ package planner_test
 
 import (
 	"context"
+
+	"github.com/jackc/pgx/v5"
 	"strings"
 	"testing"
 
@@ -118,5 +120,67 @@ table "bad" {
 	}
 	if n := pgtest.QueryValue[int](t, u, "SELECT count(*)::int FROM pg_class WHERE relnamespace = 'public'::regnamespace"); n != 0 {
 		t.Fatalf("planning changed the target: %d relations in public", n)
+	}
+}
+
+// A CREATE INDEX CONCURRENTLY that failed leaves an INVALID index: the next
+// plan drops it and builds it again.
+func TestInvalidIndexIsRebuilt(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	pgtest.Exec(t, u, "CREATE TABLE people (email text)", "INSERT INTO people VALUES ('a'), ('a'), ('b')")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "CREATE UNIQUE INDEX CONCURRENTLY people_email_key ON people (email)")
+	conn.Close(ctx)
+	if err == nil {
+		t.Fatal("the concurrent build over duplicates did not fail")
+	}
+	if pgtest.QueryValue[bool](t, u, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'people_email_key'::regclass") {
+		t.Fatal("test bug: the failed build left a valid index")
+	}
+	pgtest.Exec(t, u, "DELETE FROM people WHERE ctid IN (SELECT max(ctid) FROM people GROUP BY email HAVING count(*) > 1)")
+
+	path := writeSchema(t, `
+schema "public" {}
+table "people" {
+  schema = schema.public
+  column "email" {
+    type = text
+    null = true
+  }
+  index "people_email_key" {
+    unique  = true
+    columns = [column.email]
+  }
+}
+`)
+	desired, err := planner.LoadHCL(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, _ := planner.ParseURL(u)
+	opts := planner.Options{ConcurrentIndexes: true}
+	p, err := planner.Generate(ctx, db, desired, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql := sqlOf(p)
+	drop := strings.Index(sql, `DROP INDEX CONCURRENTLY IF EXISTS "public"."people_email_key"`)
+	create := strings.Index(sql, `CREATE UNIQUE INDEX CONCURRENTLY "people_email_key"`)
+	if drop < 0 || create < drop {
+		t.Fatalf("want the invalid index dropped, then built concurrently:\n%s", sql)
+	}
+	if err := planner.Apply(ctx, db, p, nil, "test", planner.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !pgtest.QueryValue[bool](t, u, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'people_email_key'::regclass") {
+		t.Fatal("the index is still invalid")
+	}
+	if again, err := planner.Generate(ctx, db, desired, opts); err != nil || !again.Empty() {
+		t.Fatalf("re-plan: %v\n%s", err, sqlOf(again))
 	}
 }

@@ -177,7 +177,7 @@ func Diff(ctx context.Context, target *DB, want *State, opts Options) (*Plan, er
 		return nil, err
 	}
 	defer live.Close()
-	current, err := live.Inspect(ctx, schemas)
+	current, err := live.inspect(ctx, schemas, opts.Timeouts)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,14 +9,6 @@ import (
 
 	"keel/internal/pgtest"
 )
-
-// keelEnvs runs the CLI in-process with the profiles in envsDir.
-func keelEnvs(t *testing.T, envsDir string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errw bytes.Buffer
-	code = Run(context.Background(), append([]string{"--envs-dir", envsDir}, args...), &out, &errw)
-	return code, out.String(), errw.String()
-}
 
 // devProfile writes a profile "checked" whose throwaway databases go to the
 // test server as its superuser, and returns the profiles' directory.
@@ -98,7 +88,7 @@ func TestDoctorAndApplyWithoutPrivileges(t *testing.T) {
 	asRole := pgtest.AsRole(t, u, role)
 	args := []string{"--env", "checked", "--url", asRole, "--schema", "../../schema.hcl"}
 
-	code, out, errs := keelEnvs(t, envs, append([]string{"doctor"}, args...)...)
+	code, out, errs := keelIn(t, envs, append([]string{"doctor"}, args...)...)
 	if code != 1 {
 		t.Fatalf("doctor exit %d, want 1:\n%s%s", code, out, errs)
 	}
@@ -110,7 +100,7 @@ func TestDoctorAndApplyWithoutPrivileges(t *testing.T) {
 		}
 	}
 
-	code, out, errs = keelEnvs(t, envs, append([]string{"apply"}, args...)...)
+	code, out, errs = keelIn(t, envs, append([]string{"apply"}, args...)...)
 	if code != 1 {
 		t.Fatalf("apply exit %d, want 1:\n%s%s", code, out, errs)
 	}
@@ -126,7 +116,7 @@ func TestDoctorAndApplyWithoutPrivileges(t *testing.T) {
 		t.Fatal("the refused apply created something")
 	}
 
-	code, out, errs = keelEnvs(t, envs, append([]string{"plan"}, args...)...)
+	code, out, errs = keelIn(t, envs, append([]string{"plan"}, args...)...)
 	if code != 0 {
 		t.Fatalf("plan exit %d, want 0:\n%s%s", code, out, errs)
 	}

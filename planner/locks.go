@@ -1,0 +1,99 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// isLockTimeout reports whether err is PostgreSQL's lock_timeout.
+func isLockTimeout(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == lockTimeout
+}
+
+// backoff is the wait before retry number attempt: exponential from 250 ms,
+// jittered by ±50%.
+func backoff(attempt int) time.Duration {
+	return time.Duration(float64(250*time.Millisecond) * float64(int(1)<<(attempt-1)) * (0.5 + rand.Float64()))
+}
+
+// LockTimeoutError says that reading the live state waited too long for a
+// lock another session holds on a table of the managed schemas.
+type LockTimeoutError struct {
+	Timeout  time.Duration
+	Attempts int
+	Holders  []string
+	Err      error
+}
+
+func (e *LockTimeoutError) Error() string {
+	msg := fmt.Sprintf("lock timeout: reading the database's schema waited longer than lock_timeout %s for a lock, %d times; nothing was changed", e.Timeout, e.Attempts)
+	if len(e.Holders) > 0 {
+		msg += ". The lock is held by " + strings.Join(e.Holders, "; ")
+	}
+	return msg + ". Run again once it is released, or raise lock_timeout in the profile"
+}
+
+func (e *LockTimeoutError) Unwrap() error { return e.Err }
+
+// inspect reads the live state of schemas under lock_timeout t.Lock,
+// retrying lock timeouts t.Retries times.
+func (l *Live) inspect(ctx context.Context, schemas []string, t Timeouts) (*State, error) {
+	if _, err := l.db.ExecContext(ctx, fmt.Sprintf("SET lock_timeout = %d", t.Lock.Milliseconds())); err != nil {
+		return nil, fmt.Errorf("setting lock_timeout: %w", pgError(err))
+	}
+	for attempt := 1; ; attempt++ {
+		st, err := l.Inspect(ctx, schemas)
+		if err == nil || !isLockTimeout(err) {
+			return st, err
+		}
+		if attempt > t.Retries {
+			return nil, &LockTimeoutError{Timeout: t.Lock, Attempts: attempt, Holders: l.strongLockHolders(ctx, schemas), Err: err}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(backoff(attempt)):
+		}
+	}
+}
+
+// strongLockHolders describes the sessions holding ACCESS EXCLUSIVE locks on
+// relations of the schemas: the ones that block reading their definitions.
+func (l *Live) strongLockHolders(ctx context.Context, schemas []string) []string {
+	rows, err := l.db.QueryContext(ctx, `
+SELECT a.pid, coalesce(a.application_name, ''), a.query_start, n.nspname || '.' || c.relname
+FROM pg_catalog.pg_locks k
+JOIN pg_catalog.pg_stat_activity a ON a.pid = k.pid
+JOIN pg_catalog.pg_class c ON c.oid = k.relation
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE k.granted AND k.mode = 'AccessExclusiveLock' AND k.pid <> pg_backend_pid() AND n.nspname = ANY($1)
+ORDER BY a.query_start NULLS LAST LIMIT 5`, schemas)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var (
+			pid       int
+			app, name string
+			started   *time.Time
+		)
+		if rows.Scan(&pid, &app, &started, &name) != nil {
+			return out
+		}
+		since := "unknown"
+		if started != nil {
+			since = started.UTC().Format(time.RFC3339)
+		}
+		out = append(out, fmt.Sprintf("pid %d (application_name %q, query started %s, AccessExclusiveLock on %s)", pid, app, since, name))
+	}
+	return out
+}
