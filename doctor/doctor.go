@@ -175,14 +175,7 @@ func (r *Report) plan(ctx context.Context, target *planner.DB, opts Options) Che
 
 // declaredState returns the desired state as written, when the source has one.
 func declaredState(d planner.Desired) *planner.State {
-	for {
-		u, ok := d.(interface{ Unwrap() planner.Desired })
-		if !ok {
-			break
-		}
-		d = u.Unwrap()
-	}
-	if h, ok := d.(*planner.HCL); ok {
+	if h, ok := planner.HCLOf(d); ok {
 		return h.State
 	}
 	return nil

@@ -184,3 +184,20 @@ table "people" {
 		t.Fatalf("re-plan: %v\n%s", err, sqlOf(again))
 	}
 }
+
+// A schema written in HCL but left out of the managed schemas is an error,
+// not silently skipped.
+func TestHCLSchemaOutsideManagedSchemas(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	path := writeSchema(t, "schema \"public\" {}\nschema \"billing\" {}\n")
+	desired, err := planner.LoadHCL(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, _ := planner.ParseURL(u)
+	_, err = planner.Generate(context.Background(), db, desired, planner.Options{Schemas: []string{"public"}})
+	if err == nil || !strings.Contains(err.Error(), path+":2: schema \"billing\" is declared") {
+		t.Fatalf("error %v, want one naming %s:2 and schema billing", err, path)
+	}
+}

@@ -156,7 +156,31 @@ func Normalize(ctx context.Context, target *DB, desired Desired, opts Options) (
 	if err != nil {
 		return nil, err
 	}
+	// A schema written in HCL is meant to be managed: leaving it out
+	// silently would hide it from review. SQL and databases may hold more.
+	if h, ok := HCLOf(desired); ok && len(opts.Schemas) > 0 {
+		for _, name := range h.State.SchemaNames() {
+			if !contains(opts.Schemas, name) {
+				return nil, fmt.Errorf("%s: schema %q is declared, but the managed schemas are %s: add it to the profile's schemas, or remove it from the desired state",
+					h.State.Positions["schema "+name], name, strings.Join(opts.Schemas, ", "))
+			}
+		}
+	}
 	return want.only(opts.Schemas), nil
+}
+
+// HCLOf returns the HCL behind a desired state, if it is one.
+func HCLOf(d Desired) (*HCL, bool) {
+	for {
+		switch v := d.(type) {
+		case *HCL:
+			return v, true
+		case interface{ Unwrap() Desired }:
+			d = v.Unwrap()
+		default:
+			return nil, false
+		}
+	}
 }
 
 // Diff inspects the target and computes the plan to the normalized desired

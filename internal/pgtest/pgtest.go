@@ -34,14 +34,21 @@ func WithDatabase(t testing.TB, base, name string) string {
 	return u.String()
 }
 
-// Exec runs statements on the database at dbURL and fails the test on error.
-func Exec(t testing.TB, dbURL string, stmts ...string) {
+// connect opens a connection that the test closes when the caller returns.
+func connect(t testing.TB, ctx context.Context, dbURL string) *pgx.Conn {
 	t.Helper()
-	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		t.Fatalf("connecting to the test server: %v", err)
 	}
+	return conn
+}
+
+// Exec runs statements on the database at dbURL and fails the test on error.
+func Exec(t testing.TB, dbURL string, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	conn := connect(t, ctx, dbURL)
 	defer conn.Close(ctx)
 	for _, s := range stmts {
 		if _, err := conn.Exec(ctx, s); err != nil {
@@ -54,10 +61,7 @@ func Exec(t testing.TB, dbURL string, stmts ...string) {
 func QueryValue[T any](t testing.TB, dbURL, query string, args ...any) T {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatalf("connecting to the test server: %v", err)
-	}
+	conn := connect(t, ctx, dbURL)
 	defer conn.Close(ctx)
 	var v T
 	if err := conn.QueryRow(ctx, query, args...).Scan(&v); err != nil {
