@@ -32,6 +32,8 @@ func (t Target) String() string {
 type DB struct {
 	cfg     *pgx.ConnConfig
 	sslmode string
+	// engineQueries turns off keel's faster inspection queries (fastinspect.go).
+	engineQueries bool
 }
 
 // ParseURL parses a PostgreSQL URL or keyword/value connection string. The
@@ -100,7 +102,16 @@ func (d *DB) String() string { return d.Target().String() }
 func (d *DB) WithDatabase(name string) *DB {
 	cfg := d.cfg.Copy()
 	cfg.Database = name
-	return &DB{cfg: cfg, sslmode: d.sslmode}
+	return &DB{cfg: cfg, sslmode: d.sslmode, engineQueries: d.engineQueries}
+}
+
+// WithEngineQueries returns the same database, inspected with the Atlas
+// engine's own queries only, without keel's faster equivalents of its slow
+// ones (see fastinspect.go; KEEL_INSPECT_REWRITE=off does the same for all).
+func (d *DB) WithEngineQueries() *DB {
+	c := *d
+	c.engineQueries = true
+	return &c
 }
 
 // Connect opens one connection.

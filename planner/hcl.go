@@ -43,6 +43,8 @@ type HCL struct {
 	Files []string
 	// State is the state as written, before normalization.
 	State *State
+	// srcs are the files' contents, as read.
+	srcs [][]byte
 }
 
 // LoadHCL reads the desired state from Atlas HCL files (a file, or a directory
@@ -54,14 +56,25 @@ func LoadHCL(path string) (*HCL, error) {
 	if err != nil {
 		return nil, err
 	}
+	srcs := make([][]byte, len(files))
+	for i, f := range files {
+		if srcs[i], err = os.ReadFile(f); err != nil {
+			return nil, fmt.Errorf("reading desired state: %w", err)
+		}
+	}
+	return parseHCL(files, srcs)
+}
+
+// parseHCL is LoadHCL on the files' contents, srcs.
+func parseHCL(files []string, srcs [][]byte) (*HCL, error) {
 	parser := hclparse.NewParser()
 	var (
 		exts   []Extension
 		bodies []*hclsyntax.Body
 		pos    = make(map[string]string)
 	)
-	for _, f := range files {
-		file, diags := parser.ParseHCLFile(f)
+	for i, f := range files {
+		file, diags := parser.ParseHCL(srcs[i], f)
 		if diags.HasErrors() {
 			return nil, hclerr.Wrap(diags)
 		}
@@ -104,7 +117,7 @@ func LoadHCL(path string) (*HCL, error) {
 		}
 	}
 	sortExtensions(exts)
-	return &HCL{Files: files, State: &State{Realm: realm, Extensions: exts, Positions: pos}}, nil
+	return &HCL{Files: files, srcs: srcs, State: &State{Realm: realm, Extensions: exts, Positions: pos}}, nil
 }
 
 // recordPositions notes where each schema, table and enum block starts, under

@@ -33,7 +33,11 @@ func OpenLive(ctx context.Context, d *DB) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	drv, err := postgres.Open(db)
+	var eq schema.ExecQuerier = db
+	if inspectRewriteEnabled(d) {
+		eq = newFastQuerier(ctx, db)
+	}
+	drv, err := postgres.Open(eq)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening the schema engine on %s: %w", d, err)

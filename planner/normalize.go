@@ -32,6 +32,9 @@ type DevDatabase struct {
 	Server *DB
 	// Prefix starts the throwaway database's name; the default is "keel_tmp_".
 	Prefix string
+	// Cache, if not nil, keeps normalized HCL desired states across runs
+	// (see Cache); the CLI uses DefaultCache.
+	Cache *Cache
 }
 
 // With creates a throwaway database, calls fn with it and drops it.
@@ -68,10 +71,22 @@ func (d DevDatabase) With(ctx context.Context, fn func(db *DB) error) (err error
 // Load implements Desired: it creates the HCL's schemas, extensions and
 // objects in a throwaway database and inspects them back.
 func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *State, err error) {
+	var key string
+	if dev.Cache != nil {
+		var ok bool
+		if key, ok = cacheKey(ctx, h, dev.Server); ok {
+			if st := dev.Cache.get(key, h.State.Extensions); st != nil {
+				return st, nil
+			}
+		}
+	}
 	err = dev.With(ctx, func(db *DB) error {
 		st, err = loadAndInspect(ctx, db, h.State)
 		return err
 	})
+	if err == nil && key != "" {
+		dev.Cache.put(key, st)
+	}
 	return st, err
 }
 
@@ -165,7 +180,7 @@ type memo struct {
 func (m *memo) Unwrap() Desired { return m.Desired }
 
 func (m *memo) Load(ctx context.Context, dev DevDatabase) (*State, error) {
-	key := dev.Server.String() + "|" + dev.Prefix
+	key := fmt.Sprintf("%s|%s|%p", dev.Server, dev.Prefix, dev.Cache)
 	if m.state != nil && m.server == key {
 		return m.state, nil
 	}

@@ -143,13 +143,14 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 	}
 	r := &resolved{profile: p, db: db, desired: planner.Memo(desired), desiredPath: path, opts: planner.Options{
 		Schemas: p.Schemas, ConcurrentIndexes: p.ConcurrentIndexes, Timeouts: p.Timeouts(),
+		Dev: planner.DevDatabase{Cache: planner.DefaultCache()},
 	}}
 	if p.DevURL != "" {
 		dev, err := planner.ParseURL(p.DevURL)
 		if err != nil {
 			return nil, fmt.Errorf("%s: dev_url: %w", p.File, err)
 		}
-		r.opts.Dev = planner.DevDatabase{Server: dev}
+		r.opts.Dev.Server = dev
 	}
 	return r, nil
 }

@@ -1,0 +1,251 @@
+package planner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	"ariga.io/atlas/sql/postgres"
+	"github.com/jackc/pgx/v5"
+)
+
+// Cache keeps normalized desired states on disk. Normalizing loads the
+// desired state into a throwaway database and inspects it back, which takes
+// seconds for a large schema; the result depends only on the desired state's
+// content, the server's version (and the default versions of the declared
+// extensions there) and keel's own build, so it is stored under a hash of
+// those and read back on the next plan. An entry that cannot be read, does
+// not parse, or does not read back to the state it was made from is ignored
+// and made again.
+//
+// Only HCL desired states are cached: SQL files may do anything when they run,
+// and a database source is not normalized at all.
+type Cache struct {
+	// Dir holds the entries, one file each.
+	Dir string
+}
+
+// DefaultCache is the cache the CLI uses: $KEEL_CACHE_DIR, else "keel" in
+// the user's cache directory ($XDG_CACHE_HOME, else ~/.cache on Linux). It is
+// nil, no cache, when KEEL_CACHE is "off" or no cache directory is known.
+func DefaultCache() *Cache {
+	switch strings.ToLower(os.Getenv("KEEL_CACHE")) {
+	case "off", "0", "false", "no":
+		return nil
+	}
+	if d := os.Getenv("KEEL_CACHE_DIR"); d != "" {
+		return &Cache{Dir: d}
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return nil
+	}
+	return &Cache{Dir: filepath.Join(d, "keel")}
+}
+
+// cacheFormat changes when the form of an entry changes.
+const cacheFormat = "keel-normalized-state/1"
+
+// cacheEntry is one normalized state, as stored.
+type cacheEntry struct {
+	Format string `json:"format"`
+	Key    string `json:"key"`
+	// HCL is the realm and extensions as MarshalHCL prints them.
+	HCL string `json:"hcl"`
+	// Extensions are kept whole: MarshalHCL does not print comments.
+	Extensions []Extension `json:"extensions"`
+	// Fingerprint of the state; the entry counts only if what HCL and
+	// Extensions read back to has it.
+	Fingerprint string `json:"fingerprint"`
+}
+
+// cacheKey hashes what a normalized HCL state depends on. ok is false when
+// it cannot be known (then nothing is cached).
+func cacheKey(ctx context.Context, h *HCL, dev *DB) (string, bool) {
+	if len(h.srcs) != len(h.Files) || len(h.Files) == 0 {
+		return "", false
+	}
+	build, ok := buildID()
+	if !ok {
+		return "", false
+	}
+	server, err := serverFacts(ctx, dev, h.State.Extensions)
+	if err != nil {
+		return "", false
+	}
+	k := sha256.New()
+	fmt.Fprintf(k, "%s\nbuild %s\nserver %s\n", cacheFormat, build, server)
+	for _, src := range h.srcs {
+		fmt.Fprintf(k, "file %d\n", len(src))
+		k.Write(src)
+	}
+	return hex.EncodeToString(k.Sum(nil)), true
+}
+
+// serverFacts is the server's version number and the default version of
+// each declared extension there.
+func serverFacts(ctx context.Context, d *DB, exts []Extension) (string, error) {
+	conn, err := d.Connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	names := make([]string, 0, len(exts))
+	for _, e := range exts {
+		names = append(names, e.Name)
+	}
+	rows, err := conn.Query(ctx, `
+SELECT current_setting('server_version_num') || ' ' || COALESCE(string_agg(name || '=' || COALESCE(default_version, ''), ',' ORDER BY name), '')
+FROM pg_catalog.pg_available_extensions WHERE name = ANY($1)`, names)
+	if err != nil {
+		return "", err
+	}
+	return pgx.CollectExactlyOneRow(rows, pgx.RowTo[string])
+}
+
+var buildOnce = sync.OnceValues(func() (string, bool) {
+	// The executable's own hash: a rebuild with any change is another keel.
+	exe, err := os.Executable()
+	if err != nil {
+		return "", false
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", false
+	}
+	id := hex.EncodeToString(h.Sum(nil))
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		id = bi.Main.Path + "@" + bi.Main.Version + " " + id
+	}
+	return id, true
+})
+
+// buildID identifies this build of keel.
+func buildID() (string, bool) { return buildOnce() }
+
+func (c *Cache) path(key string) string { return filepath.Join(c.Dir, key+".json") }
+
+// get returns the entry for key, or nil when there is none that reads back
+// whole. pos supplies the declared extensions' positions.
+func (c *Cache) get(key string, declared []Extension) *State {
+	b, err := os.ReadFile(c.path(key))
+	if err != nil {
+		return nil
+	}
+	var e cacheEntry
+	if err := json.Unmarshal(b, &e); err != nil || e.Format != cacheFormat || e.Key != key {
+		return nil
+	}
+	st, err := e.state()
+	if err != nil {
+		return nil
+	}
+	if fp, err := st.Fingerprint(); err != nil || fp.Hash != e.Fingerprint {
+		return nil
+	}
+	for i, x := range st.Extensions {
+		for _, d := range declared {
+			if d.Name == x.Name {
+				st.Extensions[i].Pos = d.Pos
+			}
+		}
+	}
+	return st
+}
+
+// state reads the entry back.
+func (e *cacheEntry) state() (*State, error) {
+	h, err := parseHCL([]string{"normalized.hcl"}, [][]byte{[]byte(e.HCL)})
+	if err != nil {
+		return nil, err
+	}
+	// The engine prints an identity's start and increment only when they are
+	// not 1, and reads what it does not find as 0; inspection gives 1. (A
+	// start of 0 would come back as 1: put then finds the fingerprint changed
+	// and does not store the entry.)
+	// Likewise index types: inspection gives the access method's name
+	// (gin), HCL the upper case (GIN), which the engine prints as it is.
+	for _, s := range h.State.Realm.Schemas {
+		for _, t := range s.Tables {
+			for _, idx := range t.Indexes {
+				for _, a := range idx.Attrs {
+					if it, ok := a.(*postgres.IndexType); ok {
+						it.T = strings.ToLower(it.T)
+					}
+				}
+			}
+			for _, c := range t.Columns {
+				for _, a := range c.Attrs {
+					if id, ok := a.(*postgres.Identity); ok && id.Sequence != nil {
+						if id.Sequence.Start == 0 {
+							id.Sequence.Start = 1
+						}
+						if id.Sequence.Increment == 0 {
+							id.Sequence.Increment = 1
+						}
+					}
+				}
+			}
+		}
+	}
+	return &State{Realm: h.State.Realm, Extensions: e.Extensions}, nil
+}
+
+// put stores st under key, if it reads back to the same fingerprint. A
+// failure to store is not an error: the next plan normalizes again.
+func (c *Cache) put(key string, st *State) {
+	if len(st.Invalid) > 0 || len(st.NotManaged) > 0 {
+		return
+	}
+	text, err := MarshalHCL(st)
+	if err != nil {
+		return
+	}
+	fp, err := st.Fingerprint()
+	if err != nil {
+		return
+	}
+	e := cacheEntry{Format: cacheFormat, Key: key, HCL: string(text), Extensions: st.Extensions, Fingerprint: fp.Hash}
+	back, err := e.state()
+	if err != nil {
+		return
+	}
+	if bfp, err := back.Fingerprint(); err != nil || bfp.Hash != fp.Hash {
+		return
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return
+	}
+	// Write then rename, so that a reader never sees half an entry.
+	tmp, err := os.CreateTemp(c.Dir, key+".*.tmp")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(b)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return
+	}
+	if err := os.Rename(tmp.Name(), c.path(key)); err != nil {
+		os.Remove(tmp.Name())
+	}
+}

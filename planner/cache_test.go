@@ -1,0 +1,96 @@
+package planner_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"keel/internal/pgtest"
+	"keel/planner"
+)
+
+// TestCachedStatePlansAsFresh requires a plan computed from a cached
+// normalized state to equal the plan from a fresh normalization, against an
+// empty database and against one where the state was applied, and a corrupt
+// cache entry to be ignored and made again.
+func TestCachedStatePlansAsFresh(t *testing.T) {
+	example, err := os.ReadFile("../schema.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The every-kind fixture as HCL: inspect a database holding it.
+	src, _ := pgtest.NewDatabase(t)
+	// Without the serial's default: keel does not manage free-standing sequences.
+	pgtest.Exec(t, src, everyKindSQL, `ALTER TABLE "Mixed Case" ALTER COLUMN s DROP DEFAULT`)
+	srcDB, err := planner.ParseURL(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	everyKind, err := planner.Inspect(context.Background(), srcDB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	everyKindHCL, err := planner.MarshalHCL(everyKind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{"the example schema.hcl": string(example), "every kind of column and index": string(everyKindHCL)}
+	for _, c := range convergeCases {
+		cases[c.name] = c.hcl
+	}
+	for name, hcl := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := writeSchema(t, hcl)
+			cache := &planner.Cache{Dir: t.TempDir()}
+			u, _ := pgtest.NewDatabase(t)
+			db, err := planner.ParseURL(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := func(c *planner.Cache) *planner.Plan {
+				t.Helper()
+				desired, err := planner.LoadHCL(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := planner.Generate(context.Background(), db, desired, planner.Options{Dev: planner.DevDatabase{Cache: c}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return p
+			}
+			same := func(what string, fresh, cached *planner.Plan) {
+				t.Helper()
+				if !reflect.DeepEqual(fresh.Steps, cached.Steps) || fresh.To.Hash != cached.To.Hash {
+					t.Fatalf("%s: the plan from the cache differs:\nfresh:\n%s\ncached:\n%s", what, sqlOf(fresh), sqlOf(cached))
+				}
+			}
+			fresh := plan(nil)
+			plan(cache) // fills the cache
+			entries, _ := filepath.Glob(filepath.Join(cache.Dir, "*.json"))
+			if len(entries) != 1 {
+				t.Fatalf("want one cache entry, found %v", entries)
+			}
+			same("empty database", fresh, plan(cache))
+			apply(t, u, fresh)
+			fresh = plan(nil)
+			if !fresh.Empty() {
+				t.Fatalf("re-plan is not empty:\n%s", sqlOf(fresh))
+			}
+			same("applied database", fresh, plan(cache))
+			// A corrupt entry is ignored, and made again.
+			for _, bad := range []string{"{not json", `{"format":"keel-normalized-state/1","hcl":"table {"}`, ""} {
+				if err := os.WriteFile(entries[0], []byte(bad), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				same("corrupt entry "+bad, fresh, plan(cache))
+				if b, _ := os.ReadFile(entries[0]); len(b) < 100 {
+					t.Fatalf("the corrupt entry %q was not made again", bad)
+				}
+			}
+		})
+	}
+}

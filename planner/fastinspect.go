@@ -1,0 +1,362 @@
+package planner
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"ariga.io/atlas/sql/schema"
+)
+
+// Faster inspection queries.
+//
+// The Atlas engine inspects a schema with one query per kind of object, each
+// listing the schema's tables as `t.relname IN ($2, ..., $N)`. Two of them
+// grow much faster than the schema on PostgreSQL: the columns query reads
+// identity_last by scanning pg_sequences once per identity column (quadratic
+// in the number of identity columns), and the plan PostgreSQL picks for the
+// indexes query aggregates pg_constraint again for every index column. On a
+// schema of 1,000 tables each took 5 to 7 s.
+//
+// fastQuerier sits between the engine and the connection: it recognizes
+// those two queries by their exact text and runs an equivalent form that
+// returns the same rows (same columns, same values, same order), and passes
+// every other query through unchanged. If a new engine version changes the
+// text, the queries no longer match and run as the engine wrote them. It also
+// turns JIT compilation off for the session: on these catalog queries it
+// costs more than it saves.
+//
+// It is on by default; set KEEL_INSPECT_REWRITE=off, or use
+// DB.WithEngineQueries, to inspect with the engine's queries as they are.
+// TestFastInspectionIsEquivalent checks that both give identical states.
+
+// fastQuerier implements schema.ExecQuerier over db, rewriting the engine's
+// slow inspection queries.
+type fastQuerier struct {
+	*sql.DB
+}
+
+var _ schema.ExecQuerier = fastQuerier{}
+
+// inspectRewriteEnabled reports whether inspections of d use fastQuerier.
+func inspectRewriteEnabled(d *DB) bool {
+	if d.engineQueries {
+		return false
+	}
+	switch strings.ToLower(os.Getenv("KEEL_INSPECT_REWRITE")) {
+	case "off", "0", "false", "no":
+		return false
+	}
+	return true
+}
+
+// newFastQuerier wraps db (limited to one connection, see DB.OpenSQL).
+func newFastQuerier(ctx context.Context, db *sql.DB) fastQuerier {
+	// JIT exists from PostgreSQL 11 on; on older servers this fails harmlessly.
+	_, _ = db.ExecContext(ctx, "SET jit = off")
+	return fastQuerier{DB: db}
+}
+
+// QueryContext runs query, or its faster equivalent when it is one of the
+// engine's slow inspection queries.
+func (q fastQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if fast, fargs, ok := rewriteInspectQuery(query, args); ok {
+		return q.DB.QueryContext(ctx, fast, fargs...)
+	}
+	return q.DB.QueryContext(ctx, query, args...)
+}
+
+// slowQuery is one of the engine's queries in the form it sends it, split
+// around its list of table parameters, and its faster form.
+type slowQuery struct {
+	prefix, suffix string
+	fast           string
+}
+
+// The variants of the indexes query: the engine picks one by server version.
+var slowQueries = func() []slowQuery {
+	const included = "(a.attname <> '' AND idx.indnatts > idx.indnkeyatts AND idx.ord > idx.indnkeyatts)"
+	variants := [][2]string{
+		{"false", "false"},                    // PostgreSQL 10
+		{included, "false"},                   // 11 to 14
+		{included, "idx.indnullsnotdistinct"}, // 15 and later
+	}
+	qs := []slowQuery{newSlowQuery(atlasColumnsQuery, fastColumnsQuery)}
+	for _, v := range variants {
+		qs = append(qs, newSlowQuery(
+			fmt.Sprintf(atlasIndexesQueryTmpl, v[0], v[1], "%s"),
+			fmt.Sprintf(fastIndexesQueryTmpl, v[0], v[1])))
+	}
+	return qs
+}()
+
+func newSlowQuery(tmpl, fast string) slowQuery {
+	prefix, suffix, ok := strings.Cut(tmpl, "%s")
+	if !ok || strings.Contains(suffix, "%s") {
+		panic("planner: an inspection query template must have exactly one %s")
+	}
+	return slowQuery{prefix: prefix, suffix: suffix, fast: fast}
+}
+
+// rewriteInspectQuery returns the faster form of query and its arguments:
+// the schema name, then the table names as one text[]. ok is false when the
+// query is not one of slowQueries, sent as the engine sends it ($1 the
+// schema, $2... the tables, all strings).
+func rewriteInspectQuery(query string, args []any) (string, []any, bool) {
+	if len(args) < 2 {
+		return "", nil, false
+	}
+	for _, s := range slowQueries {
+		if !strings.HasPrefix(query, s.prefix) || !strings.HasSuffix(query, s.suffix) ||
+			len(query) < len(s.prefix)+len(s.suffix) {
+			continue
+		}
+		if query[len(s.prefix):len(query)-len(s.suffix)] != paramList(2, len(args)) {
+			return "", nil, false
+		}
+		schemaName, ok := args[0].(string)
+		if !ok {
+			return "", nil, false
+		}
+		tables := make([]string, 0, len(args)-1)
+		for _, a := range args[1:] {
+			t, ok := a.(string)
+			if !ok {
+				return "", nil, false
+			}
+			tables = append(tables, t)
+		}
+		return s.fast, []any{schemaName, tables}, true
+	}
+	return "", nil, false
+}
+
+// paramList is "$from, $from+1, ..., $to", as the engine writes it.
+func paramList(from, to int) string {
+	var b strings.Builder
+	for i := from; i <= to; i++ {
+		if i > from {
+			b.WriteString(", ")
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(i))
+	}
+	return b.String()
+}
+
+// atlasColumnsQuery is ariga.io/atlas v1.3.0's columnsQuery (sql/postgres/inspect.go), verbatim.
+const atlasColumnsQuery = `
+SELECT
+	t1.table_name,
+	t1.column_name,
+	t1.data_type,
+	pg_catalog.format_type(a.atttypid, a.atttypmod) AS format_type,
+	t1.is_nullable,
+	t1.column_default,
+	t1.character_maximum_length,
+	t1.numeric_precision,
+	t1.datetime_precision,
+	t1.numeric_scale,
+	t1.interval_type,
+	t1.character_set_name,
+	t1.collation_name,
+	t1.is_identity,
+	t1.identity_start,
+	t1.identity_increment,
+	(CASE WHEN t1.is_identity = 'YES' THEN (SELECT last_value FROM pg_sequences WHERE quote_ident(schemaname) || '.' || quote_ident(sequencename) = pg_get_serial_sequence(quote_ident(t1.table_schema) || '.' || quote_ident(t1.table_name), t1.column_name)) END) AS identity_last,
+	t1.identity_generation,
+	t1.generation_expression,
+	col_description(t3.oid, "ordinal_position") AS comment,
+	t4.typtype,
+	t4.typelem,
+	t4.oid,
+	a.attnum
+FROM
+	"information_schema"."columns" AS t1
+	JOIN pg_catalog.pg_namespace AS t2 ON t2.nspname = t1.table_schema
+	JOIN pg_catalog.pg_class AS t3 ON t3.relnamespace = t2.oid AND t3.relname = t1.table_name
+	JOIN pg_catalog.pg_attribute AS a ON a.attrelid = t3.oid AND a.attname = t1.column_name
+	LEFT JOIN pg_catalog.pg_type AS t4 ON t4.oid = a.atttypid
+WHERE
+	t1.table_schema = $1 AND t1.table_name IN (%s)
+ORDER BY
+	t1.table_name, t1.ordinal_position
+`
+
+// atlasIndexesQueryTmpl is ariga.io/atlas v1.3.0's indexesQueryTmpl, verbatim.
+const atlasIndexesQueryTmpl = `
+SELECT
+	t.relname AS table_name,
+	i.relname AS index_name,
+	am.amname AS index_type,
+	a.attname AS column_name,
+	%s AS included,
+	idx.indisprimary AS primary,
+	idx.indisunique AS unique,
+	(CASE WHEN idx.indisexclusion THEN (SELECT conexclop[idx.ord]::regoper FROM pg_constraint WHERE conindid = idx.indexrelid) END) AS excoper,
+	con.nametypes AS constraints,
+	pg_get_expr(idx.indpred, idx.indrelid) AS predicate,
+	pg_get_indexdef(idx.indexrelid, idx.ord, false) AS expression,
+	pg_index_column_has_property(idx.indexrelid, idx.ord, 'desc') AS isdesc,
+	pg_index_column_has_property(idx.indexrelid, idx.ord, 'nulls_first') AS nulls_first,
+	pg_index_column_has_property(idx.indexrelid, idx.ord, 'nulls_last') AS nulls_last,
+	obj_description(i.oid, 'pg_class') AS comment,
+	i.reloptions AS options,
+	op.opcname AS opclass_name,
+	op.opcnamespace::regnamespace::text AS opclass_schema,
+	op.opcdefault AS opclass_default,
+	a2.attoptions AS opclass_params,
+    %s AS indnullsnotdistinct
+FROM
+	(
+		select
+			*,
+			generate_series(1,array_length(i.indkey,1)) as ord,
+			unnest(i.indkey) AS key
+		from pg_index i
+	) idx
+	JOIN pg_class i ON i.oid = idx.indexrelid
+	JOIN pg_class t ON t.oid = idx.indrelid
+	JOIN pg_namespace n ON n.oid = t.relnamespace
+	LEFT JOIN (
+	    select conindid, jsonb_object_agg(conname, contype) AS nametypes
+	    from pg_constraint
+	    group by conindid
+	) con ON con.conindid = idx.indexrelid
+	LEFT JOIN pg_attribute a ON (a.attrelid, a.attnum) = (idx.indrelid, idx.key)
+	JOIN pg_am am ON am.oid = i.relam
+	LEFT JOIN pg_opclass op ON op.oid = idx.indclass[idx.ord-1]
+	LEFT JOIN pg_attribute a2 ON (a2.attrelid, a2.attnum) = (idx.indexrelid, idx.ord)
+WHERE
+	n.nspname = $1
+	AND t.relname IN (%s)
+ORDER BY
+	table_name, index_name, idx.ord
+`
+
+// fastColumnsQuery is atlasColumnsQuery with identity_last read from the
+// column's own sequence instead of a scan of pg_sequences for every identity
+// column, and the tables as one text[] argument.
+const fastColumnsQuery = `
+SELECT
+	t1.table_name,
+	t1.column_name,
+	t1.data_type,
+	pg_catalog.format_type(a.atttypid, a.atttypmod) AS format_type,
+	t1.is_nullable,
+	t1.column_default,
+	t1.character_maximum_length,
+	t1.numeric_precision,
+	t1.datetime_precision,
+	t1.numeric_scale,
+	t1.interval_type,
+	t1.character_set_name,
+	t1.collation_name,
+	t1.is_identity,
+	t1.identity_start,
+	t1.identity_increment,
+	(CASE WHEN t1.is_identity = 'YES' THEN (SELECT CASE WHEN pg_catalog.has_sequence_privilege(sq.oid, 'SELECT,USAGE') THEN pg_catalog.pg_sequence_last_value(sq.oid) END FROM (SELECT pg_catalog.pg_get_serial_sequence(quote_ident(t1.table_schema) || '.' || quote_ident(t1.table_name), t1.column_name)::regclass::oid AS oid) AS sq) END) AS identity_last,
+	t1.identity_generation,
+	t1.generation_expression,
+	col_description(t3.oid, "ordinal_position") AS comment,
+	t4.typtype,
+	t4.typelem,
+	t4.oid,
+	a.attnum
+FROM
+	"information_schema"."columns" AS t1
+	JOIN pg_catalog.pg_namespace AS t2 ON t2.nspname = t1.table_schema
+	JOIN pg_catalog.pg_class AS t3 ON t3.relnamespace = t2.oid AND t3.relname = t1.table_name
+	JOIN pg_catalog.pg_attribute AS a ON a.attrelid = t3.oid AND a.attname = t1.column_name
+	LEFT JOIN pg_catalog.pg_type AS t4 ON t4.oid = a.atttypid
+WHERE
+	t1.table_schema = $1 AND t1.table_name = ANY($2::text[])
+ORDER BY
+	t1.table_name, t1.ordinal_position
+`
+
+// fastIndexesQueryTmpl is atlasIndexesQueryTmpl with the rows of the
+// schema's tables selected first and the constraints of only their indexes
+// aggregated once (the original's plan aggregated pg_constraint again for every
+// index column), and the tables as one text[] argument. The two %s are the
+// same as the original's first two.
+const fastIndexesQueryTmpl = `
+WITH idx AS MATERIALIZED (
+	SELECT
+		i.*,
+		generate_series(1,array_length(i.indkey,1)) AS ord,
+		unnest(i.indkey) AS key
+	FROM pg_index i
+	JOIN pg_class t ON t.oid = i.indrelid
+	JOIN pg_namespace n ON n.oid = t.relnamespace
+	WHERE n.nspname = $1 AND t.relname = ANY($2::text[])
+), con AS MATERIALIZED (
+	SELECT conindid, jsonb_object_agg(conname, contype) AS nametypes
+	FROM pg_constraint
+	WHERE conindid IN (SELECT indexrelid FROM idx)
+	GROUP BY conindid
+)
+SELECT
+	t.relname AS table_name,
+	i.relname AS index_name,
+	am.amname AS index_type,
+	a.attname AS column_name,
+	%s AS included,
+	idx.indisprimary AS primary,
+	idx.indisunique AS unique,
+	(CASE WHEN idx.indisexclusion THEN (SELECT conexclop[idx.ord]::regoper FROM pg_constraint WHERE conindid = idx.indexrelid) END) AS excoper,
+	con.nametypes AS constraints,
+	pg_get_expr(idx.indpred, idx.indrelid) AS predicate,
+	pg_get_indexdef(idx.indexrelid, idx.ord, false) AS expression,
+	pg_index_column_has_property(idx.indexrelid, idx.ord, 'desc') AS isdesc,
+	pg_index_column_has_property(idx.indexrelid, idx.ord, 'nulls_first') AS nulls_first,
+	pg_index_column_has_property(idx.indexrelid, idx.ord, 'nulls_last') AS nulls_last,
+	obj_description(i.oid, 'pg_class') AS comment,
+	i.reloptions AS options,
+	op.opcname AS opclass_name,
+	op.opcnamespace::regnamespace::text AS opclass_schema,
+	op.opcdefault AS opclass_default,
+	a2.attoptions AS opclass_params,
+    %s AS indnullsnotdistinct
+FROM
+	idx
+	JOIN pg_class i ON i.oid = idx.indexrelid
+	JOIN pg_class t ON t.oid = idx.indrelid
+	LEFT JOIN con ON con.conindid = idx.indexrelid
+	LEFT JOIN pg_attribute a ON (a.attrelid, a.attnum) = (idx.indrelid, idx.key)
+	JOIN pg_am am ON am.oid = i.relam
+	LEFT JOIN pg_opclass op ON op.oid = idx.indclass[idx.ord-1]
+	LEFT JOIN pg_attribute a2 ON (a2.attrelid, a2.attnum) = (idx.indexrelid, idx.ord)
+ORDER BY
+	table_name, index_name, idx.ord
+`
+
+// InspectQueryPair is one of the engine's slow inspection queries as it sends
+// it for some tables, and the faster form keel runs instead, for tests that
+// compare the two.
+type InspectQueryPair struct {
+	Engine, Fast         string
+	EngineArgs, FastArgs []any
+}
+
+// InspectQueryPairs returns the engine's queries for the given tables of a
+// schema, each with its faster form, for every server version's variant.
+func InspectQueryPairs(schemaName string, tables []string) []InspectQueryPair {
+	args := []any{schemaName}
+	for _, t := range tables {
+		args = append(args, t)
+	}
+	pairs := make([]InspectQueryPair, 0, len(slowQueries))
+	for _, s := range slowQueries {
+		engine := s.prefix + paramList(2, len(args)) + s.suffix
+		fast, fargs, ok := rewriteInspectQuery(engine, args)
+		if !ok {
+			panic("planner: an inspection query does not match its own template")
+		}
+		pairs = append(pairs, InspectQueryPair{Engine: engine, Fast: fast, EngineArgs: args, FastArgs: fargs})
+	}
+	return pairs
+}
