@@ -12,6 +12,10 @@ export KEEL_TEST_DATABASE_URL
 corpus=${KEEL_CORPUS:-$PWD/../shared/corpus}
 unset KEEL_CORPUS
 go vet ./...
+# The tests' normalization cache goes to a directory of their own, not ~/.cache.
+KEEL_CACHE_DIR=$(mktemp -d)
+export KEEL_CACHE_DIR
+trap 'rm -rf "$KEEL_CACHE_DIR"' EXIT
 go test -count=1 "$@" ./...
 if [ -d "$corpus/migra" ]; then
   go test -count=1 ./corpus -run TestCorpus -corpus "$corpus"
