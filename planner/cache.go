@@ -53,7 +53,7 @@ func DefaultCache() *Cache {
 }
 
 // cacheFormat changes when the form of an entry changes.
-const cacheFormat = "keel-normalized-state/1"
+const cacheFormat = "keel-normalized-state/2"
 
 // cacheEntry is one normalized state, as stored.
 type cacheEntry struct {
@@ -63,9 +63,19 @@ type cacheEntry struct {
 	HCL string `json:"hcl"`
 	// Extensions are kept whole: MarshalHCL does not print comments.
 	Extensions []Extension `json:"extensions"`
-	// Fingerprint of the state; the entry counts only if what HCL and
-	// Extensions read back to has it.
-	Fingerprint string `json:"fingerprint"`
+	// Fingerprint of the state: what HCL and Extensions read back to has it
+	// (put checks), so a reader need not compute it again.
+	Fingerprint Fingerprint `json:"fingerprint"`
+	// Checksum is a hash of HCL and Extensions, to tell a damaged entry.
+	Checksum string `json:"checksum"`
+}
+
+func (e *cacheEntry) checksum() string {
+	ext, _ := json.Marshal(e.Extensions)
+	h := sha256.New()
+	h.Write([]byte(e.HCL))
+	h.Write(ext)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // cacheKey hashes what a normalized HCL state depends on. ok is false when
@@ -150,13 +160,15 @@ func (c *Cache) get(key string, declared []Extension) *State {
 	if err := json.Unmarshal(b, &e); err != nil || e.Format != cacheFormat || e.Key != key {
 		return nil
 	}
+	if e.Checksum == "" || e.checksum() != e.Checksum {
+		return nil
+	}
 	st, err := e.state()
 	if err != nil {
 		return nil
 	}
-	if fp, err := st.Fingerprint(); err != nil || fp.Hash != e.Fingerprint {
-		return nil
-	}
+	fp := e.Fingerprint
+	st.fingerprint = &fp
 	for i, x := range st.Extensions {
 		for _, d := range declared {
 			if d.Name == x.Name {
@@ -219,7 +231,8 @@ func (c *Cache) put(key string, st *State) {
 	if err != nil {
 		return
 	}
-	e := cacheEntry{Format: cacheFormat, Key: key, HCL: string(text), Extensions: st.Extensions, Fingerprint: fp.Hash}
+	e := cacheEntry{Format: cacheFormat, Key: key, HCL: string(text), Extensions: st.Extensions, Fingerprint: fp}
+	e.Checksum = e.checksum()
 	back, err := e.state()
 	if err != nil {
 		return

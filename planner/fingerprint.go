@@ -1,10 +1,13 @@
 package planner
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"ariga.io/atlas/sql/postgres"
@@ -23,21 +26,22 @@ type Fingerprint struct {
 }
 
 // Fingerprint computes the state's fingerprint from its canonical HCL form
-// and its extensions.
+// and its extensions. It is computed once per state: a State is not changed
+// after it is read.
 func (s *State) Fingerprint() (Fingerprint, error) {
+	if s.fingerprint != nil {
+		return *s.fingerprint, nil
+	}
 	text, err := postgres.MarshalHCL(s.Realm)
 	if err != nil {
 		return Fingerprint{}, fmt.Errorf("fingerprinting the schema: %w", err)
 	}
-	f, diags := hclsyntax.ParseConfig(text, "state.hcl", hcl.InitialPos)
-	if diags.HasErrors() {
-		return Fingerprint{}, fmt.Errorf("fingerprinting the schema: %s", diags.Error())
-	}
-	objects := make(map[string]string)
-	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
-		key := blockKey(b)
-		r := b.Range()
-		objects[key] = shortHash(text[r.Start.Byte:r.End.Byte])
+	objects, ok := splitBlocks(text)
+	if !ok {
+		// Not the layout splitBlocks expects: parse it properly.
+		if objects, err = parseBlocks(text); err != nil {
+			return Fingerprint{}, err
+		}
 	}
 	whole := sha256.New()
 	whole.Write(text)
@@ -46,18 +50,92 @@ func (s *State) Fingerprint() (Fingerprint, error) {
 		objects["extension "+e.Name] = shortHash([]byte(line))
 		whole.Write([]byte(line))
 	}
-	return Fingerprint{Hash: "sha256:" + hex.EncodeToString(whole.Sum(nil)), Objects: objects}, nil
+	fp := Fingerprint{Hash: "sha256:" + hex.EncodeToString(whole.Sum(nil)), Objects: objects}
+	s.fingerprint = &fp
+	return fp, nil
+}
+
+// parseBlocks hashes each top-level block of the engine's HCL, parsing it.
+func parseBlocks(text []byte) (map[string]string, error) {
+	f, diags := hclsyntax.ParseConfig(text, "state.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("fingerprinting the schema: %s", diags.Error())
+	}
+	objects := make(map[string]string)
+	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+		r := b.Range()
+		objects[blockKey(b.Type, b.Labels, blockSchema(b))] = shortHash(text[r.Start.Byte:r.End.Byte])
+	}
+	return objects, nil
+}
+
+func blockSchema(b *hclsyntax.Block) string {
+	if a, ok := b.Body.Attributes["schema"]; ok {
+		if s, err := schemaRef(a.Expr); err == nil {
+			return s
+		}
+	}
+	return ""
+}
+
+var (
+	blockStart = regexp.MustCompile(`^([a-z_]+)((?: "(?:[^"\\]|\\.)*")+) \{$`)
+	blockLabel = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+	schemaAttr = regexp.MustCompile(`^  schema\s*=\s*schema\.([A-Za-z_][A-Za-z0-9_$]*)$`)
+)
+
+// splitBlocks hashes each top-level block of the engine's HCL by reading
+// its layout: a block opens on an unindented `type "label" {` line and
+// closes on a line that is only `}`. It reports false when the text does
+// not have that layout.
+func splitBlocks(text []byte) (map[string]string, bool) {
+	objects := make(map[string]string)
+	var (
+		start          = -1
+		typ, schemaRef string
+		labels         []string
+	)
+	for off := 0; off < len(text); {
+		end := bytes.IndexByte(text[off:], '\n')
+		if end < 0 {
+			end = len(text) - off
+		}
+		line := string(text[off : off+end])
+		switch {
+		case start < 0 && line == "":
+		case start < 0:
+			m := blockStart.FindStringSubmatch(line)
+			if m == nil {
+				return nil, false
+			}
+			start, typ, schemaRef, labels = off, m[1], "", nil
+			for _, q := range blockLabel.FindAllString(m[2], -1) {
+				l, err := strconv.Unquote(q)
+				if err != nil {
+					return nil, false
+				}
+				labels = append(labels, l)
+			}
+		case line == "}":
+			objects[blockKey(typ, labels, schemaRef)] = shortHash(text[start : off+end])
+			start = -1
+		default:
+			if m := schemaAttr.FindStringSubmatch(line); m != nil {
+				schemaRef = m[1]
+			}
+		}
+		off += end + 1
+	}
+	return objects, start < 0
 }
 
 // blockKey names a top-level HCL block as steps name objects: "table public.users".
-func blockKey(b *hclsyntax.Block) string {
-	name := strings.Join(b.Labels, ".")
-	if a, ok := b.Body.Attributes["schema"]; ok && b.Type != "schema" {
-		if s, err := schemaRef(a.Expr); err == nil && len(b.Labels) == 1 {
-			name = s + "." + name
-		}
+func blockKey(typ string, labels []string, schema string) string {
+	name := strings.Join(labels, ".")
+	if schema != "" && typ != "schema" && len(labels) == 1 {
+		name = schema + "." + name
 	}
-	return b.Type + " " + name
+	return typ + " " + name
 }
 
 func shortHash(b []byte) string {

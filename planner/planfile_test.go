@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"ariga.io/atlas/sql/postgres"
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
@@ -101,5 +102,33 @@ func TestFileRoundTrip(t *testing.T) {
 	}
 	if g.ComputeDigest() != f.Digest || g.Digest != f.Digest {
 		t.Fatalf("digest changed across write and read: %s vs %s", g.ComputeDigest(), f.Digest)
+	}
+}
+
+// The quick block splitter and the HCL parser agree on the engine's output.
+func TestSplitBlocksAgreesWithParser(t *testing.T) {
+	for _, path := range []string{"../schema.hcl", "testdata/blocks.hcl"} {
+		h, err := LoadHCL(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := postgres.MarshalHCL(h.State.Realm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		quick, ok := splitBlocks(text)
+		if !ok {
+			t.Fatalf("%s: splitBlocks does not read the engine's layout:\n%s", path, text)
+		}
+		parsed, err := parseBlocks(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(quick, parsed) {
+			t.Fatalf("%s: splitBlocks %v\nparseBlocks %v", path, quick, parsed)
+		}
+	}
+	if _, ok := splitBlocks([]byte("table \"t\" {\n  schema = schema.public\n")); ok {
+		t.Fatal("an unclosed block is accepted")
 	}
 }

@@ -234,6 +234,7 @@ func (s *State) only(schemas []string) *State {
 		keep[n] = true
 	}
 	out := *s
+	out.fingerprint = nil
 	realm := *s.Realm
 	realm.Schemas = nil
 	for _, sc := range s.Realm.Schemas {

@@ -27,6 +27,9 @@ type State struct {
 	// NotManaged lists objects of a desired state read from SQL or a
 	// database that keel does not manage: plans do not create them.
 	NotManaged []Object
+
+	// fingerprint is computed once, by Fingerprint.
+	fingerprint *Fingerprint
 }
 
 // InvalidIndex names an index PostgreSQL marked invalid.
