@@ -154,6 +154,9 @@ func (s *Session) Close() {
 // want is not nil, the database is then checked against it: a re-plan must
 // be empty.
 func (s *Session) Execute(ctx context.Context, p *Plan, want *State, o ApplyOptions) error {
+	if p.From.Hash == "" {
+		return errors.New("the plan has no fingerprint of the state it was computed from (it was planned with NoFingerprints): plan again to apply it")
+	}
 	if o.Digest == "" {
 		o.Digest = p.Digest()
 	}

@@ -119,6 +119,10 @@ type Options struct {
 	ConcurrentIndexes bool
 	// Timeouts every statement runs with.
 	Timeouts Timeouts
+	// NoFingerprints leaves the plan's From and To empty, for a plan that is
+	// only shown: such a plan cannot be saved or executed (it would be
+	// refused as stale).
+	NoFingerprints bool
 }
 
 // Timeouts bound how long a statement may wait and run.
@@ -213,13 +217,14 @@ func Diff(ctx context.Context, target *DB, want *State, opts Options) (*Plan, er
 	if err != nil {
 		return nil, err
 	}
-	from, err := current.Fingerprint()
-	if err != nil {
-		return nil, err
-	}
-	to, err := want.Fingerprint()
-	if err != nil {
-		return nil, err
+	var from, to Fingerprint
+	if !opts.NoFingerprints {
+		if from, err = current.Fingerprint(); err != nil {
+			return nil, err
+		}
+		if to, err = want.Fingerprint(); err != nil {
+			return nil, err
+		}
 	}
 	return &Plan{
 		Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,
