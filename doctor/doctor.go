@@ -176,7 +176,9 @@ func (r *Report) plan(ctx context.Context, target *planner.DB, opts Options) Che
 // declaredState returns the desired state as written, when the source has one.
 func declaredState(d planner.Desired) *planner.State {
 	if h, ok := planner.HCLOf(d); ok {
-		return h.State
+		if st, err := h.Parsed(); err == nil {
+			return st
+		}
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func DefaultCache() *Cache {
 }
 
 // cacheFormat changes when the form of an entry changes.
-const cacheFormat = "keel-normalized-state/2"
+const cacheFormat = "keel-normalized-state/3"
 
 // cacheEntry is one normalized state, as stored.
 type cacheEntry struct {
@@ -68,6 +68,11 @@ type cacheEntry struct {
 	Fingerprint Fingerprint `json:"fingerprint"`
 	// Checksum is a hash of HCL and Extensions, to tell a damaged entry.
 	Checksum string `json:"checksum"`
+	// Schemas are the state's schemas.
+	Schemas []string `json:"schemas"`
+	// ExtensionDefaults are the server's default versions of Extensions when
+	// the entry was made (extensionDefaults).
+	ExtensionDefaults string `json:"extension_defaults"`
 }
 
 func (e *cacheEntry) checksum() string {
@@ -78,9 +83,12 @@ func (e *cacheEntry) checksum() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// cacheKey hashes what a normalized HCL state depends on. ok is false when
-// it cannot be known (then nothing is cached).
-func cacheKey(ctx context.Context, h *HCL, dev *DB) (string, bool) {
+// cacheKey hashes what a normalized HCL state depends on and can be known
+// without parsing it: the files' bytes, keel's build and the server's
+// version. (The declared extensions' default versions on the server are
+// checked against the entry when it is read.) ok is false when it cannot be
+// known; then nothing is cached.
+func cacheKey(h *HCL, serverVersion string) (string, bool) {
 	if len(h.srcs) != len(h.Files) || len(h.Files) == 0 {
 		return "", false
 	}
@@ -88,12 +96,8 @@ func cacheKey(ctx context.Context, h *HCL, dev *DB) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	server, err := serverFacts(ctx, dev, h.State.Extensions)
-	if err != nil {
-		return "", false
-	}
 	k := sha256.New()
-	fmt.Fprintf(k, "%s\nbuild %s\nserver %s\n", cacheFormat, build, server)
+	fmt.Fprintf(k, "%s\nbuild %s\nserver %s\n", cacheFormat, build, serverVersion)
 	for _, src := range h.srcs {
 		fmt.Fprintf(k, "file %d\n", len(src))
 		k.Write(src)
@@ -101,25 +105,24 @@ func cacheKey(ctx context.Context, h *HCL, dev *DB) (string, bool) {
 	return hex.EncodeToString(k.Sum(nil)), true
 }
 
-// serverFacts is the server's version number and the default version of
-// each declared extension there.
-func serverFacts(ctx context.Context, d *DB, exts []Extension) (string, error) {
-	conn, err := d.Connect(ctx)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
+// serverVersion is the server's version number.
+func serverVersion(ctx context.Context, conn *pgx.Conn) (string, error) {
+	var v string
+	err := conn.QueryRow(ctx, "SELECT current_setting('server_version_num')").Scan(&v)
+	return v, err
+}
+
+// extensionDefaults is the default version of each extension there.
+func extensionDefaults(ctx context.Context, conn *pgx.Conn, exts []Extension) (string, error) {
 	names := make([]string, 0, len(exts))
 	for _, e := range exts {
 		names = append(names, e.Name)
 	}
-	rows, err := conn.Query(ctx, `
-SELECT current_setting('server_version_num') || ' ' || COALESCE(string_agg(name || '=' || COALESCE(default_version, ''), ',' ORDER BY name), '')
-FROM pg_catalog.pg_available_extensions WHERE name = ANY($1)`, names)
-	if err != nil {
-		return "", err
-	}
-	return pgx.CollectExactlyOneRow(rows, pgx.RowTo[string])
+	var v string
+	err := conn.QueryRow(ctx, `
+SELECT COALESCE(string_agg(name || '=' || COALESCE(default_version, ''), ',' ORDER BY name), '')
+FROM pg_catalog.pg_available_extensions WHERE name = ANY($1)`, names).Scan(&v)
+	return v, err
 }
 
 var buildOnce = sync.OnceValues(func() (string, bool) {
@@ -149,39 +152,64 @@ func buildID() (string, bool) { return buildOnce() }
 
 func (c *Cache) path(key string) string { return filepath.Join(c.Dir, key+".json") }
 
-// get returns the entry for key, or nil when there is none that reads back
-// whole. pos supplies the declared extensions' positions.
-func (c *Cache) get(key string, declared []Extension) *State {
+// lookup returns the entry for the HCL's content on the server dev, or nil
+// when there is none that is whole and still matches the server; key is
+// where a new entry goes ("" when nothing can be cached).
+func (c *Cache) lookup(ctx context.Context, h *HCL, dev *DB) (e *cacheEntry, key string) {
+	conn, err := dev.Connect(ctx)
+	if err != nil {
+		return nil, ""
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	v, err := serverVersion(ctx, conn)
+	if err != nil {
+		return nil, ""
+	}
+	key, ok := cacheKey(h, v)
+	if !ok {
+		return nil, ""
+	}
 	b, err := os.ReadFile(c.path(key))
 	if err != nil {
-		return nil
+		return nil, key
 	}
-	var e cacheEntry
-	if err := json.Unmarshal(b, &e); err != nil || e.Format != cacheFormat || e.Key != key {
-		return nil
+	e = &cacheEntry{}
+	if err := json.Unmarshal(b, e); err != nil || e.Format != cacheFormat || e.Key != key {
+		return nil, key
 	}
 	if e.Checksum == "" || e.checksum() != e.Checksum {
-		return nil
+		return nil, key
 	}
+	if d, err := extensionDefaults(ctx, conn, e.Extensions); err != nil || d != e.ExtensionDefaults {
+		return nil, key
+	}
+	return e, key
+}
+
+// load reads an entry back into a state, with the declared extensions'
+// positions when the HCL parses.
+func (e *cacheEntry) load(h *HCL) (*State, error) {
 	st, err := e.state()
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	fp := e.Fingerprint
 	st.fingerprint = &fp
-	for i, x := range st.Extensions {
-		for _, d := range declared {
-			if d.Name == x.Name {
-				st.Extensions[i].Pos = d.Pos
+	if declared, err := h.Parsed(); err == nil {
+		for i, x := range st.Extensions {
+			for _, d := range declared.Extensions {
+				if d.Name == x.Name {
+					st.Extensions[i].Pos = d.Pos
+				}
 			}
 		}
 	}
-	return st
+	return st, nil
 }
 
 // state reads the entry back.
 func (e *cacheEntry) state() (*State, error) {
-	h, err := parseHCL([]string{"normalized.hcl"}, [][]byte{[]byte(e.HCL)})
+	st, err := parseHCL([]string{"normalized.hcl"}, [][]byte{[]byte(e.HCL)})
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +219,7 @@ func (e *cacheEntry) state() (*State, error) {
 	// and does not store the entry.)
 	// Likewise index types: inspection gives the access method's name
 	// (gin), HCL the upper case (GIN), which the engine prints as it is.
-	for _, s := range h.State.Realm.Schemas {
+	for _, s := range st.Realm.Schemas {
 		for _, t := range s.Tables {
 			for _, idx := range t.Indexes {
 				for _, a := range idx.Attrs {
@@ -214,13 +242,22 @@ func (e *cacheEntry) state() (*State, error) {
 			}
 		}
 	}
-	return &State{Realm: h.State.Realm, Extensions: e.Extensions}, nil
+	return &State{Realm: st.Realm, Extensions: e.Extensions}, nil
 }
 
 // put stores st under key, if it reads back to the same fingerprint. A
 // failure to store is not an error: the next plan normalizes again.
-func (c *Cache) put(key string, st *State) {
+func (c *Cache) put(ctx context.Context, key string, st *State, dev *DB) {
 	if len(st.Invalid) > 0 || len(st.NotManaged) > 0 {
+		return
+	}
+	conn, err := dev.Connect(ctx)
+	if err != nil {
+		return
+	}
+	defaults, err := extensionDefaults(ctx, conn, st.Extensions)
+	conn.Close(context.WithoutCancel(ctx))
+	if err != nil {
 		return
 	}
 	text, err := MarshalHCL(st)
@@ -231,7 +268,8 @@ func (c *Cache) put(key string, st *State) {
 	if err != nil {
 		return
 	}
-	e := cacheEntry{Format: cacheFormat, Key: key, HCL: string(text), Extensions: st.Extensions, Fingerprint: fp}
+	e := cacheEntry{Format: cacheFormat, Key: key, HCL: string(text), Extensions: st.Extensions, Fingerprint: fp,
+		Schemas: st.SchemaNames(), ExtensionDefaults: defaults}
 	e.Checksum = e.checksum()
 	back, err := e.state()
 	if err != nil {

@@ -41,17 +41,40 @@ func HCLFiles(path string) ([]string, error) {
 type HCL struct {
 	// Files are the files read, in order.
 	Files []string
-	// State is the state as written, before normalization.
-	State *State
 	// srcs are the files' contents, as read.
 	srcs [][]byte
+	// parsed is closed once state and err are set.
+	parsed chan struct{}
+	state  *State
+	err    error
+}
+
+// Parsed returns the state as written, before normalization, waiting for
+// the parse OpenHCL started. Errors name the file and line.
+func (h *HCL) Parsed() (*State, error) {
+	<-h.parsed
+	return h.state, h.err
 }
 
 // LoadHCL reads the desired state from Atlas HCL files (a file, or a directory
-// of .hcl files). `extension` blocks, which the open-source engine rejects,
-// are taken out and kept as the state's Extensions; the rest is evaluated by
-// the engine. Errors name the file and line.
+// of .hcl files) and parses it. `extension` blocks, which the open-source
+// engine rejects, are taken out and kept as the state's Extensions; the rest
+// is evaluated by the engine. Errors name the file and line.
 func LoadHCL(path string) (*HCL, error) {
+	h, err := OpenHCL(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.Parsed(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// OpenHCL reads the desired-state files and starts parsing them in the
+// background: a plan whose normalized state is cached never needs the parse,
+// and others overlap it with talking to the database. Parsed waits for it.
+func OpenHCL(path string) (*HCL, error) {
 	files, err := HCLFiles(path)
 	if err != nil {
 		return nil, err
@@ -62,11 +85,16 @@ func LoadHCL(path string) (*HCL, error) {
 			return nil, fmt.Errorf("reading desired state: %w", err)
 		}
 	}
-	return parseHCL(files, srcs)
+	h := &HCL{Files: files, srcs: srcs, parsed: make(chan struct{})}
+	go func() {
+		defer close(h.parsed)
+		h.state, h.err = parseHCL(files, srcs)
+	}()
+	return h, nil
 }
 
-// parseHCL is LoadHCL on the files' contents, srcs.
-func parseHCL(files []string, srcs [][]byte) (*HCL, error) {
+// parseHCL parses and evaluates the files' contents, srcs.
+func parseHCL(files []string, srcs [][]byte) (*State, error) {
 	parser := hclparse.NewParser()
 	var (
 		exts   []Extension
@@ -117,7 +145,7 @@ func parseHCL(files []string, srcs [][]byte) (*HCL, error) {
 		}
 	}
 	sortExtensions(exts)
-	return &HCL{Files: files, srcs: srcs, State: &State{Realm: realm, Extensions: exts, Positions: pos}}, nil
+	return &State{Realm: realm, Extensions: exts, Positions: pos}, nil
 }
 
 // recordPositions notes where each schema, table and enum block starts, under

@@ -73,19 +73,23 @@ func (d DevDatabase) With(ctx context.Context, fn func(db *DB) error) (err error
 func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *State, err error) {
 	var key string
 	if dev.Cache != nil {
-		var ok bool
-		if key, ok = cacheKey(ctx, h, dev.Server); ok {
-			if st := dev.Cache.get(key, h.State.Extensions); st != nil {
+		var e *cacheEntry
+		if e, key = dev.Cache.lookup(ctx, h, dev.Server); e != nil {
+			if st, err := e.load(h); err == nil {
 				return st, nil
 			}
 		}
 	}
+	declared, err := h.Parsed()
+	if err != nil {
+		return nil, err
+	}
 	err = dev.With(ctx, func(db *DB) error {
-		st, err = loadAndInspect(ctx, db, h.State)
+		st, err = loadAndInspect(ctx, db, declared)
 		return err
 	})
 	if err == nil && key != "" {
-		dev.Cache.put(key, st)
+		dev.Cache.put(ctx, key, st, dev.Server)
 	}
 	return st, err
 }

@@ -163,10 +163,14 @@ func Normalize(ctx context.Context, target *DB, desired Desired, opts Options) (
 	// A schema written in HCL is meant to be managed: leaving it out
 	// silently would hide it from review. SQL and databases may hold more.
 	if h, ok := HCLOf(desired); ok && len(opts.Schemas) > 0 {
-		for _, name := range h.State.SchemaNames() {
+		declared, err := h.Parsed()
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range declared.SchemaNames() {
 			if !contains(opts.Schemas, name) {
 				return nil, fmt.Errorf("%s: schema %q is declared, but the managed schemas are %s: add it to the profile's schemas, or remove it from the desired state",
-					h.State.Positions["schema "+name], name, strings.Join(opts.Schemas, ", "))
+					declared.Positions["schema "+name], name, strings.Join(opts.Schemas, ", "))
 			}
 		}
 	}

@@ -112,7 +112,11 @@ func TestSplitBlocksAgreesWithParser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		text, err := postgres.MarshalHCL(h.State.Realm)
+		st, err := h.Parsed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := postgres.MarshalHCL(st.Realm)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,7 +36,7 @@ func OpenDesired(path string) (Desired, error) {
 		case ".sql":
 			return &SQLFiles{Files: []string{path}}, nil
 		case ".hcl":
-			return LoadHCL(path)
+			return OpenHCL(path)
 		default:
 			return nil, fmt.Errorf("reading desired state: %s is neither .hcl nor .sql; pass an .hcl or .sql file, a directory of them, or a postgres:// URL", path)
 		}
@@ -50,7 +50,7 @@ func OpenDesired(path string) (Desired, error) {
 		sort.Strings(sqls)
 		return &SQLFiles{Files: sqls}, nil
 	case len(hcls) > 0:
-		return LoadHCL(path)
+		return OpenHCL(path)
 	}
 	return nil, fmt.Errorf("reading desired state: directory %s holds no .hcl or .sql file", path)
 }
