@@ -128,6 +128,14 @@ func Run(ctx context.Context, target *planner.DB, opts Options) *Report {
 		Message: fmt.Sprintf("PostgreSQL %s at %s:%d, database %q, user %q (%s)", f.version, f.target.Host, f.target.Port, f.database, f.user, attemptsText(attempts))})
 	r.add(tlsCheck(opts.TLS, f.tls, isLocal(f.target.Host), target.ServerVerification()))
 
+	r.add(throwawayCheck(ctx, f, opts.Planner.Dev.Server))
+	// The plan first: an HCL desired state may still be parsing in the
+	// background, and a plan from the cache does not wait for it.
+	var planCheck *Check
+	if r.Plan == nil && opts.Desired != nil {
+		c := r.plan(ctx, target, opts)
+		planCheck = &c
+	}
 	declared := declaredState(opts.Desired)
 	if declared != nil {
 		exts, err := extensionChecks(ctx, conn, f, declared.Extensions)
@@ -136,9 +144,14 @@ func Run(ctx context.Context, target *planner.DB, opts Options) *Report {
 		}
 		r.add(exts...)
 	}
-	r.add(throwawayCheck(ctx, f, opts.Planner.Dev.Server))
-	if r.Plan == nil && opts.Desired != nil {
-		r.add(r.plan(ctx, target, opts))
+	if planCheck != nil {
+		if planCheck.Status == Fail && r.Failed() {
+			// Most likely a failure above; privileges are checked against the
+			// declared state instead.
+			planCheck.Status = Warn
+			planCheck.Fix = "fix the failures reported here; the privileges below were checked against the declared state, not a plan"
+		}
+		r.add(*planCheck)
 	}
 	privs, err := privilegeChecks(ctx, conn, f, r.Plan, declared, opts.Planner.Schemas)
 	if err != nil {
@@ -153,18 +166,10 @@ func Run(ctx context.Context, target *planner.DB, opts Options) *Report {
 
 // plan computes the plan, to check exactly the privileges it needs.
 func (r *Report) plan(ctx context.Context, target *planner.DB, opts Options) Check {
-	failedBefore := r.Failed()
 	p, err := planner.Generate(ctx, target, opts.Desired, opts.Planner)
 	if err != nil {
-		c := Check{Name: "plan", Status: Fail, Message: "cannot compute the plan: " + err.Error(),
+		return Check{Name: "plan", Status: Fail, Message: "cannot compute the plan: " + err.Error(),
 			Fix: "fix what the message names, then run keel doctor again"}
-		if failedBefore {
-			// Most likely a failure above; privileges are checked against the
-			// declared state instead.
-			c.Status = Warn
-			c.Fix = "fix the failures reported here; the privileges below were checked against the declared state, not a plan"
-		}
-		return c
 	}
 	r.Plan = p
 	if p.Empty() {

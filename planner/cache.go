@@ -53,7 +53,7 @@ func DefaultCache() *Cache {
 }
 
 // cacheFormat changes when the form of an entry changes.
-const cacheFormat = "keel-normalized-state/3"
+const cacheFormat = "keel-normalized-state/4"
 
 // cacheEntry is one normalized state, as stored.
 type cacheEntry struct {

@@ -94,3 +94,48 @@ func TestCachedStatePlansAsFresh(t *testing.T) {
 		})
 	}
 }
+
+// With the tables as desired and only an extension to drop, the plan from
+// the cache (which then compares realms without reading the entry back) is
+// the fresh plan.
+func TestCachedPlanWithOnlyAnExtensionToDrop(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	path := writeSchema(t, `
+schema "public" {}
+extension "pg_trgm" {
+  schema = schema.public
+}
+table "docs" {
+  schema = schema.public
+  column "title" {
+    type = text
+  }
+}
+`)
+	db, _ := planner.ParseURL(u)
+	cache := &planner.Cache{Dir: t.TempDir()}
+	plan := func(c *planner.Cache) *planner.Plan {
+		t.Helper()
+		desired, err := planner.LoadHCL(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := planner.Generate(context.Background(), db, desired, planner.Options{Dev: planner.DevDatabase{Cache: c}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	apply(t, u, plan(nil))
+	pgtest.Exec(t, u, "CREATE EXTENSION hstore")
+	fresh := plan(nil)
+	if got := sqlOf(fresh); got != "DROP EXTENSION \"hstore\";\n" {
+		t.Fatalf("fresh plan:\n%s", got)
+	}
+	plan(cache) // fills the cache
+	cached := plan(cache)
+	if !reflect.DeepEqual(fresh.Steps, cached.Steps) || fresh.To.Hash != cached.To.Hash || fresh.From.Hash != cached.From.Hash {
+		t.Fatalf("the plan from the cache differs:\nfresh:\n%s\ncached:\n%s", sqlOf(fresh), sqlOf(cached))
+	}
+}

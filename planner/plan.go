@@ -142,6 +142,9 @@ var DefaultTimeouts = Timeouts{Lock: 2 * time.Second, Statement: time.Minute, Re
 // Generate computes the plan that brings the target database to the desired
 // state. It changes nothing on the target.
 func Generate(ctx context.Context, target *DB, desired Desired, opts Options) (*Plan, error) {
+	if p, ok, err := generateCached(ctx, target, desired, opts); ok {
+		return p, err
+	}
 	want, err := Normalize(ctx, target, desired, opts)
 	if err != nil {
 		return nil, err
@@ -198,26 +201,41 @@ func Diff(ctx context.Context, target *DB, want *State, opts Options) (*Plan, er
 	if len(schemas) == 0 {
 		schemas = want.SchemaNames()
 	}
+	live, current, err := inspectTarget(ctx, target, schemas, &opts)
+	if err != nil {
+		return nil, err
+	}
+	defer live.Close()
+	return live.diff(ctx, target, current, want, schemas, opts)
+}
+
+// inspectTarget opens the target and reads the managed schemas.
+func inspectTarget(ctx context.Context, target *DB, schemas []string, opts *Options) (*Live, *State, error) {
 	if contains(schemas, HistorySchema) {
-		return nil, fmt.Errorf("schema %q is keel's own (its apply history) and cannot be managed: rename the schema in the desired state", HistorySchema)
+		return nil, nil, fmt.Errorf("schema %q is keel's own (its apply history) and cannot be managed: rename the schema in the desired state", HistorySchema)
 	}
 	if opts.Timeouts == (Timeouts{}) {
 		opts.Timeouts = DefaultTimeouts
 	}
 	live, err := OpenLive(ctx, target)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer live.Close()
 	current, err := live.inspect(ctx, schemas, opts.Timeouts)
 	if err != nil {
-		return nil, err
+		live.Close()
+		return nil, nil, err
 	}
-	steps, err := live.steps(ctx, current, want, schemas, opts)
+	return live, current, nil
+}
+
+// diff computes the plan from the inspected state current to want.
+func (l *Live) diff(ctx context.Context, target *DB, current, want *State, schemas []string, opts Options) (*Plan, error) {
+	steps, err := l.steps(ctx, current, want, schemas, opts)
 	if err != nil {
 		return nil, err
 	}
-	notManaged, err := live.NotManaged(ctx, schemas)
+	notManaged, err := l.NotManaged(ctx, schemas)
 	if err != nil {
 		return nil, err
 	}
@@ -234,6 +252,53 @@ func Diff(ctx context.Context, target *DB, want *State, opts Options) (*Plan, er
 		Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,
 		DesiredNotManaged: want.NotManaged, From: from, To: to, LockRetries: opts.Timeouts.Retries,
 	}, nil
+}
+
+// generateCached plans an HCL desired state whose normalized form is in the
+// cache. When the target's schemas print exactly as the cached state (the
+// common case of a plan with no changes to tables and enums), the cached
+// state is not even read back: the realms are equal, and only extensions
+// can differ. ok is false when there is no usable entry.
+func generateCached(ctx context.Context, target *DB, desired Desired, opts Options) (p *Plan, ok bool, err error) {
+	h, isHCL := HCLOf(desired)
+	dev := opts.Dev
+	if dev.Server == nil {
+		dev.Server = target
+	}
+	if !isHCL || dev.Cache == nil {
+		return nil, false, nil
+	}
+	e, _ := dev.Cache.lookup(ctx, h, dev.Server)
+	if e == nil || e.Fingerprint.Realm == "" {
+		return nil, false, nil
+	}
+	schemas := opts.Schemas
+	if len(schemas) == 0 {
+		schemas = e.Schemas
+	}
+	for _, s := range e.Schemas {
+		if !contains(schemas, s) {
+			return nil, false, nil // Normalize names the schema left out.
+		}
+	}
+	live, current, err := inspectTarget(ctx, target, schemas, &opts)
+	if err != nil {
+		return nil, true, err
+	}
+	defer live.Close()
+	fp, err := current.Fingerprint()
+	if err != nil {
+		return nil, true, err
+	}
+	var want *State
+	if fp.Realm == e.Fingerprint.Realm {
+		cached := e.Fingerprint
+		want = &State{Realm: current.Realm, Extensions: e.Extensions, fingerprint: &cached}
+	} else if want, err = e.load(h); err != nil {
+		return nil, false, nil
+	}
+	p, err = live.diff(ctx, target, current, want, schemas, opts)
+	return p, true, err
 }
 
 // steps diffs two states and orders the statements: new schemas, then
