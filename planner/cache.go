@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -53,7 +52,7 @@ func DefaultCache() *Cache {
 }
 
 // cacheFormat changes when the form of an entry changes.
-const cacheFormat = "keel-normalized-state/4"
+const cacheFormat = "keel-normalized-state/5"
 
 // cacheEntry is one normalized state, as stored.
 type cacheEntry struct {
@@ -70,6 +69,8 @@ type cacheEntry struct {
 	Checksum string `json:"checksum"`
 	// Schemas are the state's schemas.
 	Schemas []string `json:"schemas"`
+	// RealmHash is realmHash of the state as normalized (not as read back).
+	RealmHash string `json:"realm_hash"`
 	// ExtensionDefaults are the server's default versions of Extensions when
 	// the entry was made (extensionDefaults).
 	ExtensionDefaults string `json:"extension_defaults"`
@@ -126,21 +127,18 @@ FROM pg_catalog.pg_available_extensions WHERE name = ANY($1)`, names).Scan(&v)
 }
 
 var buildOnce = sync.OnceValues(func() (string, bool) {
-	// The executable's own hash: a rebuild with any change is another keel.
+	// The executable's path, size and modification time: a rebuild with any
+	// change is another keel. (Hashing the executable costs tens of
+	// milliseconds on every plan.)
 	exe, err := os.Executable()
 	if err != nil {
 		return "", false
 	}
-	f, err := os.Open(exe)
+	fi, err := os.Stat(exe)
 	if err != nil {
 		return "", false
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", false
-	}
-	id := hex.EncodeToString(h.Sum(nil))
+	id := fmt.Sprintf("%s %d %d", exe, fi.Size(), fi.ModTime().UnixNano())
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		id = bi.Main.Path + "@" + bi.Main.Version + " " + id
 	}
@@ -269,7 +267,7 @@ func (c *Cache) put(ctx context.Context, key string, st *State, dev *DB) {
 		return
 	}
 	e := cacheEntry{Format: cacheFormat, Key: key, HCL: string(text), Extensions: st.Extensions, Fingerprint: fp,
-		Schemas: st.SchemaNames(), ExtensionDefaults: defaults}
+		Schemas: st.SchemaNames(), ExtensionDefaults: defaults, RealmHash: st.realmHash()}
 	e.Checksum = e.checksum()
 	back, err := e.state()
 	if err != nil {

@@ -20,9 +20,6 @@ import (
 type Fingerprint struct {
 	// Hash is "sha256:" and the hex digest of the whole state.
 	Hash string `json:"hash"`
-	// Realm is "sha256:" and the hex digest of the schemas, tables and enums
-	// alone (the engine's HCL of them): equal realms print equally.
-	Realm string `json:"realm,omitempty"`
 	// Objects maps each object ("table public.users", "extension uuid-ossp")
 	// to a short hash of its definition.
 	Objects map[string]string `json:"objects,omitempty"`
@@ -46,7 +43,6 @@ func (s *State) Fingerprint() (Fingerprint, error) {
 			return Fingerprint{}, err
 		}
 	}
-	realm := sha256.Sum256(text)
 	whole := sha256.New()
 	whole.Write(text)
 	for _, e := range s.Extensions {
@@ -54,7 +50,7 @@ func (s *State) Fingerprint() (Fingerprint, error) {
 		objects["extension "+e.Name] = shortHash([]byte(line))
 		whole.Write([]byte(line))
 	}
-	fp := Fingerprint{Hash: "sha256:" + hex.EncodeToString(whole.Sum(nil)), Realm: "sha256:" + hex.EncodeToString(realm[:]), Objects: objects}
+	fp := Fingerprint{Hash: "sha256:" + hex.EncodeToString(whole.Sum(nil)), Objects: objects}
 	s.fingerprint = &fp
 	return fp, nil
 }

@@ -269,7 +269,7 @@ func generateCached(ctx context.Context, target *DB, desired Desired, opts Optio
 		return nil, false, nil
 	}
 	e, _ := dev.Cache.lookup(ctx, h, dev.Server)
-	if e == nil || e.Fingerprint.Realm == "" {
+	if e == nil || e.RealmHash == "" {
 		return nil, false, nil
 	}
 	schemas := opts.Schemas
@@ -286,12 +286,8 @@ func generateCached(ctx context.Context, target *DB, desired Desired, opts Optio
 		return nil, true, err
 	}
 	defer live.Close()
-	fp, err := current.Fingerprint()
-	if err != nil {
-		return nil, true, err
-	}
 	var want *State
-	if fp.Realm == e.Fingerprint.Realm {
+	if current.realmHash() == e.RealmHash {
 		cached := e.Fingerprint
 		want = &State{Realm: current.Realm, Extensions: e.Extensions, fingerprint: &cached}
 	} else if want, err = e.load(h); err != nil {

@@ -234,7 +234,7 @@ func (s *State) only(schemas []string) *State {
 		keep[n] = true
 	}
 	out := *s
-	out.fingerprint = nil
+	out.fingerprint, out.realm = nil, ""
 	realm := *s.Realm
 	realm.Schemas = nil
 	for _, sc := range s.Realm.Schemas {

@@ -28,8 +28,17 @@ type State struct {
 	// database that keel does not manage: plans do not create them.
 	NotManaged []Object
 
-	// fingerprint is computed once, by Fingerprint.
+	// fingerprint is computed once, by Fingerprint; realm by realmHash.
 	fingerprint *Fingerprint
+	realm       string
+}
+
+// realmHash is realmHash of the state's realm, computed once.
+func (s *State) realmHash() string {
+	if s.realm == "" {
+		s.realm = realmHash(s.Realm)
+	}
+	return s.realm
 }
 
 // InvalidIndex names an index PostgreSQL marked invalid.

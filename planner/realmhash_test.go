@@ -1,0 +1,54 @@
+package planner
+
+import (
+	"context"
+	"testing"
+
+	"keel/internal/pgtest"
+)
+
+// The realm hash of a database that converged equals the normalized desired
+// state's (rows and identity values do not count), and differs as soon as a
+// definition does.
+func TestRealmHashOfConvergedDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u, _ := pgtest.NewDatabase(t)
+	db, err := ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desired, err := LoadHCL("../schema.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Normalize(ctx, db, desired, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Diff(ctx, db, want, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Apply(ctx, db, p, want, "test", ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, u,
+		"INSERT INTO users (display_name) VALUES ('Kim')",
+		"INSERT INTO orders (user_id, total_cents) SELECT id, 100 FROM users")
+	live := func() string {
+		t.Helper()
+		st, err := Inspect(ctx, db, []string{"public"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return realmHash(st.Realm)
+	}
+	if got, w := live(), want.realmHash(); got != w {
+		t.Fatalf("converged database hashes %s, the desired state %s", got, w)
+	}
+	pgtest.Exec(t, u, "ALTER TABLE users ALTER COLUMN email SET DEFAULT 'x'")
+	if live() == want.realmHash() {
+		t.Fatal("a changed default does not change the hash")
+	}
+}
