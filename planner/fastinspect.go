@@ -2,7 +2,9 @@ package planner
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strconv"
@@ -22,7 +24,7 @@ import (
 // schema of 1,000 tables each took 5 to 7 s.
 //
 // fastQuerier sits between the engine and the connection: it recognizes
-// those two queries by their exact text and runs an equivalent form that
+// those two queries by a hash of their exact text and runs an equivalent form that
 // returns the same rows (same columns, same values, same order), and passes
 // every other query through unchanged. If a new engine version changes the
 // text, the queries no longer match and run as the engine wrote them. It also
@@ -69,69 +71,59 @@ func (q fastQuerier) QueryContext(ctx context.Context, query string, args ...any
 	return q.DB.QueryContext(ctx, query, args...)
 }
 
-// slowQuery is one of the engine's queries in the form it sends it, split
-// around its list of table parameters, and its faster form.
-type slowQuery struct {
-	prefix, suffix string
-	fast           string
-}
-
-// The variants of the indexes query: the engine picks one by server version.
-var slowQueries = func() []slowQuery {
+// slowQueries maps the engine's slow queries to their faster forms. An
+// engine query is known by the sha256 of its text with its list of table
+// parameters ("$2, $3, ...") replaced by "%s": ariga.io/atlas v1.3.0's
+// columnsQuery, and its indexesQueryTmpl in the variant of each server
+// version.
+var slowQueries = func() map[string]string {
 	const included = "(a.attname <> '' AND idx.indnatts > idx.indnkeyatts AND idx.ord > idx.indnkeyatts)"
-	variants := [][2]string{
-		{"false", "false"},                    // PostgreSQL 10
-		{included, "false"},                   // 11 to 14
-		{included, "idx.indnullsnotdistinct"}, // 15 and later
+	return map[string]string{
+		"735f36205f936d630b9cdabf31328855924d47243e85e52e467e3e9a873903f2": fastColumnsQuery,
+		// PostgreSQL 10; 11 to 14; 15 and later.
+		"bdfd166e330d0e20ab1de1895938396d0fd8236f47601a88ebb0645a4c7c65f4": fmt.Sprintf(fastIndexesQueryTmpl, "false", "false"),
+		"a72ec75e7f19fea4b595e1fe1bf2cf588b9759d21c98c1cd5c86bcfa11997cc3": fmt.Sprintf(fastIndexesQueryTmpl, included, "false"),
+		"c5cc939eeb9301e8784729d0d6469a127839225c2f761952aedb2d0ce4b1aa9c": fmt.Sprintf(fastIndexesQueryTmpl, included, "idx.indnullsnotdistinct"),
 	}
-	qs := []slowQuery{newSlowQuery(atlasColumnsQuery, fastColumnsQuery)}
-	for _, v := range variants {
-		qs = append(qs, newSlowQuery(
-			fmt.Sprintf(atlasIndexesQueryTmpl, v[0], v[1], "%s"),
-			fmt.Sprintf(fastIndexesQueryTmpl, v[0], v[1])))
-	}
-	return qs
 }()
-
-func newSlowQuery(tmpl, fast string) slowQuery {
-	prefix, suffix, ok := strings.Cut(tmpl, "%s")
-	if !ok || strings.Contains(suffix, "%s") {
-		panic("planner: an inspection query template must have exactly one %s")
-	}
-	return slowQuery{prefix: prefix, suffix: suffix, fast: fast}
-}
 
 // rewriteInspectQuery returns the faster form of query and its arguments:
 // the schema name, then the table names as one text[]. ok is false when the
 // query is not one of slowQueries, sent as the engine sends it ($1 the
 // schema, $2... the tables, all strings).
 func rewriteInspectQuery(query string, args []any) (string, []any, bool) {
-	if len(args) < 2 {
+	if len(args) < 2 || !strings.Contains(query, "IN (") {
 		return "", nil, false
 	}
-	for _, s := range slowQueries {
-		if !strings.HasPrefix(query, s.prefix) || !strings.HasSuffix(query, s.suffix) ||
-			len(query) < len(s.prefix)+len(s.suffix) {
-			continue
-		}
-		if query[len(s.prefix):len(query)-len(s.suffix)] != paramList(2, len(args)) {
-			return "", nil, false
-		}
-		schemaName, ok := args[0].(string)
+	list := "IN (" + paramList(2, len(args)) + ")"
+	if strings.Count(query, list) != 1 {
+		return "", nil, false
+	}
+	sum := sha256.Sum256([]byte(strings.Replace(query, list, "IN (%s)", 1)))
+	fast, ok := slowQueries[hex.EncodeToString(sum[:])]
+	if !ok {
+		return "", nil, false
+	}
+	schemaName, ok := args[0].(string)
+	if !ok {
+		return "", nil, false
+	}
+	tables := make([]string, 0, len(args)-1)
+	for _, a := range args[1:] {
+		t, ok := a.(string)
 		if !ok {
 			return "", nil, false
 		}
-		tables := make([]string, 0, len(args)-1)
-		for _, a := range args[1:] {
-			t, ok := a.(string)
-			if !ok {
-				return "", nil, false
-			}
-			tables = append(tables, t)
-		}
-		return s.fast, []any{schemaName, tables}, true
+		tables = append(tables, t)
 	}
-	return "", nil, false
+	return fast, []any{schemaName, tables}, true
+}
+
+// RewriteInspectQuery returns the faster form keel runs for one of the
+// engine's inspection queries, and false for any other query. Tests use it
+// to compare both forms' rows.
+func RewriteInspectQuery(query string, args []any) (string, []any, bool) {
+	return rewriteInspectQuery(query, args)
 }
 
 // paramList is "$from, $from+1, ..., $to", as the engine writes it.
@@ -147,97 +139,7 @@ func paramList(from, to int) string {
 	return b.String()
 }
 
-// atlasColumnsQuery is ariga.io/atlas v1.3.0's columnsQuery (sql/postgres/inspect.go), verbatim.
-const atlasColumnsQuery = `
-SELECT
-	t1.table_name,
-	t1.column_name,
-	t1.data_type,
-	pg_catalog.format_type(a.atttypid, a.atttypmod) AS format_type,
-	t1.is_nullable,
-	t1.column_default,
-	t1.character_maximum_length,
-	t1.numeric_precision,
-	t1.datetime_precision,
-	t1.numeric_scale,
-	t1.interval_type,
-	t1.character_set_name,
-	t1.collation_name,
-	t1.is_identity,
-	t1.identity_start,
-	t1.identity_increment,
-	(CASE WHEN t1.is_identity = 'YES' THEN (SELECT last_value FROM pg_sequences WHERE quote_ident(schemaname) || '.' || quote_ident(sequencename) = pg_get_serial_sequence(quote_ident(t1.table_schema) || '.' || quote_ident(t1.table_name), t1.column_name)) END) AS identity_last,
-	t1.identity_generation,
-	t1.generation_expression,
-	col_description(t3.oid, "ordinal_position") AS comment,
-	t4.typtype,
-	t4.typelem,
-	t4.oid,
-	a.attnum
-FROM
-	"information_schema"."columns" AS t1
-	JOIN pg_catalog.pg_namespace AS t2 ON t2.nspname = t1.table_schema
-	JOIN pg_catalog.pg_class AS t3 ON t3.relnamespace = t2.oid AND t3.relname = t1.table_name
-	JOIN pg_catalog.pg_attribute AS a ON a.attrelid = t3.oid AND a.attname = t1.column_name
-	LEFT JOIN pg_catalog.pg_type AS t4 ON t4.oid = a.atttypid
-WHERE
-	t1.table_schema = $1 AND t1.table_name IN (%s)
-ORDER BY
-	t1.table_name, t1.ordinal_position
-`
-
-// atlasIndexesQueryTmpl is ariga.io/atlas v1.3.0's indexesQueryTmpl, verbatim.
-const atlasIndexesQueryTmpl = `
-SELECT
-	t.relname AS table_name,
-	i.relname AS index_name,
-	am.amname AS index_type,
-	a.attname AS column_name,
-	%s AS included,
-	idx.indisprimary AS primary,
-	idx.indisunique AS unique,
-	(CASE WHEN idx.indisexclusion THEN (SELECT conexclop[idx.ord]::regoper FROM pg_constraint WHERE conindid = idx.indexrelid) END) AS excoper,
-	con.nametypes AS constraints,
-	pg_get_expr(idx.indpred, idx.indrelid) AS predicate,
-	pg_get_indexdef(idx.indexrelid, idx.ord, false) AS expression,
-	pg_index_column_has_property(idx.indexrelid, idx.ord, 'desc') AS isdesc,
-	pg_index_column_has_property(idx.indexrelid, idx.ord, 'nulls_first') AS nulls_first,
-	pg_index_column_has_property(idx.indexrelid, idx.ord, 'nulls_last') AS nulls_last,
-	obj_description(i.oid, 'pg_class') AS comment,
-	i.reloptions AS options,
-	op.opcname AS opclass_name,
-	op.opcnamespace::regnamespace::text AS opclass_schema,
-	op.opcdefault AS opclass_default,
-	a2.attoptions AS opclass_params,
-    %s AS indnullsnotdistinct
-FROM
-	(
-		select
-			*,
-			generate_series(1,array_length(i.indkey,1)) as ord,
-			unnest(i.indkey) AS key
-		from pg_index i
-	) idx
-	JOIN pg_class i ON i.oid = idx.indexrelid
-	JOIN pg_class t ON t.oid = idx.indrelid
-	JOIN pg_namespace n ON n.oid = t.relnamespace
-	LEFT JOIN (
-	    select conindid, jsonb_object_agg(conname, contype) AS nametypes
-	    from pg_constraint
-	    group by conindid
-	) con ON con.conindid = idx.indexrelid
-	LEFT JOIN pg_attribute a ON (a.attrelid, a.attnum) = (idx.indrelid, idx.key)
-	JOIN pg_am am ON am.oid = i.relam
-	LEFT JOIN pg_opclass op ON op.oid = idx.indclass[idx.ord-1]
-	LEFT JOIN pg_attribute a2 ON (a2.attrelid, a2.attnum) = (idx.indexrelid, idx.ord)
-WHERE
-	n.nspname = $1
-	AND t.relname IN (%s)
-ORDER BY
-	table_name, index_name, idx.ord
-`
-
-// fastColumnsQuery is atlasColumnsQuery with identity_last read from the
+// fastColumnsQuery is the engine's columns query with identity_last read from the
 // column's own sequence instead of a scan of pg_sequences for every identity
 // column, and the tables as one text[] argument.
 const fastColumnsQuery = `
@@ -278,7 +180,7 @@ ORDER BY
 	t1.table_name, t1.ordinal_position
 `
 
-// fastIndexesQueryTmpl is atlasIndexesQueryTmpl with the rows of the
+// fastIndexesQueryTmpl is the engine's indexes query with the rows of the
 // schema's tables selected first and the constraints of only their indexes
 // aggregated once (the original's plan aggregated pg_constraint again for every
 // index column), and the tables as one text[] argument. The two %s are the
@@ -333,30 +235,3 @@ FROM
 ORDER BY
 	table_name, index_name, idx.ord
 `
-
-// InspectQueryPair is one of the engine's slow inspection queries as it sends
-// it for some tables, and the faster form keel runs instead, for tests that
-// compare the two.
-type InspectQueryPair struct {
-	Engine, Fast         string
-	EngineArgs, FastArgs []any
-}
-
-// InspectQueryPairs returns the engine's queries for the given tables of a
-// schema, each with its faster form, for every server version's variant.
-func InspectQueryPairs(schemaName string, tables []string) []InspectQueryPair {
-	args := []any{schemaName}
-	for _, t := range tables {
-		args = append(args, t)
-	}
-	pairs := make([]InspectQueryPair, 0, len(slowQueries))
-	for _, s := range slowQueries {
-		engine := s.prefix + paramList(2, len(args)) + s.suffix
-		fast, fargs, ok := rewriteInspectQuery(engine, args)
-		if !ok {
-			panic("planner: an inspection query does not match its own template")
-		}
-		pairs = append(pairs, InspectQueryPair{Engine: engine, Fast: fast, EngineArgs: args, FastArgs: fargs})
-	}
-	return pairs
-}
