@@ -136,9 +136,17 @@ func Run(ctx context.Context, target *planner.DB, opts Options) *Report {
 		c := r.plan(ctx, target, opts)
 		planCheck = &c
 	}
-	declared := declaredState(opts.Desired)
-	if declared != nil {
-		exts, err := extensionChecks(ctx, conn, f, declared.Extensions)
+	// The desired extensions: from the plan when it has them (a plan from
+	// the cache never parses the HCL), else as declared.
+	var declared *planner.State
+	var wanted []planner.Extension
+	if r.Plan != nil && r.Plan.DesiredExtensions != nil && opts.Desired != nil {
+		wanted = r.Plan.DesiredExtensions
+	} else if declared = declaredState(opts.Desired); declared != nil {
+		wanted = declared.Extensions
+	}
+	if wanted != nil {
+		exts, err := extensionChecks(ctx, conn, f, wanted)
 		if err != nil {
 			r.add(Check{Name: "extensions", Status: Fail, Message: err.Error()})
 		}

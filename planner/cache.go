@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -52,7 +53,7 @@ func DefaultCache() *Cache {
 }
 
 // cacheFormat changes when the form of an entry changes.
-const cacheFormat = "keel-normalized-state/5"
+const cacheFormat = "keel-normalized-state/6"
 
 // cacheEntry is one normalized state, as stored.
 type cacheEntry struct {
@@ -71,6 +72,9 @@ type cacheEntry struct {
 	Schemas []string `json:"schemas"`
 	// RealmHash is realmHash of the state as normalized (not as read back).
 	RealmHash string `json:"realm_hash"`
+	// ExtensionPositions are where the extensions are declared, as "N:line"
+	// with N the index of the file: the same bytes may sit in another path.
+	ExtensionPositions map[string]string `json:"extension_positions"`
 	// ExtensionDefaults are the server's default versions of Extensions when
 	// the entry was made (extensionDefaults).
 	ExtensionDefaults string `json:"extension_defaults"`
@@ -184,8 +188,7 @@ func (c *Cache) lookup(ctx context.Context, h *HCL, dev *DB) (e *cacheEntry, key
 	return e, key
 }
 
-// load reads an entry back into a state, with the declared extensions'
-// positions when the HCL parses.
+// load reads an entry back into a state.
 func (e *cacheEntry) load(h *HCL) (*State, error) {
 	st, err := e.state()
 	if err != nil {
@@ -193,16 +196,23 @@ func (e *cacheEntry) load(h *HCL) (*State, error) {
 	}
 	fp := e.Fingerprint
 	st.fingerprint = &fp
-	if declared, err := h.Parsed(); err == nil {
-		for i, x := range st.Extensions {
-			for _, d := range declared.Extensions {
-				if d.Name == x.Name {
-					st.Extensions[i].Pos = d.Pos
-				}
-			}
+	st.Extensions = e.extensions(h)
+	return st, nil
+}
+
+// extensions are the entry's extensions with the positions of their
+// declarations in h's files.
+func (e *cacheEntry) extensions(h *HCL) []Extension {
+	exts := make([]Extension, len(e.Extensions))
+	copy(exts, e.Extensions)
+	for i, x := range exts {
+		idx, line, ok := strings.Cut(e.ExtensionPositions[x.Name], ":")
+		n, err := strconv.Atoi(idx)
+		if ok && err == nil && n >= 0 && n < len(h.Files) {
+			exts[i].Pos = h.Files[n] + ":" + line
 		}
 	}
-	return st, nil
+	return exts
 }
 
 // state reads the entry back.
@@ -245,7 +255,7 @@ func (e *cacheEntry) state() (*State, error) {
 
 // put stores st under key, if it reads back to the same fingerprint. A
 // failure to store is not an error: the next plan normalizes again.
-func (c *Cache) put(ctx context.Context, key string, st *State, dev *DB) {
+func (c *Cache) put(ctx context.Context, key string, st *State, dev *DB, files []string) {
 	if len(st.Invalid) > 0 || len(st.NotManaged) > 0 {
 		return
 	}
@@ -267,7 +277,15 @@ func (c *Cache) put(ctx context.Context, key string, st *State, dev *DB) {
 		return
 	}
 	e := cacheEntry{Format: cacheFormat, Key: key, HCL: string(text), Extensions: st.Extensions, Fingerprint: fp,
-		Schemas: st.SchemaNames(), ExtensionDefaults: defaults, RealmHash: st.realmHash()}
+		Schemas: st.SchemaNames(), ExtensionDefaults: defaults, RealmHash: st.realmHash(),
+		ExtensionPositions: make(map[string]string)}
+	for _, x := range st.Extensions {
+		for i, f := range files {
+			if line, ok := strings.CutPrefix(x.Pos, f+":"); ok {
+				e.ExtensionPositions[x.Name] = fmt.Sprintf("%d:%s", i, line)
+			}
+		}
+	}
 	e.Checksum = e.checksum()
 	back, err := e.state()
 	if err != nil {

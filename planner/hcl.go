@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
@@ -43,17 +44,29 @@ type HCL struct {
 	Files []string
 	// srcs are the files' contents, as read.
 	srcs [][]byte
-	// parsed is closed once state and err are set.
+	// parsed is closed once state and err are set; start starts the parse.
+	start  sync.Once
 	parsed chan struct{}
 	state  *State
 	err    error
 }
 
-// Parsed returns the state as written, before normalization, waiting for
-// the parse OpenHCL started. Errors name the file and line.
+// Parsed returns the state as written, before normalization, parsing it on
+// first use. Errors name the file and line.
 func (h *HCL) Parsed() (*State, error) {
+	h.parseInBackground()
 	<-h.parsed
 	return h.state, h.err
+}
+
+// parseInBackground starts parsing, if nothing did yet, without waiting.
+func (h *HCL) parseInBackground() {
+	h.start.Do(func() {
+		go func() {
+			defer close(h.parsed)
+			h.state, h.err = parseHCL(h.Files, h.srcs)
+		}()
+	})
 }
 
 // LoadHCL reads the desired state from Atlas HCL files (a file, or a directory
@@ -71,9 +84,9 @@ func LoadHCL(path string) (*HCL, error) {
 	return h, nil
 }
 
-// OpenHCL reads the desired-state files and starts parsing them in the
-// background: a plan whose normalized state is cached never needs the parse,
-// and others overlap it with talking to the database. Parsed waits for it.
+// OpenHCL reads the desired-state files; they are parsed when first needed
+// (Parsed). A plan whose normalized state is cached and whose target already
+// matches it never needs the parse, which is most of a large plan's memory.
 func OpenHCL(path string) (*HCL, error) {
 	files, err := HCLFiles(path)
 	if err != nil {
@@ -85,12 +98,7 @@ func OpenHCL(path string) (*HCL, error) {
 			return nil, fmt.Errorf("reading desired state: %w", err)
 		}
 	}
-	h := &HCL{Files: files, srcs: srcs, parsed: make(chan struct{})}
-	go func() {
-		defer close(h.parsed)
-		h.state, h.err = parseHCL(files, srcs)
-	}()
-	return h, nil
+	return &HCL{Files: files, srcs: srcs, parsed: make(chan struct{})}, nil
 }
 
 // parseHCL parses and evaluates the files' contents, srcs.

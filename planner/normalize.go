@@ -89,7 +89,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *State, err error) 
 		return err
 	})
 	if err == nil && key != "" {
-		dev.Cache.put(ctx, key, st, dev.Server)
+		dev.Cache.put(ctx, key, st, dev.Server, h.Files)
 	}
 	return st, err
 }

@@ -62,6 +62,8 @@ type Plan struct {
 	// NotManaged lists objects found in the managed schemas that keel does
 	// not manage: the plan never drops or alters them.
 	NotManaged []Object `json:"not_managed,omitempty"`
+	// DesiredExtensions are the extensions of the desired state, as declared.
+	DesiredExtensions []Extension `json:"desired_extensions,omitempty"`
 	// From is the fingerprint of the live state the plan was computed from.
 	From Fingerprint `json:"from"`
 	// To is the fingerprint of the (normalized) desired state it leads to.
@@ -251,6 +253,7 @@ func (l *Live) diff(ctx context.Context, target *DB, current, want *State, schem
 	return &Plan{
 		Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,
 		DesiredNotManaged: want.NotManaged, From: from, To: to, LockRetries: opts.Timeouts.Retries,
+		DesiredExtensions: append([]Extension{}, want.Extensions...),
 	}, nil
 }
 
@@ -289,9 +292,12 @@ func generateCached(ctx context.Context, target *DB, desired Desired, opts Optio
 	var want *State
 	if current.realmHash() == e.RealmHash {
 		cached := e.Fingerprint
-		want = &State{Realm: current.Realm, Extensions: e.Extensions, fingerprint: &cached}
-	} else if want, err = e.load(h); err != nil {
-		return nil, false, nil
+		want = &State{Realm: current.Realm, Extensions: e.extensions(h), fingerprint: &cached}
+	} else {
+		h.parseInBackground() // wanted later, for messages
+		if want, err = e.load(h); err != nil {
+			return nil, false, nil
+		}
 	}
 	p, err = live.diff(ctx, target, current, want, schemas, opts)
 	return p, true, err
