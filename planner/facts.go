@@ -79,6 +79,34 @@ func (f *liveFacts) count(t *schema.Table, query string) *int64 {
 	return &n
 }
 
+func (f *liveFacts) dependents(t *schema.Table, column string) []string {
+	if _, ok := f.stats[tableName(t)]; !ok {
+		return nil
+	}
+	rows, err := f.db.QueryContext(f.ctx, `
+SELECT DISTINCT CASE v.relkind WHEN 'm' THEN 'materialized view ' ELSE 'view ' END || n.nspname || '.' || v.relname
+FROM pg_catalog.pg_depend d
+JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+JOIN pg_catalog.pg_class v ON v.oid = r.ev_class
+JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace
+WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
+  AND d.refobjid = to_regclass($1) AND v.oid <> d.refobjid
+  AND ($2 = '' OR d.refobjsubid = (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2))
+ORDER BY 1`, quoteTable(t), column)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if rows.Scan(&v) == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 var funcCall = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
 
 func (f *liveFacts) volatile(expr string) bool {

@@ -114,6 +114,20 @@ type tableFacts interface {
 	count(t *schema.Table, query string) *int64
 	// volatile reports whether a default expression calls a volatile function.
 	volatile(expr string) bool
+	// dependents lists the views and materialized views that use a table,
+	// or one of its columns when column is not empty.
+	dependents(t *schema.Table, column string) []string
+}
+
+// blockedBy is the hazard of a drop or type change that views keel does
+// not manage depend on: PostgreSQL refuses it, and the plan rolls back.
+func blockedBy(obj string, views []string) []Hazard {
+	if len(views) == 0 {
+		return nil
+	}
+	return []Hazard{{Code: HazardMayFail, Severity: SeverityDanger, Object: obj,
+		Message: fmt.Sprintf("%s depend on it, and keel does not manage views: PostgreSQL will refuse this and the plan will roll back; drop or change them first",
+			strings.Join(views, ", "))}}
 }
 
 // hazardsOf derives the hazards of the engine changes behind one statement.
@@ -126,6 +140,7 @@ func hazardsOf(changes []schema.Change, facts tableFacts) []Hazard {
 			hs = append(hs,
 				Hazard{Code: HazardDataLoss, Severity: SeverityDanger, Object: "table " + tableName(c.T), Message: "drops the table and all its rows", Rows: rows, Bytes: bytes},
 				Hazard{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: "table " + tableName(c.T), Message: "code that uses the table breaks"})
+			hs = append(hs, blockedBy("table "+tableName(c.T), facts.dependents(c.T, ""))...)
 		case *schema.DropObject:
 			if e, ok := c.O.(*schema.EnumType); ok {
 				hs = append(hs, Hazard{Code: HazardDataLoss, Severity: SeverityDanger, Object: objectName(e), Message: "drops the enum type"})
@@ -150,10 +165,10 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []Hazard 
 	q := quoteTable(t)
 	switch c := c.(type) {
 	case *schema.DropColumn:
-		return []Hazard{
+		return append([]Hazard{
 			{Code: HazardDataLoss, Severity: SeverityDanger, Object: columnName(t, c.C), Message: "drops the column and its values", Rows: rows, Bytes: bytes},
 			{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: columnName(t, c.C), Message: "code that reads or writes the column breaks"},
-		}
+		}, blockedBy(columnName(t, c.C), facts.dependents(t, c.C.Name))...)
 	case *schema.AddColumn:
 		var hs []Hazard
 		switch {
@@ -181,6 +196,7 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []Hazard 
 					Message: fmt.Sprintf("narrows the type from %s to %s: values may be cut or rejected", typeString(c.From.Type.Type), typeString(c.To.Type.Type)), Rows: rows, Bytes: bytes})
 			}
 			hs = append(hs, Hazard{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: obj, Message: "changes the column's type: code that expects the old type may break"})
+			hs = append(hs, blockedBy(obj, facts.dependents(t, c.From.Name))...)
 		}
 		if c.Change.Is(schema.ChangeNull) && c.From.Type.Null && !c.To.Type.Null {
 			n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s IS NULL", q, quoteIdent(c.To.Name)))
