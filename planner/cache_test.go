@@ -50,18 +50,7 @@ func TestCachedStatePlansAsFresh(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plan := func(c *planner.Cache) *planner.Plan {
-				t.Helper()
-				desired, err := planner.LoadHCL(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				p, err := planner.Generate(context.Background(), db, desired, planner.Options{Dev: planner.DevDatabase{Cache: c}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return p
-			}
+			plan := func(c *planner.Cache) *planner.Plan { return planWithCache(t, db, path, c) }
 			same := func(what string, fresh, cached *planner.Plan) {
 				t.Helper()
 				if !reflect.DeepEqual(fresh.Steps, cached.Steps) || fresh.To.Hash != cached.To.Hash {
@@ -115,18 +104,7 @@ table "docs" {
 `)
 	db, _ := planner.ParseURL(u)
 	cache := &planner.Cache{Dir: t.TempDir()}
-	plan := func(c *planner.Cache) *planner.Plan {
-		t.Helper()
-		desired, err := planner.LoadHCL(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := planner.Generate(context.Background(), db, desired, planner.Options{Dev: planner.DevDatabase{Cache: c}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	plan := func(c *planner.Cache) *planner.Plan { return planWithCache(t, db, path, c) }
 	apply(t, u, plan(nil))
 	pgtest.Exec(t, u, "CREATE EXTENSION hstore")
 	fresh := plan(nil)
@@ -138,4 +116,18 @@ table "docs" {
 	if !reflect.DeepEqual(fresh.Steps, cached.Steps) || fresh.To.Hash != cached.To.Hash || fresh.From.Hash != cached.From.Hash {
 		t.Fatalf("the plan from the cache differs:\nfresh:\n%s\ncached:\n%s", sqlOf(fresh), sqlOf(cached))
 	}
+}
+
+// planWithCache plans the HCL at path against db, normalizing through c (nil: no cache).
+func planWithCache(t *testing.T, db *planner.DB, path string, c *planner.Cache) *planner.Plan {
+	t.Helper()
+	desired, err := planner.LoadHCL(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := planner.Generate(context.Background(), db, desired, planner.Options{Dev: planner.DevDatabase{Cache: c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -298,15 +298,7 @@ func planFor(t *testing.T, dbURL, hclPath string) *planner.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := planner.ParseURL(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := planner.Generate(context.Background(), db, desired, planner.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return generate(t, dbURL, desired)
 }
 
 func apply(t *testing.T, dbURL string, p *planner.Plan) {

@@ -198,9 +198,7 @@ func TestLockTimeoutRollsBackAndNamesTheHolder(t *testing.T) {
 		t.Run(tc.mode, func(t *testing.T) {
 			t.Parallel()
 			u, _ := pgtest.NewDatabase(t)
-			dir := filepath.Join(t.TempDir(), "envs")
-			os.Mkdir(dir, 0o755)
-			os.WriteFile(filepath.Join(dir, "dev.hcl"), []byte("url_env = \"KEEL_UNSET_URL\"\napply = \"auto\"\nlock_timeout = \"500ms\"\nlock_retries = 2\n"), 0o644)
+			dir := devEnv(t, "lock_timeout = \"500ms\"\nlock_retries = 2\n")
 			pgtest.Exec(t, u, "CREATE TABLE accounts (id int PRIMARY KEY)")
 			desired := writeFile(t, "schema.hcl", fmt.Sprintf(accountsHCL, "int", `column "email" {
     type = text
@@ -244,9 +242,7 @@ func TestKilledApplyLeavesNothing(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("building keel: %v\n%s", err, out)
 	}
-	dir := filepath.Join(t.TempDir(), "envs")
-	os.Mkdir(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, "dev.hcl"), []byte("url_env = \"KEEL_UNSET_URL\"\napply = \"auto\"\nlock_timeout = \"5m\"\nstatement_timeout = \"10m\"\n"), 0o644)
+	dir := devEnv(t, "lock_timeout = \"5m\"\nstatement_timeout = \"10m\"\n")
 	pgtest.Exec(t, u, "CREATE TABLE accounts (id int PRIMARY KEY)", "INSERT INTO accounts VALUES (1), (2)")
 	var tables strings.Builder
 	for i := 1; i <= 19; i++ {
@@ -324,4 +320,19 @@ func TestDropBlockedByAViewIsFlagged(t *testing.T) {
 	if !tableExists(t, u, "public.emails") || pgtest.QueryValue[int](t, u, "SELECT count(*)::int FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'email'") != 1 {
 		t.Fatal("the refused apply changed something")
 	}
+}
+
+// devEnv writes an auto-apply profile "dev" with the extra settings and
+// returns its directory.
+func devEnv(t *testing.T, extra string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "envs")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	body := "url_env = \"KEEL_UNSET_URL\"\napply = \"auto\"\n" + extra
+	if err := os.WriteFile(filepath.Join(dir, "dev.hcl"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
