@@ -16,8 +16,10 @@ type need struct {
 	// privilege is "CREATE", "USAGE" or "owner".
 	privilege string
 	// kind and name are the object: "database" "app", "schema" "public",
-	// "table" "public.users", "enum" ..., "extension" ...
-	kind, name string
+	// "table" "public.users", "enum" ..., "extension" ...; for a table or an
+	// enum, schema and rel are its two names.
+	kind, name  string
+	schema, rel string
 	why        []string
 	// soft: the need is a guess (no plan could be computed), so a missing
 	// privilege is a warning.
@@ -40,10 +42,18 @@ type needs struct {
 }
 
 func (ns *needs) add(privilege, kind, name, why string, soft bool) {
+	ns.addRel(privilege, kind, "", name, why, soft)
+}
+
+// addRel adds a need on a table or enum of a schema.
+func (ns *needs) addRel(privilege, kind, schema, name, why string, soft bool) {
 	if ns.index == nil {
 		ns.index = make(map[string]*need)
 	}
 	n := &need{privilege: privilege, kind: kind, name: name, soft: soft}
+	if schema != "" {
+		n.schema, n.rel, n.name = schema, name, planner.DisplayName(schema, name)
+	}
 	if prev, ok := ns.index[n.key()]; ok {
 		if !slices.Contains(prev.why, why) {
 			prev.why = append(prev.why, why)
@@ -63,13 +73,16 @@ func needsOfPlan(p *planner.Plan, database string) *needs {
 	ns := &needs{}
 	created := make(map[string]bool)
 	for _, st := range p.Steps {
-		if kind, name, _ := strings.Cut(st.Object, " "); kind == "schema" && st.Action == planner.ActionCreate {
+		if kind, _, name, _ := planner.ParseObject(st.Object); kind == "schema" && st.Action == planner.ActionCreate {
 			created[name] = true
 		}
 	}
 	for _, st := range p.Steps {
-		kind, name, _ := strings.Cut(st.Object, " ")
-		why := fmt.Sprintf("%s %s %s", verb(st.Action, kind), kind, name)
+		kind, schema, name, ok := planner.ParseObject(st.Object)
+		if !ok {
+			continue
+		}
+		why := fmt.Sprintf("%s %s", verb(st.Action, kind), st.Object)
 		switch kind {
 		case "schema", "extension":
 			if st.Action == planner.ActionCreate {
@@ -78,7 +91,6 @@ func needsOfPlan(p *planner.Plan, database string) *needs {
 				ns.add("owner", kind, name, why, false)
 			}
 		case "table", "enum":
-			schema, _, _ := strings.Cut(name, ".")
 			if created[schema] {
 				continue // the role creates the schema, so it owns it
 			}
@@ -86,7 +98,7 @@ func needsOfPlan(p *planner.Plan, database string) *needs {
 			if st.Action == planner.ActionCreate {
 				ns.add("CREATE", "schema", schema, why, false)
 			} else {
-				ns.add("owner", kind, name, why, false)
+				ns.addRel("owner", kind, schema, name, why, false)
 			}
 		}
 	}
@@ -138,7 +150,7 @@ func needsOfDeclared(ctx context.Context, conn *pgx.Conn, database string, d *pl
 	}
 	for _, s := range d.Realm.Schemas {
 		for _, t := range s.Tables {
-			ns.add("owner", "table", s.Name+"."+t.Name, "alter table "+s.Name+"."+t.Name+" (if the plan changes it)", true)
+			ns.addRel("owner", "table", s.Name, t.Name, "alter table "+planner.DisplayName(s.Name, t.Name)+" (if the plan changes it)", true)
 		}
 	}
 	return ns, nil
@@ -220,9 +232,8 @@ func evalNeed(ctx context.Context, conn *pgx.Conn, f *facts, n *need) (*Check, e
 		args := []any{n.name}
 		obj := pgx.Identifier{n.name}.Sanitize()
 		if n.kind == "table" || n.kind == "enum" {
-			schema, rel, _ := strings.Cut(n.name, ".")
-			args = []any{schema, rel}
-			obj = pgx.Identifier{schema, rel}.Sanitize()
+			args = []any{n.schema, n.rel}
+			obj = pgx.Identifier{n.schema, n.rel}.Sanitize()
 		}
 		err := conn.QueryRow(ctx, ownerQueries[n.kind], args...).Scan(&owner, &has)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -270,11 +281,11 @@ func hiddenChecks(ctx context.Context, conn *pgx.Conn, f *facts, p *planner.Plan
 	}
 	var checks []Check
 	for _, st := range p.Steps {
-		kind, name, _ := strings.Cut(st.Object, " ")
+		kind, schema, rel, _ := planner.ParseObject(st.Object)
 		if kind != "table" || st.Action != planner.ActionCreate {
 			continue
 		}
-		schema, rel, _ := strings.Cut(name, ".")
+		name := st.Object[len("table "):]
 		var owner string
 		err := conn.QueryRow(ctx, `SELECT c.relowner::regrole::text FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, schema, rel).Scan(&owner)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"keel/internal/pgsql"
 )
 
 // StepError is a statement of a plan that failed. The plan's transaction was
@@ -159,6 +160,9 @@ func (s *Session) Execute(ctx context.Context, p *Plan, want *State, o ApplyOpti
 	}
 	if o.Digest == "" {
 		o.Digest = p.Digest()
+	}
+	if err := p.CheckStatements(); err != nil {
+		return err
 	}
 	conn := s.conn
 	var hasHistory bool
@@ -342,7 +346,7 @@ func (s *Session) runTx(ctx context.Context, p *Plan, entry HistoryEntry, progre
 		if err := setTimeouts(ctx, tx, st, "LOCAL"); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, st.SQL); err != nil {
+		if err := execStatement(ctx, tx.Conn().PgConn(), st.SQL); err != nil {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 			return stepError(p, i, err)
 		}
@@ -366,7 +370,7 @@ func (s *Session) runOne(ctx context.Context, p *Plan, i int, progress func(int,
 	if err := setTimeouts(ctx, s.conn, st, "SESSION"); err != nil {
 		return err
 	}
-	if _, err := s.conn.Exec(ctx, st.SQL); err != nil {
+	if err := execStatement(ctx, s.conn.PgConn(), st.SQL); err != nil {
 		return stepError(p, i, err)
 	}
 	return nil
@@ -374,14 +378,11 @@ func (s *Session) runOne(ctx context.Context, p *Plan, i int, progress func(int,
 
 // blocker describes who holds a lock on the step's table.
 func (s *Session) blocker(ctx context.Context, st Step) string {
-	name, ok := strings.CutPrefix(st.Object, "table ")
-	if !ok {
+	kind, sch, tbl, ok := ParseObject(st.Object)
+	if !ok || kind != "table" {
 		return ""
 	}
-	sch, tbl, ok := strings.Cut(name, ".")
-	if !ok {
-		return ""
-	}
+	name := qualified(sch, tbl)
 	var (
 		pid        int
 		app, mode  string
@@ -390,8 +391,10 @@ func (s *Session) blocker(ctx context.Context, st Step) string {
 	err := s.conn.QueryRow(ctx, `
 SELECT a.pid, coalesce(a.application_name, ''), a.query_start, l.mode
 FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-WHERE l.granted AND l.relation = to_regclass($1) AND l.pid <> pg_backend_pid()
-ORDER BY a.query_start NULLS LAST LIMIT 1`, quoteIdent(sch)+"."+quoteIdent(tbl)).Scan(&pid, &app, &queryStart, &mode)
+WHERE l.granted AND l.pid <> pg_backend_pid() AND l.relation = (
+  SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relname = $2)
+ORDER BY a.query_start NULLS LAST LIMIT 1`, sch, tbl).Scan(&pid, &app, &queryStart, &mode)
 	if err != nil {
 		return ""
 	}
@@ -407,4 +410,17 @@ func osUser() string {
 		return u.Username
 	}
 	return "unknown"
+}
+
+// CheckStatements refuses a plan in which a step is not exactly one
+// statement: what runs must be what the reviewer read, statement by
+// statement.
+func (p *Plan) CheckStatements() error {
+	for i, st := range p.Steps {
+		if err := pgsql.OneStatement(st.SQL); err != nil {
+			return &RefusedError{Reason: fmt.Sprintf("statement %d of %d (%s) is not exactly one statement: %v:\n  %s",
+				i+1, len(p.Steps), st.Object, err, st.SQL)}
+		}
+	}
+	return nil
 }

@@ -121,7 +121,7 @@ func (d *DB) Connect(ctx context.Context) (*pgx.Conn, error) {
 
 // connectAs opens one connection with the given application_name.
 func (d *DB) connectAs(ctx context.Context, app string) (*pgx.Conn, error) {
-	cfg := d.cfg.Copy()
+	cfg := d.sessionConfig()
 	if app != "" {
 		cfg.RuntimeParams["application_name"] = app
 	}
@@ -135,7 +135,7 @@ func (d *DB) connectAs(ctx context.Context, app string) (*pgx.Conn, error) {
 // OpenSQL opens a database/sql handle limited to one connection, as the
 // Atlas engine sets session settings (search_path) it expects to persist.
 func (d *DB) OpenSQL(ctx context.Context) (*sql.DB, error) {
-	db := stdlib.OpenDB(*d.cfg.Copy())
+	db := stdlib.OpenDB(*d.sessionConfig())
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	if err := db.PingContext(ctx); err != nil {
@@ -157,4 +157,14 @@ func scrubConnectError(err error) error {
 		return distinctErrors(errors.Unwrap(ce))
 	}
 	return err
+}
+
+// sessionConfig is the configuration of a new connection. Its session reads
+// string literals the way keel writes them: with standard_conforming_strings
+// on, a backslash in '...' is an ordinary character, whatever the database
+// or role sets.
+func (d *DB) sessionConfig() *pgx.ConnConfig {
+	cfg := d.cfg.Copy()
+	cfg.RuntimeParams["standard_conforming_strings"] = "on"
+	return cfg
 }

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
+	"keel/internal/pgsql"
 )
 
-func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
+func quoteIdent(s string) string { return pgsql.QuoteIdent(s) }
 
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+func quoteLiteral(s string) string { return pgsql.QuoteLiteral(s) }
 
 func createExtensionSQL(e Extension) string {
 	var b strings.Builder

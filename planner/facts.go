@@ -7,6 +7,7 @@ import (
 
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
+	"keel/internal/pgsql"
 )
 
 // countLimit is the largest table (bytes) keel counts offending rows in.
@@ -21,7 +22,7 @@ type liveFacts struct {
 
 func (l *Live) facts(ctx context.Context, schemas []string) (*liveFacts, error) {
 	res, err := l.db.QueryContext(ctx, `
-SELECT n.nspname || '.' || c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
+SELECT n.nspname, c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1)`, schemas)
 	if err != nil {
@@ -31,13 +32,13 @@ WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1)`, schemas)
 	f := &liveFacts{ctx: ctx, db: l.db, stats: make(map[string][2]int64)}
 	for res.Next() {
 		var (
-			name        string
+			nsp, name   string
 			rows, bytes int64
 		)
-		if err := res.Scan(&name, &rows, &bytes); err != nil {
+		if err := res.Scan(&nsp, &name, &rows, &bytes); err != nil {
 			return nil, err
 		}
-		f.stats[name] = [2]int64{rows, bytes}
+		f.stats[qualified(nsp, name)] = [2]int64{rows, bytes}
 	}
 	return f, res.Err()
 }
@@ -58,9 +59,14 @@ func (f *liveFacts) size(t *schema.Table) (rows, bytes *int64) {
 	return &r, &b
 }
 
+// count runs a probe on the target: a count built from keel's quoting and
+// from expressions of the normalized desired state (text PostgreSQL printed
+// back from the throwaway database). It runs only when it is one statement,
+// in a READ ONLY transaction that is rolled back, with short timeouts, and
+// through the extended protocol (one statement at most).
 func (f *liveFacts) count(t *schema.Table, query string) *int64 {
 	s, ok := f.stats[tableName(t)]
-	if !ok || s[1] > countLimit || query == "" {
+	if !ok || s[1] > countLimit || query == "" || pgsql.OneStatement(query) != nil {
 		return nil
 	}
 	tx, err := f.db.BeginTx(f.ctx, &sql.TxOptions{ReadOnly: true})
@@ -83,25 +89,33 @@ func (f *liveFacts) dependents(t *schema.Table, column string) []string {
 	if _, ok := f.stats[tableName(t)]; !ok {
 		return nil
 	}
+	var sch string
+	if t.Schema != nil {
+		sch = t.Schema.Name
+	}
 	rows, err := f.db.QueryContext(f.ctx, `
-SELECT DISTINCT CASE v.relkind WHEN 'm' THEN 'materialized view ' ELSE 'view ' END || n.nspname || '.' || v.relname
+WITH tbl AS (
+  SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relname = $2
+)
+SELECT DISTINCT CASE v.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END, n.nspname, v.relname
 FROM pg_catalog.pg_depend d
 JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
 JOIN pg_catalog.pg_class v ON v.oid = r.ev_class
 JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace
 WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
-  AND d.refobjid = to_regclass($1) AND v.oid <> d.refobjid
-  AND ($2 = '' OR d.refobjsubid = (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2))
-ORDER BY 1`, quoteTable(t), column)
+  AND d.refobjid = (SELECT oid FROM tbl) AND v.oid <> d.refobjid
+  AND ($3 = '' OR d.refobjsubid = (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = (SELECT oid FROM tbl) AND attname = $3))
+ORDER BY 2, 3, 1`, sch, t.Name, column)
 	if err != nil {
 		return nil
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		var v string
-		if rows.Scan(&v) == nil {
-			out = append(out, v)
+		var kind, nsp, name string
+		if rows.Scan(&kind, &nsp, &name) == nil {
+			out = append(out, kind+" "+qualified(nsp, name))
 		}
 	}
 	return out

@@ -32,7 +32,10 @@ func (s *State) Fingerprint() (Fingerprint, error) {
 	if s.fingerprint != nil {
 		return *s.fingerprint, nil
 	}
+	// Names Atlas HCL cannot refer to print as stable placeholders.
+	g := stableNames(s.Realm)
 	text, err := postgres.MarshalHCL(s.Realm)
+	g.restore()
 	if err != nil {
 		return Fingerprint{}, fmt.Errorf("fingerprinting the schema: %w", err)
 	}
@@ -42,6 +45,13 @@ func (s *State) Fingerprint() (Fingerprint, error) {
 		if objects, err = parseBlocks(text); err != nil {
 			return Fingerprint{}, err
 		}
+	}
+	if len(g.idents) > 0 {
+		named := make(map[string]string, len(objects))
+		for k, v := range objects {
+			named[g.reveal(k)] = v
+		}
+		objects = named
 	}
 	whole := sha256.New()
 	whole.Write(text)
@@ -131,9 +141,13 @@ func splitBlocks(text []byte) (map[string]string, bool) {
 
 // blockKey names a top-level HCL block as steps name objects: "table public.users".
 func blockKey(typ string, labels []string, schema string) string {
-	name := strings.Join(labels, ".")
+	parts := make([]string, len(labels))
+	for i, l := range labels {
+		parts[i] = displayPart(l)
+	}
+	name := strings.Join(parts, ".")
 	if schema != "" && typ != "schema" && len(labels) == 1 {
-		name = schema + "." + name
+		name = displayPart(schema) + "." + name
 	}
 	return typ + " " + name
 }

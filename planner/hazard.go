@@ -157,7 +157,7 @@ func hazardsOf(changes []schema.Change, facts tableFacts) []Hazard {
 }
 
 func columnName(t *schema.Table, c *schema.Column) string {
-	return "column " + tableName(t) + "." + c.Name
+	return "column " + tableName(t) + "." + displayPart(c.Name)
 }
 
 func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []Hazard {
@@ -208,7 +208,7 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []Hazard 
 	case *schema.RenameColumn:
 		return []Hazard{{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: columnName(t, c.From), Message: "renames the column: code that uses the old name breaks"}}
 	case *schema.AddIndex:
-		obj := "index " + tableName(t) + "." + c.I.Name
+		obj := "index " + tableName(t) + "." + displayPart(c.I.Name)
 		var hs []Hazard
 		if hasClause[*postgres.Concurrently](c.Extra) {
 			hs = append(hs, Hazard{Code: HazardNonTransactional, Severity: SeverityInfo, Object: obj, Message: "built CONCURRENTLY after the transaction commits: reads and writes go on; a failed build leaves an INVALID index that the next plan rebuilds", Rows: rows, Bytes: bytes})
@@ -222,10 +222,10 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []Hazard 
 		return hs
 	case *schema.DropIndex:
 		if hasClause[*postgres.Concurrently](c.Extra) {
-			return []Hazard{{Code: HazardNonTransactional, Severity: SeverityInfo, Object: "index " + tableName(t) + "." + c.I.Name, Message: "dropped CONCURRENTLY after the transaction commits"}}
+			return []Hazard{{Code: HazardNonTransactional, Severity: SeverityInfo, Object: "index " + tableName(t) + "." + displayPart(c.I.Name), Message: "dropped CONCURRENTLY after the transaction commits"}}
 		}
 	case *schema.AddForeignKey:
-		obj := "foreign key " + tableName(t) + "." + c.F.Symbol
+		obj := "foreign key " + tableName(t) + "." + displayPart(c.F.Symbol)
 		if hasClause[*postgres.NotValid](c.Extra) {
 			return nil
 		}
@@ -235,7 +235,7 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []Hazard 
 			mayFail(obj, "fails on rows that reference no row of "+tableName(c.F.RefTable), n, rows),
 		}
 	case *schema.AddCheck:
-		obj := "check " + tableName(t) + "." + c.C.Name
+		obj := "check " + tableName(t) + "." + displayPart(c.C.Name)
 		if hasClause[*postgres.NotValid](c.Extra) {
 			return nil
 		}
@@ -245,7 +245,7 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []Hazard 
 			mayFail(obj, "fails on rows that violate the check", n, rows),
 		}
 	case *schema.ModifyCheck:
-		obj := "check " + tableName(t) + "." + c.To.Name
+		obj := "check " + tableName(t) + "." + displayPart(c.To.Name)
 		n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE NOT (%s)", q, c.To.Expr))
 		return []Hazard{
 			{Code: HazardBlockingLock, Severity: SeverityWarning, Object: obj, Message: "re-validating the check scans the table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},

@@ -166,18 +166,19 @@ func recordPositions(body *hclsyntax.Body, pos map[string]string) {
 		name := b.Labels[0]
 		switch b.Type {
 		case "schema":
-			pos["schema "+name] = posOf(b.DefRange())
+			pos["schema "+displayPart(name)] = posOf(b.DefRange())
 			continue
 		case "table", "enum":
 		default:
 			continue
 		}
+		key := displayPart(name)
 		if a, ok := b.Body.Attributes["schema"]; ok {
 			if s, err := schemaRef(a.Expr); err == nil {
-				name = s + "." + name
+				key = qualified(s, name)
 			}
 		}
-		pos[b.Type+" "+name] = posOf(b.DefRange())
+		pos[b.Type+" "+key] = posOf(b.DefRange())
 	}
 }
 

@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
+	"keel/internal/pgsql"
 )
 
 // Object is a database object keel found but does not manage.
@@ -74,7 +76,105 @@ func (l *Live) Inspect(ctx context.Context, schemas []string) (*State, error) {
 			}
 		}
 	}
+	resolveUserTypes(realm)
 	return &State{Realm: realm, Extensions: exts, Invalid: invalid}, nil
+}
+
+// resolveUserTypes gives columns whose type the engine could not match to
+// an enum, domain or composite type of the realm (it reads the name that
+// format_type prints, and misreads some quoted names, such as one holding a
+// newline) that type, read with PostgreSQL's lexical rules: a column of an
+// enum must have the enum as its type, or a plan orders its drops wrongly.
+func resolveUserTypes(r *schema.Realm) {
+	lookup := func(sch, name string) schema.Type {
+		s, ok := r.Schema(sch)
+		if !ok {
+			return nil
+		}
+		for _, o := range s.Objects {
+			switch o := o.(type) {
+			case *schema.EnumType:
+				if o.T == name {
+					return o
+				}
+			case *postgres.DomainType:
+				if o.T == name {
+					return o
+				}
+			case *postgres.CompositeType:
+				if o.T == name {
+					return o
+				}
+			}
+		}
+		return nil
+	}
+	resolve := func(t *schema.Table, u *postgres.UserDefinedType) schema.Type {
+		sch, name, ok := splitTypeName(u.T)
+		if !ok {
+			return nil
+		}
+		if sch != "" {
+			return lookup(sch, name)
+		}
+		// Unqualified: visible on the search path, public first.
+		if x := lookup("public", name); x != nil {
+			return x
+		}
+		if t.Schema != nil {
+			return lookup(t.Schema.Name, name)
+		}
+		return nil
+	}
+	for _, s := range r.Schemas {
+		for _, t := range s.Tables {
+			for _, c := range t.Columns {
+				if c.Type == nil {
+					continue
+				}
+				switch ct := c.Type.Type.(type) {
+				case *postgres.UserDefinedType:
+					if x := resolve(t, ct); x != nil {
+						c.Type.Raw, c.Type.Type = ct.T, x
+					}
+				case *postgres.ArrayType:
+					if u, ok := ct.Type.(*postgres.UserDefinedType); ok {
+						if x := resolve(t, u); x != nil {
+							ct.Type = x
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// splitTypeName reads a type name as format_type prints it: name or
+// schema.name, each part quoted or not.
+func splitTypeName(s string) (sch, name string, ok bool) {
+	toks, err := pgsql.Lex(s)
+	if err != nil {
+		return "", "", false
+	}
+	var parts []string
+	for i, t := range toks {
+		switch {
+		case i%2 == 1 && t.Kind == pgsql.Other && t.Text == ".":
+		case i%2 == 0 && t.Kind == pgsql.QuotedIdent:
+			parts = append(parts, t.Value)
+		case i%2 == 0 && t.Kind == pgsql.Word:
+			parts = append(parts, t.Text)
+		default:
+			return "", "", false
+		}
+	}
+	switch len(parts) {
+	case 1:
+		return "", parts[0], len(toks) == 1
+	case 2:
+		return parts[0], parts[1], len(toks) == 3
+	}
+	return "", "", false
 }
 
 // invalidIndexes lists indexes left INVALID by a failed concurrent build.
@@ -108,15 +208,15 @@ func invalidIndexSteps(invalid []InvalidIndex, concurrent bool) []Step {
 	for _, ix := range invalid {
 		st := Step{
 			Action:        ActionDrop,
-			Object:        "table " + ix.Schema + "." + ix.Table,
-			Comment:       fmt.Sprintf("drop index %q, left INVALID by a failed build, to build it again", ix.Name),
-			SQL:           "DROP INDEX IF EXISTS " + quoteIdent(ix.Schema) + "." + quoteIdent(ix.Name),
+			Object:        "table " + qualified(ix.Schema, ix.Table),
+			Comment:       fmt.Sprintf("drop index %s, left INVALID by a failed build, to build it again", strconv.Quote(ix.Name)),
+			SQL:           "DROP INDEX IF EXISTS " + pgsql.QuoteQualified(ix.Schema, ix.Name),
 			Transactional: true,
 		}
 		if concurrent {
-			st.SQL = "DROP INDEX CONCURRENTLY IF EXISTS " + quoteIdent(ix.Schema) + "." + quoteIdent(ix.Name)
+			st.SQL = "DROP INDEX CONCURRENTLY IF EXISTS " + pgsql.QuoteQualified(ix.Schema, ix.Name)
 			st.Transactional = false
-			st.Hazards = []Hazard{{Code: HazardNonTransactional, Severity: SeverityInfo, Object: "index " + ix.Schema + "." + ix.Table + "." + ix.Name,
+			st.Hazards = []Hazard{{Code: HazardNonTransactional, Severity: SeverityInfo, Object: "index " + qualified(ix.Schema, ix.Table) + "." + displayPart(ix.Name),
 				Message: "dropped CONCURRENTLY after the transaction commits"}}
 		}
 		steps = append(steps, st)

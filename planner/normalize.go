@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ariga.io/atlas/sql/migrate"
+	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
 	"github.com/jackc/pgx/v5"
 )
@@ -116,7 +117,7 @@ func loadAndInspect(ctx context.Context, db *DB, desired *State) (*State, error)
 	}
 	// Schemas and extensions first, so that defaults, indexes and types that
 	// use an extension's functions and types resolve as they will on the target.
-	changes, err := live.drv.RealmDiff(empty.Realm, desired.Realm)
+	changes, err := postgres.DefaultDiff.RealmDiff(empty.Realm, desired.Realm)
 	if err != nil {
 		return nil, fmt.Errorf("normalizing the desired state: %w", err)
 	}
@@ -128,23 +129,37 @@ func loadAndInspect(ctx context.Context, db *DB, desired *State) (*State, error)
 			rest = append(rest, c)
 		}
 	}
-	if err := live.drv.ApplyChanges(ctx, schemas); err != nil {
-		return nil, fmt.Errorf("normalizing the desired state: creating schemas: %w", err)
-	}
-	for _, e := range desired.Extensions {
-		if _, err := live.db.ExecContext(ctx, createExtensionSQL(e)); err != nil {
-			return nil, fmt.Errorf("%s: normalizing the desired state: extension %q: %w", e.Pos, e.Name, pgError(err))
-		}
-	}
-	plan, err := live.drv.PlanChanges(ctx, "normalize", rest)
+	conn, err := db.Connect(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("normalizing the desired state: %w", err)
 	}
-	for _, c := range plan.Changes {
-		if _, err := live.db.ExecContext(ctx, c.Cmd, c.Args...); err != nil {
-			return nil, fmt.Errorf("%sthe desired state does not load into PostgreSQL: %s:\n  %s\n%w",
-				sourcePos(desired, c), c.Comment, c.Cmd, pgError(err))
+	defer conn.Close(context.WithoutCancel(ctx))
+	run := func(changes []schema.Change) error {
+		if len(changes) == 0 {
+			return nil
 		}
+		rendered, err := renderChanges(ctx, live.drv, changes, empty.Realm, desired.Realm)
+		if err != nil {
+			return fmt.Errorf("normalizing the desired state: %w", err)
+		}
+		for _, c := range rendered {
+			if err := execStatement(ctx, conn.PgConn(), c.Cmd); err != nil {
+				return fmt.Errorf("%sthe desired state does not load into PostgreSQL: %s:\n  %s\n%w",
+					sourcePos(desired, c), c.Comment, c.Cmd, pgError(err))
+			}
+		}
+		return nil
+	}
+	if err := run(schemas); err != nil {
+		return nil, err
+	}
+	for _, e := range desired.Extensions {
+		if err := execStatement(ctx, conn.PgConn(), createExtensionSQL(e)); err != nil {
+			return nil, fmt.Errorf("%s: normalizing the desired state: extension %q: %w", e.Pos, e.Name, pgError(err))
+		}
+	}
+	if err := run(rest); err != nil {
+		return nil, err
 	}
 	norm, err := live.Inspect(ctx, desired.SchemaNames())
 	if err != nil {

@@ -175,7 +175,7 @@ func Normalize(ctx context.Context, target *DB, desired Desired, opts Options) (
 		for _, name := range declared.SchemaNames() {
 			if !contains(opts.Schemas, name) {
 				return nil, fmt.Errorf("%s: schema %q is declared, but the managed schemas are %s: add it to the profile's schemas, or remove it from the desired state",
-					declared.Positions["schema "+name], name, strings.Join(opts.Schemas, ", "))
+					declared.Positions["schema "+displayPart(name)], name, strings.Join(opts.Schemas, ", "))
 			}
 		}
 	}
@@ -307,7 +307,11 @@ func generateCached(ctx context.Context, target *DB, desired Desired, opts Optio
 // extensions, then the engine's changes, then dropped extensions; the
 // statements that run outside the transaction come last.
 func (l *Live) steps(ctx context.Context, from, to *State, schemas []string, o Options) ([]Step, error) {
-	changes, err := l.drv.RealmDiff(from.Realm, to.Realm)
+	// The engine's own differ would compare column defaults by running
+	// `SELECT <old> = <new>` on the target: text from the desired state,
+	// evaluated there. Both states print their defaults through the same
+	// server, so keel compares them as text: DefaultDiff runs no SQL.
+	changes, err := postgres.DefaultDiff.RealmDiff(from.Realm, to.Realm)
 	if err != nil {
 		return nil, fmt.Errorf("computing the difference: %w", err)
 	}
@@ -333,13 +337,14 @@ func (l *Live) steps(ctx context.Context, from, to *State, schemas []string, o O
 	rest, pieces := splitModify(rest, o.ConcurrentIndexes)
 	before, after := extensionSteps(from.Extensions, to.Extensions)
 	var steps []Step
-	s, err := l.plan(ctx, first, nil, facts)
+	realms := []*schema.Realm{from.Realm, to.Realm}
+	s, err := l.plan(ctx, first, nil, facts, realms)
 	if err != nil {
 		return nil, err
 	}
 	steps = append(append(steps, s...), before...)
 	steps = append(steps, invalidIndexSteps(from.Invalid, o.ConcurrentIndexes)...)
-	if s, err = l.plan(ctx, rest, pieces, facts); err != nil {
+	if s, err = l.plan(ctx, rest, pieces, facts, realms); err != nil {
 		return nil, err
 	}
 	steps = append(append(steps, s...), after...)
@@ -437,20 +442,17 @@ func isConstraint(idx *schema.Index) bool {
 }
 
 // plan turns engine changes into steps with their hazards.
-func (l *Live) plan(ctx context.Context, changes []schema.Change, pieces map[*schema.ModifyTable]pieceKind, facts tableFacts) ([]Step, error) {
+func (l *Live) plan(ctx context.Context, changes []schema.Change, pieces map[*schema.ModifyTable]pieceKind, facts tableFacts, realms []*schema.Realm) ([]Step, error) {
 	if len(changes) == 0 {
 		return nil, nil
 	}
-	p, err := l.drv.PlanChanges(ctx, "keel", changes)
+	rendered, err := renderChanges(ctx, l.drv, changes, realms...)
 	if err != nil {
 		return nil, fmt.Errorf("planning the changes: %w", err)
 	}
-	steps := make([]Step, 0, len(p.Changes))
+	steps := make([]Step, 0, len(rendered))
 	seen := make(map[schema.Change]bool)
-	for _, c := range p.Changes {
-		if len(c.Args) > 0 {
-			return nil, fmt.Errorf("planning the changes: statement %q takes arguments, which keel cannot run", c.Cmd)
-		}
+	for _, c := range rendered {
 		st := stepOf(c)
 		st.Transactional = true
 		m, isModify := c.Source.(*schema.ModifyTable)
@@ -491,9 +493,9 @@ func stepOf(c *migrate.Change) Step {
 	s := Step{SQL: strings.TrimSuffix(strings.TrimSpace(c.Cmd), ";"), Comment: c.Comment}
 	switch src := c.Source.(type) {
 	case *schema.AddSchema:
-		s.Action, s.Object = ActionCreate, "schema "+src.S.Name
+		s.Action, s.Object = ActionCreate, "schema "+displayPart(src.S.Name)
 	case *schema.ModifySchema:
-		s.Action, s.Object = ActionAlter, "schema "+src.S.Name
+		s.Action, s.Object = ActionAlter, "schema "+displayPart(src.S.Name)
 	case *schema.AddTable:
 		s.Action, s.Object = ActionCreate, "table "+tableName(src.T)
 	case *schema.DropTable:
@@ -514,19 +516,13 @@ func stepOf(c *migrate.Change) Step {
 	return s
 }
 
-func tableName(t *schema.Table) string {
-	if t.Schema != nil {
-		return t.Schema.Name + "." + t.Name
-	}
-	return t.Name
-}
+// tableName is the table's schema-qualified name for display: each part
+// quoted when it is not a plain name.
+func tableName(t *schema.Table) string { return displayName(t.Schema, t.Name) }
 
 func objectName(o schema.Object) string {
 	if e, ok := o.(*schema.EnumType); ok {
-		if e.Schema != nil {
-			return "enum " + e.Schema.Name + "." + e.T
-		}
-		return "enum " + e.T
+		return "enum " + displayName(e.Schema, e.T)
 	}
 	return fmt.Sprintf("%T", o)
 }

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Formats are the plan renderings, by name.
@@ -34,7 +36,7 @@ func RenderSQL(w io.Writer, p *Plan) error {
 // keel leaves alone.
 func RenderText(w io.Writer, p *Plan) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Plan for %s (schemas: %s)\n", p.Target, strings.Join(p.Schemas, ", "))
+	fmt.Fprintf(&b, "Plan for %s (schemas: %s)\n", p.Target, schemaList(p.Schemas))
 	if p.Empty() {
 		b.WriteString("\nNo changes: the database matches the desired state.\n")
 	} else {
@@ -43,9 +45,9 @@ func RenderText(w io.Writer, p *Plan) error {
 			if !s.Transactional && (i == 0 || p.Steps[i-1].Transactional) {
 				b.WriteString("-- After the transaction commits, one at a time:\n\n")
 			}
-			fmt.Fprintf(&b, "-- %d/%d: %s (%s %s)\n", i+1, len(p.Steps), s.Comment, s.Action, s.Object)
+			fmt.Fprintf(&b, "-- %d/%d: %s (%s %s)\n", i+1, len(p.Steps), oneLine(s.Comment), s.Action, oneLine(s.Object))
 			for _, h := range s.Hazards {
-				fmt.Fprintf(&b, "--   ! %s [%s] %s: %s%s\n", h.Code, h.Severity, h.Object, h.Message, sizeNote(h))
+				fmt.Fprintf(&b, "--   ! %s [%s] %s: %s%s\n", h.Code, h.Severity, oneLine(h.Object), oneLine(h.Message), sizeNote(h))
 			}
 			fmt.Fprintf(&b, "%s;\n\n", s.SQL)
 		}
@@ -145,7 +147,7 @@ func writeNotManaged(b *strings.Builder, title string, objs []Object) {
 	}
 	names := make([]string, len(objs))
 	for i, o := range objs {
-		names[i] = o.String()
+		names[i] = oneLine(o.String())
 	}
 	fmt.Fprintf(b, "\n%s (%d): %s\n", title, len(objs), strings.Join(names, ", "))
 }
@@ -189,14 +191,15 @@ func RenderJSON(w io.Writer, p *Plan) error {
 func RenderMarkdown(w io.Writer, p *Plan) error {
 	var b strings.Builder
 	if p.Empty() {
-		fmt.Fprintf(&b, "### keel plan: no changes\n\n`%s` matches the desired state (schemas: %s).\n", p.Target.Database, strings.Join(p.Schemas, ", "))
+		fmt.Fprintf(&b, "### keel plan: no changes\n\n%s matches the desired state (schemas: %s).\n", mdCode(p.Target.Database), mdEscape(schemaList(p.Schemas)))
 	} else {
 		fmt.Fprintf(&b, "### keel plan: %s\n\n", p.Summary())
-		fmt.Fprintf(&b, "Target: `%s` on `%s:%d` · schemas: %s · %s\n\n", p.Target.Database, p.Target.Host, p.Target.Port, strings.Join(p.Schemas, ", "), strings.TrimSuffix(timeoutsLine(p), "."))
+		fmt.Fprintf(&b, "Target: %s on %s · schemas: %s · %s\n\n", mdCode(p.Target.Database), mdCode(fmt.Sprintf("%s:%d", p.Target.Host, p.Target.Port)),
+			mdEscape(schemaList(p.Schemas)), strings.TrimSuffix(timeoutsLine(p), "."))
 		if hs := p.Hazards(); len(hs) > 0 {
 			b.WriteString("| Severity | Hazard | Object | Why | Table size |\n| --- | --- | --- | --- | --- |\n")
 			for _, h := range hs {
-				fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s |\n", h.Severity, h.Code, h.Object, mdEscape(h.Message), strings.Trim(sizeNote(h), " ()"))
+				fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", h.Severity, h.Code, mdEscape(mdCode(h.Object)), mdEscape(h.Message), strings.Trim(sizeNote(h), " ()"))
 			}
 			b.WriteString("\n")
 		} else {
@@ -205,19 +208,20 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 		if len(p.Allowed) > 0 {
 			fmt.Fprintf(&b, "Allowed by the planner (`--allow-hazard`): %s\n\n", joinCodes(p.Allowed))
 		}
-		b.WriteString("```sql\n")
+		var sql strings.Builder
 		for i, s := range p.Steps {
 			if !s.Transactional && (i == 0 || p.Steps[i-1].Transactional) {
-				b.WriteString("-- After the transaction commits, one at a time:\n")
+				sql.WriteString("-- After the transaction commits, one at a time:\n")
 			}
-			fmt.Fprintf(&b, "-- %d/%d: %s\n%s;\n", i+1, len(p.Steps), s.Comment, s.SQL)
+			fmt.Fprintf(&sql, "-- %d/%d: %s\n%s;\n", i+1, len(p.Steps), oneLine(s.Comment), s.SQL)
 		}
-		b.WriteString("```\n")
+		fence := mdFence(sql.String())
+		b.WriteString(fence + "sql\n" + sql.String() + fence + "\n")
 	}
 	if len(p.NotManaged) > 0 {
 		fmt.Fprintf(&b, "\n<details><summary>Not managed by keel, left as they are (%d)</summary>\n\n", len(p.NotManaged))
 		for _, o := range p.NotManaged {
-			fmt.Fprintf(&b, "- %s `%s`\n", o.Kind, o.Name)
+			fmt.Fprintf(&b, "- %s %s\n", o.Kind, mdCode(o.Name))
 		}
 		b.WriteString("\n</details>\n")
 	}
@@ -225,4 +229,69 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 	return err
 }
 
-func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+// schemaList names schemas for display, each quoted when it is not plain.
+func schemaList(schemas []string) string {
+	names := make([]string, len(schemas))
+	for i, s := range schemas {
+		names[i] = displayPart(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+// mdEscape makes s fit one cell of a markdown table.
+func mdEscape(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }
+
+// mdCode writes s as inline code, fenced with more backticks than it holds
+// in a row, so that a name cannot end the code span and write markdown.
+func mdCode(s string) string {
+	s = oneLine(s)
+	fence := strings.Repeat("`", longestRun(s, '`')+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+// mdFence is a code-block fence longer than any run of backticks in s.
+func mdFence(s string) string {
+	return strings.Repeat("`", max(3, longestRun(s, '`')+1))
+}
+
+func longestRun(s string, c rune) int {
+	n, run := 0, 0
+	for _, r := range s {
+		if r == c {
+			run++
+			n = max(n, run)
+		} else {
+			run = 0
+		}
+	}
+	return n
+}
+
+// oneLine escapes the characters of s that do not print (newlines, control
+// and bidirectional-override characters) as Go does in strings, so that
+// text taken from names and messages stays on its line and shows what it holds.
+func oneLine(s string) string {
+	clean := true
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsPrint(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"keel/internal/pgsql"
 )
 
 // OpenDesired opens the desired state at path, whatever its kind:
@@ -186,7 +187,7 @@ func runSQLFile(ctx context.Context, db *DB, file string) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", file, err)
 	}
-	stmts, err := splitSQL(string(src))
+	stmts, err := pgsql.Split(string(src))
 	if err != nil {
 		return fmt.Errorf("%s:%w", file, err)
 	}
@@ -205,7 +206,7 @@ func runSQLFile(ctx context.Context, db *DB, file string) error {
 
 // errorLine is the file line the server's error points at: the statement's
 // first line, or the line of the error's position within the statement.
-func errorLine(st sqlStatement, err error) int {
+func errorLine(st pgsql.Statement, err error) int {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Position <= 0 {
 		return st.Line

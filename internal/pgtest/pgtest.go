@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,4 +97,24 @@ func NewDatabase(t testing.TB) (dbURL, name string) {
 		}
 	})
 	return WithDatabase(t, server, name), name
+}
+
+// DumpSchema returns `pg_dump --schema-only --no-owner --no-privileges` of
+// the database, without keel's own schema, comment lines, SET lines and
+// pg_dump's \restrict tokens: two databases with the same schema dump the same.
+func DumpSchema(t testing.TB, dbURL string) string {
+	t.Helper()
+	out, err := exec.Command("pg_dump", "-s", "-O", "-x", "-N", "keel", "-d", dbURL).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pg_dump (from postgresql-client, at least the server's version): %v: %s", err, out)
+	}
+	var keep []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if l == "" || strings.HasPrefix(l, "--") || strings.HasPrefix(l, "SET ") || strings.HasPrefix(l, `\restrict`) ||
+			strings.HasPrefix(l, `\unrestrict`) || strings.HasPrefix(l, "SELECT pg_catalog.set_config") {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "\n")
 }

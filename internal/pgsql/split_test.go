@@ -1,4 +1,4 @@
-package planner
+package pgsql
 
 import (
 	"reflect"
@@ -6,17 +6,17 @@ import (
 	"testing"
 )
 
-func TestSplitSQL(t *testing.T) {
+func TestSplit(t *testing.T) {
 	cases := []struct {
 		name string
 		src  string
-		want []sqlStatement
+		want []Statement
 		err  string
 	}{
 		{
 			name: "statements with their first lines, comments between them",
 			src:  "-- header\nCREATE TABLE a (x int);\n\n/* block\n comment; */\nCREATE TABLE b (\n  y int -- trailing; comment\n);\nSELECT 1",
-			want: []sqlStatement{
+			want: []Statement{
 				{Text: "CREATE TABLE a (x int)", Line: 2},
 				{Text: "CREATE TABLE b (\n  y int -- trailing; comment\n)", Line: 6},
 				{Text: "SELECT 1", Line: 9},
@@ -25,7 +25,7 @@ func TestSplitSQL(t *testing.T) {
 		{
 			name: "semicolons inside strings, identifiers and dollar quotes",
 			src:  "SELECT 'a;''b';\nSELECT \"x;y\";\nSELECT E'it\\'s;';\nCREATE FUNCTION f() RETURNS text AS $fn$\nSELECT 'x;y';\n$fn$ LANGUAGE sql;\nSELECT $$;$$;",
-			want: []sqlStatement{
+			want: []Statement{
 				{Text: "SELECT 'a;''b'", Line: 1},
 				{Text: `SELECT "x;y"`, Line: 2},
 				{Text: `SELECT E'it\'s;'`, Line: 3},
@@ -36,7 +36,7 @@ func TestSplitSQL(t *testing.T) {
 		{
 			name: "SQL-standard function bodies keep their semicolons",
 			src:  "CREATE OR REPLACE FUNCTION g() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT CASE WHEN true THEN 2 END;\nEND;\nSELECT 3;",
-			want: []sqlStatement{
+			want: []Statement{
 				{Text: "CREATE OR REPLACE FUNCTION g() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT CASE WHEN true THEN 2 END;\nEND", Line: 1},
 				{Text: "SELECT 3", Line: 6},
 			},
@@ -44,7 +44,7 @@ func TestSplitSQL(t *testing.T) {
 		{
 			name: "pg_dump's restrict tokens are skipped",
 			src:  "\\restrict abc\nSET x = 1;\n\\unrestrict abc\n",
-			want: []sqlStatement{{Text: "SET x = 1", Line: 2}},
+			want: []Statement{{Text: "SET x = 1", Line: 2}},
 		},
 		{
 			name: "other meta-commands are refused with their line",
@@ -54,7 +54,7 @@ func TestSplitSQL(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := splitSQL(tc.src)
+			got, err := Split(tc.src)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error = %v, want it to contain %q", err, tc.err)

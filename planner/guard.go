@@ -1,0 +1,437 @@
+package planner
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"ariga.io/atlas/sql/postgres"
+	"ariga.io/atlas/sql/schema"
+	"keel/internal/pgsql"
+)
+
+// The Atlas engine writes an identifier as `"` + name + `"` without doubling
+// a double quote inside it (and some as Go's %q, which escapes with a
+// backslash that PostgreSQL does not read), and it writes a comment or an
+// enum value that already looks quoted ('...') as it is. A name such as
+// `canary"; --` then turns `DROP TABLE "x"` into `DROP TABLE "canary"; --"`.
+//
+// A nameGuard keeps every such name and value away from the engine: before
+// the engine renders SQL, each one is replaced in the schema trees by a
+// placeholder made of a random nonce and a number, which the engine cannot
+// get wrong; afterwards keel reads each statement with PostgreSQL's lexical
+// rules and writes the real name back where the placeholder is a whole
+// quoted identifier (or a whole string literal), quoted by keel. A
+// placeholder anywhere else means the engine wrote the name into SQL in a
+// way keel cannot vouch for: the statement is refused, by object, before
+// anything runs. The trees are restored when the statements are made.
+//
+// Fields the engine writes without any quoting (index methods, operator
+// classes, operators, referential actions, identity kinds) must look like
+// what PostgreSQL's catalog holds for them; anything else is refused.
+type nameGuard struct {
+	nonce   string
+	idents  map[string]string // placeholder -> name
+	lits    map[string]string // placeholder -> value
+	byName  map[string]string // name -> placeholder
+	byValue map[string]string // value -> placeholder
+	undo    []func()
+	err     error
+	// stable makes placeholders from a hash of the name instead of a
+	// counter, and skips literals and the checks: for printing a state as
+	// HCL (stableNames).
+	stable bool
+}
+
+// stableNames guards the names of a realm that Atlas HCL cannot refer to (a
+// double quote, a backslash, a control character) with placeholders made
+// from a hash of each name, so that the realm prints as HCL, and the same
+// state always prints the same. Call restore afterwards.
+func stableNames(r *schema.Realm) *nameGuard {
+	g := &nameGuard{
+		nonce: "keelname", stable: true,
+		idents: map[string]string{}, lits: map[string]string{}, byName: map[string]string{}, byValue: map[string]string{},
+	}
+	_ = g.realm(r) // with stable, nothing is checked
+	return g
+}
+
+func newNameGuard() (*nameGuard, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, err
+	}
+	return &nameGuard{
+		nonce:  "keel" + hex.EncodeToString(b[:]),
+		idents: map[string]string{}, lits: map[string]string{}, byName: map[string]string{}, byValue: map[string]string{},
+	}, nil
+}
+
+// needsGuard reports whether the engine may write name wrongly: anything
+// its two ways of quoting ("..." and Go's %q) do not both get right.
+func needsGuard(name string) bool {
+	return strconv.Quote(name) != `"`+name+`"`
+}
+
+// looksQuoted reports whether the engine writes a literal value as it is,
+// believing it quoted already.
+func looksQuoted(v string) bool {
+	return len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\''
+}
+
+func (g *nameGuard) ident(p *string) {
+	name := *p
+	if _, done := g.idents[name]; done || !needsGuard(name) && !strings.Contains(name, g.nonce) {
+		return
+	}
+	ph, ok := g.byName[name]
+	if !ok {
+		ph = fmt.Sprintf("%s_i%d", g.nonce, len(g.idents))
+		if g.stable {
+			h := sha256.Sum256([]byte(name))
+			ph = fmt.Sprintf("%s_i%x", g.nonce, h[:8])
+		}
+		g.byName[name], g.idents[ph] = ph, name
+	}
+	*p = ph
+	g.undo = append(g.undo, func() { *p = name })
+}
+
+func (g *nameGuard) literal(p *string) {
+	v := *p
+	if _, done := g.lits[v]; done || g.stable || !looksQuoted(v) && !strings.Contains(v, g.nonce) {
+		return
+	}
+	ph, ok := g.byValue[v]
+	if !ok {
+		ph = fmt.Sprintf("%s_l%d", g.nonce, len(g.lits))
+		g.byValue[v], g.lits[ph] = ph, v
+	}
+	*p = ph
+	g.undo = append(g.undo, func() { *p = v })
+}
+
+// restore puts every name and value back.
+func (g *nameGuard) restore() {
+	for i := len(g.undo) - 1; i >= 0; i-- {
+		g.undo[i]()
+	}
+	g.undo = nil
+}
+
+// reveal replaces placeholders in text meant for people (comments, errors).
+func (g *nameGuard) reveal(s string) string {
+	if !strings.Contains(s, g.nonce) {
+		return s
+	}
+	return placeholderRE(g.nonce).ReplaceAllStringFunc(s, func(m string) string {
+		ph, quoted := strings.Trim(m, `"`), strings.HasPrefix(m, `"`)
+		v, ok := g.idents[ph]
+		switch {
+		case ok && quoted:
+			return strconv.Quote(v)
+		case ok:
+			return displayPart(v)
+		}
+		if v, ok := g.lits[ph]; ok {
+			return strconv.Quote(v)
+		}
+		return m
+	})
+}
+
+// placeholderRE matches a placeholder, with the double quotes around it when
+// it has them (as the engine's %q-formatted messages do).
+func placeholderRE(nonce string) *regexp.Regexp {
+	return regexp.MustCompile(`"?` + nonce + `_[il][0-9a-f]+"?`)
+}
+
+// rewrite writes the real names and values back into a statement the
+// engine rendered, quoted by keel.
+func (g *nameGuard) rewrite(sql string) (string, error) {
+	if !strings.Contains(sql, g.nonce) {
+		return sql, nil
+	}
+	toks, err := pgsql.Lex(sql)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, t := range toks {
+		if !strings.Contains(t.Text, g.nonce) {
+			b.WriteString(t.Text)
+			continue
+		}
+		switch {
+		case t.Kind == pgsql.QuotedIdent && g.idents[t.Value] != "" && t.Text == `"`+t.Value+`"`:
+			b.WriteString(pgsql.QuoteIdent(g.idents[t.Value]))
+		case t.Kind == pgsql.String && g.lits[t.Value] != "" && t.Text == "'"+t.Value+"'":
+			b.WriteString(pgsql.QuoteLiteral(g.lits[t.Value]))
+		default:
+			return "", fmt.Errorf("the engine writes %q into SQL in a way keel cannot quote safely (%s)",
+				g.reveal(t.Text), tokenWhere(t.Kind))
+		}
+	}
+	return b.String(), nil
+}
+
+func tokenWhere(k pgsql.Kind) string {
+	switch k {
+	case pgsql.QuotedIdent:
+		return "as part of a longer name"
+	case pgsql.String, pgsql.DollarString:
+		return "inside a string"
+	case pgsql.Comment:
+		return "inside a comment"
+	}
+	return "without quotes"
+}
+
+// realm guards the names and values of a schema tree, and checks the fields
+// the engine writes unquoted.
+func (g *nameGuard) realm(r *schema.Realm) error {
+	if r == nil {
+		return nil
+	}
+	for _, s := range r.Schemas {
+		g.ident(&s.Name)
+		g.attrs(s.Attrs)
+		for _, o := range s.Objects {
+			g.object(o)
+		}
+		for _, t := range s.Tables {
+			g.table(t)
+		}
+	}
+	return g.err
+}
+
+// refuse records the first field the engine would write unquoted that does
+// not look like what the catalog holds.
+func (g *nameGuard) refuse(err error) {
+	if g.err == nil && !g.stable {
+		g.err = err
+	}
+}
+
+func (g *nameGuard) object(o schema.Object) {
+	switch o := o.(type) {
+	case *schema.EnumType:
+		g.enum(o)
+	case *postgres.DomainType:
+		g.ident(&o.T)
+		g.schemaRef(o.Schema)
+	case *postgres.CompositeType:
+		g.ident(&o.T)
+		g.schemaRef(o.Schema)
+	}
+}
+
+// enum guards an enum's name and values; a column's type may be the same
+// value as its schema's object, and guarding twice changes nothing.
+func (g *nameGuard) enum(e *schema.EnumType) {
+	g.ident(&e.T)
+	g.schemaRef(e.Schema)
+	for i := range e.Values {
+		g.literal(&e.Values[i])
+	}
+}
+
+func (g *nameGuard) schemaRef(s *schema.Schema) {
+	if s != nil {
+		g.ident(&s.Name)
+	}
+}
+
+func (g *nameGuard) attrs(attrs []schema.Attr) {
+	for _, a := range attrs {
+		switch a := a.(type) {
+		case *schema.Comment:
+			g.literal(&a.Text)
+		case *schema.Check:
+			g.ident(&a.Name)
+		case *schema.Collation:
+			g.ident(&a.V)
+		case *postgres.Constraint:
+			g.ident(&a.N)
+		}
+	}
+}
+
+func (g *nameGuard) typ(t schema.Type) {
+	switch t := t.(type) {
+	case *schema.EnumType:
+		g.enum(t)
+	case *postgres.ArrayType:
+		g.typ(t.Type)
+	default:
+		if o, ok := t.(schema.Object); ok {
+			g.object(o)
+		}
+	}
+}
+
+func (g *nameGuard) table(t *schema.Table) {
+	obj := "table " + displayName(t.Schema, t.Name)
+	g.ident(&t.Name)
+	g.attrs(t.Attrs)
+	for _, c := range t.Columns {
+		g.ident(&c.Name)
+		if c.Type != nil {
+			g.typ(c.Type.Type)
+		}
+		g.attrs(c.Attrs)
+		for _, a := range c.Attrs {
+			if id, ok := a.(*postgres.Identity); ok && id.Generation != "" && !identityKinds[strings.ToUpper(id.Generation)] {
+				g.refuse(fmt.Errorf("%s: column %s: identity %q is not ALWAYS or BY DEFAULT", obj, strconv.Quote(c.Name), id.Generation))
+			}
+		}
+	}
+	idxs := t.Indexes
+	if t.PrimaryKey != nil {
+		idxs = append([]*schema.Index{t.PrimaryKey}, idxs...)
+	}
+	for _, idx := range idxs {
+		g.index(obj, idx)
+	}
+	for _, fk := range t.ForeignKeys {
+		g.ident(&fk.Symbol)
+		for _, a := range []schema.ReferenceOption{fk.OnUpdate, fk.OnDelete} {
+			if a != "" && !referenceActions[strings.ToUpper(string(a))] {
+				g.refuse(fmt.Errorf("%s: foreign key %s: unknown action %q (expected NO ACTION, RESTRICT, CASCADE, SET NULL or SET DEFAULT)",
+					obj, strconv.Quote(fk.Symbol), a))
+			}
+		}
+	}
+}
+
+var (
+	identityKinds    = map[string]bool{"ALWAYS": true, "BY DEFAULT": true}
+	referenceActions = map[string]bool{"NO ACTION": true, "RESTRICT": true, "CASCADE": true, "SET NULL": true, "SET DEFAULT": true}
+	// What the catalog holds for an index method, an operator class (maybe
+	// schema-qualified) and its parameters, and an operator.
+	plainWord    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
+	opClassName  = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$`)
+	opClassValue = regexp.MustCompile(`^[A-Za-z0-9_.+-]+$`)
+	operatorName = regexp.MustCompile(`^([+\-*/<>=~!@#%^&|` + "`" + `?]+|OPERATOR\(([A-Za-z_][A-Za-z0-9_$]*\.)?[+\-*/<>=~!@#%^&|` + "`" + `?]+\))$`)
+)
+
+func (g *nameGuard) index(obj string, idx *schema.Index) {
+	what := fmt.Sprintf("%s: index %s", obj, strconv.Quote(idx.Name))
+	g.ident(&idx.Name)
+	g.attrs(idx.Attrs)
+	for _, a := range idx.Attrs {
+		if it, ok := a.(*postgres.IndexType); ok && !plainWord.MatchString(it.T) {
+			g.refuse(fmt.Errorf("%s: index method %q is not a name keel can write into SQL", what, it.T))
+		}
+	}
+	for _, p := range idx.Parts {
+		g.attrs(p.Attrs)
+		for _, a := range p.Attrs {
+			switch a := a.(type) {
+			case *postgres.IndexOpClass:
+				if !opClassName.MatchString(a.Name) {
+					g.refuse(fmt.Errorf("%s: operator class %q is not a name keel can write into SQL", what, a.Name))
+				}
+				for _, prm := range a.Params {
+					if !plainWord.MatchString(prm.N) || !opClassValue.MatchString(prm.V) {
+						g.refuse(fmt.Errorf("%s: operator class parameter %s=%s is not one keel can write into SQL", what, prm.N, prm.V))
+					}
+				}
+			case *postgres.Operator:
+				if !operatorName.MatchString(a.Name) {
+					g.refuse(fmt.Errorf("%s: operator %q is not one keel can write into SQL", what, a.Name))
+				}
+			}
+		}
+	}
+}
+
+// displayName is schema.name for messages, each part quoted when it is not
+// a plain name, so that a name cannot pass for something else in a plan.
+func displayName(s *schema.Schema, name string) string {
+	if s != nil {
+		return qualified(s.Name, name)
+	}
+	return displayPart(name)
+}
+
+// DisplayName is how plans name an object of a schema: schema.name, each
+// part quoted (as Go quotes strings) when it is not a plain name.
+func DisplayName(schemaName, name string) string { return qualified(schemaName, name) }
+
+// qualified is displayName from the two names.
+func qualified(schemaName, name string) string {
+	if schemaName == "" {
+		return displayPart(name)
+	}
+	return displayPart(schemaName) + "." + displayPart(name)
+}
+
+// ParseObject splits an object as steps and hazards name it ("table
+// public.users", `table "my schema".users`) into its kind, schema and name.
+// ok is false when obj is not of that form.
+func ParseObject(obj string) (kind, schemaName, name string, ok bool) {
+	kind, rest, ok := strings.Cut(obj, " ")
+	if !ok {
+		return "", "", "", false
+	}
+	first, rest, err := displayedPart(rest)
+	if err != nil {
+		return "", "", "", false
+	}
+	if rest == "" {
+		return kind, "", first, true
+	}
+	if rest[0] != '.' {
+		return "", "", "", false
+	}
+	second, rest, err := displayedPart(rest[1:])
+	if err != nil || rest != "" && rest[0] != '.' {
+		return "", "", "", false
+	}
+	return kind, first, second, true
+}
+
+// displayedPart reads one part of a displayed name: Go-quoted, or up to the
+// next dot.
+func displayedPart(s string) (part, rest string, err error) {
+	if strings.HasPrefix(s, `"`) {
+		q, err := strconv.QuotedPrefix(s)
+		if err != nil {
+			return "", "", err
+		}
+		part, err = strconv.Unquote(q)
+		return part, s[len(q):], err
+	}
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		return s[:i], s[i:], nil
+	}
+	return s, "", nil
+}
+
+// displayPart quotes a name for display when it is not plain.
+func displayPart(name string) string {
+	if pgsql.IsPlainIdent(name) || isPlainMixed(name) {
+		return name
+	}
+	return strconv.Quote(name)
+}
+
+// isPlainMixed accepts names of letters, digits and underscores in any case:
+// they read unambiguously in a message.
+func isPlainMixed(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, c := range name {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
