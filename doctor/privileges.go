@@ -20,7 +20,7 @@ type need struct {
 	// enum, schema and rel are its two names.
 	kind, name  string
 	schema, rel string
-	why        []string
+	why         []string
 	// soft: the need is a guess (no plan could be computed), so a missing
 	// privilege is a warning.
 	soft bool
