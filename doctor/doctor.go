@@ -104,6 +104,10 @@ type Options struct {
 	TLS TLSRequirement
 	// SkipHistory skips the checks of keel's history table and apply lock.
 	SkipHistory bool
+	// NormalizeRefused, when set, says why the desired state may not be
+	// normalized on the target's server: the throwaway database check fails
+	// with it, and no plan is computed.
+	NormalizeRefused string
 }
 
 // Run runs the checks on target. It never changes the target: the apply lock
@@ -128,11 +132,19 @@ func Run(ctx context.Context, target *planner.DB, opts Options) *Report {
 		Message: fmt.Sprintf("PostgreSQL %s at %s:%d, database %q, user %q (%s)", f.version, f.target.Host, f.target.Port, f.database, f.user, attemptsText(attempts))})
 	r.add(tlsCheck(opts.TLS, f.tls, isLocal(f.target.Host), target.ServerVerification()))
 
-	r.add(throwawayCheck(ctx, f, opts.Planner.Dev.Server))
+	var planCheck *Check
+	if opts.NormalizeRefused != "" {
+		r.add(Check{Name: "throwaway database", Status: Fail, Message: opts.NormalizeRefused,
+			Fix: "set dev_url in the profile (or --dev-url) to a scratch server, or normalize_on_target = true"})
+		if r.Plan == nil && opts.Desired != nil {
+			planCheck = &Check{Name: "plan", Status: Warn, Message: "not computed: the desired state cannot be normalized (see throwaway database)"}
+		}
+	} else {
+		r.add(throwawayCheck(ctx, f, opts.Planner.Dev.Server))
+	}
 	// The plan first: an HCL desired state may still be parsing in the
 	// background, and a plan from the cache does not wait for it.
-	var planCheck *Check
-	if r.Plan == nil && opts.Desired != nil {
+	if r.Plan == nil && opts.Desired != nil && planCheck == nil {
 		c := r.plan(ctx, target, opts)
 		planCheck = &c
 	}

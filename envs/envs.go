@@ -60,6 +60,9 @@ type Settings struct {
 	Schemas []string `hcl:"schemas,optional"`
 	// DevURL points the throwaway normalization database at another server.
 	DevURL string `hcl:"dev_url,optional"`
+	// NormalizeOnTarget lets an env with apply = "review" normalize the
+	// desired state on the target's server when it has no dev_url.
+	NormalizeOnTarget bool `hcl:"normalize_on_target,optional"`
 
 	// Apply is the apply mode.
 	Apply ApplyMode `hcl:"apply"`
@@ -268,4 +271,20 @@ func (p *Profile) SchemaPath() string {
 		return p.Schema
 	}
 	return filepath.Join(p.Root, p.Schema)
+}
+
+// NormalizeRefused says why the desired state may not be normalized on the
+// target's server, or "" when it may. In an env with apply = "review" (prod)
+// normalizing runs the desired state's SQL (the files' statements, or what
+// the engine writes from HCL) on the production server, in a throwaway
+// database but with the same role: that needs dev_url, or an explicit
+// normalize_on_target = true.
+func (p *Profile) NormalizeRefused() string {
+	if p.Apply != ApplyReview || p.NormalizeOnTarget {
+		return ""
+	}
+	return fmt.Sprintf("env %s applies reviewed plans (apply = %q in %s), so keel does not normalize the desired state on its server: "+
+		"that runs the desired state's SQL there, in a throwaway database but as the same role. "+
+		"Set dev_url in the profile (or pass --dev-url, or KEEL_DEV_URL) to a scratch PostgreSQL server of the same major version, "+
+		"such as a CI service container, or set normalize_on_target = true in the profile to allow it", p.Name, p.Apply, p.File)
 }

@@ -83,3 +83,19 @@ func TestCheckTLS(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeRefused(t *testing.T) {
+	for _, tc := range []struct {
+		settings Settings
+		refused  bool
+	}{
+		{Settings{Apply: ApplyAuto}, false},
+		{Settings{Apply: ApplyReview}, true},
+		{Settings{Apply: ApplyReview, NormalizeOnTarget: true}, false},
+	} {
+		p := &Profile{Name: "prod", File: "envs/prod.hcl", Settings: tc.settings}
+		if got := p.NormalizeRefused() != ""; got != tc.refused {
+			t.Errorf("%+v: refused = %v, want %v", tc.settings, got, tc.refused)
+		}
+	}
+}

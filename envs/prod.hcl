@@ -6,6 +6,12 @@
 url_env   = "PROD_DATABASE_URL"
 schema    = "schema.hcl"
 apply     = "review"
+# keel normalizes the desired state by loading it into a throwaway database.
+# Here that must not happen on the production server (it would run the
+# desired state's SQL there): it happens on this scratch PostgreSQL of the
+# same major version, such as the CI job's service container. --dev-url or
+# KEEL_DEV_URL override it; normalize_on_target = true would allow prod's server.
+dev_url   = "postgres://127.0.0.1:5432/postgres"
 # The URL must use sslmode=require or stronger; below verify-full, keel warns
 # for a host other than this machine.
 tls       = "require"

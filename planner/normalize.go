@@ -179,6 +179,21 @@ func sourcePos(desired *State, c *migrate.Change) string {
 	return ""
 }
 
+// Normalizes reports whether loading d runs SQL in a throwaway database: an
+// HCL or SQL desired state does; another database is only read.
+func Normalizes(d Desired) bool {
+	for {
+		switch v := d.(type) {
+		case *Database:
+			return false
+		case interface{ Unwrap() Desired }:
+			d = v.Unwrap()
+		default:
+			return true
+		}
+	}
+}
+
 // Memo wraps a desired state so that it is loaded (normalized) once: the
 // later Loads with the same dev server return the first result. A command
 // that checks, plans and applies normalizes once.

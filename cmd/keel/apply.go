@@ -27,6 +27,9 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) error {
 				"get it approved (`keel approve plan.json --by NAME`), then `keel apply --env %[1]s --plan plan.json`",
 			r.profile.Name, r.profile.Apply, r.profile.File)}
 	}
+	if err := r.ready(); err != nil {
+		return err
+	}
 	var (
 		file     *planner.File
 		approval *planner.Approval

@@ -100,6 +100,7 @@ type target struct {
 	Env    string `required:"" help:"Environment profile: a file envs/NAME.hcl."`
 	URL    string `name:"url" help:"Database URL; overrides the profile's."`
 	Schema string `help:"Desired state: an .hcl file or a directory of them; overrides the profile's."`
+	DevURL string `name:"dev-url" env:"KEEL_DEV_URL" help:"A database on the server where the desired state is normalized in a throwaway database; overrides the profile's dev_url."`
 }
 
 // resolved is what a command needs: the profile, the database, the desired state.
@@ -109,6 +110,17 @@ type resolved struct {
 	desired     planner.Desired
 	desiredPath string
 	opts        planner.Options
+	// normalizeRefused says why the desired state may not be normalized
+	// on the target's server (an env with apply = "review" and no dev_url).
+	normalizeRefused string
+}
+
+// ready refuses, before anything connects, what the env's policy forbids.
+func (r *resolved) ready() error {
+	if r.normalizeRefused != "" {
+		return &planner.RefusedError{Reason: r.normalizeRefused}
+	}
+	return nil
 }
 
 func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
@@ -145,12 +157,22 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 		Schemas: p.Schemas, ConcurrentIndexes: p.ConcurrentIndexes, Timeouts: p.Timeouts(),
 		Dev: planner.DevDatabase{Cache: planner.DefaultCache()},
 	}}
-	if p.DevURL != "" {
+	switch {
+	case t.DevURL != "":
+		dev, err := planner.ParseURL(t.DevURL)
+		if err != nil {
+			return nil, fmt.Errorf("--dev-url: %w", err)
+		}
+		r.opts.Dev.Server = dev
+	case p.DevURL != "":
 		dev, err := planner.ParseURL(p.DevURL)
 		if err != nil {
 			return nil, fmt.Errorf("%s: dev_url: %w", p.File, err)
 		}
 		r.opts.Dev.Server = dev
+	}
+	if r.opts.Dev.Server == nil && planner.Normalizes(desired) {
+		r.normalizeRefused = p.NormalizeRefused()
 	}
 	return r, nil
 }

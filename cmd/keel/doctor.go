@@ -46,7 +46,7 @@ func (r *resolved) doctorOptions() doctor.Options {
 	case "verify-full":
 		tls = doctor.TLSVerifyFull
 	}
-	return doctor.Options{Desired: r.desired, Planner: r.opts, TLS: tls, SkipHistory: true}
+	return doctor.Options{Desired: r.desired, Planner: r.opts, TLS: tls, SkipHistory: true, NormalizeRefused: r.normalizeRefused}
 }
 
 // checkedPlan runs the checks a plan depends on (not those of keel's history

@@ -22,6 +22,9 @@ func (c *planCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	if err != nil {
 		return err
 	}
+	if err := r.ready(); err != nil {
+		return err
+	}
 	// Fingerprints only matter to a plan that is saved or read by tools.
 	r.opts.NoFingerprints = c.Out == "" && c.Format != "json"
 	plan, err := r.checkedPlan(ctx, s, false, nil)

@@ -18,7 +18,8 @@ const testPassword = "s3cr3t-pw"
 
 // prodEnv writes a review-mode profile "prod" (and an auto "staging") into a
 // temporary envs directory whose URL variable is unique to the test, and
-// returns the directory and the variable's name.
+// returns the directory and the variable's name. The profile normalizes on
+// the target's server (normalize_on_target = true): the tests have one server.
 func prodEnv(t *testing.T, extra string) (dir, urlEnv string) {
 	t.Helper()
 	root := t.TempDir()
@@ -27,7 +28,7 @@ func prodEnv(t *testing.T, extra string) (dir, urlEnv string) {
 		t.Fatal(err)
 	}
 	urlEnv = "KEEL_TEST_URL_" + strings.ToUpper(strings.ReplaceAll(filepath.Base(root), "-", "_"))
-	prod := fmt.Sprintf("url_env = %q\napply = \"review\"\ntls = \"require\"\nlock_wait = \"0s\"\n%s", urlEnv, extra)
+	prod := fmt.Sprintf("url_env = %q\napply = \"review\"\ntls = \"require\"\nlock_wait = \"0s\"\nnormalize_on_target = true\n%s", urlEnv, extra)
 	staging := fmt.Sprintf("url_env = %q\napply = \"auto\"\n", urlEnv)
 	for name, body := range map[string]string{"prod.hcl": prod, "staging.hcl": staging} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
@@ -381,5 +382,43 @@ func TestConcurrentApplies(t *testing.T) {
 	}
 	if n := historyRows(t, base); n != 1 {
 		t.Fatalf("%d history rows, want 1", n)
+	}
+}
+
+// TestReviewEnvDoesNotNormalizeOnTarget checks that an env with apply =
+// "review" runs no desired-state SQL on the target's server unless told
+// where (dev_url, --dev-url) or told it may (normalize_on_target).
+func TestReviewEnvDoesNotNormalizeOnTarget(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	dir := filepath.Join(t.TempDir(), "envs")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "prod.hcl"), []byte("url_env = \"KEEL_UNSET_URL\"\napply = \"review\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, u)
+	code, out, errs := keelIn(t, dir, "plan", "--env", "prod", "--url", u, "--schema", "../../schema.hcl")
+	if code != 3 || !strings.Contains(errs, "dev_url") || !strings.Contains(errs, "normalize_on_target") {
+		t.Fatalf("plan without dev_url: exit %d, want 3 naming dev_url and normalize_on_target:\n%s%s", code, out, errs)
+	}
+	code, out, _ = keelIn(t, dir, "doctor", "--env", "prod", "--url", u, "--schema", "../../schema.hcl")
+	if code != 1 || !strings.Contains(out, "fail  throwaway database") || !strings.Contains(out, "dev_url") {
+		t.Fatalf("doctor without dev_url: exit %d, want 1 with a failed throwaway database check:\n%s", code, out)
+	}
+	if after := snapshot(t, u); after != before {
+		t.Fatalf("the refused commands changed the database: %s -> %s", before, after)
+	}
+	// A scratch server for normalization: here the test server itself.
+	code, out, errs = keelIn(t, dir, "plan", "--env", "prod", "--url", u, "--schema", "../../schema.hcl", "--dev-url", pgtest.ServerURL(), "--detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("plan with --dev-url: exit %d, want 2:\n%s%s", code, out, errs)
+	}
+	// A database as the desired state is only read: nothing to normalize.
+	other, _ := pgtest.NewDatabase(t)
+	code, out, errs = keelIn(t, dir, "plan", "--env", "prod", "--url", u, "--schema", other, "--detailed-exitcode")
+	if code != 0 {
+		t.Fatalf("plan against an empty database as desired state: exit %d, want 0:\n%s%s", code, out, errs)
 	}
 }

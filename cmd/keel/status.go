@@ -38,6 +38,9 @@ func (c *statusCmd) Run(ctx context.Context, root *cli, s *streams) error {
 			}
 		}
 	}
+	if err := r.ready(); err != nil {
+		return err
+	}
 	plan, err := planner.Generate(ctx, r.db, r.desired, r.opts)
 	if err != nil {
 		return err
