@@ -111,6 +111,10 @@ type Session struct {
 	conn   *pgx.Conn
 	target *DB
 	env    string
+	// Interrupted are the keel.history ids of earlier applies that were left
+	// running (their connection was lost, or keel was killed, after their
+	// transaction committed) and that Lock recorded as failed.
+	Interrupted []int64
 }
 
 // Lock connects to the target and takes its apply lock, waiting up to wait
@@ -126,7 +130,12 @@ func Lock(ctx context.Context, target *DB, env string, wait time.Duration) (*Ses
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	return &Session{conn: conn, target: target, env: env}, nil
+	s := &Session{conn: conn, target: target, env: env}
+	if s.Interrupted, err = recordInterrupted(ctx, conn); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Apply takes the target's apply lock (waiting up to a minute), executes p
@@ -191,18 +200,27 @@ func (s *Session) Execute(ctx context.Context, p *Plan, want *State, o ApplyOpti
 		Env: s.env, PlanDigest: o.Digest, FromFingerprint: p.From.Hash, ToFingerprint: p.To.Hash,
 		Statements: len(p.Steps), OSUser: osUser(), Approver: o.Approver, StartedAt: time.Now().UTC(),
 	}
-	if err := s.run(ctx, p, entry, o); err != nil {
-		var se *StepError
-		if errors.As(err, &se) {
-			entry.FinishedAt, entry.Outcome, entry.Error = time.Now().UTC(), "failed", se.Error()
-			hctx := context.WithoutCancel(ctx)
-			herr := ensureHistory(hctx, conn)
-			if herr == nil {
-				herr = insertHistory(hctx, conn, entry)
+	id, err := s.run(ctx, p, entry, o)
+	if err != nil {
+		hctx := context.WithoutCancel(ctx)
+		var (
+			se   *StepError
+			herr error
+		)
+		switch {
+		case id != 0:
+			// The transaction committed; a statement after it failed, or
+			// the connection did. If the row cannot be updated now, it
+			// stays "running" and the next apply records it as failed.
+			herr = finishHistory(hctx, conn, id, OutcomeFailed, err.Error())
+		case errors.As(err, &se):
+			entry.FinishedAt, entry.Outcome, entry.Error = time.Now().UTC(), OutcomeFailed, se.Error()
+			if herr = ensureHistory(hctx, conn); herr == nil {
+				_, herr = insertHistory(hctx, conn, entry)
 			}
-			if herr != nil {
-				err = errors.Join(err, herr)
-			}
+		}
+		if herr != nil {
+			err = errors.Join(err, herr)
 		}
 		return err
 	}
@@ -255,17 +273,28 @@ func checkFresh(ctx context.Context, target *DB, p *Plan) error {
 }
 
 // run executes the transactional statements and the history row in one
-// transaction, then the others one by one, retrying lock timeouts.
-func (s *Session) run(ctx context.Context, p *Plan, entry HistoryEntry, o ApplyOptions) error {
+// transaction, then the others one by one, retrying lock timeouts. The
+// history row says "running" while statements after the transaction remain,
+// and "applied" once they all ran. id is the row's, once the transaction
+// committed.
+func (s *Session) run(ctx context.Context, p *Plan, entry HistoryEntry, o ApplyOptions) (id int64, err error) {
 	var nontx []int
 	for i, st := range p.Steps {
 		if !st.Transactional {
 			nontx = append(nontx, i)
 		}
 	}
-	err := s.retry(ctx, p, o, func() error { return s.runTx(ctx, p, entry, o.Progress) })
-	if err != nil {
+	entry.Outcome = OutcomeApplied
+	if len(nontx) > 0 {
+		entry.Outcome = OutcomeRunning
+	}
+	err = s.retry(ctx, p, o, func() error {
+		var err error
+		id, err = s.runTx(ctx, p, entry, o.Progress)
 		return err
+	})
+	if err != nil {
+		return 0, err
 	}
 	for n, i := range nontx {
 		err := s.retry(ctx, p, o, func() error { return s.runOne(ctx, p, i, o.Progress) })
@@ -274,10 +303,15 @@ func (s *Session) run(ctx context.Context, p *Plan, entry HistoryEntry, o ApplyO
 			se.Committed = len(p.Steps) - len(nontx) + n
 		}
 		if err != nil {
-			return err
+			return id, err
 		}
 	}
-	return nil
+	if len(nontx) > 0 {
+		if err := finishHistory(ctx, s.conn, id, OutcomeApplied, ""); err != nil {
+			return 0, fmt.Errorf("every statement ran; %w", err)
+		}
+	}
+	return id, nil
 }
 
 // retry runs fn again after a lock timeout, up to the plan's retries, with
@@ -324,17 +358,18 @@ func stepError(p *Plan, i int, err error) *StepError {
 	return se
 }
 
-// runTx runs the transactional statements and the history row in one transaction.
-func (s *Session) runTx(ctx context.Context, p *Plan, entry HistoryEntry, progress func(int, Step)) error {
+// runTx runs the transactional statements and the history row in one
+// transaction, and returns the row's id.
+func (s *Session) runTx(ctx context.Context, p *Plan, entry HistoryEntry, progress func(int, Step)) (int64, error) {
 	tx, err := s.conn.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("starting the transaction: %w", pgError(err))
+		return 0, fmt.Errorf("starting the transaction: %w", pgError(err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	// keel's history table comes with the plan's transaction: an apply that
 	// does not commit leaves no trace of keel either.
 	if err := ensureHistory(ctx, tx); err != nil {
-		return err
+		return 0, err
 	}
 	for i, st := range p.Steps {
 		if !st.Transactional {
@@ -344,22 +379,25 @@ func (s *Session) runTx(ctx context.Context, p *Plan, entry HistoryEntry, progre
 			progress(i+1, st)
 		}
 		if err := setTimeouts(ctx, tx, st, "LOCAL"); err != nil {
-			return err
+			return 0, err
 		}
 		if err := execStatement(ctx, tx.Conn().PgConn(), st.SQL); err != nil {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
-			return stepError(p, i, err)
+			return 0, stepError(p, i, err)
 		}
 	}
-	entry.FinishedAt, entry.Outcome = time.Now().UTC(), "applied"
-	if err := insertHistory(ctx, tx, entry); err != nil {
-		return err
+	entry.FinishedAt = time.Now().UTC()
+	id, err := insertHistory(ctx, tx, entry)
+	if err != nil {
+		return 0, err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("committing the plan: %w", pgError(err))
+		return 0, fmt.Errorf("committing the plan: %w", pgError(err))
 	}
-	return nil
+	return id, nil
 }
+
+
 
 // runOne runs a statement that cannot run in a transaction block.
 func (s *Session) runOne(ctx context.Context, p *Plan, i int, progress func(int, Step)) error {

@@ -53,6 +53,10 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) error {
 		return err
 	}
 	defer sess.Close()
+	for _, id := range sess.Interrupted {
+		fmt.Fprintf(s.err, "keel: apply #%d was interrupted after its transaction committed (the connection was lost or keel was killed); "+
+			"recorded it as failed in keel.history. Some statements that run after the transaction may not have run: this plan includes what remains.\n", id)
+	}
 	if file != nil {
 		return applyFile(ctx, sess, r, s, file, approval)
 	}
