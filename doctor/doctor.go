@@ -1,7 +1,8 @@
 // Package doctor checks, before anything runs, that a database can take a
 // plan: the connection, TLS, the extensions the desired state declares, the
 // privileges the plan needs, a place for the throwaway normalization
-// database, and keel's history table and apply lock. It is a library: the
+// database, keel's history table and apply lock, and that no transaction
+// pooler stands between keel and the server. It is a library: the
 // CLI's doctor, plan and apply commands call it, and so can an application's
 // start-up check.
 package doctor
@@ -102,7 +103,8 @@ type Options struct {
 	Plan *planner.Plan
 	// TLS is the protection the session needs.
 	TLS TLSRequirement
-	// SkipHistory skips the checks of keel's history table and apply lock.
+	// SkipHistory skips the checks of keel's history table and apply lock,
+	// and the check for a connection pooler in the way of that lock.
 	SkipHistory bool
 	// NormalizeRefused, when set, says why the desired state may not be
 	// normalized on the target's server: the throwaway database check fails
@@ -112,7 +114,8 @@ type Options struct {
 
 // Run runs the checks on target. It never changes the target: the apply lock
 // is taken and released at once, and a computed plan is only computed. When
-// the connection fails, that is the only check reported.
+// the connection fails, that is the only check reported; when it goes
+// through a transaction or statement pooler, the connection and that are.
 func Run(ctx context.Context, target *planner.DB, opts Options) *Report {
 	r := &Report{Target: target.Target(), Plan: opts.Plan}
 	conn, attempts, err := connect(ctx, target)
@@ -121,6 +124,18 @@ func Run(ctx context.Context, target *planner.DB, opts Options) *Report {
 		return r
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	// Before any other statement: through a transaction pooler every later
+	// check would run on whichever server connection the pooler hands out,
+	// and the lock check could leave the apply lock behind on one of them.
+	var pooler Check
+	if !opts.SkipHistory {
+		if pooler = poolerCheck(ctx, target, conn); pooler.Status != OK {
+			t := target.Target()
+			r.add(Check{Name: "connection", Status: OK, Message: fmt.Sprintf("connected to %s:%d, database %q, user %q (%s)", t.Host, t.Port, t.Database, t.User, attemptsText(attempts))},
+				pooler)
+			return r
+		}
+	}
 	f, err := readFacts(ctx, conn)
 	if err != nil {
 		r.add(Check{Name: "connection", Status: Fail, Message: fmt.Sprintf("connected, but reading the server's settings failed: %v", err),
@@ -179,7 +194,7 @@ func Run(ctx context.Context, target *planner.DB, opts Options) *Report {
 	}
 	r.add(privs...)
 	if !opts.SkipHistory {
-		r.add(historyCheck(ctx, conn, f), lockCheck(ctx, conn))
+		r.add(historyCheck(ctx, conn, f), pooler, lockCheck(ctx, conn))
 	}
 	return r
 }

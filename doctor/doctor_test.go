@@ -98,10 +98,11 @@ func TestSuperuserOnFreshDatabase(t *testing.T) {
 		t.Fatalf("checks failed:\n%s", text(r))
 	}
 	for _, name := range []string{"connection", "tls", "extension uuid-ossp", "throwaway database", "plan",
-		"privilege CREATE on database " + r.Target.Database, "privilege CREATE on schema public", "history", "apply lock"} {
+		"privilege CREATE on database " + r.Target.Database, "privilege CREATE on schema public", "history", "pooler", "apply lock"} {
 		wantStatus(t, r, name, doctor.OK)
 	}
 	wantStatus(t, r, "connection", doctor.OK, "PostgreSQL ")
+	wantStatus(t, r, "pooler", doctor.OK, "direct connection")
 	if r.Plan == nil || len(r.Plan.Steps) < 2 {
 		t.Fatalf("no plan computed:\n%s", text(r))
 	}

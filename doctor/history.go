@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -97,6 +98,31 @@ FROM (SELECT 1) one LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = $1`, Hist
 		return c
 	}
 	c.Status = Fail
+	return c
+}
+
+// poolerCheck checks that the connection keeps one server session, as keel's
+// apply lock (a session advisory lock) needs: a direct connection or a
+// session-mode pool, not a transaction or statement pooler
+// (planner.DetectPooler says how it tells).
+func poolerCheck(ctx context.Context, target *planner.DB, conn *pgx.Conn) Check {
+	c := Check{Name: "pooler", Status: OK}
+	found, err := planner.DetectPooler(ctx, target, conn)
+	var pe *planner.PoolerError
+	switch {
+	case errors.As(err, &pe):
+		t := target.Target()
+		c.Status = Fail
+		c.Message = fmt.Sprintf("%s:%d is a connection pooler in transaction or statement mode (%s): keel apply refuses to run through it, "+
+			"as its session advisory lock would stay behind on a pooled server connection; the other checks were not run", t.Host, t.Port, pe.Evidence)
+		c.Fix = "connect keel to the PostgreSQL server directly (its own host and port), or through a session-mode pool (PgBouncer: pool_mode = session for that database)"
+	case err != nil:
+		c.Status = Fail
+		c.Message = fmt.Sprintf("could not tell whether a connection pooler is in the way: %v; the other checks were not run", err)
+		c.Fix = "fix what the message names, then run keel doctor again"
+	default:
+		c.Message = found
+	}
 	return c
 }
 

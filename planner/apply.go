@@ -119,11 +119,17 @@ type Session struct {
 
 // Lock connects to the target and takes its apply lock, waiting up to wait
 // for another apply to finish. The error is a *LockError naming the holder
-// when the wait runs out. Close releases the lock.
+// when the wait runs out, or a *PoolerError, before any lock is taken, when
+// the connection goes through a transaction or statement pooler (see
+// DetectPooler). Close releases the lock.
 func Lock(ctx context.Context, target *DB, env string, wait time.Duration) (*Session, error) {
 	started := time.Now().UTC()
 	conn, err := target.connectAs(ctx, fmt.Sprintf("keel apply %s %s", env, started.Format(time.RFC3339)))
 	if err != nil {
+		return nil, err
+	}
+	if _, err := DetectPooler(ctx, target, conn); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
 	if err := acquireLock(ctx, conn, wait); err != nil {
@@ -132,8 +138,7 @@ func Lock(ctx context.Context, target *DB, env string, wait time.Duration) (*Ses
 	}
 	s := &Session{conn: conn, target: target, env: env}
 	if s.Interrupted, err = recordInterrupted(ctx, conn); err != nil {
-		s.Close()
-		return nil, err
+		return nil, errors.Join(err, s.Close())
 	}
 	return s, nil
 }
@@ -145,15 +150,17 @@ func Apply(ctx context.Context, target *DB, p *Plan, want *State, env string, o 
 	if err != nil {
 		return err
 	}
-	defer sess.Close()
-	return sess.Execute(ctx, p, want, o)
+	err = sess.Execute(ctx, p, want, o)
+	return errors.Join(err, sess.Close())
 }
 
-// Close releases the apply lock and the connection.
-func (s *Session) Close() {
+// Close releases the apply lock and the connection. The error is an
+// *UnlockError when the lock was not released.
+func (s *Session) Close() error {
 	ctx := context.Background()
-	releaseLock(ctx, s.conn)
+	err := releaseLock(ctx, s.conn, s.target)
 	s.conn.Close(ctx)
+	return err
 }
 
 // Execute applies p: it refuses (*RefusedError) when a plan with the same
@@ -396,8 +403,6 @@ func (s *Session) runTx(ctx context.Context, p *Plan, entry HistoryEntry, progre
 	}
 	return id, nil
 }
-
-
 
 // runOne runs a statement that cannot run in a transaction block.
 func (s *Session) runOne(ctx context.Context, p *Plan, i int, progress func(int, Step)) error {

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,6 +49,17 @@ func acquireLock(ctx context.Context, conn *pgx.Conn, wait time.Duration) error 
 
 // lockHolder describes the session that holds the apply lock.
 func lockHolder(ctx context.Context, conn *pgx.Conn) string {
+	h, ok := lockHolderIfAny(ctx, conn)
+	if !ok && h == "" {
+		return "holder unknown: no session holds it now"
+	}
+	return h
+}
+
+// lockHolderIfAny describes the session that holds the apply lock; ok is
+// false when none does, or when reading pg_locks failed (then the
+// description says why).
+func lockHolderIfAny(ctx context.Context, conn *pgx.Conn) (string, bool) {
 	var (
 		pid     int
 		app     string
@@ -58,13 +70,60 @@ SELECT a.pid, a.application_name, a.backend_start
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND ((l.classid::bigint << 32) | l.objid::bigint) = `+lockKey+`
-LIMIT 1`).Scan(&pid, &app, &started)
-	if err != nil {
-		return "holder unknown: " + err.Error()
+LIMIT 1`, pgx.QueryExecModeSimpleProtocol).Scan(&pid, &app, &started)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false
 	}
-	return fmt.Sprintf("pid %d, application_name %q, connected since %s", pid, app, started.UTC().Format(time.RFC3339))
+	if err != nil {
+		return "holder unknown: " + err.Error(), false
+	}
+	return fmt.Sprintf("pid %d, application_name %q, connected since %s", pid, app, started.UTC().Format(time.RFC3339)), true
 }
 
-func releaseLock(ctx context.Context, conn *pgx.Conn) {
-	_, _ = conn.Exec(ctx, "SELECT pg_advisory_unlock("+lockKey+")")
+// UnlockError says that releasing the apply lock at the end of an apply
+// failed: pg_advisory_unlock returned false, so the server session keel's
+// connection ended up in did not hold the lock, and the session that does
+// still holds it.
+type UnlockError struct {
+	Target Target
+	// Pid is the backend of keel's connection when it tried to unlock.
+	Pid int32
+	// Holder describes the session holding the lock now, as LockError's.
+	Holder string
+}
+
+func (e *UnlockError) Error() string {
+	msg := fmt.Sprintf("the apply lock was NOT released on %s: pg_advisory_unlock returned false in server process %d, which did not hold it "+
+		"(what the apply did is as reported above). keel's connection was most likely handed to another server session "+
+		"by a connection pooler in transaction mode", e.Target, e.Pid)
+	if e.Holder == "" {
+		return msg + ". No session holds the lock now; connect keel to the PostgreSQL server directly or through a session-mode pool"
+	}
+	return msg + fmt.Sprintf(". The lock is still held by %s, and every later keel apply on this database waits for it: "+
+		"if no keel apply is running, end that session on the server itself (SELECT pg_terminate_backend(pid) with its pid), "+
+		"and connect keel to the PostgreSQL server directly or through a session-mode pool", e.Holder)
+}
+
+// releaseLock releases the apply lock taken on conn. It is an *UnlockError
+// when pg_advisory_unlock says this session did not hold it. A connection
+// that is already closed has released it with its session.
+func releaseLock(ctx context.Context, conn *pgx.Conn, target *DB) error {
+	var (
+		pid      int32
+		released bool
+	)
+	err := conn.QueryRow(ctx, "SELECT pg_backend_pid(), pg_advisory_unlock("+lockKey+")", pgx.QueryExecModeSimpleProtocol).Scan(&pid, &released)
+	switch {
+	case err != nil && conn.IsClosed():
+		return nil
+	case err != nil:
+		return fmt.Errorf("releasing the apply lock on %s (closing the connection releases it too): %w", target, pgError(err))
+	case !released:
+		e := &UnlockError{Target: target.Target(), Pid: pid}
+		if h, ok := lockHolderIfAny(ctx, conn); ok {
+			e.Holder = h
+		}
+		return e
+	}
+	return nil
 }

@@ -3,7 +3,8 @@
 # server on 127.0.0.1:5432, else one this script starts or installs
 # (scripts/pg.sh). Each test creates its own database there and drops it.
 # Then runs the corpus check (corpus/, results in docs/corpus.md) on
-# $KEEL_CORPUS, by default ../shared/corpus beside the repository.
+# $KEEL_CORPUS, by default ../shared/corpus beside the repository. As root on
+# Debian it installs pgbouncer, for the connection-pooler tests, when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pg.sh
@@ -11,6 +12,18 @@ KEEL_TEST_DATABASE_URL=$(keel_pg_url)
 export KEEL_TEST_DATABASE_URL
 corpus=${KEEL_CORPUS:-$PWD/../shared/corpus}
 unset KEEL_CORPUS
+# The connection-pooler tests start their own PgBouncer; without one they are
+# skipped, saying why. As root on Debian, install it when it is missing.
+if ! command -v pgbouncer >/dev/null 2>&1 && [[ ! -x /usr/sbin/pgbouncer ]] &&
+  [[ -f /etc/debian_version && $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "test.sh: pgbouncer not found; installing it with apt-get for the connection-pooler tests" >&2
+  aptlog=$(mktemp)
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; } >"$aptlog" 2>&1; then
+    cat "$aptlog" >&2
+    echo "test.sh: warning: installing pgbouncer failed; the connection-pooler tests will be skipped" >&2
+  fi
+  rm -f "$aptlog"
+fi
 go vet ./...
 # The tests' normalization cache goes to a directory of their own, not ~/.cache.
 KEEL_CACHE_DIR=$(mktemp -d)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -16,7 +17,7 @@ type applyCmd struct {
 	AllowHazard []string `name:"allow-hazard" help:"Allow a hazard the env denies (repeatable), where apply = \"auto\"."`
 }
 
-func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) error {
+func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) (err error) {
 	r, err := c.resolve(root, s)
 	if err != nil {
 		return err
@@ -52,7 +53,8 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	if err != nil {
 		return err
 	}
-	defer sess.Close()
+	// A lock that was not released is reported even after a success.
+	defer func() { err = errors.Join(err, sess.Close()) }()
 	for _, id := range sess.Interrupted {
 		fmt.Fprintf(s.err, "keel: apply #%d was interrupted after its transaction committed (the connection was lost or keel was killed); "+
 			"recorded it as failed in keel.history. Some statements that run after the transaction may not have run: this plan includes what remains.\n", id)
