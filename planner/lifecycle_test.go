@@ -2,11 +2,12 @@ package planner_test
 
 import (
 	"context"
-
-	"github.com/jackc/pgx/v5"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"keel/internal/pgtest"
 	"keel/planner"
 )
@@ -199,5 +200,57 @@ func TestHCLSchemaOutsideManagedSchemas(t *testing.T) {
 	_, err = planner.Generate(context.Background(), db, desired, planner.Options{Schemas: []string{"public"}})
 	if err == nil || !strings.Contains(err.Error(), path+":2: schema \"billing\" is declared") {
 		t.Fatalf("error %v, want one naming %s:2 and schema billing", err, path)
+	}
+}
+
+// Throwaway databases that a killed keel left behind are dropped by a later
+// normalization once they are an hour old and unused; nothing else is.
+func TestStaleThrowawaysAreSwept(t *testing.T) {
+	t.Parallel()
+	u, name := pgtest.NewDatabase(t)
+	prefix := "keel_tmp_" + strings.TrimPrefix(name, "keel_test_") + "_"
+	old, recent := time.Now().Add(-2*time.Hour).Unix(), time.Now().Add(-10*time.Minute).Unix()
+	const comment = "keel throwaway database: the desired state is normalized here, and it is dropped afterwards"
+	dbs := map[string]bool{ // name -> swept
+		fmt.Sprintf("%s%d_0123456789ab", prefix, old):    true,
+		fmt.Sprintf("%s%d_0123456789ac", prefix, old):    false, // no comment: not keel's
+		fmt.Sprintf("%s%d_0123456789ad", prefix, recent): false, // may still be in use
+		fmt.Sprintf("%s%d_0123456789ae", prefix, old):    false, // a session is connected
+		prefix + "something_else":                        false, // not keel's name
+	}
+	server := pgtest.ServerURL()
+	for db := range dbs {
+		pgtest.Exec(t, server, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+		t.Cleanup(func() { pgtest.Exec(t, server, "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)") })
+		if !strings.HasSuffix(db, "ac") {
+			pgtest.Exec(t, server, "COMMENT ON DATABASE "+pgx.Identifier{db}.Sanitize()+" IS '"+comment+"'")
+		}
+	}
+	busy, err := pgx.Connect(context.Background(), pgtest.WithDatabase(t, server, fmt.Sprintf("%s%d_0123456789ae", prefix, old)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close(context.Background())
+
+	serverDB, err := planner.ParseURL(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := planner.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desired, err := planner.LoadHCL(writeSchema(t, "schema \"public\" {}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := planner.Generate(context.Background(), target, desired, planner.Options{Dev: planner.DevDatabase{Server: serverDB, Prefix: prefix}}); err != nil {
+		t.Fatal(err)
+	}
+	for db, swept := range dbs {
+		exists := pgtest.QueryValue[bool](t, server, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", db)
+		if exists == swept {
+			t.Errorf("%s: exists = %v, want %v", db, exists, !swept)
+		}
 	}
 }

@@ -2,8 +2,6 @@ package planner
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -11,7 +9,7 @@ import (
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
-	"github.com/jackc/pgx/v5"
+	"keel/internal/pgsql"
 )
 
 // Desired is a source of the desired state: an HCL file, and later SQL files
@@ -31,7 +29,9 @@ type DevDatabase struct {
 	// Server is any database on the server where the throwaway database may
 	// be created; the connecting role needs CREATEDB.
 	Server *DB
-	// Prefix starts the throwaway database's name; the default is "keel_tmp_".
+	// Prefix starts the throwaway database's name; the default is
+	// "keel_tmp_". The name goes on with the creation time and a random
+	// part: keel_tmp_1764172398_3fa9c2e1b7d0 (see sweepThrowaways).
 	Prefix string
 	// Cache, if not nil, keeps normalized HCL desired states across runs
 	// (see Cache); the CLI uses DefaultCache.
@@ -49,11 +49,12 @@ func (d DevDatabase) With(ctx context.Context, fn func(db *DB) error) (err error
 	if prefix == "" {
 		prefix = "keel_tmp_"
 	}
-	name, err := throwawayName(prefix)
+	sweepThrowaways(ctx, admin, prefix, time.Now())
+	name, err := throwawayName(prefix, time.Now())
 	if err != nil {
 		return err
 	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0"); err != nil {
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgsql.QuoteIdent(name)+" TEMPLATE template0"); err != nil {
 		return fmt.Errorf("creating the throwaway database %s on %s:%d to normalize the desired state "+
 			"(the role needs CREATEDB, or set dev_url in the profile to a server where it has it): %w",
 			name, d.Server.Target().Host, d.Server.Target().Port, pgError(err))
@@ -62,10 +63,13 @@ func (d DevDatabase) With(ctx context.Context, fn func(db *DB) error) (err error
 		// Drop even when ctx was cancelled (Ctrl-C), within a bounded time.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if _, derr := admin.Exec(dctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); derr != nil {
+		if _, derr := admin.Exec(dctx, "DROP DATABASE IF EXISTS "+pgsql.QuoteIdent(name)+" WITH (FORCE)"); derr != nil {
 			err = errors.Join(err, fmt.Errorf("dropping the throwaway database %s: %w", name, derr))
 		}
 	}()
+	if _, err := admin.Exec(ctx, "COMMENT ON DATABASE "+pgsql.QuoteIdent(name)+" IS "+pgsql.QuoteLiteral(throwawayComment)); err != nil {
+		return fmt.Errorf("marking the throwaway database %s as keel's: %w", name, pgError(err))
+	}
 	return fn(d.Server.WithDatabase(name))
 }
 
@@ -93,14 +97,6 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *State, err error) 
 		dev.Cache.put(ctx, key, st, dev.Server, h.Files)
 	}
 	return st, err
-}
-
-func throwawayName(prefix string) (string, error) {
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return prefix + hex.EncodeToString(b[:]), nil
 }
 
 // loadAndInspect creates the desired state in the (empty) database db and
