@@ -221,7 +221,9 @@ func TestStaleThrowawaysAreSwept(t *testing.T) {
 	server := pgtest.ServerURL()
 	for db := range dbs {
 		pgtest.Exec(t, server, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
-		t.Cleanup(func() { pgtest.Exec(t, server, "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)") })
+		t.Cleanup(func() {
+			pgtest.Exec(t, server, "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+		})
 		if !strings.HasSuffix(db, "ac") {
 			pgtest.Exec(t, server, "COMMENT ON DATABASE "+pgx.Identifier{db}.Sanitize()+" IS '"+comment+"'")
 		}
