@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"ariga.io/atlas/sql/postgres"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
@@ -34,7 +33,7 @@ func (s *State) Fingerprint() (Fingerprint, error) {
 	}
 	// Names Atlas HCL cannot refer to print as stable placeholders.
 	g := stableNames(s.Realm)
-	text, err := postgres.MarshalHCL(s.Realm)
+	text, err := marshalRealm(s.Realm)
 	g.restore()
 	if err != nil {
 		return Fingerprint{}, fmt.Errorf("fingerprinting the schema: %w", err)

@@ -145,6 +145,14 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 	if len(realm.Schemas) == 0 {
 		return nil, fmt.Errorf("%s: no schema block: declare at least `schema \"public\" {}`", strings.Join(files, ", "))
 	}
+	for _, s := range realm.Schemas {
+		for _, o := range s.Objects {
+			if e, ok := o.(*schema.EnumType); ok && len(e.Values) == 0 {
+				key := "enum " + displayName(s, e.T)
+				return nil, fmt.Errorf("%s: %s has no values: give it values = [\"...\", ...] (an enum without values is not supported)", pos[key], key)
+			}
+		}
+	}
 	for _, e := range exts {
 		if e.Schema != "" {
 			if _, ok := realm.Schema(e.Schema); !ok {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"ariga.io/atlas/sql/postgres"
+	"ariga.io/atlas/sql/schema"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
@@ -14,7 +15,7 @@ import (
 // extension blocks (with the installed schema and version), and with the
 // column types of known extensions written by name (`type = citext`).
 func MarshalHCL(st *State) ([]byte, error) {
-	realm, err := postgres.MarshalHCL(st.Realm)
+	realm, err := marshalRealm(st.Realm)
 	if err != nil {
 		return nil, fmt.Errorf("printing the state as HCL: %w", err)
 	}
@@ -51,4 +52,31 @@ func schemaRefHCL(s string) string {
 		return "schema." + s
 	}
 	return strconv.Quote(s)
+}
+
+// marshalRealm prints a realm with the engine's HCL printer, which panics on
+// some realms it cannot print (an enum without values): that is an error.
+func marshalRealm(r *schema.Realm) (b []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			b, err = nil, fmt.Errorf("the engine cannot print this schema as HCL: %v", p)
+		}
+	}()
+	// An enum without values prints (without its values attribute) only
+	// when the list is empty rather than nil.
+	var restore []*schema.EnumType
+	for _, s := range r.Schemas {
+		for _, o := range s.Objects {
+			if e, ok := o.(*schema.EnumType); ok && e.Values == nil {
+				e.Values = []string{}
+				restore = append(restore, e)
+			}
+		}
+	}
+	defer func() {
+		for _, e := range restore {
+			e.Values = nil
+		}
+	}()
+	return postgres.MarshalHCL(r)
 }
