@@ -263,3 +263,62 @@ func TestHostileNamesInPlanText(t *testing.T) {
 	}
 	_ = context.Background()
 }
+
+// TestInspectHostileNames prints a database with hostile names as HCL: the
+// names Atlas HCL can refer to read back to a plan with no changes; those it
+// cannot refer to (and enums that columns use whose names are not HCL
+// identifiers) are refused by name rather than printed wrong.
+func TestInspectHostileNames(t *testing.T) {
+	t.Parallel()
+	var printable, other []string
+	for _, n := range hostileNames {
+		if strconv.Quote(n) == `"`+n+`"` {
+			printable = append(printable, n)
+		} else {
+			other = append(other, n)
+		}
+	}
+	build := func(names []string) string {
+		saved := hostileNames
+		defer func() { hostileNames = saved }()
+		hostileNames = names
+		return hostileSQL("public")
+	}
+	u, _ := pgtest.NewDatabase(t)
+	pgtest.Exec(t, u, build(printable), "CREATE TYPE public.e_plain AS ENUM ('a')", "ALTER TABLE public.parent ADD COLUMN e public.e_plain")
+	for _, n := range printable { // the enums keep their names, and no column uses them
+		pgtest.Exec(t, u, "ALTER TABLE "+pgsql.QuoteQualified("public", n)+" DROP COLUMN e")
+	}
+	db, err := planner.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := planner.Inspect(context.Background(), db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := planner.MarshalHCL(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desired, err := planner.LoadHCL(writeSchema(t, string(text)))
+	if err != nil {
+		t.Fatalf("the inspected HCL does not read back: %v\n%s", err, text)
+	}
+	if p := generate(t, u, desired); !p.Empty() {
+		t.Fatalf("the inspected HCL plans changes against its own database:\n%s\n%s", sqlOf(p), text)
+	}
+
+	v, _ := pgtest.NewDatabase(t)
+	pgtest.Exec(t, v, build(other))
+	if db, err = planner.ParseURL(v); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = planner.Inspect(context.Background(), db, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = planner.MarshalHCL(st)
+	if err == nil || !strings.Contains(err.Error(), "Atlas HCL cannot refer to") || !strings.Contains(err.Error(), `column public.`) || !strings.Contains(err.Error(), `enum public.`) {
+		t.Fatalf("printing names Atlas HCL cannot refer to: error %v, want one naming them", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
@@ -15,6 +16,16 @@ import (
 // extension blocks (with the installed schema and version), and with the
 // column types of known extensions written by name (`type = citext`).
 func MarshalHCL(st *State) ([]byte, error) {
+	if objs := unreferable(st.Realm); len(objs) > 0 {
+		more := ""
+		if len(objs) > 5 {
+			objs, more = objs[:5], fmt.Sprintf(" and %d more", len(objs)-5)
+		}
+		return nil, fmt.Errorf("printing the state as HCL: Atlas HCL cannot refer to %s%s: their names hold a double quote, a backslash "+
+			"or a character that does not print, and other blocks refer to them. Rename them, or use the database itself "+
+			"(--schema postgres://...) or its pg_dump --schema-only as the desired state",
+			strings.Join(objs, ", "), more)
+	}
 	realm, err := marshalRealm(st.Realm)
 	if err != nil {
 		return nil, fmt.Errorf("printing the state as HCL: %w", err)
@@ -79,4 +90,76 @@ func marshalRealm(r *schema.Realm) (b []byte, err error) {
 		}
 	}()
 	return postgres.MarshalHCL(r)
+}
+
+// unreferable lists the objects of a realm that other blocks of its HCL
+// would refer to (schema.x, table["x"], column["x"], enum.x) and whose
+// names Atlas HCL cannot refer to: a schema, table or column name with a
+// double quote, a backslash or a character that does not print (see
+// needsGuard), an enum name that is not an HCL identifier. The engine
+// prints such references, and reads them back wrong or not at all.
+func unreferable(r *schema.Realm) []string {
+	var out []string
+	seen := make(map[string]bool)
+	note := func(o string) {
+		if !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	add := func(kind string, s *schema.Schema, name string) {
+		if needsGuard(name) {
+			note(kind + " " + displayName(s, name))
+		}
+	}
+	addColumn := func(t *schema.Table, c *schema.Column) {
+		if needsGuard(c.Name) {
+			note("column " + displayName(t.Schema, t.Name) + "." + displayPart(c.Name))
+		}
+	}
+	for _, s := range r.Schemas {
+		if needsGuard(s.Name) {
+			add("schema", nil, s.Name)
+		}
+		for _, t := range s.Tables {
+			cols := func(parts []*schema.IndexPart) {
+				for _, p := range parts {
+					if p.C != nil {
+						addColumn(t, p.C)
+					}
+				}
+			}
+			if t.PrimaryKey != nil {
+				cols(t.PrimaryKey.Parts)
+			}
+			for _, idx := range t.Indexes {
+				cols(idx.Parts)
+			}
+			for _, fk := range t.ForeignKeys {
+				for _, c := range fk.Columns {
+					addColumn(t, c)
+				}
+				if fk.RefTable != nil {
+					add("table", fk.RefTable.Schema, fk.RefTable.Name)
+					for _, c := range fk.RefColumns {
+						addColumn(fk.RefTable, c)
+					}
+				}
+			}
+			for _, c := range t.Columns {
+				if c.Type == nil {
+					continue
+				}
+				typ := c.Type.Type
+				if a, ok := typ.(*postgres.ArrayType); ok {
+					typ = a.Type
+				}
+				// The engine reads an enum back only by an HCL identifier (enum.x).
+				if e, ok := typ.(*schema.EnumType); ok && !hclsyntax.ValidIdentifier(e.T) {
+					note("enum " + displayName(e.Schema, e.T))
+				}
+			}
+		}
+	}
+	return out
 }
