@@ -37,3 +37,44 @@ func TestEnumWithoutValues(t *testing.T) {
 		t.Fatalf("error = %v, want it at schema.hcl:2 naming the enum", err)
 	}
 }
+
+// References the engine cannot resolve are errors at their position.
+func TestReferencesAtlasCannotResolve(t *testing.T) {
+	for _, tc := range []struct{ ref, want string }{
+		{`column["new\nline"]`, `schema.hcl:8:22: column["new\nline"]: Atlas HCL cannot refer`},
+		{`column["a\"b"]`, `schema.hcl:8:22: column["a\"b"]: Atlas HCL cannot refer`},
+		{`column["semi;colon"]`, ""},
+	} {
+		src := `schema "public" {}
+table "t" {
+  schema = schema.public
+  column "new\nline" { type = int }
+  column "a\"b" { type = int }
+  column "semi;colon" { type = int }
+  index "i" {
+    columns = [` + tc.ref + `]
+  }
+}
+`
+		_, err := parseHCL([]string{"schema.hcl"}, [][]byte{[]byte(src)})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.ref, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want %q", tc.ref, err, tc.want)
+		}
+	}
+	_, err := parseHCL([]string{"schema.hcl"}, [][]byte{[]byte(`schema "public" {}
+enum "my enum" {
+  schema = schema.public
+  values = ["a"]
+}
+table "t" {
+  schema = schema.public
+  column "e" { type = enum["my enum"] }
+}
+`)})
+	if err == nil || !strings.Contains(err.Error(), `schema.hcl:8:27: enum["my enum"]`) {
+		t.Errorf("enum reference by string: error %v", err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 	"keel/internal/hclerr"
 )
 
@@ -120,6 +121,9 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 		}
 		found, err := takeExtensions(body)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkReferences(body); err != nil {
 			return nil, err
 		}
 		exts = append(exts, found...)
@@ -272,4 +276,57 @@ func schemaRef(x hclsyntax.Expression) (string, error) {
 		return "", errors.New("expected a reference like schema.public")
 	}
 	return v.AsString(), nil
+}
+
+// checkReferences refuses references the engine cannot resolve, before it
+// gives a confusing error or none: table["..."] and column["..."] with a
+// name holding a double quote, a backslash or a character that does not
+// print, and enum["..."] at all (the engine reads enums only as enum.NAME).
+func checkReferences(body *hclsyntax.Body) error {
+	var found error
+	hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
+		if found != nil {
+			return nil
+		}
+		var tr hcl.Traversal
+		switch x := n.(type) {
+		case *hclsyntax.ScopeTraversalExpr:
+			tr = x.Traversal
+		case *hclsyntax.RelativeTraversalExpr:
+			tr = x.Traversal
+		default:
+			return nil
+		}
+		for i, step := range tr {
+			idx, ok := step.(hcl.TraverseIndex)
+			if !ok || i == 0 || !idx.Key.Type().Equals(cty.String) || idx.Key.IsNull() {
+				continue
+			}
+			kind, name := traversalName(tr[i-1]), idx.Key.AsString()
+			switch {
+			case kind == "enum":
+				found = fmt.Errorf("%s: enum[%q]: the engine refers to an enum only as enum.NAME, with NAME an identifier (letters, digits, _ and -): rename the enum",
+					posCol(idx.SrcRange), name)
+			case needsGuard(name):
+				found = fmt.Errorf("%s: %s[%q]: Atlas HCL cannot refer to a name holding a double quote, a backslash or a character that does not print: rename it",
+					posCol(idx.SrcRange), kind, name)
+			}
+		}
+		return nil
+	})
+	return found
+}
+
+func traversalName(step hcl.Traverser) string {
+	switch s := step.(type) {
+	case hcl.TraverseRoot:
+		return s.Name
+	case hcl.TraverseAttr:
+		return s.Name
+	}
+	return ""
+}
+
+func posCol(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
 }
