@@ -172,8 +172,8 @@ func (g *nameGuard) rewrite(sql string) (string, error) {
 		case t.Kind == pgsql.String && g.lits[t.Value] != "" && t.Text == "'"+t.Value+"'":
 			b.WriteString(pgsql.QuoteLiteral(g.lits[t.Value]))
 		default:
-			return "", fmt.Errorf("the engine writes %q into SQL in a way keel cannot quote safely (%s)",
-				g.reveal(t.Text), tokenWhere(t.Kind))
+			return "", fmt.Errorf("the engine writes a name or value into SQL in a way keel cannot quote safely (%s): %s",
+				tokenWhere(t.Kind), oneLine(g.reveal(t.Text)))
 		}
 	}
 	return b.String(), nil

@@ -1,0 +1,80 @@
+package planner
+
+import (
+	"strings"
+	"testing"
+
+	"ariga.io/atlas/sql/postgres"
+	"ariga.io/atlas/sql/schema"
+)
+
+func TestNameGuardRewrite(t *testing.T) {
+	g, err := newNameGuard()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, value := `canary"; --`, `'x\'); DROP TABLE canary; --'`
+	n, v := name, value
+	g.ident(&n)
+	g.literal(&v)
+	if n == name || v == value || !strings.Contains(n, g.nonce) || !strings.Contains(v, g.nonce) {
+		t.Fatalf("not guarded: %q, %q", n, v)
+	}
+	got, err := g.rewrite(`DROP TABLE "public"."` + n + `"`)
+	if err != nil || got != `DROP TABLE "public"."canary""; --"` {
+		t.Fatalf("rewrite = %q, %v", got, err)
+	}
+	got, err = g.rewrite(`COMMENT ON TABLE "public"."t" IS '` + v + `'`)
+	if err != nil || got != `COMMENT ON TABLE "public"."t" IS '''x\''); DROP TABLE canary; --'''` {
+		t.Fatalf("rewrite = %q, %v", got, err)
+	}
+	for _, bad := range []string{
+		`CREATE SEQUENCE "` + n + `_id_seq"`,           // inside a longer name
+		`SELECT nextval('"public"."` + n + `"')`,       // inside a string
+		`DROP TABLE ` + n,                              // without quotes
+		`SELECT 1 -- ` + n,                             // in a comment
+		`SELECT $$` + n + `$$`,                         // in a dollar quote
+		`COMMENT ON TABLE "t" IS '` + v + ` and more'`, // inside a longer value
+	} {
+		if _, err := g.rewrite(bad); err == nil {
+			t.Errorf("rewrite(%q) did not refuse", bad)
+		} else if !strings.Contains(err.Error(), "canary") {
+			t.Errorf("rewrite(%q): %v does not name the real name", bad, err)
+		}
+	}
+	g.restore()
+	if n != name || v != value {
+		t.Fatalf("restore: %q, %q", n, v)
+	}
+}
+
+func TestNameGuardRefusesUnquotedFields(t *testing.T) {
+	s := &schema.Schema{Name: "public"}
+	tbl := &schema.Table{Name: "t", Schema: s, Columns: []*schema.Column{{Name: "a", Type: &schema.ColumnType{Type: &schema.IntegerType{T: "int"}}}}}
+	s.Tables = []*schema.Table{tbl}
+	r := &schema.Realm{Schemas: []*schema.Schema{s}}
+	for name, attrs := range map[string]struct {
+		idx  []schema.Attr
+		part []schema.Attr
+		want string
+	}{
+		"method":   {idx: []schema.Attr{&postgres.IndexType{T: "gin; DROP TABLE t"}}, want: `index method "gin; DROP TABLE t"`},
+		"opclass":  {part: []schema.Attr{&postgres.IndexOpClass{Name: "x) ; DROP TABLE t; --"}}, want: "operator class"},
+		"operator": {part: []schema.Attr{&postgres.Operator{Name: "= ; DROP"}}, want: "operator"},
+	} {
+		tbl.Indexes = []*schema.Index{{Name: "i", Table: tbl, Attrs: attrs.idx, Parts: []*schema.IndexPart{{C: tbl.Columns[0], Attrs: attrs.part}}}}
+		g, _ := newNameGuard()
+		err := g.realm(r)
+		g.restore()
+		if err == nil || !strings.Contains(err.Error(), "table public.t: index \"i\"") || !strings.Contains(err.Error(), attrs.want) {
+			t.Errorf("%s: error %v, want one naming the table, the index and %q", name, err, attrs.want)
+		}
+	}
+	tbl.Indexes = nil
+	tbl.ForeignKeys = []*schema.ForeignKey{{Symbol: "fk", Table: tbl, OnDelete: "CASCADE; DROP TABLE t"}}
+	g, _ := newNameGuard()
+	if err := g.realm(r); err == nil || !strings.Contains(err.Error(), "unknown action") {
+		t.Errorf("foreign key action: error %v", err)
+	}
+	g.restore()
+}
