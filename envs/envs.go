@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"keel/internal/connstr"
 	"keel/internal/hclerr"
 	"keel/planner"
 )
@@ -150,9 +150,13 @@ func (p *Profile) validate() error {
 	if p.URLEnv == "" {
 		return errors.New("url_env is empty: name the environment variable that holds the database URL")
 	}
-	for k, v := range map[string]string{"default_url": p.DefaultURL, "dev_url": p.DevURL, "schema": p.Schema} {
-		if hasPassword(v) {
-			return fmt.Errorf("%s holds a password: move the URL into an environment variable", k)
+	for _, a := range []struct{ name, value string }{{"default_url", p.DefaultURL}, {"dev_url", p.DevURL}, {"schema", p.Schema}} {
+		if err := connstr.Check(a.value); err != nil {
+			return fmt.Errorf("%s: %w", a.name, err)
+		}
+		if connstr.HasPassword(a.value) {
+			return fmt.Errorf("%s holds a password (in the URL, a password= parameter or a keyword/value password): "+
+				"a password never sits in a profile; move the connection string into an environment variable", a.name)
 		}
 	}
 	if p.Schema == "" {
@@ -240,18 +244,6 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func hasPassword(raw string) bool {
-	if raw == "" {
-		return false
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return strings.Contains(raw, "password")
-	}
-	_, ok := u.User.Password()
-	return ok || u.Query().Has("password")
-}
-
 // URL returns the database URL: the environment variable's value, else the
 // profile's default. It errors when neither is set.
 func (p *Profile) URL() (string, error) {
@@ -265,9 +257,9 @@ func (p *Profile) URL() (string, error) {
 }
 
 // SchemaPath returns the desired-state path, resolved against the project
-// root, or the desired database's URL.
+// root, or the desired database's connection string.
 func (p *Profile) SchemaPath() string {
-	if filepath.IsAbs(p.Schema) || strings.Contains(p.Schema, "://") {
+	if filepath.IsAbs(p.Schema) || strings.Contains(p.Schema, "://") || connstr.IsKeywordValue(p.Schema) {
 		return p.Schema
 	}
 	return filepath.Join(p.Root, p.Schema)

@@ -99,3 +99,38 @@ func TestNormalizeRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestNoPasswordInAProfile(t *testing.T) {
+	const secret = "Pw7@Lk:Qz"
+	dir := writeProfiles(t, map[string]string{
+		"kvdev.hcl":     "url_env = \"X\"\napply = \"auto\"\ndev_url = \"host=127.0.0.1 user=u password='" + secret + "' dbname=d\"\n",
+		"querydev.hcl":  "url_env = \"X\"\napply = \"auto\"\ndev_url = \"postgres://u@127.0.0.1/d?sslmode=disable&password=Pw7%40Lk%3AQz\"\n",
+		"kvschema.hcl":  "url_env = \"X\"\napply = \"auto\"\nschema = \"host=127.0.0.1 dbname=d password=" + secret + "\"\n",
+		"ambiguous.hcl": "url_env = \"X\"\napply = \"auto\"\ndefault_url = \"postgres://u:" + secret + "@127.0.0.1:5432/d\"\n",
+		"kvok.hcl":      "url_env = \"X\"\napply = \"auto\"\nschema = \"host=127.0.0.1 dbname=staging\"\n",
+	})
+	for env, want := range map[string]string{
+		"kvdev":     "dev_url holds a password",
+		"querydev":  "dev_url holds a password",
+		"kvschema":  "schema holds a password",
+		"ambiguous": "%40",
+	} {
+		_, err := Load(dir, env)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("env %s: error %v, want one containing %q", env, err, want)
+			continue
+		}
+		for _, part := range []string{secret, "Pw7", "Lk:Qz", "Pw7%40Lk%3AQz"} {
+			if strings.Contains(err.Error(), part) {
+				t.Errorf("env %s: the error shows %q: %v", env, part, err)
+			}
+		}
+	}
+	p, err := Load(dir, "kvok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.SchemaPath(); got != "host=127.0.0.1 dbname=staging" {
+		t.Errorf("SchemaPath of a keyword/value connection string: %q, want it as it is", got)
+	}
+}

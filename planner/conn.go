@@ -5,15 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"keel/internal/connstr"
 )
 
 // Target names a database without its password: host, port, database, user.
@@ -36,15 +35,34 @@ type DB struct {
 	engineQueries bool
 }
 
-// ParseURL parses a PostgreSQL URL or keyword/value connection string. The
-// error never repeats the input, which may hold a password.
+// ParseURL parses a PostgreSQL URL or keyword/value connection string, as
+// pgx and libpq read it. It refuses a URL they would read otherwise than its
+// author meant (an unencoded '@' in the password: see connstr.Check). The
+// error never repeats the input unredacted, nor a host, port, database or
+// user that a password may have landed in.
 func ParseURL(raw string) (*DB, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, errors.New("no database URL: set it in the profile's environment variable or pass --url")
 	}
+	if err := connstr.Check(raw); err != nil {
+		return nil, err
+	}
 	cfg, err := pgx.ParseConfig(raw)
 	if err != nil {
-		return nil, fmt.Errorf("cannot parse the database URL %s: expected postgres://USER@HOST:PORT/DATABASE?sslmode=...", redactURL(raw))
+		return nil, fmt.Errorf("cannot parse the database URL %s: expected postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=... "+
+			"with special characters in the password percent-encoded ('%%' as %%25, a space as %%20), "+
+			"or keyword/value pairs (host=HOST dbname=DATABASE ...)", connstr.Redact(raw))
+	}
+	hosts := []string{cfg.Host}
+	for _, f := range cfg.Fallbacks {
+		hosts = append(hosts, f.Host)
+	}
+	for _, h := range hosts {
+		if strings.Contains(h, "@") {
+			// Not even redacted: the host may be part of a password.
+			return nil, errors.New("the database connection string names a host holding an '@' (not shown: it may be part of a password): " +
+				"percent-encode '@' in a URL's password as %40, or quote the password in a keyword/value string (password='...')")
+		}
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 10 * time.Second
@@ -52,17 +70,11 @@ func ParseURL(raw string) (*DB, error) {
 	return &DB{cfg: cfg, sslmode: sslMode(raw)}, nil
 }
 
-var sslmodeKV = regexp.MustCompile(`(?:^|\s)sslmode\s*=\s*'?([a-z-]+)`)
-
 // sslMode is the sslmode the connection string asks for, as libpq reads it:
 // the string's, else $PGSSLMODE, else "prefer".
 func sslMode(raw string) string {
-	if u, err := url.Parse(raw); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		if m := u.Query().Get("sslmode"); m != "" {
-			return m
-		}
-	} else if m := sslmodeKV.FindStringSubmatch(raw); m != nil {
-		return m[1]
+	if m := connstr.Setting(raw, "sslmode"); m != "" {
+		return m
 	}
 	if m := os.Getenv("PGSSLMODE"); m != "" {
 		return m
@@ -72,24 +84,6 @@ func sslMode(raw string) string {
 
 // SSLMode is the sslmode the connection uses.
 func (d *DB) SSLMode() string { return d.sslmode }
-
-// redactURL returns the URL with any password replaced, or a placeholder
-// when the string cannot be read as a URL at all.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" {
-		return "(not shown: it did not parse)"
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
-}
 
 // Target describes the database the string points at.
 func (d *DB) Target() Target {

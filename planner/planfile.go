@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"keel/internal/connstr"
 )
 
 // FileFormat is the version of the plan file format.
@@ -24,7 +26,8 @@ type File struct {
 	KeelVersion string    `json:"keel_version"`
 	Env         string    `json:"env"`
 	CreatedAt   time.Time `json:"created_at"`
-	// Desired names the desired-state source the plan was computed from.
+	// Desired names the desired-state source the plan was computed from; a
+	// connection string is kept without its password (connstr.Redact).
 	Desired string `json:"desired"`
 	Plan    *Plan  `json:"plan"`
 	// Digest is "sha256:" and the hex digest of the file without Digest and
@@ -48,9 +51,11 @@ func (a Approval) SignedText() []byte {
 	return []byte(fmt.Sprintf("keel plan approval v1\ndigest %s\nby %s\nat %s\n", a.Digest, a.By, a.At.UTC().Format(time.RFC3339Nano)))
 }
 
-// NewFile wraps a plan for saving and computes its digest.
+// NewFile wraps a plan for saving and computes its digest. desired names the
+// desired state; a password in it is masked.
 func NewFile(p *Plan, env, desired, version string) *File {
-	f := &File{Format: FileFormat, KeelVersion: version, Env: env, CreatedAt: time.Now().UTC().Truncate(time.Second), Desired: desired, Plan: p}
+	f := &File{Format: FileFormat, KeelVersion: version, Env: env, CreatedAt: time.Now().UTC().Truncate(time.Second),
+		Desired: connstr.Redact(desired), Plan: p}
 	f.Digest = f.ComputeDigest()
 	return f
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,26 +12,37 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"keel/internal/connstr"
 	"keel/internal/pgsql"
 )
 
 // OpenDesired opens the desired state at path, whatever its kind:
-//   - a postgres:// or postgresql:// URL: that database's current state;
+//   - a postgres:// or postgresql:// URL, or a keyword/value connection
+//     string ("host=... dbname=..."): that database's current state;
 //   - a .sql file, or a directory of .sql files: the state they create;
 //   - an .hcl file, or a directory of .hcl files: Atlas HCL.
 //
-// A directory holding both .sql and .hcl files is refused as ambiguous.
+// A directory holding both .sql and .hcl files is refused as ambiguous. Its
+// errors show path redacted: it may be a connection string with a password.
 func OpenDesired(path string) (Desired, error) {
-	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+	if connstr.IsURL(path) || connstr.IsKeywordValue(path) {
 		db, err := ParseURL(path)
 		if err != nil {
 			return nil, fmt.Errorf("desired state: %w", err)
 		}
 		return &Database{DB: db}, nil
 	}
+	shown := connstr.Redact(path)
+	if err := connstr.Check(path); err != nil {
+		return nil, fmt.Errorf("desired state: %w", err)
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading desired state: %w", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // its message repeats the path
+		}
+		return nil, fmt.Errorf("reading desired state %s: %w", shown, err)
 	}
 	if !fi.IsDir() {
 		switch strings.ToLower(filepath.Ext(path)) {
@@ -39,21 +51,21 @@ func OpenDesired(path string) (Desired, error) {
 		case ".hcl":
 			return OpenHCL(path)
 		default:
-			return nil, fmt.Errorf("reading desired state: %s is neither .hcl nor .sql; pass an .hcl or .sql file, a directory of them, or a postgres:// URL", path)
+			return nil, fmt.Errorf("reading desired state: %s is neither .hcl nor .sql; pass an .hcl or .sql file, a directory of them, or a postgres:// URL", shown)
 		}
 	}
 	sqls, _ := filepath.Glob(filepath.Join(path, "*.sql"))
 	hcls, _ := filepath.Glob(filepath.Join(path, "*.hcl"))
 	switch {
 	case len(sqls) > 0 && len(hcls) > 0:
-		return nil, fmt.Errorf("reading desired state: directory %s holds both .sql and .hcl files; keep one kind per directory", path)
+		return nil, fmt.Errorf("reading desired state: directory %s holds both .sql and .hcl files; keep one kind per directory", shown)
 	case len(sqls) > 0:
 		sort.Strings(sqls)
 		return &SQLFiles{Files: sqls}, nil
 	case len(hcls) > 0:
 		return OpenHCL(path)
 	}
-	return nil, fmt.Errorf("reading desired state: directory %s holds no .hcl or .sql file", path)
+	return nil, fmt.Errorf("reading desired state: directory %s holds no .hcl or .sql file", shown)
 }
 
 // SQLFiles is a desired state written as SQL: the files are run in order in

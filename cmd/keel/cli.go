@@ -8,6 +8,7 @@ import (
 
 	"github.com/alecthomas/kong"
 	"keel/envs"
+	"keel/internal/connstr"
 	"keel/planner"
 )
 
@@ -153,7 +154,7 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &resolved{profile: p, db: db, desired: planner.Memo(desired), desiredPath: path, opts: planner.Options{
+	r := &resolved{profile: p, db: db, desired: planner.Memo(desired), desiredPath: connstr.Redact(path), opts: planner.Options{
 		Schemas: p.Schemas, ConcurrentIndexes: p.ConcurrentIndexes, Timeouts: p.Timeouts(),
 		Dev: planner.DevDatabase{Cache: planner.DefaultCache()},
 	}}
