@@ -259,7 +259,7 @@ func redactArgs(args []string) []string {
 	out := make([]string, len(args))
 	for i, a := range args {
 		out[i] = a
-		if i > 0 && (args[i-1] == "--url" || args[i-1] == "--schema") && !strings.HasSuffix(a, ".hcl") {
+		if i > 0 && (args[i-1] == "--url" || args[i-1] == "--schema" || args[i-1] == "--dev-url") && !strings.HasSuffix(a, ".hcl") {
 			out[i] = "CONN"
 		}
 		if strings.HasSuffix(a, ".hcl") || strings.HasSuffix(a, ".json") {
@@ -289,7 +289,7 @@ func leakEnvs(t *testing.T, urlEnv string, extra map[string]string) string {
 	}
 	files := map[string]string{
 		"dev.hcl":  fmt.Sprintf("url_env = %q\napply = \"auto\"\n", urlEnv),
-		"prod.hcl": fmt.Sprintf("url_env = %q\napply = \"review\"\nlock_wait = \"0s\"\n", urlEnv),
+		"prod.hcl": fmt.Sprintf("url_env = %q\napply = \"review\"\nlock_wait = \"0s\"\nnormalize_on_target = true\n", urlEnv),
 	}
 	for name, body := range extra {
 		files[name] = body
@@ -372,6 +372,18 @@ func TestPasswordsNeverLeak(t *testing.T) {
 				pgtest.Exec(t, srcAdmin, leakSchemaV1SQL)
 				r := &leakRun{t: t, lc: lc, envs: leakEnvs(t, "KEEL_LEAK_UNSET_URL", nil), group: "desired " + f.name, form: f, admin: admin}
 				runDesiredCombinations(t, r, good.conn(db), f.conn(src), srcAdmin)
+			})
+		}
+		for _, f := range forms {
+			f := f
+			t.Run("dev-url "+f.name, func(t *testing.T) {
+				t.Parallel()
+				db, admin := newDB(t)
+				r := &leakRun{t: t, lc: lc, envs: leakEnvs(t, "KEEL_LEAK_UNSET_URL", nil), group: "--dev-url " + f.name, form: f, admin: admin}
+				for _, format := range []string{"text", "json"} {
+					r.keel(exitOK, "plan", "--env", "prod", "--url", good.conn(db), "--schema", v1, "--dev-url", f.conn("postgres"), "--format", format)
+				}
+				r.keel(exitOK, "doctor", "--env", "prod", "--url", good.conn(db), "--schema", v1, "--dev-url", f.conn("postgres"), "--format", "json")
 			})
 		}
 		t.Run("profiles", func(t *testing.T) {
