@@ -11,7 +11,7 @@ apply     = "review"
 # desired state's SQL there): it happens on this scratch PostgreSQL of the
 # same major version, such as the CI job's service container. --dev-url or
 # KEEL_DEV_URL override it; normalize_on_target = true would allow prod's server.
-dev_url   = "postgres://127.0.0.1:5432/postgres"
+dev_url   = "postgres://postgres@127.0.0.1:5432/postgres"
 # The URL must use sslmode=require or stronger; below verify-full, keel warns
 # for a host other than this machine.
 tls       = "require"
