@@ -65,6 +65,23 @@ func hostileSQL(sch string) string {
 	return b.String()
 }
 
+// canaryHCL declares public.canary as canarySQL creates it.
+const canaryHCL = `schema "public" {}
+table "canary" {
+  schema = schema.public
+  column "id" {
+    type = int
+  }
+  column "note" {
+    type    = text
+    default = "keep me"
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+`
+
 const canarySQL = "CREATE TABLE public.canary (id int PRIMARY KEY, note text NOT NULL DEFAULT 'keep me');\n"
 
 // canaryDatabase is a database holding public.canary with 1,000 rows.
@@ -148,21 +165,7 @@ func hclString(s string) string {
 func TestHostileNamesFromHCL(t *testing.T) {
 	t.Parallel()
 	var b strings.Builder
-	b.WriteString(`schema "public" {}
-table "canary" {
-  schema = schema.public
-  column "id" {
-    type = int
-  }
-  column "note" {
-    type    = text
-    default = "keep me"
-  }
-  primary_key {
-    columns = [column.id]
-  }
-}
-table "parent" {
+	b.WriteString(canaryHCL + `table "parent" {
   schema = schema.public
   column "id" {
     type = int
@@ -198,7 +201,7 @@ table "parent" {
 	for _, n := range hostileNames {
 		got := pgtest.QueryValue[string](t, u, `SELECT coalesce((SELECT coalesce(obj_description(oid, 'pg_class'), 'no comment') FROM pg_class
 WHERE relnamespace = 'public'::regnamespace AND relname = $1), 'no table')`, label(n))
-		if got != n && !strings.HasPrefix(n, got) {
+		if got != n {
 			t.Errorf("table %q: comment %q, want its name", n, got)
 		}
 	}
@@ -210,21 +213,7 @@ func TestHostileNamesInTheTarget(t *testing.T) {
 	t.Parallel()
 	u := canaryDatabase(t)
 	pgtest.Exec(t, u, hostileSQL("public"))
-	desired, err := planner.LoadHCL(writeSchema(t, `schema "public" {}
-table "canary" {
-  schema = schema.public
-  column "id" {
-    type = int
-  }
-  column "note" {
-    type    = text
-    default = "keep me"
-  }
-  primary_key {
-    columns = [column.id]
-  }
-}
-`))
+	desired, err := planner.LoadHCL(writeSchema(t, canaryHCL))
 	if err != nil {
 		t.Fatal(err)
 	}
