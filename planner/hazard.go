@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -89,7 +90,7 @@ func (p *Plan) Hazards() []Hazard {
 func (p *Plan) Denied(deny []HazardCode) []Hazard {
 	var out []Hazard
 	for _, h := range p.Hazards() {
-		if contains(deny, h.Code) && !contains(p.Allowed, h.Code) {
+		if slices.Contains(deny, h.Code) && !slices.Contains(p.Allowed, h.Code) {
 			out = append(out, h)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -173,7 +174,7 @@ func Normalize(ctx context.Context, target *DB, desired Desired, opts Options) (
 			return nil, err
 		}
 		for _, name := range declared.SchemaNames() {
-			if !contains(opts.Schemas, name) {
+			if !slices.Contains(opts.Schemas, name) {
 				return nil, fmt.Errorf("%s: schema %q is declared, but the managed schemas are %s: add it to the profile's schemas, or remove it from the desired state",
 					declared.Positions["schema "+displayPart(name)], name, strings.Join(opts.Schemas, ", "))
 			}
@@ -213,7 +214,7 @@ func Diff(ctx context.Context, target *DB, want *State, opts Options) (*Plan, er
 
 // inspectTarget opens the target and reads the managed schemas.
 func inspectTarget(ctx context.Context, target *DB, schemas []string, opts *Options) (*Live, *State, error) {
-	if contains(schemas, HistorySchema) {
+	if slices.Contains(schemas, HistorySchema) {
 		return nil, nil, fmt.Errorf("schema %q is keel's own (its apply history) and cannot be managed: rename the schema in the desired state", HistorySchema)
 	}
 	if opts.Timeouts == (Timeouts{}) {
@@ -280,7 +281,7 @@ func generateCached(ctx context.Context, target *DB, desired Desired, opts Optio
 		schemas = e.Schemas
 	}
 	for _, s := range e.Schemas {
-		if !contains(schemas, s) {
+		if !slices.Contains(schemas, s) {
 			return nil, false, nil // Normalize names the schema left out.
 		}
 	}
