@@ -97,14 +97,6 @@ func (p *Plan) Denied(deny []HazardCode) []Hazard {
 	return out
 }
 
-func contains[T comparable](list []T, v T) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
 
 // tableFacts is what the hazard analysis knows about an existing table.
 type tableFacts interface {
