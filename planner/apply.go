@@ -425,7 +425,7 @@ func (s *Session) blocker(ctx context.Context, st Step) string {
 	if !ok || kind != "table" {
 		return ""
 	}
-	name := qualified(sch, tbl)
+	name := DisplayName(sch, tbl)
 	var (
 		pid        int
 		app, mode  string

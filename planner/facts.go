@@ -38,7 +38,7 @@ WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1)`, schemas)
 		if err := res.Scan(&nsp, &name, &rows, &bytes); err != nil {
 			return nil, err
 		}
-		f.stats[qualified(nsp, name)] = [2]int64{rows, bytes}
+		f.stats[DisplayName(nsp, name)] = [2]int64{rows, bytes}
 	}
 	return f, res.Err()
 }
@@ -115,7 +115,7 @@ ORDER BY 2, 3, 1`, sch, t.Name, column)
 	for rows.Next() {
 		var kind, nsp, name string
 		if rows.Scan(&kind, &nsp, &name) == nil {
-			out = append(out, kind+" "+qualified(nsp, name))
+			out = append(out, kind+" "+DisplayName(nsp, name))
 		}
 	}
 	return out

@@ -355,17 +355,14 @@ func (g *nameGuard) index(obj string, idx *schema.Index) {
 // a plain name, so that a name cannot pass for something else in a plan.
 func displayName(s *schema.Schema, name string) string {
 	if s != nil {
-		return qualified(s.Name, name)
+		return DisplayName(s.Name, name)
 	}
 	return displayPart(name)
 }
 
 // DisplayName is how plans name an object of a schema: schema.name, each
 // part quoted (as Go quotes strings) when it is not a plain name.
-func DisplayName(schemaName, name string) string { return qualified(schemaName, name) }
-
-// qualified is displayName from the two names.
-func qualified(schemaName, name string) string {
+func DisplayName(schemaName, name string) string {
 	if schemaName == "" {
 		return displayPart(name)
 	}

@@ -187,7 +187,7 @@ func recordPositions(body *hclsyntax.Body, pos map[string]string) {
 		key := displayPart(name)
 		if a, ok := b.Body.Attributes["schema"]; ok {
 			if s, err := schemaRef(a.Expr); err == nil {
-				key = qualified(s, name)
+				key = DisplayName(s, name)
 			}
 		}
 		pos[b.Type+" "+key] = posOf(b.DefRange())

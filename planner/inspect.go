@@ -208,7 +208,7 @@ func invalidIndexSteps(invalid []InvalidIndex, concurrent bool) []Step {
 	for _, ix := range invalid {
 		st := Step{
 			Action:        ActionDrop,
-			Object:        "table " + qualified(ix.Schema, ix.Table),
+			Object:        "table " + DisplayName(ix.Schema, ix.Table),
 			Comment:       fmt.Sprintf("drop index %s, left INVALID by a failed build, to build it again", strconv.Quote(ix.Name)),
 			SQL:           "DROP INDEX IF EXISTS " + pgsql.QuoteQualified(ix.Schema, ix.Name),
 			Transactional: true,
@@ -216,7 +216,7 @@ func invalidIndexSteps(invalid []InvalidIndex, concurrent bool) []Step {
 		if concurrent {
 			st.SQL = "DROP INDEX CONCURRENTLY IF EXISTS " + pgsql.QuoteQualified(ix.Schema, ix.Name)
 			st.Transactional = false
-			st.Hazards = []Hazard{{Code: HazardNonTransactional, Severity: SeverityInfo, Object: "index " + qualified(ix.Schema, ix.Table) + "." + displayPart(ix.Name),
+			st.Hazards = []Hazard{{Code: HazardNonTransactional, Severity: SeverityInfo, Object: "index " + DisplayName(ix.Schema, ix.Table) + "." + displayPart(ix.Name),
 				Message: "dropped CONCURRENTLY after the transaction commits"}}
 		}
 		steps = append(steps, st)
