@@ -50,32 +50,32 @@ func TestCachedStatePlansAsFresh(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plan := func(c *planner.Cache) *planner.Plan { return planWithCache(t, db, path, c) }
+			planWith := func(c *planner.Cache) *planner.Plan { return planWithCache(t, db, path, c) }
 			same := func(what string, fresh, cached *planner.Plan) {
 				t.Helper()
 				if !reflect.DeepEqual(fresh.Steps, cached.Steps) || fresh.To.Hash != cached.To.Hash {
 					t.Fatalf("%s: the plan from the cache differs:\nfresh:\n%s\ncached:\n%s", what, sqlOf(fresh), sqlOf(cached))
 				}
 			}
-			fresh := plan(nil)
-			plan(cache) // fills the cache
+			fresh := planWith(nil)
+			planWith(cache) // fills the cache
 			entries, _ := filepath.Glob(filepath.Join(cache.Dir, "*.json"))
 			if len(entries) != 1 {
 				t.Fatalf("want one cache entry, found %v", entries)
 			}
-			same("empty database", fresh, plan(cache))
+			same("empty database", fresh, planWith(cache))
 			apply(t, u, fresh)
-			fresh = plan(nil)
+			fresh = planWith(nil)
 			if !fresh.Empty() {
 				t.Fatalf("re-plan is not empty:\n%s", sqlOf(fresh))
 			}
-			same("applied database", fresh, plan(cache))
+			same("applied database", fresh, planWith(cache))
 			// A corrupt entry is ignored, and made again.
 			for _, bad := range []string{"{not json", `{"format":"keel-normalized-state/1","hcl":"table {"}`, ""} {
 				if err := os.WriteFile(entries[0], []byte(bad), 0o600); err != nil {
 					t.Fatal(err)
 				}
-				same("corrupt entry "+bad, fresh, plan(cache))
+				same("corrupt entry "+bad, fresh, planWith(cache))
 				if b, _ := os.ReadFile(entries[0]); len(b) < 100 {
 					t.Fatalf("the corrupt entry %q was not made again", bad)
 				}
@@ -104,15 +104,15 @@ table "docs" {
 `)
 	db, _ := planner.ParseURL(u)
 	cache := &planner.Cache{Dir: t.TempDir()}
-	plan := func(c *planner.Cache) *planner.Plan { return planWithCache(t, db, path, c) }
-	apply(t, u, plan(nil))
+	planWith := func(c *planner.Cache) *planner.Plan { return planWithCache(t, db, path, c) }
+	apply(t, u, planWith(nil))
 	pgtest.Exec(t, u, "CREATE EXTENSION hstore")
-	fresh := plan(nil)
+	fresh := planWith(nil)
 	if got := sqlOf(fresh); got != "DROP EXTENSION \"hstore\";\n" {
 		t.Fatalf("fresh plan:\n%s", got)
 	}
-	plan(cache) // fills the cache
-	cached := plan(cache)
+	planWith(cache) // fills the cache
+	cached := planWith(cache)
 	if !reflect.DeepEqual(fresh.Steps, cached.Steps) || fresh.To.Hash != cached.To.Hash || fresh.From.Hash != cached.From.Hash {
 		t.Fatalf("the plan from the cache differs:\nfresh:\n%s\ncached:\n%s", sqlOf(fresh), sqlOf(cached))
 	}

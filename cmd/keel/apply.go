@@ -66,20 +66,20 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) (err error) {
 	if err != nil {
 		return err
 	}
-	plan, err := planner.Diff(ctx, r.db, want, r.opts)
+	p, err := planner.Diff(ctx, r.db, want, r.opts)
 	if err != nil {
 		return err
 	}
-	if err := allowHazards(plan, c.AllowHazard); err != nil {
+	if err := allowHazards(p, c.AllowHazard); err != nil {
 		return err
 	}
-	if err := checkDenied(plan, r); err != nil {
+	if err := checkDenied(p, r); err != nil {
 		return err
 	}
-	if plan.Empty() {
-		return planner.RenderText(s.out, plan)
+	if p.Empty() {
+		return planner.RenderText(s.out, p)
 	}
-	return execute(ctx, sess, r, s, plan, want, "", "")
+	return execute(ctx, sess, r, s, p, want, "", "")
 }
 
 // applyFile applies a reviewed plan file exactly as it was approved.
@@ -114,9 +114,9 @@ func (r *resolved) normalize(ctx context.Context, s *streams) (*planner.State, e
 	return nil, err
 }
 
-func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams, plan *planner.Plan, want *planner.State, approver, digest string) error {
-	if plan.Empty() {
-		return planner.RenderText(s.out, plan)
+func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams, p *planner.Plan, want *planner.State, approver, digest string) error {
+	if p.Empty() {
+		return planner.RenderText(s.out, p)
 	}
 	opts := planner.ApplyOptions{
 		Approver: approver,
@@ -128,9 +128,9 @@ func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams
 		},
 		Progress: func(i int, st planner.Step) {
 			if i == 1 {
-				fmt.Fprintf(s.out, "Applying %d statements to %s in one transaction (%s)\n", len(plan.Steps), plan.Target, plan.Summary())
+				fmt.Fprintf(s.out, "Applying %d statements to %s in one transaction (%s)\n", len(p.Steps), p.Target, p.Summary())
 			}
-			fmt.Fprintf(s.out, "-- %d/%d: %s\n", i, len(plan.Steps), st.Comment)
+			fmt.Fprintf(s.out, "-- %d/%d: %s\n", i, len(p.Steps), st.Comment)
 			for _, h := range st.Hazards {
 				fmt.Fprintf(s.out, "--   ! %s [%s] %s: %s\n", h.Code, h.Severity, h.Object, h.Message)
 			}
@@ -138,12 +138,12 @@ func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams
 		},
 		Retry: func(attempt int, wait time.Duration, err *planner.StepError) {
 			fmt.Fprintf(s.err, "keel: statement %d of %d hit lock_timeout %s (lock held by %s); retrying in %s (retry %d of %d)\n",
-				err.Index, err.Total, err.Step.LockTimeout, err.Blocker, wait.Round(time.Millisecond), attempt, plan.LockRetries)
+				err.Index, err.Total, err.Step.LockTimeout, err.Blocker, wait.Round(time.Millisecond), attempt, p.LockRetries)
 		},
 	}
-	if err := sess.Execute(ctx, plan, want, opts); err != nil {
+	if err := sess.Execute(ctx, p, want, opts); err != nil {
 		return err
 	}
-	fmt.Fprintf(s.out, "\nApplied: %s. The database matches the desired state.\n", plan.Summary())
+	fmt.Fprintf(s.out, "\nApplied: %s. The database matches the desired state.\n", p.Summary())
 	return nil
 }

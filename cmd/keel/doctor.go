@@ -54,9 +54,9 @@ func (r *resolved) doctorOptions() doctor.Options {
 // or checks the given plan. With strict (apply), a failed check is an error
 // and nothing runs; otherwise (plan) failed checks are written to stderr as
 // warnings.
-func (r *resolved) checkedPlan(ctx context.Context, s *streams, strict bool, plan *planner.Plan) (*planner.Plan, error) {
+func (r *resolved) checkedPlan(ctx context.Context, s *streams, strict bool, p *planner.Plan) (*planner.Plan, error) {
 	opts := r.doctorOptions()
-	opts.Plan = plan
+	opts.Plan = p
 	rep := doctor.Run(ctx, r.db, opts)
 	if strict && rep.Failed() {
 		return nil, fmt.Errorf("refusing to apply, nothing was executed: %w", rep.Err())

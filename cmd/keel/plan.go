@@ -27,28 +27,28 @@ func (c *planCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	}
 	// Fingerprints only matter to a plan that is saved or read by tools.
 	r.opts.NoFingerprints = c.Out == "" && c.Format != "json"
-	plan, err := r.checkedPlan(ctx, s, false, nil)
+	p, err := r.checkedPlan(ctx, s, false, nil)
 	if err != nil {
 		return err
 	}
-	if err := allowHazards(plan, c.AllowHazard); err != nil {
+	if err := allowHazards(p, c.AllowHazard); err != nil {
 		return err
 	}
-	if err := planner.Formats[c.Format](s.out, plan); err != nil {
+	if err := planner.Formats[c.Format](s.out, p); err != nil {
 		return err
 	}
-	if err := checkDenied(plan, r); err != nil {
+	if err := checkDenied(p, r); err != nil {
 		return err
 	}
 	if c.Out != "" {
-		f := planner.NewFile(plan, r.profile.Name, r.desiredPath, version)
+		f := planner.NewFile(p, r.profile.Name, r.desiredPath, version)
 		if err := f.Write(c.Out); err != nil {
 			return err
 		}
 		fmt.Fprintf(s.err, "Saved the plan to %s (digest %s). Next: keel approve %s --by NAME, then keel apply --env %s --plan %s\n",
 			c.Out, f.Digest, c.Out, r.profile.Name, c.Out)
 	}
-	if c.DetailedExitcode && !plan.Empty() {
+	if c.DetailedExitcode && !p.Empty() {
 		return &codeError{code: exitChanges}
 	}
 	return nil

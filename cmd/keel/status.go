@@ -41,15 +41,15 @@ func (c *statusCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	if err := r.ready(); err != nil {
 		return err
 	}
-	plan, err := planner.Generate(ctx, r.db, r.desired, r.opts)
+	p, err := planner.Generate(ctx, r.db, r.desired, r.opts)
 	if err != nil {
 		return err
 	}
-	if plan.Empty() {
+	if p.Empty() {
 		fmt.Fprintln(s.out, "\nThe database matches the desired state.")
 		return nil
 	}
-	fmt.Fprintf(s.out, "\nThe database differs from the desired state: %s pending (keel plan --env %s shows them).\n", plan.Summary(), r.profile.Name)
+	fmt.Fprintf(s.out, "\nThe database differs from the desired state: %s pending (keel plan --env %s shows them).\n", p.Summary(), r.profile.Name)
 	return &codeError{code: exitChanges}
 }
 
