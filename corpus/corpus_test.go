@@ -19,6 +19,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/plan"
 )
 
 var corpusDir = flag.String("corpus", os.Getenv("KEEL_CORPUS"), "corpus directory (holding migra/); default $KEEL_CORPUS")
@@ -222,7 +223,7 @@ func oneLine(s string) string {
 	return s
 }
 
-func objectNames(lists ...[]planner.Object) map[string]bool {
+func objectNames(lists ...[]plan.Object) map[string]bool {
 	names := make(map[string]bool)
 	for _, l := range lists {
 		for _, o := range l {

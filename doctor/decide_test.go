@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"keel/planner"
+	"keel/planner/plan"
 )
 
 func TestAllowListAllows(t *testing.T) {
@@ -36,31 +37,31 @@ func TestExtensionCheck(t *testing.T) {
 	untrusted := []extVersion{{Version: "3.4", Superuser: true}}
 	for _, tc := range []struct {
 		name   string
-		want   planner.Extension
+		want   plan.Extension
 		facts  extFacts
 		p      platform
 		status Status
 		says   []string // in the message or the fix
 	}{
-		{"missing", planner.Extension{Name: "nope", Pos: "schema.hcl:3"}, extFacts{}, platform{}, Fail,
+		{"missing", plan.Extension{Name: "nope", Pos: "schema.hcl:3"}, extFacts{}, platform{}, Fail,
 			[]string{`"nope"`, "schema.hcl:3", "not available", "install the package"}},
-		{"trusted, default version", planner.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1"}, platform{}, OK,
+		{"trusted, default version", plan.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1"}, platform{}, OK,
 			[]string{"1.1", "trusted"}},
-		{"version not available", planner.Extension{Name: "uuid-ossp", Version: "2.0"}, extFacts{Versions: trusted, Default: "1.1"}, platform{}, Fail,
+		{"version not available", plan.Extension{Name: "uuid-ossp", Version: "2.0"}, extFacts{Versions: trusted, Default: "1.1"}, platform{}, Fail,
 			[]string{"version 2.0", "1.0, 1.1"}},
-		{"installed", planner.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1", Installed: "1.1"}, platform{azureExtensions: ptr("")}, OK,
+		{"installed", plan.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1", Installed: "1.1"}, platform{azureExtensions: ptr("")}, OK,
 			[]string{"installed"}},
-		{"untrusted, not superuser", planner.Extension{Name: "postgis"}, extFacts{Versions: untrusted, Default: "3.4"}, platform{}, Fail,
+		{"untrusted, not superuser", plan.Extension{Name: "postgis"}, extFacts{Versions: untrusted, Default: "3.4"}, platform{}, Fail,
 			[]string{"superuser", `CREATE EXTENSION IF NOT EXISTS "postgis"`}},
-		{"untrusted, superuser", planner.Extension{Name: "postgis"}, extFacts{Versions: untrusted, Default: "3.4"}, platform{superuser: true}, OK,
+		{"untrusted, superuser", plan.Extension{Name: "postgis"}, extFacts{Versions: untrusted, Default: "3.4"}, platform{superuser: true}, OK,
 			[]string{"superuser"}},
-		{"azure: not allow-listed", planner.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1"}, platform{azureExtensions: ptr("pg_trgm")}, Fail,
+		{"azure: not allow-listed", plan.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1"}, platform{azureExtensions: ptr("pg_trgm")}, Fail,
 			[]string{"azure.extensions", `"pg_trgm"`, "--value pg_trgm,uuid-ossp"}},
-		{"azure: allow-listed, untrusted", planner.Extension{Name: "postgis"}, extFacts{Versions: untrusted, Default: "3.4"}, platform{azureExtensions: ptr("POSTGIS")}, OK,
+		{"azure: allow-listed, untrusted", plan.Extension{Name: "postgis"}, extFacts{Versions: untrusted, Default: "3.4"}, platform{azureExtensions: ptr("POSTGIS")}, OK,
 			[]string{"allow-listed"}},
-		{"rds: not allowed", planner.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1"}, platform{rdsExtensions: ptr("hstore")}, Fail,
+		{"rds: not allowed", plan.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1"}, platform{rdsExtensions: ptr("hstore")}, Fail,
 			[]string{"rds.allowed_extensions", "parameter group"}},
-		{"rds: all allowed", planner.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1"}, platform{rdsExtensions: ptr("*")}, OK,
+		{"rds: all allowed", plan.Extension{Name: "uuid-ossp"}, extFacts{Versions: trusted, Default: "1.1"}, platform{rdsExtensions: ptr("*")}, OK,
 			nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,15 +116,15 @@ func TestTLSCheck(t *testing.T) {
 }
 
 func TestNeedsOfPlan(t *testing.T) {
-	p := &planner.Plan{Steps: []planner.Step{
-		{Action: planner.ActionCreate, Object: "schema billing"},
-		{Action: planner.ActionCreate, Object: "extension uuid-ossp"},
-		{Action: planner.ActionCreate, Object: "table billing.invoices"},
-		{Action: planner.ActionCreate, Object: "table public.users"},
-		{Action: planner.ActionCreate, Object: "table public.users"},
-		{Action: planner.ActionAlter, Object: "table public.orders"},
-		{Action: planner.ActionDrop, Object: "enum public.old_status"},
-		{Action: planner.ActionAlter, Object: "extension pg_trgm"},
+	p := &plan.Plan{Steps: []plan.Step{
+		{Action: plan.ActionCreate, Object: "schema billing"},
+		{Action: plan.ActionCreate, Object: "extension uuid-ossp"},
+		{Action: plan.ActionCreate, Object: "table billing.invoices"},
+		{Action: plan.ActionCreate, Object: "table public.users"},
+		{Action: plan.ActionCreate, Object: "table public.users"},
+		{Action: plan.ActionAlter, Object: "table public.orders"},
+		{Action: plan.ActionDrop, Object: "enum public.old_status"},
+		{Action: plan.ActionAlter, Object: "extension pg_trgm"},
 	}}
 	var got []string
 	for _, n := range needsOfPlan(p, "app").list {

@@ -11,8 +11,10 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"keel/planner"
+	"keel/planner/plan"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Status is the outcome of one check.
@@ -44,12 +46,12 @@ type Check struct {
 // Report is the outcome of all checks on one database, in the order they ran.
 type Report struct {
 	// Target is the database checked.
-	Target planner.Target `json:"target"`
+	Target plan.Target `json:"target"`
 	// Checks are the outcomes.
 	Checks []Check `json:"checks"`
 	// Plan is the plan the privileges were checked for: Options.Plan, or the
 	// plan Run computed. Nil when none could be computed.
-	Plan *planner.Plan `json:"-"`
+	Plan *plan.Plan `json:"-"`
 }
 
 // Failed reports whether any check failed.
@@ -100,7 +102,7 @@ type Options struct {
 	Planner planner.Options
 	// Plan, when set, is the plan whose privileges are checked; Run then
 	// computes none.
-	Plan *planner.Plan
+	Plan *plan.Plan
 	// TLS is the protection the session needs.
 	TLS TLSRequirement
 	// SkipHistory skips the checks of keel's history table and apply lock,
@@ -166,7 +168,7 @@ func Run(ctx context.Context, target *planner.DB, opts Options) *Report {
 	// The desired extensions: from the plan when it has them (a plan from
 	// the cache never parses the HCL), else as declared.
 	var declared *planner.State
-	var wanted []planner.Extension
+	var wanted []plan.Extension
 	if r.Plan != nil && r.Plan.DesiredExtensions != nil && opts.Desired != nil {
 		wanted = r.Plan.DesiredExtensions
 	} else if declared = declaredState(opts.Desired); declared != nil {
@@ -225,7 +227,7 @@ func declaredState(d planner.Desired) *planner.State {
 
 // facts are what the checks need to know about the server and the role.
 type facts struct {
-	target          planner.Target
+	target          plan.Target
 	user, database  string
 	version         string
 	versionNum      int

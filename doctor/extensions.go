@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"keel/planner/plan"
+
 	"github.com/jackc/pgx/v5"
-	"keel/planner"
 )
 
 // extVersion is one installable version of an extension
@@ -86,7 +87,7 @@ func (p platform) allowLists() []AllowList {
 // extensionCheck decides whether the desired extension can be had on the
 // server. It does not judge CREATE on the database, which the privilege
 // checks do.
-func extensionCheck(want planner.Extension, f extFacts, p platform) Check {
+func extensionCheck(want plan.Extension, f extFacts, p platform) Check {
 	c := Check{Name: "extension " + want.Name, Status: Fail}
 	declared := ""
 	if want.Pos != "" {
@@ -154,7 +155,7 @@ func extensionCheck(want planner.Extension, f extFacts, p platform) Check {
 }
 
 // extensionChecks checks each desired extension against the server.
-func extensionChecks(ctx context.Context, conn *pgx.Conn, f *facts, exts []planner.Extension) ([]Check, error) {
+func extensionChecks(ctx context.Context, conn *pgx.Conn, f *facts, exts []plan.Extension) ([]Check, error) {
 	trusted := "false"
 	if f.versionNum >= 130000 {
 		trusted = "trusted"

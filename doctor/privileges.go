@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"keel/planner"
+	"keel/planner/plan"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // need is a privilege the plan needs, and why.
@@ -52,7 +54,7 @@ func (ns *needs) addRel(privilege, kind, schema, name, why string, soft bool) {
 	}
 	n := &need{privilege: privilege, kind: kind, name: name, soft: soft}
 	if schema != "" {
-		n.schema, n.rel, n.name = schema, name, planner.DisplayName(schema, name)
+		n.schema, n.rel, n.name = schema, name, plan.DisplayName(schema, name)
 	}
 	if prev, ok := ns.index[n.key()]; ok {
 		if !slices.Contains(prev.why, why) {
@@ -69,23 +71,23 @@ func (ns *needs) addRel(privilege, kind, schema, name, why string, soft bool) {
 // needsOfPlan returns what the plan's statements need: CREATE on the
 // database for new schemas and extensions, USAGE and CREATE on the schemas
 // it creates objects in, ownership of what it alters or drops.
-func needsOfPlan(p *planner.Plan, database string) *needs {
+func needsOfPlan(p *plan.Plan, database string) *needs {
 	ns := &needs{}
 	created := make(map[string]bool)
 	for _, st := range p.Steps {
-		if kind, _, name, _ := planner.ParseObject(st.Object); kind == "schema" && st.Action == planner.ActionCreate {
+		if kind, _, name, _ := plan.ParseObject(st.Object); kind == "schema" && st.Action == plan.ActionCreate {
 			created[name] = true
 		}
 	}
 	for _, st := range p.Steps {
-		kind, schema, name, ok := planner.ParseObject(st.Object)
+		kind, schema, name, ok := plan.ParseObject(st.Object)
 		if !ok {
 			continue
 		}
 		why := fmt.Sprintf("%s %s", verb(st.Action, kind), st.Object)
 		switch kind {
 		case "schema", "extension":
-			if st.Action == planner.ActionCreate {
+			if st.Action == plan.ActionCreate {
 				ns.add("CREATE", "database", database, why, false)
 			} else {
 				ns.add("owner", kind, name, why, false)
@@ -95,7 +97,7 @@ func needsOfPlan(p *planner.Plan, database string) *needs {
 				continue // the role creates the schema, so it owns it
 			}
 			ns.add("USAGE", "schema", schema, why, false)
-			if st.Action == planner.ActionCreate {
+			if st.Action == plan.ActionCreate {
 				ns.add("CREATE", "schema", schema, why, false)
 			} else {
 				ns.addRel("owner", kind, schema, name, why, false)
@@ -105,14 +107,14 @@ func needsOfPlan(p *planner.Plan, database string) *needs {
 	return ns
 }
 
-func verb(a planner.Action, kind string) string {
+func verb(a plan.Action, kind string) string {
 	switch a {
-	case planner.ActionCreate:
+	case plan.ActionCreate:
 		if kind == "extension" {
 			return "install"
 		}
 		return "create"
-	case planner.ActionDrop:
+	case plan.ActionDrop:
 		return "drop"
 	}
 	return "alter"
@@ -150,7 +152,7 @@ func needsOfDeclared(ctx context.Context, conn *pgx.Conn, database string, d *pl
 	}
 	for _, s := range d.Realm.Schemas {
 		for _, t := range s.Tables {
-			ns.addRel("owner", "table", s.Name, t.Name, "alter table "+planner.DisplayName(s.Name, t.Name)+" (if the plan changes it)", true)
+			ns.addRel("owner", "table", s.Name, t.Name, "alter table "+plan.DisplayName(s.Name, t.Name)+" (if the plan changes it)", true)
 		}
 	}
 	return ns, nil
@@ -180,7 +182,7 @@ JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = $1 AN
 
 // privilegeChecks checks the needs of the plan, or of the declared state
 // when there is no plan.
-func privilegeChecks(ctx context.Context, conn *pgx.Conn, f *facts, p *planner.Plan, declared *planner.State, schemas []string) ([]Check, error) {
+func privilegeChecks(ctx context.Context, conn *pgx.Conn, f *facts, p *plan.Plan, declared *planner.State, schemas []string) ([]Check, error) {
 	var ns *needs
 	switch {
 	case p != nil:
@@ -275,14 +277,14 @@ func whyText(why []string) string {
 // hiddenChecks fails the tables the plan creates that exist already: the
 // role has no privilege on them, so inspection (information_schema) did not
 // see them, and the plan would create them again.
-func hiddenChecks(ctx context.Context, conn *pgx.Conn, f *facts, p *planner.Plan) ([]Check, error) {
+func hiddenChecks(ctx context.Context, conn *pgx.Conn, f *facts, p *plan.Plan) ([]Check, error) {
 	if p == nil {
 		return nil, nil
 	}
 	var checks []Check
 	for _, st := range p.Steps {
-		kind, schema, rel, _ := planner.ParseObject(st.Object)
-		if kind != "table" || st.Action != planner.ActionCreate {
+		kind, schema, rel, _ := plan.ParseObject(st.Object)
+		if kind != "table" || st.Action != plan.ActionCreate {
 			continue
 		}
 		name := st.Object[len("table "):]

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"keel/planner"
+	"keel/planner/plan"
 )
 
 // Line renders one check on one line: status, name, what was found and,
@@ -51,10 +51,10 @@ func WriteText(w io.Writer, r *Report) error {
 
 // jsonReport is the JSON form of a report.
 type jsonReport struct {
-	Target planner.Target `json:"target"`
-	OK     bool           `json:"ok"`
-	Counts counts         `json:"counts"`
-	Checks []Check        `json:"checks"`
+	Target plan.Target `json:"target"`
+	OK     bool        `json:"ok"`
+	Counts counts      `json:"counts"`
+	Checks []Check     `json:"checks"`
 }
 
 type counts struct {

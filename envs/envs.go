@@ -14,11 +14,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/hcl/v2/gohcl"
-	"github.com/hashicorp/hcl/v2/hclparse"
 	"keel/internal/connstr"
 	"keel/internal/hclerr"
-	"keel/planner"
+	"keel/planner/plan"
+
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
 )
 
 // ApplyMode says what `keel apply` does in an environment.
@@ -43,8 +44,8 @@ type Profile struct {
 	Settings
 
 	lockWait time.Duration
-	timeouts planner.Timeouts
-	deny     []planner.HazardCode
+	timeouts plan.Timeouts
+	deny     []plan.HazardCode
 }
 
 // Settings are the attributes of a profile file.
@@ -176,7 +177,7 @@ func (p *Profile) validate() error {
 		return fmt.Errorf("lock_wait = %q: expected a duration such as \"30s\"", p.LockWait)
 	}
 	p.lockWait = d
-	p.timeouts = planner.DefaultTimeouts
+	p.timeouts = plan.DefaultTimeouts
 	for _, t := range []struct {
 		name, value string
 		into        *time.Duration
@@ -197,7 +198,7 @@ func (p *Profile) validate() error {
 		p.timeouts.Retries = *p.LockRetries
 	}
 	for _, code := range p.Deny {
-		c, err := planner.ParseHazardCode(code)
+		c, err := plan.ParseHazardCode(code)
 		if err != nil {
 			return fmt.Errorf("deny: %w", err)
 		}
@@ -215,10 +216,10 @@ func (p *Profile) validate() error {
 func (p *Profile) LockWaitDuration() time.Duration { return p.lockWait }
 
 // Timeouts are the statement timeouts and lock retries of the env.
-func (p *Profile) Timeouts() planner.Timeouts { return p.timeouts }
+func (p *Profile) Timeouts() plan.Timeouts { return p.timeouts }
 
 // Denied are the hazard codes the env refuses unless allowed.
-func (p *Profile) Denied() []planner.HazardCode { return p.deny }
+func (p *Profile) Denied() []plan.HazardCode { return p.deny }
 
 var sslRank = map[string]int{"disable": 0, "allow": 1, "prefer": 2, "require": 3, "verify-ca": 4, "verify-full": 5}
 

@@ -9,6 +9,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/plan"
 )
 
 // schemaSQL has an extension, an enum, a CHECK, defaults, a partial index and
@@ -35,7 +36,7 @@ func writeFile(t *testing.T, name, body string) string {
 	return p
 }
 
-func generate(t *testing.T, dbURL string, desired planner.Desired) *planner.Plan {
+func generate(t *testing.T, dbURL string, desired planner.Desired) *plan.Plan {
 	t.Helper()
 	db, err := planner.ParseURL(dbURL)
 	if err != nil {

@@ -2,18 +2,16 @@ package planner
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os/user"
 	"strings"
 	"time"
 
+	"keel/planner/plan"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"keel/internal/pgsql"
 )
 
 // StepError is a statement of a plan that failed. The plan's transaction was
@@ -21,7 +19,7 @@ import (
 type StepError struct {
 	// Index is the 1-based position of the statement in the plan.
 	Index, Total int
-	Step         Step
+	Step         plan.Step
 	// Code is the SQLSTATE, when the server answered with one.
 	Code string
 	Err  error
@@ -57,13 +55,6 @@ func (e *StepError) Error() string {
 
 func (e *StepError) Unwrap() error { return e.Err }
 
-// RefusedError says keel refused to apply; nothing was executed.
-type RefusedError struct {
-	Reason string
-}
-
-func (e *RefusedError) Error() string { return e.Reason + "; nothing was executed" }
-
 // pgError formats a server error with its SQLSTATE, detail and hint.
 func pgError(err error) error {
 	var pe *pgconn.PgError
@@ -80,16 +71,6 @@ func pgError(err error) error {
 	return errors.New(msg)
 }
 
-// Digest is a hash of the plan's content: "sha256:" and hex.
-func (p *Plan) Digest() string {
-	b, err := json.Marshal(p)
-	if err != nil {
-		panic(err) // a Plan always marshals
-	}
-	h := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(h[:])
-}
-
 // ApplyOptions configure Execute.
 type ApplyOptions struct {
 	// Approver is recorded in the history.
@@ -97,10 +78,10 @@ type ApplyOptions struct {
 	// Digest identifies the plan in the history; the plan's own digest when empty.
 	Digest string
 	// Progress, when not nil, is called before each statement with its 1-based position.
-	Progress func(i int, s Step)
+	Progress func(i int, s plan.Step)
 	// BeforeRun, when not nil, is called after the plan passed the
 	// staleness checks and before anything runs; an error stops the apply.
-	BeforeRun func(p *Plan) error
+	BeforeRun func(p *plan.Plan) error
 	// Retry, when not nil, is called before a retry after a lock timeout.
 	Retry func(attempt int, wait time.Duration, err *StepError)
 }
@@ -145,7 +126,7 @@ func Lock(ctx context.Context, target *DB, env string, wait time.Duration) (*Ses
 
 // Apply takes the target's apply lock (waiting up to a minute), executes p
 // as Session.Execute does, and releases the lock.
-func Apply(ctx context.Context, target *DB, p *Plan, want *State, env string, o ApplyOptions) error {
+func Apply(ctx context.Context, target *DB, p *plan.Plan, want *State, env string, o ApplyOptions) error {
 	sess, err := Lock(ctx, target, env, time.Minute)
 	if err != nil {
 		return err
@@ -170,7 +151,7 @@ func (s *Session) Close() error {
 // rolled back, the failure is recorded, and a *StepError is returned. When
 // want is not nil, the database is then checked against it: a re-plan must
 // be empty.
-func (s *Session) Execute(ctx context.Context, p *Plan, want *State, o ApplyOptions) error {
+func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *State, o ApplyOptions) error {
 	if p.From.Hash == "" {
 		return errors.New("the plan has no fingerprint of the state it was computed from (it was planned with NoFingerprints): plan again to apply it")
 	}
@@ -191,7 +172,7 @@ func (s *Session) Execute(ctx context.Context, p *Plan, want *State, o ApplyOpti
 			return err
 		}
 		if prev != nil {
-			return &RefusedError{Reason: fmt.Sprintf("this plan (%s) was already applied at %s by %s (keel.history id %d); "+
+			return &plan.RefusedError{Reason: fmt.Sprintf("this plan (%s) was already applied at %s by %s (keel.history id %d); "+
 				"run keel plan again for a new one", o.Digest, prev.StartedAt.UTC().Format(time.RFC3339), prev.OSUser, prev.ID)}
 		}
 	}
@@ -250,13 +231,13 @@ func (s *Session) Execute(ctx context.Context, p *Plan, want *State, o ApplyOpti
 }
 
 // checkFresh refuses when the live state is no longer the one p was computed from.
-func checkFresh(ctx context.Context, target *DB, p *Plan) error {
+func checkFresh(ctx context.Context, target *DB, p *plan.Plan) error {
 	live, err := OpenLive(ctx, target)
 	if err != nil {
 		return err
 	}
 	defer live.Close()
-	t := Timeouts{Retries: p.LockRetries, Lock: DefaultTimeouts.Lock}
+	t := plan.Timeouts{Retries: p.LockRetries, Lock: plan.DefaultTimeouts.Lock}
 	if len(p.Steps) > 0 {
 		t.Lock = time.Duration(p.Steps[0].LockTimeout)
 	}
@@ -275,7 +256,7 @@ func checkFresh(ctx context.Context, target *DB, p *Plan) error {
 	if len(changes) > 20 {
 		changes = append(changes[:20], fmt.Sprintf("... and %d more", len(changes)-20))
 	}
-	return &RefusedError{Reason: fmt.Sprintf("the plan is stale: the database changed since it was computed:\n  %s\nrun keel plan again and get the new plan reviewed",
+	return &plan.RefusedError{Reason: fmt.Sprintf("the plan is stale: the database changed since it was computed:\n  %s\nrun keel plan again and get the new plan reviewed",
 		strings.Join(changes, "\n  "))}
 }
 
@@ -284,7 +265,7 @@ func checkFresh(ctx context.Context, target *DB, p *Plan) error {
 // history row says "running" while statements after the transaction remain,
 // and "applied" once they all ran. id is the row's, once the transaction
 // committed.
-func (s *Session) run(ctx context.Context, p *Plan, entry HistoryEntry, o ApplyOptions) (id int64, err error) {
+func (s *Session) run(ctx context.Context, p *plan.Plan, entry HistoryEntry, o ApplyOptions) (id int64, err error) {
 	var nontx []int
 	for i, st := range p.Steps {
 		if !st.Transactional {
@@ -323,7 +304,7 @@ func (s *Session) run(ctx context.Context, p *Plan, entry HistoryEntry, o ApplyO
 
 // retry runs fn again after a lock timeout, up to the plan's retries, with
 // jittered exponential backoff; the last error names the lock's holder.
-func (s *Session) retry(ctx context.Context, p *Plan, o ApplyOptions, fn func() error) error {
+func (s *Session) retry(ctx context.Context, p *plan.Plan, o ApplyOptions, fn func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := fn()
 		var se *StepError
@@ -347,8 +328,8 @@ func (s *Session) retry(ctx context.Context, p *Plan, o ApplyOptions, fn func() 
 	}
 }
 
-func setTimeouts(ctx context.Context, q execer, st Step, scope string) error {
-	for name, d := range map[string]Duration{"lock_timeout": st.LockTimeout, "statement_timeout": st.StatementTimeout} {
+func setTimeouts(ctx context.Context, q execer, st plan.Step, scope string) error {
+	for name, d := range map[string]plan.Duration{"lock_timeout": st.LockTimeout, "statement_timeout": st.StatementTimeout} {
 		if _, err := q.Exec(ctx, fmt.Sprintf("SET %s %s = %d", scope, name, time.Duration(d).Milliseconds())); err != nil {
 			return fmt.Errorf("setting %s: %w", name, pgError(err))
 		}
@@ -356,7 +337,7 @@ func setTimeouts(ctx context.Context, q execer, st Step, scope string) error {
 	return nil
 }
 
-func stepError(p *Plan, i int, err error) *StepError {
+func stepError(p *plan.Plan, i int, err error) *StepError {
 	se := &StepError{Index: i + 1, Total: len(p.Steps), Step: p.Steps[i], Err: err, Attempts: 1}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -367,7 +348,7 @@ func stepError(p *Plan, i int, err error) *StepError {
 
 // runTx runs the transactional statements and the history row in one
 // transaction, and returns the row's id.
-func (s *Session) runTx(ctx context.Context, p *Plan, entry HistoryEntry, progress func(int, Step)) (int64, error) {
+func (s *Session) runTx(ctx context.Context, p *plan.Plan, entry HistoryEntry, progress func(int, plan.Step)) (int64, error) {
 	tx, err := s.conn.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("starting the transaction: %w", pgError(err))
@@ -405,7 +386,7 @@ func (s *Session) runTx(ctx context.Context, p *Plan, entry HistoryEntry, progre
 }
 
 // runOne runs a statement that cannot run in a transaction block.
-func (s *Session) runOne(ctx context.Context, p *Plan, i int, progress func(int, Step)) error {
+func (s *Session) runOne(ctx context.Context, p *plan.Plan, i int, progress func(int, plan.Step)) error {
 	st := p.Steps[i]
 	if progress != nil {
 		progress(i+1, st)
@@ -420,12 +401,12 @@ func (s *Session) runOne(ctx context.Context, p *Plan, i int, progress func(int,
 }
 
 // blocker describes who holds a lock on the step's table.
-func (s *Session) blocker(ctx context.Context, st Step) string {
-	kind, sch, tbl, ok := ParseObject(st.Object)
+func (s *Session) blocker(ctx context.Context, st plan.Step) string {
+	kind, sch, tbl, ok := plan.ParseObject(st.Object)
 	if !ok || kind != "table" {
 		return ""
 	}
-	name := DisplayName(sch, tbl)
+	name := plan.DisplayName(sch, tbl)
 	var (
 		pid        int
 		app, mode  string
@@ -453,17 +434,4 @@ func osUser() string {
 		return u.Username
 	}
 	return "unknown"
-}
-
-// CheckStatements refuses a plan in which a step is not exactly one
-// statement: what runs must be what the reviewer read, statement by
-// statement.
-func (p *Plan) CheckStatements() error {
-	for i, st := range p.Steps {
-		if err := pgsql.OneStatement(st.SQL); err != nil {
-			return &RefusedError{Reason: fmt.Sprintf("statement %d of %d (%s) is not exactly one statement: %v:\n  %s",
-				i+1, len(p.Steps), st.Object, err, st.SQL)}
-		}
-	}
-	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 
+	"keel/planner/plan"
+
 	"ariga.io/atlas/sql/postgres"
 	"github.com/jackc/pgx/v5"
 )
@@ -62,10 +64,10 @@ type cacheEntry struct {
 	// HCL is the realm and extensions as MarshalHCL prints them.
 	HCL string `json:"hcl"`
 	// Extensions are kept whole: MarshalHCL does not print comments.
-	Extensions []Extension `json:"extensions"`
+	Extensions []plan.Extension `json:"extensions"`
 	// Fingerprint of the state: what HCL and Extensions read back to has it
 	// (put checks), so a reader need not compute it again.
-	Fingerprint Fingerprint `json:"fingerprint"`
+	Fingerprint plan.Fingerprint `json:"fingerprint"`
 	// Checksum is a hash of HCL and Extensions, to tell a damaged entry.
 	Checksum string `json:"checksum"`
 	// Schemas are the state's schemas.
@@ -118,7 +120,7 @@ func serverVersion(ctx context.Context, conn *pgx.Conn) (string, error) {
 }
 
 // extensionDefaults is the default version of each extension there.
-func extensionDefaults(ctx context.Context, conn *pgx.Conn, exts []Extension) (string, error) {
+func extensionDefaults(ctx context.Context, conn *pgx.Conn, exts []plan.Extension) (string, error) {
 	names := make([]string, 0, len(exts))
 	for _, e := range exts {
 		names = append(names, e.Name)
@@ -202,8 +204,8 @@ func (e *cacheEntry) load(h *HCL) (*State, error) {
 
 // extensions are the entry's extensions with the positions of their
 // declarations in h's files.
-func (e *cacheEntry) extensions(h *HCL) []Extension {
-	exts := make([]Extension, len(e.Extensions))
+func (e *cacheEntry) extensions(h *HCL) []plan.Extension {
+	exts := make([]plan.Extension, len(e.Extensions))
 	copy(exts, e.Extensions)
 	for i, x := range exts {
 		idx, line, ok := strings.Cut(e.ExtensionPositions[x.Name], ":")

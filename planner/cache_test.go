@@ -9,6 +9,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/plan"
 )
 
 // TestCachedStatePlansAsFresh requires a plan computed from a cached
@@ -50,8 +51,8 @@ func TestCachedStatePlansAsFresh(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			planWith := func(c *planner.Cache) *planner.Plan { return planWithCache(t, db, path, c) }
-			same := func(what string, fresh, cached *planner.Plan) {
+			planWith := func(c *planner.Cache) *plan.Plan { return planWithCache(t, db, path, c) }
+			same := func(what string, fresh, cached *plan.Plan) {
 				t.Helper()
 				if !reflect.DeepEqual(fresh.Steps, cached.Steps) || fresh.To.Hash != cached.To.Hash {
 					t.Fatalf("%s: the plan from the cache differs:\nfresh:\n%s\ncached:\n%s", what, sqlOf(fresh), sqlOf(cached))
@@ -104,7 +105,7 @@ table "docs" {
 `)
 	db, _ := planner.ParseURL(u)
 	cache := &planner.Cache{Dir: t.TempDir()}
-	planWith := func(c *planner.Cache) *planner.Plan { return planWithCache(t, db, path, c) }
+	planWith := func(c *planner.Cache) *plan.Plan { return planWithCache(t, db, path, c) }
 	apply(t, u, planWith(nil))
 	pgtest.Exec(t, u, "CREATE EXTENSION hstore")
 	fresh := planWith(nil)
@@ -119,7 +120,7 @@ table "docs" {
 }
 
 // planWithCache plans the HCL at path against db, normalizing through c (nil: no cache).
-func planWithCache(t *testing.T, db *planner.DB, path string, c *planner.Cache) *planner.Plan {
+func planWithCache(t *testing.T, db *planner.DB, path string, c *planner.Cache) *plan.Plan {
 	t.Helper()
 	desired, err := planner.LoadHCL(path)
 	if err != nil {

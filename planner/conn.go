@@ -9,23 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"keel/internal/connstr"
+	"keel/planner/plan"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
-	"keel/internal/connstr"
 )
-
-// Target names a database without its password: host, port, database, user.
-type Target struct {
-	Host     string `json:"host"`
-	Port     uint16 `json:"port"`
-	Database string `json:"database"`
-	User     string `json:"user"`
-}
-
-func (t Target) String() string {
-	return fmt.Sprintf("database %q on %s:%d as user %q", t.Database, t.Host, t.Port, t.User)
-}
 
 // DB is a parsed connection string. Its String never shows the password.
 type DB struct {
@@ -86,8 +76,8 @@ func sslMode(raw string) string {
 func (d *DB) SSLMode() string { return d.sslmode }
 
 // Target describes the database the string points at.
-func (d *DB) Target() Target {
-	return Target{Host: d.cfg.Host, Port: d.cfg.Port, Database: d.cfg.Database, User: d.cfg.User}
+func (d *DB) Target() plan.Target {
+	return plan.Target{Host: d.cfg.Host, Port: d.cfg.Port, Database: d.cfg.Database, User: d.cfg.User}
 }
 
 func (d *DB) String() string { return d.Target().String() }

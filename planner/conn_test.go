@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"keel/planner"
+	"keel/planner/plan"
 )
 
 // TestParseURLReadsAsPgxAndShowsNoPassword: ParseURL reads a connection
@@ -39,7 +40,7 @@ func TestParseURLReadsAsPgxAndShowsNoPassword(t *testing.T) {
 			}
 		})
 	}
-	for raw, want := range map[string]planner.Target{
+	for raw, want := range map[string]plan.Target{
 		"postgres://u:p%40ss%2Fw%3Fd%23@db.internal:6543/app":           {Host: "db.internal", Port: 6543, Database: "app", User: "u"},
 		"postgres://u@db.internal:5432/app?password=Sec%40ret":          {Host: "db.internal", Port: 5432, Database: "app", User: "u"},
 		"host=db.internal port=6543 dbname=app user=u password='S@c r'": {Host: "db.internal", Port: 6543, Database: "app", User: "u"},

@@ -9,6 +9,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/plan"
 )
 
 // convergeCase is a desired state that, once applied, must plan no changes.
@@ -292,7 +293,7 @@ func writeSchema(t *testing.T, body string) string {
 }
 
 // planFor loads the desired state and plans it against the database.
-func planFor(t *testing.T, dbURL, hclPath string) *planner.Plan {
+func planFor(t *testing.T, dbURL, hclPath string) *plan.Plan {
 	t.Helper()
 	desired, err := planner.LoadHCL(hclPath)
 	if err != nil {
@@ -301,7 +302,7 @@ func planFor(t *testing.T, dbURL, hclPath string) *planner.Plan {
 	return generate(t, dbURL, desired)
 }
 
-func apply(t *testing.T, dbURL string, p *planner.Plan) {
+func apply(t *testing.T, dbURL string, p *plan.Plan) {
 	t.Helper()
 	db, err := planner.ParseURL(dbURL)
 	if err != nil {
@@ -312,7 +313,7 @@ func apply(t *testing.T, dbURL string, p *planner.Plan) {
 	}
 }
 
-func sqlOf(p *planner.Plan) string {
+func sqlOf(p *plan.Plan) string {
 	var b strings.Builder
 	_ = planner.RenderSQL(&b, p)
 	return b.String()

@@ -5,13 +5,14 @@ import (
 	"strings"
 
 	"keel/internal/pgsql"
+	"keel/planner/plan"
 )
 
 func quoteIdent(s string) string { return pgsql.QuoteIdent(s) }
 
 func quoteLiteral(s string) string { return pgsql.QuoteLiteral(s) }
 
-func createExtensionSQL(e Extension) string {
+func createExtensionSQL(e plan.Extension) string {
 	var b strings.Builder
 	b.WriteString("CREATE EXTENSION IF NOT EXISTS ")
 	b.WriteString(quoteIdent(e.Name))
@@ -30,8 +31,8 @@ func createExtensionSQL(e Extension) string {
 // desired ones: the ones to run before the engine's changes (create, update,
 // move, comment) and the ones to run after them (drop), so that nothing that
 // uses an extension is created before it or left behind after it.
-func extensionSteps(live, desired []Extension) (before, after []Step) {
-	installed := make(map[string]Extension, len(live))
+func extensionSteps(live, desired []plan.Extension) (before, after []plan.Step) {
+	installed := make(map[string]plan.Extension, len(live))
 	for _, e := range live {
 		installed[e.Name] = e
 	}
@@ -41,35 +42,35 @@ func extensionSteps(live, desired []Extension) (before, after []Step) {
 		obj := "extension " + d.Name
 		l, ok := installed[d.Name]
 		if !ok {
-			before = append(before, Step{SQL: createExtensionSQL(d), Action: ActionCreate, Object: obj,
+			before = append(before, plan.Step{SQL: createExtensionSQL(d), Action: plan.ActionCreate, Object: obj,
 				Comment: fmt.Sprintf("install extension %q", d.Name), Transactional: true,
-				Hazards: []Hazard{{Code: HazardExtension, Severity: SeverityInfo, Object: obj, Message: "installs the extension (the role needs the right to, see keel doctor)"}}})
+				Hazards: []plan.Hazard{{Code: plan.HazardExtension, Severity: plan.SeverityInfo, Object: obj, Message: "installs the extension (the role needs the right to, see keel doctor)"}}})
 			if d.Comment != "" {
 				before = append(before, commentExtension(d))
 			}
 			continue
 		}
 		if d.Version != "" && d.Version != l.Version {
-			before = append(before, Step{
+			before = append(before, plan.Step{
 				SQL:           fmt.Sprintf("ALTER EXTENSION %s UPDATE TO %s", quoteIdent(d.Name), quoteLiteral(d.Version)),
-				Action:        ActionAlter,
+				Action:        plan.ActionAlter,
 				Object:        obj,
 				Comment:       fmt.Sprintf("update extension %q from version %s to %s", d.Name, l.Version, d.Version),
 				Transactional: true,
-				Hazards: []Hazard{{Code: HazardExtension, Severity: SeverityWarning, Object: obj,
+				Hazards: []plan.Hazard{{Code: plan.HazardExtension, Severity: plan.SeverityWarning, Object: obj,
 					Message: fmt.Sprintf("upgrades the extension from %s to %s: its functions and types may change", l.Version, d.Version)}},
 			})
 		}
 		if d.Schema != "" && d.Schema != l.Schema {
-			before = append(before, Step{
+			before = append(before, plan.Step{
 				SQL:           fmt.Sprintf("ALTER EXTENSION %s SET SCHEMA %s", quoteIdent(d.Name), quoteIdent(d.Schema)),
-				Action:        ActionAlter,
+				Action:        plan.ActionAlter,
 				Object:        obj,
 				Comment:       fmt.Sprintf("move extension %q from schema %q to %q", d.Name, l.Schema, d.Schema),
 				Transactional: true,
-				Hazards: []Hazard{
-					{Code: HazardExtension, Severity: SeverityWarning, Object: obj, Message: "moves the extension's objects to another schema"},
-					{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: obj, Message: "code that names the extension's objects by their old schema breaks"},
+				Hazards: []plan.Hazard{
+					{Code: plan.HazardExtension, Severity: plan.SeverityWarning, Object: obj, Message: "moves the extension's objects to another schema"},
+					{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: obj, Message: "code that names the extension's objects by their old schema breaks"},
 				},
 			})
 		}
@@ -81,25 +82,25 @@ func extensionSteps(live, desired []Extension) (before, after []Step) {
 		if wanted[l.Name] {
 			continue
 		}
-		after = append(after, Step{
+		after = append(after, plan.Step{
 			SQL:           "DROP EXTENSION " + quoteIdent(l.Name),
-			Action:        ActionDrop,
+			Action:        plan.ActionDrop,
 			Object:        "extension " + l.Name,
 			Comment:       fmt.Sprintf("drop extension %q, which the desired state no longer declares", l.Name),
 			Transactional: true,
-			Hazards: []Hazard{
-				{Code: HazardExtension, Severity: SeverityWarning, Object: "extension " + l.Name, Message: "drops the extension"},
-				{Code: HazardDataLoss, Severity: SeverityDanger, Object: "extension " + l.Name, Message: "drops the extension's objects (it fails, changing nothing, if anything else still uses them)"},
+			Hazards: []plan.Hazard{
+				{Code: plan.HazardExtension, Severity: plan.SeverityWarning, Object: "extension " + l.Name, Message: "drops the extension"},
+				{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: "extension " + l.Name, Message: "drops the extension's objects (it fails, changing nothing, if anything else still uses them)"},
 			},
 		})
 	}
 	return before, after
 }
 
-func commentExtension(e Extension) Step {
-	return Step{
+func commentExtension(e plan.Extension) plan.Step {
+	return plan.Step{
 		SQL:           fmt.Sprintf("COMMENT ON EXTENSION %s IS %s", quoteIdent(e.Name), quoteLiteral(e.Comment)),
-		Action:        ActionAlter,
+		Action:        plan.ActionAlter,
 		Object:        "extension " + e.Name,
 		Comment:       fmt.Sprintf("set the comment of extension %q", e.Name),
 		Transactional: true,

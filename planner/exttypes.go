@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 
+	"keel/planner/plan"
+
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -42,8 +44,8 @@ func extensionOfType(name string) (string, bool) {
 // sql("schema.citext") when the extension is declared, qualified with the
 // extension's schema when it has one. The engine's evaluator knows only core
 // types; this lets the extension's types be written as plainly as those.
-func rewriteExtensionTypes(body *hclsyntax.Body, exts []Extension) error {
-	declared := make(map[string]Extension, len(exts))
+func rewriteExtensionTypes(body *hclsyntax.Body, exts []plan.Extension) error {
+	declared := make(map[string]plan.Extension, len(exts))
 	for _, e := range exts {
 		declared[e.Name] = e
 	}
@@ -130,7 +132,7 @@ var inspectedType = regexp.MustCompile(`(?m)^(\s*type\s*=\s*)sql\("([a-z_][a-z0-
 // nameExtensionTypes rewrites, in HCL printed by the engine, the column types
 // of installed extensions to their plain names (`type = citext`), which
 // rewriteExtensionTypes reads back to the same type.
-func nameExtensionTypes(src []byte, exts []Extension) []byte {
+func nameExtensionTypes(src []byte, exts []plan.Extension) []byte {
 	schemaOf := make(map[string]string, len(exts))
 	for _, e := range exts {
 		schemaOf[e.Name] = e.Schema

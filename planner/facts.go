@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"regexp"
 
+	"keel/internal/pgsql"
+	"keel/planner/plan"
+
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
-	"keel/internal/pgsql"
 )
 
 // countLimit is the largest table (bytes) keel counts offending rows in.
@@ -38,7 +40,7 @@ WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1)`, schemas)
 		if err := res.Scan(&nsp, &name, &rows, &bytes); err != nil {
 			return nil, err
 		}
-		f.stats[DisplayName(nsp, name)] = [2]int64{rows, bytes}
+		f.stats[plan.DisplayName(nsp, name)] = [2]int64{rows, bytes}
 	}
 	return f, res.Err()
 }
@@ -115,7 +117,7 @@ ORDER BY 2, 3, 1`, sch, t.Name, column)
 	for rows.Next() {
 		var kind, nsp, name string
 		if rows.Scan(&kind, &nsp, &name) == nil {
-			out = append(out, kind+" "+DisplayName(nsp, name))
+			out = append(out, kind+" "+plan.DisplayName(nsp, name))
 		}
 	}
 	return out

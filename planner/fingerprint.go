@@ -6,28 +6,19 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
+
+	"keel/planner/plan"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
-// Fingerprint identifies a schema state: a hash of the whole state, and a
-// hash per object so that two fingerprints can say what differs.
-type Fingerprint struct {
-	// Hash is "sha256:" and the hex digest of the whole state.
-	Hash string `json:"hash"`
-	// Objects maps each object ("table public.users", "extension uuid-ossp")
-	// to a short hash of its definition.
-	Objects map[string]string `json:"objects,omitempty"`
-}
-
 // Fingerprint computes the state's fingerprint from its canonical HCL form
 // and its extensions. It is computed once per state: a State is not changed
 // after it is read.
-func (s *State) Fingerprint() (Fingerprint, error) {
+func (s *State) Fingerprint() (plan.Fingerprint, error) {
 	if s.fingerprint != nil {
 		return *s.fingerprint, nil
 	}
@@ -36,13 +27,13 @@ func (s *State) Fingerprint() (Fingerprint, error) {
 	text, err := marshalRealm(s.Realm)
 	g.restore()
 	if err != nil {
-		return Fingerprint{}, fmt.Errorf("fingerprinting the schema: %w", err)
+		return plan.Fingerprint{}, fmt.Errorf("fingerprinting the schema: %w", err)
 	}
 	objects, ok := splitBlocks(text)
 	if !ok {
 		// Not the layout splitBlocks expects: parse it properly.
 		if objects, err = parseBlocks(text); err != nil {
-			return Fingerprint{}, err
+			return plan.Fingerprint{}, err
 		}
 	}
 	if len(g.idents) > 0 {
@@ -59,7 +50,7 @@ func (s *State) Fingerprint() (Fingerprint, error) {
 		objects["extension "+e.Name] = shortHash([]byte(line))
 		whole.Write([]byte(line))
 	}
-	fp := Fingerprint{Hash: "sha256:" + hex.EncodeToString(whole.Sum(nil)), Objects: objects}
+	fp := plan.Fingerprint{Hash: "sha256:" + hex.EncodeToString(whole.Sum(nil)), Objects: objects}
 	s.fingerprint = &fp
 	return fp, nil
 }
@@ -142,11 +133,11 @@ func splitBlocks(text []byte) (map[string]string, bool) {
 func blockKey(typ string, labels []string, schema string) string {
 	parts := make([]string, len(labels))
 	for i, l := range labels {
-		parts[i] = displayPart(l)
+		parts[i] = plan.DisplayPart(l)
 	}
 	name := strings.Join(parts, ".")
 	if schema != "" && typ != "schema" && len(labels) == 1 {
-		name = displayPart(schema) + "." + name
+		name = plan.DisplayPart(schema) + "." + name
 	}
 	return typ + " " + name
 }
@@ -154,26 +145,4 @@ func blockKey(typ string, labels []string, schema string) string {
 func shortHash(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
-}
-
-// Changes lists, one line each, what differs from f to other: objects
-// added, removed and changed.
-func (f Fingerprint) Changes(other Fingerprint) []string {
-	var out []string
-	for k, v := range other.Objects {
-		old, ok := f.Objects[k]
-		switch {
-		case !ok:
-			out = append(out, "+ "+k+" (added)")
-		case old != v:
-			out = append(out, "~ "+k+" (changed)")
-		}
-	}
-	for k := range f.Objects {
-		if _, ok := other.Objects[k]; !ok {
-			out = append(out, "- "+k+" (removed)")
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i][2:] < out[j][2:] })
-	return out
 }

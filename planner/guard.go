@@ -9,9 +9,11 @@ import (
 	"strconv"
 	"strings"
 
+	"keel/internal/pgsql"
+	"keel/planner/plan"
+
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
-	"keel/internal/pgsql"
 )
 
 // The Atlas engine writes an identifier as `"` + name + `"` without doubling
@@ -135,7 +137,7 @@ func (g *nameGuard) reveal(s string) string {
 		case ok && quoted:
 			return strconv.Quote(v)
 		case ok:
-			return displayPart(v)
+			return plan.DisplayPart(v)
 		}
 		if v, ok := g.lits[ph]; ok {
 			return strconv.Quote(v)
@@ -355,80 +357,7 @@ func (g *nameGuard) index(obj string, idx *schema.Index) {
 // a plain name, so that a name cannot pass for something else in a plan.
 func displayName(s *schema.Schema, name string) string {
 	if s != nil {
-		return DisplayName(s.Name, name)
+		return plan.DisplayName(s.Name, name)
 	}
-	return displayPart(name)
-}
-
-// DisplayName is how plans name an object of a schema: schema.name, each
-// part quoted (as Go quotes strings) when it is not a plain name.
-func DisplayName(schemaName, name string) string {
-	if schemaName == "" {
-		return displayPart(name)
-	}
-	return displayPart(schemaName) + "." + displayPart(name)
-}
-
-// ParseObject splits an object as steps and hazards name it ("table
-// public.users", `table "my schema".users`) into its kind, schema and name.
-// ok is false when obj is not of that form.
-func ParseObject(obj string) (kind, schemaName, name string, ok bool) {
-	kind, rest, ok := strings.Cut(obj, " ")
-	if !ok {
-		return "", "", "", false
-	}
-	first, rest, err := displayedPart(rest)
-	if err != nil {
-		return "", "", "", false
-	}
-	if rest == "" {
-		return kind, "", first, true
-	}
-	if rest[0] != '.' {
-		return "", "", "", false
-	}
-	second, rest, err := displayedPart(rest[1:])
-	if err != nil || rest != "" && rest[0] != '.' {
-		return "", "", "", false
-	}
-	return kind, first, second, true
-}
-
-// displayedPart reads one part of a displayed name: Go-quoted, or up to the
-// next dot.
-func displayedPart(s string) (part, rest string, err error) {
-	if strings.HasPrefix(s, `"`) {
-		q, err := strconv.QuotedPrefix(s)
-		if err != nil {
-			return "", "", err
-		}
-		part, err = strconv.Unquote(q)
-		return part, s[len(q):], err
-	}
-	if i := strings.IndexByte(s, '.'); i >= 0 {
-		return s[:i], s[i:], nil
-	}
-	return s, "", nil
-}
-
-// displayPart quotes a name for display when it is not plain.
-func displayPart(name string) string {
-	if pgsql.IsPlainIdent(name) || isPlainMixed(name) {
-		return name
-	}
-	return strconv.Quote(name)
-}
-
-// isPlainMixed accepts names of letters, digits and underscores in any case:
-// they read unambiguously in a message.
-func isPlainMixed(name string) bool {
-	if name == "" {
-		return false
-	}
-	for _, c := range name {
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
+	return plan.DisplayPart(name)
 }

@@ -2,101 +2,13 @@ package planner
 
 import (
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
+
+	"keel/planner/plan"
 
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
 )
-
-// HazardCode names a kind of risk a step carries.
-type HazardCode string
-
-// The hazard codes, as they appear in JSON, markdown and profiles.
-const (
-	HazardDataLoss             HazardCode = "data-loss"
-	HazardTableRewrite         HazardCode = "table-rewrite"
-	HazardBlockingLock         HazardCode = "blocking-lock"
-	HazardMayFail              HazardCode = "may-fail"
-	HazardBackwardIncompatible HazardCode = "backward-incompatible"
-	HazardExtension            HazardCode = "extension"
-	HazardNonTransactional     HazardCode = "non-transactional"
-)
-
-// HazardCodes lists every code with its one-line explanation.
-var HazardCodes = map[HazardCode]string{
-	HazardDataLoss:             "drops a table, column, schema, enum or extension, or narrows a type: data is lost",
-	HazardTableRewrite:         "rewrites the whole table under an ACCESS EXCLUSIVE lock",
-	HazardBlockingLock:         "blocks reads or writes for longer than a catalog update (a scan or a build)",
-	HazardMayFail:              "can fail on rows the table already holds",
-	HazardBackwardIncompatible: "breaks code that reads or writes the old shape",
-	HazardExtension:            "installs, upgrades or drops an extension",
-	HazardNonTransactional:     "runs outside the plan's transaction: if it fails, what ran before it stays",
-}
-
-// Severity ranks a hazard.
-type Severity string
-
-// The severities, mildest first.
-const (
-	SeverityInfo    Severity = "info"
-	SeverityWarning Severity = "warning"
-	SeverityDanger  Severity = "danger"
-)
-
-// Hazard is one risk of one step.
-type Hazard struct {
-	Code     HazardCode `json:"code"`
-	Severity Severity   `json:"severity"`
-	// Object is what the hazard is about: "column public.users.email".
-	Object string `json:"object"`
-	// Message explains the hazard in one line.
-	Message string `json:"message"`
-	// Rows is the table's row estimate (pg_class.reltuples), when it matters.
-	Rows *int64 `json:"rows,omitempty"`
-	// Bytes is the table's size with indexes and TOAST, when it matters.
-	Bytes *int64 `json:"bytes,omitempty"`
-	// Offending is how many existing rows would make the step fail, when it
-	// was cheap to count.
-	Offending *int64 `json:"offending_rows,omitempty"`
-}
-
-// ParseHazardCode checks a code given by a user or a profile.
-func ParseHazardCode(s string) (HazardCode, error) {
-	c := HazardCode(s)
-	if _, ok := HazardCodes[c]; !ok {
-		codes := make([]string, 0, len(HazardCodes))
-		for k := range HazardCodes {
-			codes = append(codes, string(k))
-		}
-		sort.Strings(codes)
-		return "", fmt.Errorf("unknown hazard %q: the hazards are %s", s, strings.Join(codes, ", "))
-	}
-	return c, nil
-}
-
-// Hazards returns every hazard of the plan, in step order.
-func (p *Plan) Hazards() []Hazard {
-	var hs []Hazard
-	for _, s := range p.Steps {
-		hs = append(hs, s.Hazards...)
-	}
-	return hs
-}
-
-// Denied returns the plan's hazards whose codes are in deny and not in the
-// plan's allowances.
-func (p *Plan) Denied(deny []HazardCode) []Hazard {
-	var out []Hazard
-	for _, h := range p.Hazards() {
-		if slices.Contains(deny, h.Code) && !slices.Contains(p.Allowed, h.Code) {
-			out = append(out, h)
-		}
-	}
-	return out
-}
-
 
 // tableFacts is what the hazard analysis knows about an existing table.
 type tableFacts interface {
@@ -114,32 +26,32 @@ type tableFacts interface {
 
 // blockedBy is the hazard of a drop or type change that views keel does
 // not manage depend on: PostgreSQL refuses it, and the plan rolls back.
-func blockedBy(obj string, views []string) []Hazard {
+func blockedBy(obj string, views []string) []plan.Hazard {
 	if len(views) == 0 {
 		return nil
 	}
-	return []Hazard{{Code: HazardMayFail, Severity: SeverityDanger, Object: obj,
+	return []plan.Hazard{{Code: plan.HazardMayFail, Severity: plan.SeverityDanger, Object: obj,
 		Message: fmt.Sprintf("%s depend on it, and keel does not manage views: PostgreSQL will refuse this and the plan will roll back; drop or change them first",
 			strings.Join(views, ", "))}}
 }
 
 // hazardsOf derives the hazards of the engine changes behind one statement.
-func hazardsOf(changes []schema.Change, facts tableFacts) []Hazard {
-	var hs []Hazard
+func hazardsOf(changes []schema.Change, facts tableFacts) []plan.Hazard {
+	var hs []plan.Hazard
 	for _, c := range changes {
 		switch c := c.(type) {
 		case *schema.DropTable:
 			rows, bytes := facts.size(c.T)
 			hs = append(hs,
-				Hazard{Code: HazardDataLoss, Severity: SeverityDanger, Object: "table " + tableName(c.T), Message: "drops the table and all its rows", Rows: rows, Bytes: bytes},
-				Hazard{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: "table " + tableName(c.T), Message: "code that uses the table breaks"})
+				plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: "table " + tableName(c.T), Message: "drops the table and all its rows", Rows: rows, Bytes: bytes},
+				plan.Hazard{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: "table " + tableName(c.T), Message: "code that uses the table breaks"})
 			hs = append(hs, blockedBy("table "+tableName(c.T), facts.dependents(c.T, ""))...)
 		case *schema.DropObject:
 			if e, ok := c.O.(*schema.EnumType); ok {
-				hs = append(hs, Hazard{Code: HazardDataLoss, Severity: SeverityDanger, Object: objectName(e), Message: "drops the enum type"})
+				hs = append(hs, plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: objectName(e), Message: "drops the enum type"})
 			}
 		case *schema.RenameTable:
-			hs = append(hs, Hazard{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: "table " + tableName(c.From), Message: "renames the table: code that uses the old name breaks"})
+			hs = append(hs, plan.Hazard{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: "table " + tableName(c.From), Message: "renames the table: code that uses the old name breaks"})
 		case *schema.ModifyTable:
 			for _, sub := range c.Changes {
 				hs = append(hs, modifyHazards(c.T, sub, facts)...)
@@ -150,25 +62,25 @@ func hazardsOf(changes []schema.Change, facts tableFacts) []Hazard {
 }
 
 func columnName(t *schema.Table, c *schema.Column) string {
-	return "column " + tableName(t) + "." + displayPart(c.Name)
+	return "column " + tableName(t) + "." + plan.DisplayPart(c.Name)
 }
 
-func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []Hazard {
+func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []plan.Hazard {
 	rows, bytes := facts.size(t)
 	q := quoteTable(t)
 	switch c := c.(type) {
 	case *schema.DropColumn:
-		return append([]Hazard{
-			{Code: HazardDataLoss, Severity: SeverityDanger, Object: columnName(t, c.C), Message: "drops the column and its values", Rows: rows, Bytes: bytes},
-			{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: columnName(t, c.C), Message: "code that reads or writes the column breaks"},
+		return append([]plan.Hazard{
+			{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: columnName(t, c.C), Message: "drops the column and its values", Rows: rows, Bytes: bytes},
+			{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: columnName(t, c.C), Message: "code that reads or writes the column breaks"},
 		}, blockedBy(columnName(t, c.C), facts.dependents(t, c.C.Name))...)
 	case *schema.AddColumn:
-		var hs []Hazard
+		var hs []plan.Hazard
 		switch {
 		case hasAttr[*postgres.Identity](c.C.Attrs) || hasAttr[*schema.GeneratedExpr](c.C.Attrs):
-			hs = append(hs, Hazard{Code: HazardTableRewrite, Severity: SeverityWarning, Object: columnName(t, c.C), Message: "adding an identity or generated column fills every row", Rows: rows, Bytes: bytes})
+			hs = append(hs, plan.Hazard{Code: plan.HazardTableRewrite, Severity: plan.SeverityWarning, Object: columnName(t, c.C), Message: "adding an identity or generated column fills every row", Rows: rows, Bytes: bytes})
 		case c.C.Default != nil && facts.volatile(exprText(c.C.Default)):
-			hs = append(hs, Hazard{Code: HazardTableRewrite, Severity: SeverityWarning, Object: columnName(t, c.C), Message: "the default calls a volatile function, so every row is rewritten", Rows: rows, Bytes: bytes})
+			hs = append(hs, plan.Hazard{Code: plan.HazardTableRewrite, Severity: plan.SeverityWarning, Object: columnName(t, c.C), Message: "the default calls a volatile function, so every row is rewritten", Rows: rows, Bytes: bytes})
 		}
 		if !c.C.Type.Null && c.C.Default == nil && !hasAttr[*postgres.Identity](c.C.Attrs) && !hasAttr[*schema.GeneratedExpr](c.C.Attrs) {
 			n := facts.count(t, "SELECT count(*) FROM "+q)
@@ -176,37 +88,37 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []Hazard 
 		}
 		return hs
 	case *schema.ModifyColumn:
-		var hs []Hazard
+		var hs []plan.Hazard
 		obj := columnName(t, c.To)
 		if c.Change.Is(schema.ChangeType) {
 			rewrite, narrow := typeChange(c.From.Type.Type, c.To.Type.Type)
 			if rewrite {
-				hs = append(hs, Hazard{Code: HazardTableRewrite, Severity: SeverityWarning, Object: obj,
+				hs = append(hs, plan.Hazard{Code: plan.HazardTableRewrite, Severity: plan.SeverityWarning, Object: obj,
 					Message: fmt.Sprintf("changing the type from %s to %s rewrites the table", typeString(c.From.Type.Type), typeString(c.To.Type.Type)), Rows: rows, Bytes: bytes})
 			}
 			if narrow {
-				hs = append(hs, Hazard{Code: HazardDataLoss, Severity: SeverityDanger, Object: obj,
+				hs = append(hs, plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: obj,
 					Message: fmt.Sprintf("narrows the type from %s to %s: values may be cut or rejected", typeString(c.From.Type.Type), typeString(c.To.Type.Type)), Rows: rows, Bytes: bytes})
 			}
-			hs = append(hs, Hazard{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: obj, Message: "changes the column's type: code that expects the old type may break"})
+			hs = append(hs, plan.Hazard{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: obj, Message: "changes the column's type: code that expects the old type may break"})
 			hs = append(hs, blockedBy(obj, facts.dependents(t, c.From.Name))...)
 		}
 		if c.Change.Is(schema.ChangeNull) && c.From.Type.Null && !c.To.Type.Null {
 			n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s IS NULL", q, quoteIdent(c.To.Name)))
 			hs = append(hs,
-				Hazard{Code: HazardBlockingLock, Severity: SeverityWarning, Object: obj, Message: "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
+				plan.Hazard{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
 				mayFail(obj, "SET NOT NULL fails on rows where the column is NULL", n, rows))
 		}
 		return hs
 	case *schema.RenameColumn:
-		return []Hazard{{Code: HazardBackwardIncompatible, Severity: SeverityWarning, Object: columnName(t, c.From), Message: "renames the column: code that uses the old name breaks"}}
+		return []plan.Hazard{{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: columnName(t, c.From), Message: "renames the column: code that uses the old name breaks"}}
 	case *schema.AddIndex:
-		obj := "index " + tableName(t) + "." + displayPart(c.I.Name)
-		var hs []Hazard
+		obj := "index " + tableName(t) + "." + plan.DisplayPart(c.I.Name)
+		var hs []plan.Hazard
 		if hasClause[*postgres.Concurrently](c.Extra) {
-			hs = append(hs, Hazard{Code: HazardNonTransactional, Severity: SeverityInfo, Object: obj, Message: "built CONCURRENTLY after the transaction commits: reads and writes go on; a failed build leaves an INVALID index that the next plan rebuilds", Rows: rows, Bytes: bytes})
+			hs = append(hs, plan.Hazard{Code: plan.HazardNonTransactional, Severity: plan.SeverityInfo, Object: obj, Message: "built CONCURRENTLY after the transaction commits: reads and writes go on; a failed build leaves an INVALID index that the next plan rebuilds", Rows: rows, Bytes: bytes})
 		} else {
-			hs = append(hs, Hazard{Code: HazardBlockingLock, Severity: SeverityWarning, Object: obj, Message: "building the index blocks writes to the table until it is done", Rows: rows, Bytes: bytes})
+			hs = append(hs, plan.Hazard{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "building the index blocks writes to the table until it is done", Rows: rows, Bytes: bytes})
 		}
 		if c.I.Unique {
 			n := facts.count(t, duplicatesQuery(t, c.I))
@@ -215,51 +127,51 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []Hazard 
 		return hs
 	case *schema.DropIndex:
 		if hasClause[*postgres.Concurrently](c.Extra) {
-			return []Hazard{{Code: HazardNonTransactional, Severity: SeverityInfo, Object: "index " + tableName(t) + "." + displayPart(c.I.Name), Message: "dropped CONCURRENTLY after the transaction commits"}}
+			return []plan.Hazard{{Code: plan.HazardNonTransactional, Severity: plan.SeverityInfo, Object: "index " + tableName(t) + "." + plan.DisplayPart(c.I.Name), Message: "dropped CONCURRENTLY after the transaction commits"}}
 		}
 	case *schema.AddForeignKey:
-		obj := "foreign key " + tableName(t) + "." + displayPart(c.F.Symbol)
+		obj := "foreign key " + tableName(t) + "." + plan.DisplayPart(c.F.Symbol)
 		if hasClause[*postgres.NotValid](c.Extra) {
 			return nil
 		}
 		n := facts.count(t, orphansQuery(c.F))
-		return []Hazard{
-			{Code: HazardBlockingLock, Severity: SeverityWarning, Object: obj, Message: "validating the foreign key scans the table and blocks writes to both tables", Rows: rows, Bytes: bytes},
+		return []plan.Hazard{
+			{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "validating the foreign key scans the table and blocks writes to both tables", Rows: rows, Bytes: bytes},
 			mayFail(obj, "fails on rows that reference no row of "+tableName(c.F.RefTable), n, rows),
 		}
 	case *schema.AddCheck:
-		obj := "check " + tableName(t) + "." + displayPart(c.C.Name)
+		obj := "check " + tableName(t) + "." + plan.DisplayPart(c.C.Name)
 		if hasClause[*postgres.NotValid](c.Extra) {
 			return nil
 		}
 		n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE NOT (%s)", q, c.C.Expr))
-		return []Hazard{
-			{Code: HazardBlockingLock, Severity: SeverityWarning, Object: obj, Message: "validating the check scans the table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
+		return []plan.Hazard{
+			{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "validating the check scans the table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
 			mayFail(obj, "fails on rows that violate the check", n, rows),
 		}
 	case *schema.ModifyCheck:
-		obj := "check " + tableName(t) + "." + displayPart(c.To.Name)
+		obj := "check " + tableName(t) + "." + plan.DisplayPart(c.To.Name)
 		n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE NOT (%s)", q, c.To.Expr))
-		return []Hazard{
-			{Code: HazardBlockingLock, Severity: SeverityWarning, Object: obj, Message: "re-validating the check scans the table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
+		return []plan.Hazard{
+			{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "re-validating the check scans the table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
 			mayFail(obj, "fails on rows that violate the new check", n, rows),
 		}
 	case *schema.AddPrimaryKey:
 		obj := "primary key " + tableName(t)
 		n := facts.count(t, duplicatesQuery(t, c.P))
-		return []Hazard{
-			{Code: HazardBlockingLock, Severity: SeverityWarning, Object: obj, Message: "building the primary key blocks the table until it is done", Rows: rows, Bytes: bytes},
+		return []plan.Hazard{
+			{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "building the primary key blocks the table until it is done", Rows: rows, Bytes: bytes},
 			mayFail(obj, "fails if the key columns hold duplicates or NULLs", n, rows),
 		}
 	}
 	return nil
 }
 
-func mayFail(obj, msg string, offending, rows *int64) Hazard {
-	h := Hazard{Code: HazardMayFail, Severity: SeverityWarning, Object: obj, Message: msg, Offending: offending, Rows: rows}
+func mayFail(obj, msg string, offending, rows *int64) plan.Hazard {
+	h := plan.Hazard{Code: plan.HazardMayFail, Severity: plan.SeverityWarning, Object: obj, Message: msg, Offending: offending, Rows: rows}
 	switch {
 	case offending != nil && *offending > 0:
-		h.Severity = SeverityDanger
+		h.Severity = plan.SeverityDanger
 		h.Message += fmt.Sprintf(": %d rows do now", *offending)
 	case offending != nil:
 		h.Message += ": no rows do now"

@@ -9,13 +9,15 @@ import (
 	"strings"
 	"sync"
 
+	"keel/internal/hclerr"
+	"keel/planner/plan"
+
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-	"keel/internal/hclerr"
 )
 
 // HCLFiles returns the desired-state files at path: the file itself, or the
@@ -106,7 +108,7 @@ func OpenHCL(path string) (*HCL, error) {
 func parseHCL(files []string, srcs [][]byte) (*State, error) {
 	parser := hclparse.NewParser()
 	var (
-		exts   []Extension
+		exts   []plan.Extension
 		bodies []*hclsyntax.Body
 		pos    = make(map[string]string)
 	)
@@ -178,16 +180,16 @@ func recordPositions(body *hclsyntax.Body, pos map[string]string) {
 		name := b.Labels[0]
 		switch b.Type {
 		case "schema":
-			pos["schema "+displayPart(name)] = posOf(b.DefRange())
+			pos["schema "+plan.DisplayPart(name)] = posOf(b.DefRange())
 			continue
 		case "table", "enum":
 		default:
 			continue
 		}
-		key := displayPart(name)
+		key := plan.DisplayPart(name)
 		if a, ok := b.Body.Attributes["schema"]; ok {
 			if s, err := schemaRef(a.Expr); err == nil {
-				key = DisplayName(s, name)
+				key = plan.DisplayName(s, name)
 			}
 		}
 		pos[b.Type+" "+key] = posOf(b.DefRange())
@@ -195,9 +197,9 @@ func recordPositions(body *hclsyntax.Body, pos map[string]string) {
 }
 
 // takeExtensions removes the extension blocks from body and returns them.
-func takeExtensions(body *hclsyntax.Body) ([]Extension, error) {
+func takeExtensions(body *hclsyntax.Body) ([]plan.Extension, error) {
 	var (
-		exts []Extension
+		exts []plan.Extension
 		kept = body.Blocks[:0:0]
 	)
 	for _, b := range body.Blocks {
@@ -219,14 +221,14 @@ func posOf(r hcl.Range) string {
 	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
 }
 
-func extensionBlock(b *hclsyntax.Block) (Extension, error) {
+func extensionBlock(b *hclsyntax.Block) (plan.Extension, error) {
 	pos := posOf(b.DefRange())
 	if len(b.Labels) != 1 || b.Labels[0] == "" {
-		return Extension{}, fmt.Errorf("%s: an extension block takes one label, its name: extension \"uuid-ossp\" { schema = schema.public }", pos)
+		return plan.Extension{}, fmt.Errorf("%s: an extension block takes one label, its name: extension \"uuid-ossp\" { schema = schema.public }", pos)
 	}
-	e := Extension{Name: b.Labels[0], Pos: pos}
+	e := plan.Extension{Name: b.Labels[0], Pos: pos}
 	if len(b.Body.Blocks) > 0 {
-		return Extension{}, fmt.Errorf("%s: extension %q: unexpected block %q", posOf(b.Body.Blocks[0].DefRange()), e.Name, b.Body.Blocks[0].Type)
+		return plan.Extension{}, fmt.Errorf("%s: extension %q: unexpected block %q", posOf(b.Body.Blocks[0].DefRange()), e.Name, b.Body.Blocks[0].Type)
 	}
 	names := make([]string, 0, len(b.Body.Attributes))
 	for n := range b.Body.Attributes {
@@ -240,13 +242,13 @@ func extensionBlock(b *hclsyntax.Block) (Extension, error) {
 		case "schema":
 			s, err := schemaRef(a.Expr)
 			if err != nil {
-				return Extension{}, fmt.Errorf("%s: extension %q: schema: %w", apos, e.Name, err)
+				return plan.Extension{}, fmt.Errorf("%s: extension %q: schema: %w", apos, e.Name, err)
 			}
 			e.Schema = s
 		case "version", "comment":
 			v, diags := a.Expr.Value(nil)
 			if diags.HasErrors() || v.Type().FriendlyName() != "string" || v.IsNull() {
-				return Extension{}, fmt.Errorf("%s: extension %q: %s must be a string", apos, e.Name, n)
+				return plan.Extension{}, fmt.Errorf("%s: extension %q: %s must be a string", apos, e.Name, n)
 			}
 			if n == "version" {
 				e.Version = v.AsString()
@@ -254,7 +256,7 @@ func extensionBlock(b *hclsyntax.Block) (Extension, error) {
 				e.Comment = v.AsString()
 			}
 		default:
-			return Extension{}, fmt.Errorf("%s: extension %q: unknown attribute %q (expected schema, version or comment)", apos, e.Name, n)
+			return plan.Extension{}, fmt.Errorf("%s: extension %q: unknown attribute %q (expected schema, version or comment)", apos, e.Name, n)
 		}
 	}
 	return e, nil

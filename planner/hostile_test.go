@@ -10,6 +10,7 @@ import (
 	"keel/internal/pgsql"
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/plan"
 )
 
 // hostileNames break SQL that is written by concatenating names into it.
@@ -102,7 +103,7 @@ func canaryRows(t *testing.T, dbURL string) int {
 
 // applyAndReplan applies the plan of desired to dbURL, then checks that the
 // canary kept its rows and that a new plan is empty.
-func applyAndReplan(t *testing.T, dbURL string, desired planner.Desired) *planner.Plan {
+func applyAndReplan(t *testing.T, dbURL string, desired planner.Desired) *plan.Plan {
 	t.Helper()
 	first := generate(t, dbURL, desired)
 	if first.Empty() {

@@ -6,21 +6,13 @@ import (
 	"fmt"
 	"strconv"
 
+	"keel/internal/pgsql"
+	"keel/planner/plan"
+
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
-	"keel/internal/pgsql"
 )
-
-// Object is a database object keel found but does not manage.
-type Object struct {
-	// Kind is "view", "function", "trigger", "sequence", ...
-	Kind string `json:"kind"`
-	// Name is schema-qualified: "public.active_users".
-	Name string `json:"name"`
-}
-
-func (o Object) String() string { return o.Kind + " " + o.Name }
 
 // Live is a connected database, inspected through the Atlas engine plus
 // keel's own catalog queries (extensions, objects keel does not manage).
@@ -203,12 +195,12 @@ ORDER BY 1, 2, 3`, schemas)
 }
 
 // invalidIndexSteps drop the invalid indexes, so that the plan builds them again.
-func invalidIndexSteps(invalid []InvalidIndex, concurrent bool) []Step {
-	steps := make([]Step, 0, len(invalid))
+func invalidIndexSteps(invalid []InvalidIndex, concurrent bool) []plan.Step {
+	steps := make([]plan.Step, 0, len(invalid))
 	for _, ix := range invalid {
-		st := Step{
-			Action:        ActionDrop,
-			Object:        "table " + DisplayName(ix.Schema, ix.Table),
+		st := plan.Step{
+			Action:        plan.ActionDrop,
+			Object:        "table " + plan.DisplayName(ix.Schema, ix.Table),
 			Comment:       fmt.Sprintf("drop index %s, left INVALID by a failed build, to build it again", strconv.Quote(ix.Name)),
 			SQL:           "DROP INDEX IF EXISTS " + pgsql.QuoteQualified(ix.Schema, ix.Name),
 			Transactional: true,
@@ -216,7 +208,7 @@ func invalidIndexSteps(invalid []InvalidIndex, concurrent bool) []Step {
 		if concurrent {
 			st.SQL = "DROP INDEX CONCURRENTLY IF EXISTS " + pgsql.QuoteQualified(ix.Schema, ix.Name)
 			st.Transactional = false
-			st.Hazards = []Hazard{{Code: HazardNonTransactional, Severity: SeverityInfo, Object: "index " + DisplayName(ix.Schema, ix.Table) + "." + displayPart(ix.Name),
+			st.Hazards = []plan.Hazard{{Code: plan.HazardNonTransactional, Severity: plan.SeverityInfo, Object: "index " + plan.DisplayName(ix.Schema, ix.Table) + "." + plan.DisplayPart(ix.Name),
 				Message: "dropped CONCURRENTLY after the transaction commits"}}
 		}
 		steps = append(steps, st)
@@ -226,7 +218,7 @@ func invalidIndexSteps(invalid []InvalidIndex, concurrent bool) []Step {
 
 // extensions lists installed extensions, except plpgsql, which every
 // database has and keel never manages.
-func (l *Live) extensions(ctx context.Context) ([]Extension, error) {
+func (l *Live) extensions(ctx context.Context) ([]plan.Extension, error) {
 	rows, err := l.db.QueryContext(ctx, `
 SELECT e.extname, n.nspname, e.extversion, COALESCE(obj_description(e.oid, 'pg_extension'), '')
 FROM pg_catalog.pg_extension e
@@ -237,9 +229,9 @@ ORDER BY e.extname`)
 		return nil, fmt.Errorf("listing extensions: %w", err)
 	}
 	defer rows.Close()
-	var exts []Extension
+	var exts []plan.Extension
 	for rows.Next() {
-		var e Extension
+		var e plan.Extension
 		if err := rows.Scan(&e.Name, &e.Schema, &e.Version, &e.Comment); err != nil {
 			return nil, fmt.Errorf("listing extensions: %w", err)
 		}
@@ -304,15 +296,15 @@ ORDER BY 1, 2`
 
 // NotManaged lists the objects in the given schemas that keel does not
 // manage: they are never dropped or altered, only reported.
-func (l *Live) NotManaged(ctx context.Context, schemas []string) ([]Object, error) {
+func (l *Live) NotManaged(ctx context.Context, schemas []string) ([]plan.Object, error) {
 	rows, err := l.db.QueryContext(ctx, notManagedQuery, schemas)
 	if err != nil {
 		return nil, fmt.Errorf("listing objects keel does not manage: %w", err)
 	}
 	defer rows.Close()
-	var objs []Object
+	var objs []plan.Object
 	for rows.Next() {
-		var o Object
+		var o plan.Object
 		if err := rows.Scan(&o.Kind, &o.Name); err != nil {
 			return nil, fmt.Errorf("listing objects keel does not manage: %w", err)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"keel/planner/plan"
+
 	"github.com/jackc/pgx/v5"
 )
 
@@ -85,7 +87,7 @@ LIMIT 1`, pgx.QueryExecModeSimpleProtocol).Scan(&pid, &app, &started)
 // connection ended up in did not hold the lock, and the session that does
 // still holds it.
 type UnlockError struct {
-	Target Target
+	Target plan.Target
 	// Pid is the backend of keel's connection when it tried to unlock.
 	Pid int32
 	// Holder describes the session holding the lock now, as LockError's.

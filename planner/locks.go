@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"keel/planner/plan"
+
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -44,7 +46,7 @@ func (e *LockTimeoutError) Unwrap() error { return e.Err }
 
 // inspect reads the live state of schemas under lock_timeout t.Lock,
 // retrying lock timeouts t.Retries times.
-func (l *Live) inspect(ctx context.Context, schemas []string, t Timeouts) (*State, error) {
+func (l *Live) inspect(ctx context.Context, schemas []string, t plan.Timeouts) (*State, error) {
 	if _, err := l.db.ExecContext(ctx, fmt.Sprintf("SET lock_timeout = %d", t.Lock.Milliseconds())); err != nil {
 		return nil, fmt.Errorf("setting lock_timeout: %w", pgError(err))
 	}

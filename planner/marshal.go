@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"keel/planner/plan"
+
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -114,7 +116,7 @@ func unreferable(r *schema.Realm) []string {
 	}
 	addColumn := func(t *schema.Table, c *schema.Column) {
 		if needsGuard(c.Name) {
-			note("column " + displayName(t.Schema, t.Name) + "." + displayPart(c.Name))
+			note("column " + displayName(t.Schema, t.Name) + "." + plan.DisplayPart(c.Name))
 		}
 	}
 	for _, s := range r.Schemas {

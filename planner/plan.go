@@ -2,113 +2,16 @@ package planner
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
+
+	"keel/planner/plan"
 
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
 )
-
-// Action says what a step does to its object.
-type Action string
-
-// The actions of a step.
-const (
-	ActionCreate Action = "create"
-	ActionAlter  Action = "alter"
-	ActionDrop   Action = "drop"
-)
-
-// Step is one statement of a plan.
-type Step struct {
-	// SQL is the statement, without a trailing semicolon.
-	SQL string `json:"sql"`
-	// Comment says in words what the statement does.
-	Comment string `json:"comment,omitempty"`
-	// Action is what the statement does to Object.
-	Action Action `json:"action"`
-	// Object is what the statement changes: "table public.users".
-	Object string `json:"object"`
-	// Hazards are the risks of running the statement.
-	Hazards []Hazard `json:"hazards,omitempty"`
-	// Transactional is false for statements that run after the plan's
-	// transaction commits (CREATE INDEX CONCURRENTLY), each on its own.
-	Transactional bool `json:"transactional"`
-	// LockTimeout and StatementTimeout are set for the statement as it runs.
-	LockTimeout      Duration `json:"lock_timeout"`
-	StatementTimeout Duration `json:"statement_timeout"`
-}
-
-// Plan is the ordered list of statements that bring a database to the
-// desired state. What is rendered for review and what Apply executes are
-// this same value.
-type Plan struct {
-	// Target is the database the plan was computed for.
-	Target Target `json:"target"`
-	// Schemas are the schemas the plan manages.
-	Schemas []string `json:"schemas"`
-	// Steps run in order: the transactional ones in one transaction, then
-	// the others, each on its own.
-	Steps []Step `json:"steps"`
-	// LockRetries is how often the transaction (or a non-transactional
-	// statement) is retried after a lock timeout.
-	LockRetries int `json:"lock_retries"`
-	// Allowed are hazard codes the planner was told to allow
-	// (--allow-hazard), recorded for the reviewer.
-	Allowed []HazardCode `json:"allowed_hazards,omitempty"`
-	// NotManaged lists objects found in the managed schemas that keel does
-	// not manage: the plan never drops or alters them.
-	NotManaged []Object `json:"not_managed,omitempty"`
-	// DesiredExtensions are the extensions of the desired state, as declared.
-	DesiredExtensions []Extension `json:"desired_extensions,omitempty"`
-	// From is the fingerprint of the live state the plan was computed from.
-	From Fingerprint `json:"from"`
-	// To is the fingerprint of the (normalized) desired state it leads to.
-	To Fingerprint `json:"to"`
-	// DesiredNotManaged lists objects of the desired state (SQL or a
-	// database) that keel does not manage: the plan does not create them.
-	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`
-}
-
-// Summary counts the objects a plan creates, alters and drops.
-type Summary struct {
-	Create, Alter, Drop int
-}
-
-func (s Summary) String() string {
-	return fmt.Sprintf("%d to create, %d to alter, %d to drop", s.Create, s.Alter, s.Drop)
-}
-
-// Summary counts the objects the plan creates, alters and drops; an object
-// that several statements create (a table, its indexes, its comments) counts once.
-func (p *Plan) Summary() Summary {
-	var (
-		s    Summary
-		seen = make(map[string]bool)
-	)
-	for _, st := range p.Steps {
-		if seen[st.Object] {
-			continue
-		}
-		seen[st.Object] = true
-		switch st.Action {
-		case ActionCreate:
-			s.Create++
-		case ActionAlter:
-			s.Alter++
-		case ActionDrop:
-			s.Drop++
-		}
-	}
-	return s
-}
-
-// Empty reports whether the plan changes nothing.
-func (p *Plan) Empty() bool { return len(p.Steps) == 0 }
 
 // Options configure Generate.
 type Options struct {
@@ -121,30 +24,16 @@ type Options struct {
 	// indexes) CONCURRENTLY, after the transaction commits.
 	ConcurrentIndexes bool
 	// Timeouts every statement runs with.
-	Timeouts Timeouts
+	Timeouts plan.Timeouts
 	// NoFingerprints leaves the plan's From and To empty, for a plan that is
 	// only shown: such a plan cannot be saved or executed (it would be
 	// refused as stale).
 	NoFingerprints bool
 }
 
-// Timeouts bound how long a statement may wait and run.
-type Timeouts struct {
-	// Lock is lock_timeout: how long a statement waits for a lock.
-	Lock time.Duration
-	// Statement is statement_timeout: how long a statement may run.
-	Statement time.Duration
-	// Retries is how often a lock timeout is retried.
-	Retries int
-}
-
-// DefaultTimeouts keep the worst case of a plan that cannot get its locks
-// short: 2 s × 3 tries, plus backoff.
-var DefaultTimeouts = Timeouts{Lock: 2 * time.Second, Statement: time.Minute, Retries: 2}
-
 // Generate computes the plan that brings the target database to the desired
 // state. It changes nothing on the target.
-func Generate(ctx context.Context, target *DB, desired Desired, opts Options) (*Plan, error) {
+func Generate(ctx context.Context, target *DB, desired Desired, opts Options) (*plan.Plan, error) {
 	if p, ok, err := generateCached(ctx, target, desired, opts); ok {
 		return p, err
 	}
@@ -176,7 +65,7 @@ func Normalize(ctx context.Context, target *DB, desired Desired, opts Options) (
 		for _, name := range declared.SchemaNames() {
 			if !slices.Contains(opts.Schemas, name) {
 				return nil, fmt.Errorf("%s: schema %q is declared, but the managed schemas are %s: add it to the profile's schemas, or remove it from the desired state",
-					declared.Positions["schema "+displayPart(name)], name, strings.Join(opts.Schemas, ", "))
+					declared.Positions["schema "+plan.DisplayPart(name)], name, strings.Join(opts.Schemas, ", "))
 			}
 		}
 	}
@@ -199,7 +88,7 @@ func HCLOf(d Desired) (*HCL, bool) {
 
 // Diff inspects the target and computes the plan to the normalized desired
 // state want.
-func Diff(ctx context.Context, target *DB, want *State, opts Options) (*Plan, error) {
+func Diff(ctx context.Context, target *DB, want *State, opts Options) (*plan.Plan, error) {
 	schemas := opts.Schemas
 	if len(schemas) == 0 {
 		schemas = want.SchemaNames()
@@ -217,8 +106,8 @@ func inspectTarget(ctx context.Context, target *DB, schemas []string, opts *Opti
 	if slices.Contains(schemas, HistorySchema) {
 		return nil, nil, fmt.Errorf("schema %q is keel's own (its apply history) and cannot be managed: rename the schema in the desired state", HistorySchema)
 	}
-	if opts.Timeouts == (Timeouts{}) {
-		opts.Timeouts = DefaultTimeouts
+	if opts.Timeouts == (plan.Timeouts{}) {
+		opts.Timeouts = plan.DefaultTimeouts
 	}
 	live, err := OpenLive(ctx, target)
 	if err != nil {
@@ -233,7 +122,7 @@ func inspectTarget(ctx context.Context, target *DB, schemas []string, opts *Opti
 }
 
 // diff computes the plan from the inspected state current to want.
-func (l *Live) diff(ctx context.Context, target *DB, current, want *State, schemas []string, opts Options) (*Plan, error) {
+func (l *Live) diff(ctx context.Context, target *DB, current, want *State, schemas []string, opts Options) (*plan.Plan, error) {
 	steps, err := l.steps(ctx, current, want, schemas, opts)
 	if err != nil {
 		return nil, err
@@ -242,7 +131,7 @@ func (l *Live) diff(ctx context.Context, target *DB, current, want *State, schem
 	if err != nil {
 		return nil, err
 	}
-	var from, to Fingerprint
+	var from, to plan.Fingerprint
 	if !opts.NoFingerprints {
 		if from, err = current.Fingerprint(); err != nil {
 			return nil, err
@@ -251,10 +140,10 @@ func (l *Live) diff(ctx context.Context, target *DB, current, want *State, schem
 			return nil, err
 		}
 	}
-	return &Plan{
+	return &plan.Plan{
 		Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,
 		DesiredNotManaged: want.NotManaged, From: from, To: to, LockRetries: opts.Timeouts.Retries,
-		DesiredExtensions: append([]Extension{}, want.Extensions...),
+		DesiredExtensions: append([]plan.Extension{}, want.Extensions...),
 	}, nil
 }
 
@@ -263,7 +152,7 @@ func (l *Live) diff(ctx context.Context, target *DB, current, want *State, schem
 // common case of a plan with no changes to tables and enums), the cached
 // state is not even read back: the realms are equal, and only extensions
 // can differ. ok is false when there is no usable entry.
-func generateCached(ctx context.Context, target *DB, desired Desired, opts Options) (p *Plan, ok bool, err error) {
+func generateCached(ctx context.Context, target *DB, desired Desired, opts Options) (p *plan.Plan, ok bool, err error) {
 	h, isHCL := HCLOf(desired)
 	dev := opts.Dev
 	if dev.Server == nil {
@@ -307,7 +196,7 @@ func generateCached(ctx context.Context, target *DB, desired Desired, opts Optio
 // steps diffs two states and orders the statements: new schemas, then
 // extensions, then the engine's changes, then dropped extensions; the
 // statements that run outside the transaction come last.
-func (l *Live) steps(ctx context.Context, from, to *State, schemas []string, o Options) ([]Step, error) {
+func (l *Live) steps(ctx context.Context, from, to *State, schemas []string, o Options) ([]plan.Step, error) {
 	// The engine's own differ would compare column defaults by running
 	// `SELECT <old> = <new>` on the target: text from the desired state,
 	// evaluated there. Both states print their defaults through the same
@@ -337,7 +226,7 @@ func (l *Live) steps(ctx context.Context, from, to *State, schemas []string, o O
 	}
 	rest, pieces := splitModify(rest, o.ConcurrentIndexes)
 	before, after := extensionSteps(from.Extensions, to.Extensions)
-	var steps []Step
+	var steps []plan.Step
 	realms := []*schema.Realm{from.Realm, to.Realm}
 	s, err := l.plan(ctx, first, nil, facts, realms)
 	if err != nil {
@@ -349,11 +238,11 @@ func (l *Live) steps(ctx context.Context, from, to *State, schemas []string, o O
 		return nil, err
 	}
 	steps = append(append(steps, s...), after...)
-	ordered := make([]Step, 0, len(steps))
+	ordered := make([]plan.Step, 0, len(steps))
 	for _, tx := range []bool{true, false} {
 		for _, st := range steps {
 			if st.Transactional == tx {
-				st.LockTimeout, st.StatementTimeout = Duration(o.Timeouts.Lock), Duration(o.Timeouts.Statement)
+				st.LockTimeout, st.StatementTimeout = plan.Duration(o.Timeouts.Lock), plan.Duration(o.Timeouts.Statement)
 				ordered = append(ordered, st)
 			}
 		}
@@ -443,7 +332,7 @@ func isConstraint(idx *schema.Index) bool {
 }
 
 // plan turns engine changes into steps with their hazards.
-func (l *Live) plan(ctx context.Context, changes []schema.Change, pieces map[*schema.ModifyTable]pieceKind, facts tableFacts, realms []*schema.Realm) ([]Step, error) {
+func (l *Live) plan(ctx context.Context, changes []schema.Change, pieces map[*schema.ModifyTable]pieceKind, facts tableFacts, realms []*schema.Realm) ([]plan.Step, error) {
 	if len(changes) == 0 {
 		return nil, nil
 	}
@@ -451,7 +340,7 @@ func (l *Live) plan(ctx context.Context, changes []schema.Change, pieces map[*sc
 	if err != nil {
 		return nil, fmt.Errorf("planning the changes: %w", err)
 	}
-	steps := make([]Step, 0, len(rendered))
+	steps := make([]plan.Step, 0, len(rendered))
 	seen := make(map[schema.Change]bool)
 	for _, c := range rendered {
 		st := stepOf(c)
@@ -490,29 +379,29 @@ func concurrently(m *schema.ModifyTable) bool {
 	return false
 }
 
-func stepOf(c *migrate.Change) Step {
-	s := Step{SQL: strings.TrimSuffix(strings.TrimSpace(c.Cmd), ";"), Comment: c.Comment}
+func stepOf(c *migrate.Change) plan.Step {
+	s := plan.Step{SQL: strings.TrimSuffix(strings.TrimSpace(c.Cmd), ";"), Comment: c.Comment}
 	switch src := c.Source.(type) {
 	case *schema.AddSchema:
-		s.Action, s.Object = ActionCreate, "schema "+displayPart(src.S.Name)
+		s.Action, s.Object = plan.ActionCreate, "schema "+plan.DisplayPart(src.S.Name)
 	case *schema.ModifySchema:
-		s.Action, s.Object = ActionAlter, "schema "+displayPart(src.S.Name)
+		s.Action, s.Object = plan.ActionAlter, "schema "+plan.DisplayPart(src.S.Name)
 	case *schema.AddTable:
-		s.Action, s.Object = ActionCreate, "table "+tableName(src.T)
+		s.Action, s.Object = plan.ActionCreate, "table "+tableName(src.T)
 	case *schema.DropTable:
-		s.Action, s.Object = ActionDrop, "table "+tableName(src.T)
+		s.Action, s.Object = plan.ActionDrop, "table "+tableName(src.T)
 	case *schema.ModifyTable:
-		s.Action, s.Object = ActionAlter, "table "+tableName(src.T)
+		s.Action, s.Object = plan.ActionAlter, "table "+tableName(src.T)
 	case *schema.RenameTable:
-		s.Action, s.Object = ActionAlter, "table "+tableName(src.From)
+		s.Action, s.Object = plan.ActionAlter, "table "+tableName(src.From)
 	case *schema.AddObject:
-		s.Action, s.Object = ActionCreate, objectName(src.O)
+		s.Action, s.Object = plan.ActionCreate, objectName(src.O)
 	case *schema.DropObject:
-		s.Action, s.Object = ActionDrop, objectName(src.O)
+		s.Action, s.Object = plan.ActionDrop, objectName(src.O)
 	case *schema.ModifyObject:
-		s.Action, s.Object = ActionAlter, objectName(src.From)
+		s.Action, s.Object = plan.ActionAlter, objectName(src.From)
 	default:
-		s.Action, s.Object = ActionAlter, fmt.Sprintf("%T", c.Source)
+		s.Action, s.Object = plan.ActionAlter, fmt.Sprintf("%T", c.Source)
 	}
 	return s
 }
@@ -526,26 +415,4 @@ func objectName(o schema.Object) string {
 		return "enum " + displayName(e.Schema, e.T)
 	}
 	return fmt.Sprintf("%T", o)
-}
-
-// Duration is a time.Duration that reads and writes as "2s" in JSON.
-type Duration time.Duration
-
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// MarshalJSON writes the duration as a string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
-
-// UnmarshalJSON reads a duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
 }

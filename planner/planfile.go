@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"keel/internal/connstr"
+	"keel/planner/plan"
 )
 
 // FileFormat is the version of the plan file format.
@@ -28,8 +29,8 @@ type File struct {
 	CreatedAt   time.Time `json:"created_at"`
 	// Desired names the desired-state source the plan was computed from; a
 	// connection string is kept without its password (connstr.Redact).
-	Desired string `json:"desired"`
-	Plan    *Plan  `json:"plan"`
+	Desired string     `json:"desired"`
+	Plan    *plan.Plan `json:"plan"`
 	// Digest is "sha256:" and the hex digest of the file without Digest and
 	// Approvals.
 	Digest    string     `json:"digest"`
@@ -53,7 +54,7 @@ func (a Approval) SignedText() []byte {
 
 // NewFile wraps a plan for saving and computes its digest. desired names the
 // desired state; a password in it is masked.
-func NewFile(p *Plan, env, desired, version string) *File {
+func NewFile(p *plan.Plan, env, desired, version string) *File {
 	f := &File{Format: FileFormat, KeelVersion: version, Env: env, CreatedAt: time.Now().UTC().Truncate(time.Second),
 		Desired: connstr.Redact(desired), Plan: p}
 	f.Digest = f.ComputeDigest()
@@ -125,7 +126,7 @@ func (f *File) Approve(by string, key ed25519.PrivateKey) error {
 // Expect is what a plan file must match to be applied.
 type Expect struct {
 	Env    string
-	Target Target
+	Target plan.Target
 	// Approvers are base64 ed25519 public keys. When not empty, a valid
 	// signature by one of them is required; when empty, a named approval is.
 	Approvers []string
@@ -136,16 +137,16 @@ type Expect struct {
 // It returns the approval that counts, or a *RefusedError.
 func (f *File) Verify(e Expect) (*Approval, error) {
 	if got := f.ComputeDigest(); got != f.Digest {
-		return nil, &RefusedError{Reason: fmt.Sprintf("the plan file was changed after it was written: its digest is %s but its content hashes to %s", f.Digest, got)}
+		return nil, &plan.RefusedError{Reason: fmt.Sprintf("the plan file was changed after it was written: its digest is %s but its content hashes to %s", f.Digest, got)}
 	}
 	if f.Env != e.Env {
-		return nil, &RefusedError{Reason: fmt.Sprintf("the plan is for env %q, not %q", f.Env, e.Env)}
+		return nil, &plan.RefusedError{Reason: fmt.Sprintf("the plan is for env %q, not %q", f.Env, e.Env)}
 	}
 	if t := f.Plan.Target; t.Host != e.Target.Host || t.Port != e.Target.Port || t.Database != e.Target.Database {
-		return nil, &RefusedError{Reason: fmt.Sprintf("the plan is for %s, not %s", t, e.Target)}
+		return nil, &plan.RefusedError{Reason: fmt.Sprintf("the plan is for %s, not %s", t, e.Target)}
 	}
 	if len(f.Approvals) == 0 {
-		return nil, &RefusedError{Reason: "the plan is not approved: have a reviewer run `keel approve FILE --by NAME` (or --key KEYFILE)"}
+		return nil, &plan.RefusedError{Reason: "the plan is not approved: have a reviewer run `keel approve FILE --by NAME` (or --key KEYFILE)"}
 	}
 	var problems []string
 	for i := range f.Approvals {
@@ -156,7 +157,7 @@ func (f *File) Verify(e Expect) (*Approval, error) {
 		}
 		return a, nil
 	}
-	return nil, &RefusedError{Reason: "the plan has no valid approval: " + strings.Join(problems, "; ")}
+	return nil, &plan.RefusedError{Reason: "the plan has no valid approval: " + strings.Join(problems, "; ")}
 }
 
 func (a *Approval) check(digest string, approvers []string) error {

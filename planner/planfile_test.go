@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"ariga.io/atlas/sql/postgres"
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
@@ -9,11 +8,15 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"keel/planner/plan"
+
+	"ariga.io/atlas/sql/postgres"
 )
 
 func TestFingerprintChanges(t *testing.T) {
-	from := Fingerprint{Objects: map[string]string{"table public.a": "1", "table public.b": "2", "enum public.e": "3"}}
-	to := Fingerprint{Objects: map[string]string{"table public.a": "1", "table public.b": "9", "table public.c": "4"}}
+	from := plan.Fingerprint{Objects: map[string]string{"table public.a": "1", "table public.b": "2", "enum public.e": "3"}}
+	to := plan.Fingerprint{Objects: map[string]string{"table public.a": "1", "table public.b": "9", "table public.c": "4"}}
 	want := []string{"~ table public.b (changed)", "+ table public.c (added)", "- enum public.e (removed)"}
 	got := from.Changes(to)
 	// Sorted by object name.
@@ -28,8 +31,8 @@ func TestFingerprintChanges(t *testing.T) {
 
 func testFile(t *testing.T) *File {
 	t.Helper()
-	p := &Plan{Target: Target{Host: "127.0.0.1", Port: 5432, Database: "app", User: "u"}, Schemas: []string{"public"},
-		Steps: []Step{{SQL: "CREATE TABLE t (id int)", Action: ActionCreate, Object: "table public.t"}}}
+	p := &plan.Plan{Target: plan.Target{Host: "127.0.0.1", Port: 5432, Database: "app", User: "u"}, Schemas: []string{"public"},
+		Steps: []plan.Step{{SQL: "CREATE TABLE t (id int)", Action: plan.ActionCreate, Object: "table public.t"}}}
 	return NewFile(p, "prod", "schema.hcl", "test")
 }
 
@@ -40,7 +43,7 @@ func TestVerify(t *testing.T) {
 	}
 	_, otherPriv, _ := ed25519.GenerateKey(nil)
 	pubB64 := base64.StdEncoding.EncodeToString(pub)
-	expect := Expect{Env: "prod", Target: Target{Host: "127.0.0.1", Port: 5432, Database: "app"}}
+	expect := Expect{Env: "prod", Target: plan.Target{Host: "127.0.0.1", Port: 5432, Database: "app"}}
 	for _, tc := range []struct {
 		name   string
 		edit   func(f *File)
@@ -76,7 +79,7 @@ func TestVerify(t *testing.T) {
 				tc.expect(&e)
 			}
 			_, err := f.Verify(e)
-			var re *RefusedError
+			var re *plan.RefusedError
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("refused: %v", err)

@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"time"
 
+	"keel/planner/plan"
+
 	"github.com/jackc/pgx/v5"
 )
 
@@ -21,7 +23,7 @@ import (
 // longer keep two applies apart.
 type PoolerError struct {
 	// Target is the database as keel was told to reach it.
-	Target Target
+	Target plan.Target
 	// Evidence says what gave the pooler away.
 	Evidence string
 }

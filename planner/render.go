@@ -7,10 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"keel/planner/plan"
 )
 
 // Formats are the plan renderings, by name.
-var Formats = map[string]func(io.Writer, *Plan) error{
+var Formats = map[string]func(io.Writer, *plan.Plan) error{
 	"text":     RenderText,
 	"sql":      RenderSQL,
 	"json":     RenderJSON,
@@ -19,7 +21,7 @@ var Formats = map[string]func(io.Writer, *Plan) error{
 
 // RenderSQL writes only the statements, each ending in a semicolon, ready
 // for psql. An empty plan writes nothing.
-func RenderSQL(w io.Writer, p *Plan) error {
+func RenderSQL(w io.Writer, p *plan.Plan) error {
 	var b strings.Builder
 	for i, s := range p.Steps {
 		if !s.Transactional && (i == 0 || p.Steps[i-1].Transactional) {
@@ -34,7 +36,7 @@ func RenderSQL(w io.Writer, p *Plan) error {
 // RenderText writes the plan for a reader: target, timeouts, numbered
 // statements with what each does and its hazards, a summary and the objects
 // keel leaves alone.
-func RenderText(w io.Writer, p *Plan) error {
+func RenderText(w io.Writer, p *plan.Plan) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s (schemas: %s)\n", p.Target, schemaList(p.Schemas))
 	if p.Empty() {
@@ -66,7 +68,7 @@ func RenderText(w io.Writer, p *Plan) error {
 }
 
 // timeoutsLine states the timeouts the statements run with, as Apply sets them.
-func timeoutsLine(p *Plan) string {
+func timeoutsLine(p *plan.Plan) string {
 	first := p.Steps[0]
 	for _, s := range p.Steps {
 		if s.LockTimeout != first.LockTimeout || s.StatementTimeout != first.StatementTimeout {
@@ -77,7 +79,7 @@ func timeoutsLine(p *Plan) string {
 		first.LockTimeout, first.StatementTimeout, p.LockRetries)
 }
 
-func txNote(p *Plan) string {
+func txNote(p *plan.Plan) string {
 	n := 0
 	for _, s := range p.Steps {
 		if !s.Transactional {
@@ -90,9 +92,9 @@ func txNote(p *Plan) string {
 	return fmt.Sprintf(", %d statements in one transaction and %d after it", len(p.Steps)-n, n)
 }
 
-func hazardCounts(hs []Hazard) string {
-	var order []HazardCode
-	counts := make(map[HazardCode]int)
+func hazardCounts(hs []plan.Hazard) string {
+	var order []plan.HazardCode
+	counts := make(map[plan.HazardCode]int)
 	for _, h := range hs {
 		if counts[h.Code] == 0 {
 			order = append(order, h.Code)
@@ -106,7 +108,7 @@ func hazardCounts(hs []Hazard) string {
 	return strings.Join(parts, ", ")
 }
 
-func joinCodes(cs []HazardCode) string {
+func joinCodes(cs []plan.HazardCode) string {
 	s := make([]string, len(cs))
 	for i, c := range cs {
 		s[i] = string(c)
@@ -114,7 +116,7 @@ func joinCodes(cs []HazardCode) string {
 	return strings.Join(s, ", ")
 }
 
-func sizeNote(h Hazard) string {
+func sizeNote(h plan.Hazard) string {
 	var parts []string
 	if h.Rows != nil {
 		parts = append(parts, fmt.Sprintf("~%d rows", *h.Rows))
@@ -141,7 +143,7 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-func writeNotManaged(b *strings.Builder, title string, objs []Object) {
+func writeNotManaged(b *strings.Builder, title string, objs []plan.Object) {
 	if len(objs) == 0 {
 		return
 	}
@@ -163,22 +165,22 @@ type jsonPlan struct {
 		Alter  int `json:"alter"`
 		Drop   int `json:"drop"`
 	} `json:"summary"`
-	Hazards []Hazard `json:"hazards"`
-	*Plan
+	Hazards []plan.Hazard `json:"hazards"`
+	*plan.Plan
 }
 
 // RenderJSON writes the plan as the documented JSON document.
-func RenderJSON(w io.Writer, p *Plan) error {
+func RenderJSON(w io.Writer, p *plan.Plan) error {
 	doc := jsonPlan{Format: JSONFormat, Plan: p, Hazards: p.Hazards()}
 	s := p.Summary()
 	doc.Summary.Create, doc.Summary.Alter, doc.Summary.Drop = s.Create, s.Alter, s.Drop
 	if doc.Hazards == nil {
-		doc.Hazards = []Hazard{}
+		doc.Hazards = []plan.Hazard{}
 	}
 	if p.Steps == nil {
 		// An empty plan still has a steps array.
 		cp := *p
-		cp.Steps = []Step{}
+		cp.Steps = []plan.Step{}
 		doc.Plan = &cp
 	}
 	enc := json.NewEncoder(w)
@@ -188,7 +190,7 @@ func RenderJSON(w io.Writer, p *Plan) error {
 
 // RenderMarkdown writes the plan as a pull-request comment: a summary line,
 // a hazards table, the SQL and the objects keel leaves alone.
-func RenderMarkdown(w io.Writer, p *Plan) error {
+func RenderMarkdown(w io.Writer, p *plan.Plan) error {
 	var b strings.Builder
 	if p.Empty() {
 		fmt.Fprintf(&b, "### keel plan: no changes\n\n%s matches the desired state (schemas: %s).\n", mdCode(p.Target.Database), mdEscape(schemaList(p.Schemas)))
@@ -233,7 +235,7 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 func schemaList(schemas []string) string {
 	names := make([]string, len(schemas))
 	for i, s := range schemas {
-		names[i] = displayPart(s)
+		names[i] = plan.DisplayPart(s)
 	}
 	return strings.Join(names, ", ")
 }

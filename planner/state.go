@@ -6,6 +6,8 @@ package planner
 import (
 	"sort"
 
+	"keel/planner/plan"
+
 	"ariga.io/atlas/sql/schema"
 )
 
@@ -15,7 +17,7 @@ type State struct {
 	// Realm holds the schemas, tables and enums.
 	Realm *schema.Realm
 	// Extensions are the installed (or desired) extensions, sorted by name.
-	Extensions []Extension
+	Extensions []plan.Extension
 	// Positions maps objects of a desired state ("table public.users",
 	// "enum public.status", "schema billing") to where they are declared
 	// ("schema.hcl:12"), for error messages.
@@ -26,10 +28,10 @@ type State struct {
 	Invalid []InvalidIndex
 	// NotManaged lists objects of a desired state read from SQL or a
 	// database that keel does not manage: plans do not create them.
-	NotManaged []Object
+	NotManaged []plan.Object
 
 	// fingerprint is computed once, by Fingerprint; realm by realmHash.
-	fingerprint *Fingerprint
+	fingerprint *plan.Fingerprint
 	realm       string
 }
 
@@ -46,22 +48,6 @@ type InvalidIndex struct {
 	Schema, Table, Name string
 }
 
-// Extension is a PostgreSQL extension, as declared by an `extension` block or
-// found in pg_extension.
-type Extension struct {
-	// Name as in CREATE EXTENSION, for example "uuid-ossp".
-	Name string `json:"name"`
-	// Schema the extension's objects live in. Empty means the server decides
-	// (the first schema of search_path) when it is created.
-	Schema string `json:"schema,omitempty"`
-	// Version pinned by the desired state; empty means any version.
-	Version string `json:"version,omitempty"`
-	// Comment on the extension; empty in a desired state means "not managed".
-	Comment string `json:"comment,omitempty"`
-	// Pos is where the extension was declared ("schema.hcl:3"), if it was.
-	Pos string `json:"-"`
-}
-
 // SchemaNames returns the names of the schemas of the state's realm.
 func (s *State) SchemaNames() []string {
 	names := make([]string, 0, len(s.Realm.Schemas))
@@ -71,6 +57,6 @@ func (s *State) SchemaNames() []string {
 	return names
 }
 
-func sortExtensions(exts []Extension) {
+func sortExtensions(exts []plan.Extension) {
 	sort.Slice(exts, func(i, j int) bool { return exts[i].Name < exts[j].Name })
 }

@@ -9,6 +9,7 @@ import (
 
 	"keel/envs"
 	"keel/planner"
+	"keel/planner/plan"
 )
 
 type applyCmd struct {
@@ -23,7 +24,7 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) (err error) {
 		return err
 	}
 	if c.Plan == "" && r.profile.Apply != envs.ApplyAuto {
-		return &planner.RefusedError{Reason: fmt.Sprintf(
+		return &plan.RefusedError{Reason: fmt.Sprintf(
 			"env %s applies only reviewed plans (apply = %q in %s): run `keel plan --env %[1]s --out plan.json`, "+
 				"get it approved (`keel approve plan.json --by NAME`), then `keel apply --env %[1]s --plan plan.json`",
 			r.profile.Name, r.profile.Apply, r.profile.File)}
@@ -94,7 +95,7 @@ func applyFile(ctx context.Context, sess *planner.Session, r *resolved, s *strea
 	}
 	if fp.Hash != f.Plan.To.Hash {
 		changes := f.Plan.To.Changes(fp)
-		return &planner.RefusedError{Reason: fmt.Sprintf("the desired state %s no longer matches the plan's:\n  %s\nrun keel plan again and get the new plan reviewed",
+		return &plan.RefusedError{Reason: fmt.Sprintf("the desired state %s no longer matches the plan's:\n  %s\nrun keel plan again and get the new plan reviewed",
 			r.desiredPath, strings.Join(changes, "\n  "))}
 	}
 	fmt.Fprintf(s.out, "Plan %s approved by %s at %s.\n", f.Digest, approval.By, approval.At.Format("2006-01-02 15:04:05Z07:00"))
@@ -114,7 +115,7 @@ func (r *resolved) normalize(ctx context.Context, s *streams) (*planner.State, e
 	return nil, err
 }
 
-func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams, p *planner.Plan, want *planner.State, approver, digest string) error {
+func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams, p *plan.Plan, want *planner.State, approver, digest string) error {
 	if p.Empty() {
 		return planner.RenderText(s.out, p)
 	}
@@ -122,11 +123,11 @@ func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams
 		Approver: approver,
 		Digest:   digest,
 		// The checks of keel doctor for exactly these statements, before any runs.
-		BeforeRun: func(p *planner.Plan) error {
+		BeforeRun: func(p *plan.Plan) error {
 			_, err := r.checkedPlan(ctx, s, true, p)
 			return err
 		},
-		Progress: func(i int, st planner.Step) {
+		Progress: func(i int, st plan.Step) {
 			if i == 1 {
 				fmt.Fprintf(s.out, "Applying %d statements to %s in one transaction (%s)\n", len(p.Steps), p.Target, p.Summary())
 			}

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/alecthomas/kong"
 	"keel/envs"
 	"keel/internal/connstr"
 	"keel/planner"
+	"keel/planner/plan"
+
+	"github.com/alecthomas/kong"
 )
 
 // version is keel's version, recorded in plan files.
@@ -81,7 +83,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	code := exitError
 	var (
 		ce *codeError
-		re *planner.RefusedError
+		re *plan.RefusedError
 	)
 	switch {
 	case errors.As(err, &ce):
@@ -119,7 +121,7 @@ type resolved struct {
 // ready refuses, before anything connects, what the env's policy forbids.
 func (r *resolved) ready() error {
 	if r.normalizeRefused != "" {
-		return &planner.RefusedError{Reason: r.normalizeRefused}
+		return &plan.RefusedError{Reason: r.normalizeRefused}
 	}
 	return nil
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"keel/doctor"
-	"keel/planner"
+	"keel/planner/plan"
 )
 
 type doctorCmd struct {
@@ -54,7 +54,7 @@ func (r *resolved) doctorOptions() doctor.Options {
 // or checks the given plan. With strict (apply), a failed check is an error
 // and nothing runs; otherwise (plan) failed checks are written to stderr as
 // warnings.
-func (r *resolved) checkedPlan(ctx context.Context, s *streams, strict bool, p *planner.Plan) (*planner.Plan, error) {
+func (r *resolved) checkedPlan(ctx context.Context, s *streams, strict bool, p *plan.Plan) (*plan.Plan, error) {
 	opts := r.doctorOptions()
 	opts.Plan = p
 	rep := doctor.Run(ctx, r.db, opts)

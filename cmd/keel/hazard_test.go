@@ -11,16 +11,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/plan"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // jsonOf runs plan --format json and decodes it.
 func jsonOf(t *testing.T, out string) (doc struct {
-	Hazards []planner.Hazard `json:"hazards"`
-	Steps   []planner.Step   `json:"steps"`
-	Allowed []string         `json:"allowed_hazards"`
+	Hazards []plan.Hazard `json:"hazards"`
+	Steps   []plan.Step   `json:"steps"`
+	Allowed []string      `json:"allowed_hazards"`
 }) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
@@ -29,7 +31,7 @@ func jsonOf(t *testing.T, out string) (doc struct {
 	return doc
 }
 
-func findHazard(hs []planner.Hazard, code planner.HazardCode, object string) *planner.Hazard {
+func findHazard(hs []plan.Hazard, code plan.HazardCode, object string) *plan.Hazard {
 	for i := range hs {
 		if hs[i].Code == code && hs[i].Object == object {
 			return &hs[i]
@@ -72,8 +74,8 @@ func TestDroppingATableWithRowsIsDeniedInProd(t *testing.T) {
 	if !strings.Contains(errs, "--allow-hazard data-loss") {
 		t.Errorf("the refusal does not say how to allow it:\n%s", errs)
 	}
-	h := findHazard(jsonOf(t, out).Hazards, planner.HazardDataLoss, "table public.legacy")
-	if h == nil || h.Rows == nil || *h.Rows != 250 || h.Bytes == nil || *h.Bytes == 0 || h.Severity != planner.SeverityDanger {
+	h := findHazard(jsonOf(t, out).Hazards, plan.HazardDataLoss, "table public.legacy")
+	if h == nil || h.Rows == nil || *h.Rows != 250 || h.Bytes == nil || *h.Bytes == 0 || h.Severity != plan.SeverityDanger {
 		t.Fatalf("JSON lacks data-loss on public.legacy with 250 rows: %+v\n%s", h, out)
 	}
 	_, md, _ := keelIn(t, envs, "plan", "--env", "prod", "--url", u, "--schema", desired, "--format", "markdown")
@@ -88,7 +90,7 @@ func TestDroppingATableWithRowsIsDeniedInProd(t *testing.T) {
 	}
 	var file planner.File
 	raw, _ := os.ReadFile(planPath)
-	if err := json.Unmarshal(raw, &file); err != nil || len(file.Plan.Allowed) != 1 || file.Plan.Allowed[0] != planner.HazardDataLoss {
+	if err := json.Unmarshal(raw, &file); err != nil || len(file.Plan.Allowed) != 1 || file.Plan.Allowed[0] != plan.HazardDataLoss {
 		t.Fatalf("the plan file does not record the allowance: %v\n%s", err, raw)
 	}
 	if code, _, errs := keelIn(t, envs, "approve", planPath, "--by", "alice"); code != 0 {
@@ -112,10 +114,10 @@ func TestIntegerToBigintIsATableRewrite(t *testing.T) {
 		t.Fatalf("plan: %s", errs)
 	}
 	doc := jsonOf(t, out)
-	if findHazard(doc.Hazards, planner.HazardTableRewrite, "column public.accounts.id") == nil {
+	if findHazard(doc.Hazards, plan.HazardTableRewrite, "column public.accounts.id") == nil {
 		t.Fatalf("integer -> bigint is not flagged table-rewrite:\n%s", out)
 	}
-	if findHazard(doc.Hazards, planner.HazardDataLoss, "column public.accounts.id") != nil {
+	if findHazard(doc.Hazards, plan.HazardDataLoss, "column public.accounts.id") != nil {
 		t.Fatalf("integer -> bigint is flagged data-loss, but it widens:\n%s", out)
 	}
 }
@@ -310,8 +312,8 @@ func TestDropBlockedByAViewIsFlagged(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("plan: %s", errs)
 	}
-	h := findHazard(jsonOf(t, out).Hazards, planner.HazardMayFail, "column public.accounts.email")
-	if h == nil || h.Severity != planner.SeverityDanger || !strings.Contains(h.Message, "view public.emails") {
+	h := findHazard(jsonOf(t, out).Hazards, plan.HazardMayFail, "column public.accounts.email")
+	if h == nil || h.Severity != plan.SeverityDanger || !strings.Contains(h.Message, "view public.emails") {
 		t.Fatalf("no may-fail hazard naming the view: %+v\n%s", h, out)
 	}
 	if code, _, errs := keel(t, "apply", "--env", "dev", "--url", u, "--schema", desired); code != 1 || !strings.Contains(errs, "2BP01") {

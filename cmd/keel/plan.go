@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"keel/planner"
+	"keel/planner/plan"
 )
 
 type planCmd struct {
@@ -55,9 +56,9 @@ func (c *planCmd) Run(ctx context.Context, root *cli, s *streams) error {
 }
 
 // allowHazards records the --allow-hazard codes in the plan.
-func allowHazards(p *planner.Plan, codes []string) error {
+func allowHazards(p *plan.Plan, codes []string) error {
 	for _, code := range codes {
-		c, err := planner.ParseHazardCode(code)
+		c, err := plan.ParseHazardCode(code)
 		if err != nil {
 			return err
 		}
@@ -68,13 +69,13 @@ func allowHazards(p *planner.Plan, codes []string) error {
 
 // checkDenied refuses a plan with hazards the env denies and the planner did
 // not allow.
-func checkDenied(p *planner.Plan, r *resolved) error {
+func checkDenied(p *plan.Plan, r *resolved) error {
 	denied := p.Denied(r.profile.Denied())
 	if len(denied) == 0 {
 		return nil
 	}
 	var lines []string
-	codes := map[planner.HazardCode]bool{}
+	codes := map[plan.HazardCode]bool{}
 	for _, h := range denied {
 		lines = append(lines, fmt.Sprintf("%s: %s (%s)", h.Code, h.Object, h.Message))
 		codes[h.Code] = true
@@ -84,6 +85,6 @@ func checkDenied(p *planner.Plan, r *resolved) error {
 		flags = append(flags, "--allow-hazard "+string(c))
 	}
 	sort.Strings(flags)
-	return &planner.RefusedError{Reason: fmt.Sprintf("env %s denies these hazards (deny in %s):\n  %s\nif they are intended, plan again with %s: the allowance is recorded in the plan file for the reviewer",
+	return &plan.RefusedError{Reason: fmt.Sprintf("env %s denies these hazards (deny in %s):\n  %s\nif they are intended, plan again with %s: the allowance is recorded in the plan file for the reviewer",
 		r.profile.Name, r.profile.File, strings.Join(lines, "\n  "), strings.Join(flags, " "))}
 }

@@ -1,0 +1,140 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Action says what a step does to its object.
+type Action string
+
+// The actions of a step.
+const (
+	ActionCreate Action = "create"
+	ActionAlter  Action = "alter"
+	ActionDrop   Action = "drop"
+)
+
+// Step is one statement of a plan.
+type Step struct {
+	// SQL is the statement, without a trailing semicolon.
+	SQL string `json:"sql"`
+	// Comment says in words what the statement does.
+	Comment string `json:"comment,omitempty"`
+	// Action is what the statement does to Object.
+	Action Action `json:"action"`
+	// Object is what the statement changes: "table public.users".
+	Object string `json:"object"`
+	// Hazards are the risks of running the statement.
+	Hazards []Hazard `json:"hazards,omitempty"`
+	// Transactional is false for statements that run after the plan's
+	// transaction commits (CREATE INDEX CONCURRENTLY), each on its own.
+	Transactional bool `json:"transactional"`
+	// LockTimeout and StatementTimeout are set for the statement as it runs.
+	LockTimeout      Duration `json:"lock_timeout"`
+	StatementTimeout Duration `json:"statement_timeout"`
+}
+
+// Plan is the ordered list of statements that bring a database to the
+// desired state. What is rendered for review and what Apply executes are
+// this same value.
+type Plan struct {
+	// Target is the database the plan was computed for.
+	Target Target `json:"target"`
+	// Schemas are the schemas the plan manages.
+	Schemas []string `json:"schemas"`
+	// Steps run in order: the transactional ones in one transaction, then
+	// the others, each on its own.
+	Steps []Step `json:"steps"`
+	// LockRetries is how often the transaction (or a non-transactional
+	// statement) is retried after a lock timeout.
+	LockRetries int `json:"lock_retries"`
+	// Allowed are hazard codes the planner was told to allow
+	// (--allow-hazard), recorded for the reviewer.
+	Allowed []HazardCode `json:"allowed_hazards,omitempty"`
+	// NotManaged lists objects found in the managed schemas that keel does
+	// not manage: the plan never drops or alters them.
+	NotManaged []Object `json:"not_managed,omitempty"`
+	// DesiredExtensions are the extensions of the desired state, as declared.
+	DesiredExtensions []Extension `json:"desired_extensions,omitempty"`
+	// From is the fingerprint of the live state the plan was computed from.
+	From Fingerprint `json:"from"`
+	// To is the fingerprint of the (normalized) desired state it leads to.
+	To Fingerprint `json:"to"`
+	// DesiredNotManaged lists objects of the desired state (SQL or a
+	// database) that keel does not manage: the plan does not create them.
+	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`
+}
+
+// Summary counts the objects a plan creates, alters and drops.
+type Summary struct {
+	Create, Alter, Drop int
+}
+
+func (s Summary) String() string {
+	return fmt.Sprintf("%d to create, %d to alter, %d to drop", s.Create, s.Alter, s.Drop)
+}
+
+// Summary counts the objects the plan creates, alters and drops; an object
+// that several statements create (a table, its indexes, its comments) counts once.
+func (p *Plan) Summary() Summary {
+	var (
+		s    Summary
+		seen = make(map[string]bool)
+	)
+	for _, st := range p.Steps {
+		if seen[st.Object] {
+			continue
+		}
+		seen[st.Object] = true
+		switch st.Action {
+		case ActionCreate:
+			s.Create++
+		case ActionAlter:
+			s.Alter++
+		case ActionDrop:
+			s.Drop++
+		}
+	}
+	return s
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Steps) == 0 }
+
+// Timeouts bound how long a statement may wait and run.
+type Timeouts struct {
+	// Lock is lock_timeout: how long a statement waits for a lock.
+	Lock time.Duration
+	// Statement is statement_timeout: how long a statement may run.
+	Statement time.Duration
+	// Retries is how often a lock timeout is retried.
+	Retries int
+}
+
+// DefaultTimeouts keep the worst case of a plan that cannot get its locks
+// short: 2 s × 3 tries, plus backoff.
+var DefaultTimeouts = Timeouts{Lock: 2 * time.Second, Statement: time.Minute, Retries: 2}
+
+// Duration is a time.Duration that reads and writes as "2s" in JSON.
+type Duration time.Duration
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}

@@ -1,0 +1,17 @@
+package plan
+
+import (
+	"fmt"
+)
+
+// Target names a database without its password: host, port, database, user.
+type Target struct {
+	Host     string `json:"host"`
+	Port     uint16 `json:"port"`
+	Database string `json:"database"`
+	User     string `json:"user"`
+}
+
+func (t Target) String() string {
+	return fmt.Sprintf("database %q on %s:%d as user %q", t.Database, t.Host, t.Port, t.User)
+}
