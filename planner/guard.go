@@ -175,7 +175,7 @@ func (g *nameGuard) rewrite(sql string) (string, error) {
 			b.WriteString(pgsql.QuoteLiteral(g.lits[t.Value]))
 		default:
 			return "", fmt.Errorf("the engine writes a name or value into SQL in a way keel cannot quote safely (%s): %s",
-				tokenWhere(t.Kind), oneLine(g.reveal(t.Text)))
+				tokenWhere(t.Kind), plan.OneLine(g.reveal(t.Text)))
 		}
 	}
 	return b.String(), nil

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"unicode"
 
 	"keel/planner/plan"
 )
@@ -47,9 +45,9 @@ func RenderText(w io.Writer, p *plan.Plan) error {
 			if !s.Transactional && (i == 0 || p.Steps[i-1].Transactional) {
 				b.WriteString("-- After the transaction commits, one at a time:\n\n")
 			}
-			fmt.Fprintf(&b, "-- %d/%d: %s (%s %s)\n", i+1, len(p.Steps), oneLine(s.Comment), s.Action, oneLine(s.Object))
+			fmt.Fprintf(&b, "-- %d/%d: %s (%s %s)\n", i+1, len(p.Steps), plan.OneLine(s.Comment), s.Action, plan.OneLine(s.Object))
 			for _, h := range s.Hazards {
-				fmt.Fprintf(&b, "--   ! %s [%s] %s: %s%s\n", h.Code, h.Severity, oneLine(h.Object), oneLine(h.Message), sizeNote(h))
+				fmt.Fprintf(&b, "--   ! %s [%s] %s: %s%s\n", h.Code, h.Severity, plan.OneLine(h.Object), plan.OneLine(h.Message), sizeNote(h))
 			}
 			fmt.Fprintf(&b, "%s;\n\n", s.SQL)
 		}
@@ -149,7 +147,7 @@ func writeNotManaged(b *strings.Builder, title string, objs []plan.Object) {
 	}
 	names := make([]string, len(objs))
 	for i, o := range objs {
-		names[i] = oneLine(o.String())
+		names[i] = plan.OneLine(o.String())
 	}
 	fmt.Fprintf(b, "\n%s (%d): %s\n", title, len(objs), strings.Join(names, ", "))
 }
@@ -215,7 +213,7 @@ func RenderMarkdown(w io.Writer, p *plan.Plan) error {
 			if !s.Transactional && (i == 0 || p.Steps[i-1].Transactional) {
 				sql.WriteString("-- After the transaction commits, one at a time:\n")
 			}
-			fmt.Fprintf(&sql, "-- %d/%d: %s\n%s;\n", i+1, len(p.Steps), oneLine(s.Comment), s.SQL)
+			fmt.Fprintf(&sql, "-- %d/%d: %s\n%s;\n", i+1, len(p.Steps), plan.OneLine(s.Comment), s.SQL)
 		}
 		fence := mdFence(sql.String())
 		b.WriteString(fence + "sql\n" + sql.String() + fence + "\n")
@@ -241,12 +239,12 @@ func schemaList(schemas []string) string {
 }
 
 // mdEscape makes s fit one cell of a markdown table.
-func mdEscape(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }
+func mdEscape(s string) string { return strings.ReplaceAll(plan.OneLine(s), "|", `\|`) }
 
 // mdCode writes s as inline code, fenced with more backticks than it holds
 // in a row, so that a name cannot end the code span and write markdown.
 func mdCode(s string) string {
-	s = oneLine(s)
+	s = plan.OneLine(s)
 	fence := strings.Repeat("`", longestRun(s, '`')+1)
 	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
 		s = " " + s + " "
@@ -270,30 +268,4 @@ func longestRun(s string, c rune) int {
 		}
 	}
 	return n
-}
-
-// oneLine escapes the characters of s that do not print (newlines, control
-// and bidirectional-override characters) as Go does in strings, so that
-// text taken from names and messages stays on its line and shows what it holds.
-func oneLine(s string) string {
-	clean := true
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsPrint(r) {
-			b.WriteRune(r)
-			continue
-		}
-		q := strconv.QuoteRune(r)
-		b.WriteString(q[1 : len(q)-1])
-	}
-	return b.String()
 }

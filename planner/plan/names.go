@@ -3,6 +3,7 @@ package plan
 import (
 	"strconv"
 	"strings"
+	"unicode"
 
 	"keel/internal/pgsql"
 )
@@ -89,3 +90,29 @@ type Object struct {
 }
 
 func (o Object) String() string { return o.Kind + " " + o.Name }
+
+// OneLine escapes the characters of s that do not print (newlines, control
+// and bidirectional-override characters) as Go does in strings, so that
+// text taken from names and messages stays on its line and shows what it holds.
+func OneLine(s string) string {
+	clean := true
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsPrint(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
+}
