@@ -10,6 +10,7 @@ import (
 	"keel/internal/pgtest"
 	"keel/planner"
 	"keel/planner/plan"
+	"keel/planner/render"
 )
 
 // convergeCase is a desired state that, once applied, must plan no changes.
@@ -315,7 +316,7 @@ func apply(t *testing.T, dbURL string, p *plan.Plan) {
 
 func sqlOf(p *plan.Plan) string {
 	var b strings.Builder
-	_ = planner.RenderSQL(&b, p)
+	_ = render.SQL(&b, p)
 	return b.String()
 }
 

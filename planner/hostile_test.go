@@ -11,6 +11,7 @@ import (
 	"keel/internal/pgtest"
 	"keel/planner"
 	"keel/planner/plan"
+	"keel/planner/render"
 )
 
 // hostileNames break SQL that is written by concatenating names into it.
@@ -240,7 +241,7 @@ func TestHostileNamesInPlanText(t *testing.T) {
 	}
 	p := generate(t, u, desired)
 	var text strings.Builder
-	if err := planner.RenderText(&text, p); err != nil {
+	if err := render.Text(&text, p); err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(text.String(), "\n") {

@@ -10,6 +10,7 @@ import (
 	"keel/envs"
 	"keel/planner"
 	"keel/planner/plan"
+	"keel/planner/render"
 )
 
 type applyCmd struct {
@@ -78,7 +79,7 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) (err error) {
 		return err
 	}
 	if p.Empty() {
-		return planner.RenderText(s.out, p)
+		return render.Text(s.out, p)
 	}
 	return execute(ctx, sess, r, s, p, want, "", "")
 }
@@ -117,7 +118,7 @@ func (r *resolved) normalize(ctx context.Context, s *streams) (*planner.State, e
 
 func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams, p *plan.Plan, want *planner.State, approver, digest string) error {
 	if p.Empty() {
-		return planner.RenderText(s.out, p)
+		return render.Text(s.out, p)
 	}
 	opts := planner.ApplyOptions{
 		Approver: approver,

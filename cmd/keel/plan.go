@@ -8,6 +8,7 @@ import (
 
 	"keel/planner"
 	"keel/planner/plan"
+	"keel/planner/render"
 )
 
 type planCmd struct {
@@ -35,7 +36,7 @@ func (c *planCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	if err := allowHazards(p, c.AllowHazard); err != nil {
 		return err
 	}
-	if err := planner.Formats[c.Format](s.out, p); err != nil {
+	if err := render.Formats[c.Format](s.out, p); err != nil {
 		return err
 	}
 	if err := checkDenied(p, r); err != nil {
