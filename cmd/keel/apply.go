@@ -10,6 +10,7 @@ import (
 	"keel/envs"
 	"keel/planner"
 	"keel/planner/plan"
+	"keel/planner/planfile"
 	"keel/planner/render"
 )
 
@@ -34,14 +35,14 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) (err error) {
 		return err
 	}
 	var (
-		file     *planner.File
-		approval *planner.Approval
+		file     *planfile.File
+		approval *planfile.Approval
 	)
 	if c.Plan != "" {
-		if file, err = planner.ReadFile(c.Plan); err != nil {
+		if file, err = planfile.ReadFile(c.Plan); err != nil {
 			return err
 		}
-		expect := planner.Expect{Env: r.profile.Name, Target: r.db.Target(), Approvers: r.profile.Approvers}
+		expect := planfile.Expect{Env: r.profile.Name, Target: r.db.Target(), Approvers: r.profile.Approvers}
 		if approval, err = file.Verify(expect); err != nil {
 			return err
 		}
@@ -85,7 +86,7 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) (err error) {
 }
 
 // applyFile applies a reviewed plan file exactly as it was approved.
-func applyFile(ctx context.Context, sess *planner.Session, r *resolved, s *streams, f *planner.File, approval *planner.Approval) error {
+func applyFile(ctx context.Context, sess *planner.Session, r *resolved, s *streams, f *planfile.File, approval *planfile.Approval) error {
 	want, err := r.normalize(ctx, s)
 	if err != nil {
 		return err

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"keel/internal/pgtest"
-	"keel/planner"
 	"keel/planner/plan"
+	"keel/planner/planfile"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -88,7 +88,7 @@ func TestDroppingATableWithRowsIsDeniedInProd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Allowed by the planner (--allow-hazard): data-loss") {
 		t.Fatalf("plan --allow-hazard: exit %d:\n%s%s", code, out, errs)
 	}
-	var file planner.File
+	var file planfile.File
 	raw, _ := os.ReadFile(planPath)
 	if err := json.Unmarshal(raw, &file); err != nil || len(file.Plan.Allowed) != 1 || file.Plan.Allowed[0] != plan.HazardDataLoss {
 		t.Fatalf("the plan file does not record the allowance: %v\n%s", err, raw)

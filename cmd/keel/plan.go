@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"keel/planner"
 	"keel/planner/plan"
+	"keel/planner/planfile"
 	"keel/planner/render"
 )
 
@@ -43,7 +43,7 @@ func (c *planCmd) Run(ctx context.Context, root *cli, s *streams) error {
 		return err
 	}
 	if c.Out != "" {
-		f := planner.NewFile(p, r.profile.Name, r.desiredPath, version)
+		f := planfile.NewFile(p, r.profile.Name, r.desiredPath, version)
 		if err := f.Write(c.Out); err != nil {
 			return err
 		}

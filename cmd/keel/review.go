@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"keel/planner"
+	"keel/planner/planfile"
 )
 
 type approveCmd struct {
@@ -15,13 +15,13 @@ type approveCmd struct {
 }
 
 func (c *approveCmd) Run(_ context.Context, s *streams) error {
-	f, err := planner.ReadFile(c.File)
+	f, err := planfile.ReadFile(c.File)
 	if err != nil {
 		return err
 	}
 	var key []byte
 	if c.Key != "" {
-		k, err := planner.ReadKey(c.Key)
+		k, err := planfile.ReadKey(c.Key)
 		if err != nil {
 			return err
 		}
@@ -46,7 +46,7 @@ type keygenCmd struct {
 }
 
 func (c *keygenCmd) Run(s *streams) error {
-	pub, priv, err := planner.GenerateKey()
+	pub, priv, err := planfile.GenerateKey()
 	if err != nil {
 		return err
 	}

@@ -1,33 +1,15 @@
-package planner
+package planfile
 
 import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"keel/planner/plan"
-
-	"ariga.io/atlas/sql/postgres"
 )
-
-func TestFingerprintChanges(t *testing.T) {
-	from := plan.Fingerprint{Objects: map[string]string{"table public.a": "1", "table public.b": "2", "enum public.e": "3"}}
-	to := plan.Fingerprint{Objects: map[string]string{"table public.a": "1", "table public.b": "9", "table public.c": "4"}}
-	want := []string{"~ table public.b (changed)", "+ table public.c (added)", "- enum public.e (removed)"}
-	got := from.Changes(to)
-	// Sorted by object name.
-	wantSorted := []string{want[2], want[0], want[1]}
-	if !reflect.DeepEqual(got, wantSorted) {
-		t.Fatalf("Changes = %q, want %q", got, wantSorted)
-	}
-	if len(from.Changes(from)) != 0 {
-		t.Fatal("a fingerprint differs from itself")
-	}
-}
 
 func testFile(t *testing.T) *File {
 	t.Helper()
@@ -105,37 +87,5 @@ func TestFileRoundTrip(t *testing.T) {
 	}
 	if g.ComputeDigest() != f.Digest || g.Digest != f.Digest {
 		t.Fatalf("digest changed across write and read: %s vs %s", g.ComputeDigest(), f.Digest)
-	}
-}
-
-// The quick block splitter and the HCL parser agree on the engine's output.
-func TestSplitBlocksAgreesWithParser(t *testing.T) {
-	for _, path := range []string{"../schema.hcl", "testdata/blocks.hcl"} {
-		h, err := LoadHCL(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := h.Parsed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		text, err := postgres.MarshalHCL(st.Realm)
-		if err != nil {
-			t.Fatal(err)
-		}
-		quick, ok := splitBlocks(text)
-		if !ok {
-			t.Fatalf("%s: splitBlocks does not read the engine's layout:\n%s", path, text)
-		}
-		parsed, err := parseBlocks(text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(quick, parsed) {
-			t.Fatalf("%s: splitBlocks %v\nparseBlocks %v", path, quick, parsed)
-		}
-	}
-	if _, ok := splitBlocks([]byte("table \"t\" {\n  schema = schema.public\n")); ok {
-		t.Fatal("an unclosed block is accepted")
 	}
 }
