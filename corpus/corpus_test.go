@@ -19,6 +19,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/pg"
 	"keel/planner/plan"
 )
 
@@ -138,11 +139,11 @@ func runCase(t *testing.T, dir, name string) (Result, string) {
 	opt := caseOptions[name]
 	aURL, _ := pgtest.NewDatabase(t)
 	bURL, _ := pgtest.NewDatabase(t)
-	a, err := planner.ParseURL(aURL)
+	a, err := pg.ParseURL(aURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := planner.ParseURL(bURL)
+	b, err := pg.ParseURL(bURL)
 	if err != nil {
 		t.Fatal(err)
 	}

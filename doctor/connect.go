@@ -10,9 +10,10 @@ import (
 	"syscall"
 	"time"
 
+	"keel/planner/pg"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"keel/planner"
 )
 
 // maxAttempts bounds the connection attempts on transient errors; all of them
@@ -22,7 +23,7 @@ const maxAttempts = 3
 // connect opens a connection, retrying briefly on errors that may pass (the
 // server starting up, too many connections, a refused or reset connection),
 // all within the URL's connect timeout.
-func connect(ctx context.Context, db *planner.DB) (*pgx.Conn, int, error) {
+func connect(ctx context.Context, db *pg.DB) (*pgx.Conn, int, error) {
 	cctx, cancel := context.WithTimeout(ctx, db.ConnectTimeout())
 	defer cancel()
 	delay := 250 * time.Millisecond
@@ -67,7 +68,7 @@ func attemptsText(n int) string {
 
 // connectionFailed explains a failed connection and what to do about it.
 // The message never holds the password: planner.DB's errors do not.
-func connectionFailed(db *planner.DB, attempts int, err error) Check {
+func connectionFailed(db *pg.DB, attempts int, err error) Check {
 	t := db.Target()
 	c := Check{Name: "connection", Status: Fail, Message: fmt.Sprintf("%s (%s)", oneLine(err.Error()), attemptsText(attempts))}
 	var pe *pgconn.PgError
@@ -109,7 +110,7 @@ func isLocal(host string) bool {
 
 // tlsCheck decides whether the session meets the TLS requirement: s is what
 // pg_stat_ssl says of it, verify how the client checks the certificate.
-func tlsCheck(req TLSRequirement, s tlsState, local bool, verify planner.ServerVerification) Check {
+func tlsCheck(req TLSRequirement, s tlsState, local bool, verify pg.ServerVerification) Check {
 	c := Check{Name: "tls", Status: OK}
 	if !s.encrypted {
 		c.Message = "the session is not encrypted"
@@ -128,14 +129,14 @@ func tlsCheck(req TLSRequirement, s tlsState, local bool, verify planner.ServerV
 	}
 	c.Message = fmt.Sprintf("the session is encrypted (%s, %s); ", s.protocol, s.cipher)
 	switch verify {
-	case planner.VerifyFull:
+	case pg.VerifyFull:
 		c.Message += "the server's certificate and host name are verified (sslmode=verify-full)"
-	case planner.VerifyCA:
+	case pg.VerifyCA:
 		c.Message += "the server's certificate is verified, its host name is not (sslmode=verify-ca)"
 	default:
 		c.Message += "the server's certificate is not verified"
 	}
-	if req == TLSVerifyFull && verify != planner.VerifyFull {
+	if req == TLSVerifyFull && verify != pg.VerifyFull {
 		c.Status = Fail
 		c.Message += ", but verify-full is required"
 		c.Fix = "add sslmode=verify-full and sslrootcert=PATH (the server's CA) to the URL"

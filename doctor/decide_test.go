@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"keel/planner"
+	"keel/planner/pg"
 	"keel/planner/plan"
 )
 
@@ -91,16 +91,16 @@ func TestTLSCheck(t *testing.T) {
 		req    TLSRequirement
 		s      tlsState
 		local  bool
-		verify planner.ServerVerification
+		verify pg.ServerVerification
 		status Status
 	}{
-		{"encrypted, no requirement", TLSAny, enc, false, planner.VerifyNone, OK},
-		{"plain, local", TLSAny, tlsState{}, true, planner.VerifyNone, OK},
-		{"plain, remote", TLSPrefer, tlsState{}, false, planner.VerifyNone, Warn},
-		{"plain, required", TLSRequire, tlsState{}, true, planner.VerifyNone, Fail},
-		{"encrypted, required", TLSRequire, enc, false, planner.VerifyNone, OK},
-		{"encrypted, verify-full required, not verified", TLSVerifyFull, enc, false, planner.VerifyCA, Fail},
-		{"encrypted, verify-full required and done", TLSVerifyFull, enc, false, planner.VerifyFull, OK},
+		{"encrypted, no requirement", TLSAny, enc, false, pg.VerifyNone, OK},
+		{"plain, local", TLSAny, tlsState{}, true, pg.VerifyNone, OK},
+		{"plain, remote", TLSPrefer, tlsState{}, false, pg.VerifyNone, Warn},
+		{"plain, required", TLSRequire, tlsState{}, true, pg.VerifyNone, Fail},
+		{"encrypted, required", TLSRequire, enc, false, pg.VerifyNone, OK},
+		{"encrypted, verify-full required, not verified", TLSVerifyFull, enc, false, pg.VerifyCA, Fail},
+		{"encrypted, verify-full required and done", TLSVerifyFull, enc, false, pg.VerifyFull, OK},
 	} {
 		c := tlsCheck(tc.req, tc.s, tc.local, tc.verify)
 		if c.Status != tc.status {

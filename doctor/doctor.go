@@ -12,6 +12,7 @@ import (
 	"fmt"
 
 	"keel/planner"
+	"keel/planner/pg"
 	"keel/planner/plan"
 
 	"github.com/jackc/pgx/v5"
@@ -118,7 +119,7 @@ type Options struct {
 // is taken and released at once, and a computed plan is only computed. When
 // the connection fails, that is the only check reported; when it goes
 // through a transaction or statement pooler, the connection and that are.
-func Run(ctx context.Context, target *planner.DB, opts Options) *Report {
+func Run(ctx context.Context, target *pg.DB, opts Options) *Report {
 	r := &Report{Target: target.Target(), Plan: opts.Plan}
 	conn, attempts, err := connect(ctx, target)
 	if err != nil {
@@ -202,7 +203,7 @@ func Run(ctx context.Context, target *planner.DB, opts Options) *Report {
 }
 
 // plan computes the plan, to check exactly the privileges it needs.
-func (r *Report) plan(ctx context.Context, target *planner.DB, opts Options) Check {
+func (r *Report) plan(ctx context.Context, target *pg.DB, opts Options) Check {
 	p, err := planner.Generate(ctx, target, opts.Desired, opts.Planner)
 	if err != nil {
 		return Check{Name: "plan", Status: Fail, Message: "cannot compute the plan: " + err.Error(),

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"keel/doctor"
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/pg"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func writeSchema(t *testing.T, body string) string {
@@ -23,9 +25,9 @@ func writeSchema(t *testing.T, body string) string {
 	return p
 }
 
-func parse(t *testing.T, dbURL string) *planner.DB {
+func parse(t *testing.T, dbURL string) *pg.DB {
 	t.Helper()
-	db, err := planner.ParseURL(dbURL)
+	db, err := pg.ParseURL(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

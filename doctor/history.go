@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"keel/planner"
+	"keel/planner/pg"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // throwawayCheck checks that keel can create the throwaway database it
 // normalizes the desired state in: on dev when set, else on the target's
 // server, the role needs CREATEDB.
-func throwawayCheck(ctx context.Context, f *facts, dev *planner.DB) Check {
+func throwawayCheck(ctx context.Context, f *facts, dev *pg.DB) Check {
 	c := Check{Name: "throwaway database", Status: OK}
 	user, may, where := f.user, f.superuser || f.createDB, fmt.Sprintf("the target's server %s:%d", f.target.Host, f.target.Port)
 	if dev != nil {
@@ -105,7 +107,7 @@ FROM (SELECT 1) one LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = $1`, Hist
 // apply lock (a session advisory lock) needs: a direct connection or a
 // session-mode pool, not a transaction or statement pooler
 // (planner.DetectPooler says how it tells).
-func poolerCheck(ctx context.Context, target *planner.DB, conn *pgx.Conn) Check {
+func poolerCheck(ctx context.Context, target *pg.DB, conn *pgx.Conn) Check {
 	c := Check{Name: "pooler", Status: OK}
 	found, err := planner.DetectPooler(ctx, target, conn)
 	var pe *planner.PoolerError

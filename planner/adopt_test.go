@@ -9,6 +9,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/pg"
 	"keel/planner/plan"
 )
 
@@ -38,7 +39,7 @@ func writeFile(t *testing.T, name, body string) string {
 
 func generate(t *testing.T, dbURL string, desired planner.Desired) *plan.Plan {
 	t.Helper()
-	db, err := planner.ParseURL(dbURL)
+	db, err := pg.ParseURL(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestSQLErrorNamesFileLineAndSQLSTATE(t *testing.T) {
 	t.Parallel()
 	u, _ := pgtest.NewDatabase(t)
 	path := writeFile(t, "bad.sql", "CREATE TABLE a (x int);\n\nCREATE TABLE b (\n  y int,\n  z intt\n);\n")
-	db, _ := planner.ParseURL(u)
+	db, _ := pg.ParseURL(u)
 	_, err := planner.Generate(context.Background(), db, open(t, path), planner.Options{})
 	if err == nil {
 		t.Fatal("a SQL file with an unknown type loaded")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"keel/planner/pg"
 	"keel/planner/plan"
 
 	"github.com/jackc/pgx/v5"
@@ -49,27 +50,11 @@ func (e *StepError) Error() string {
 			fmt.Fprintf(&b, "; the lock is held by %s", e.Blocker)
 		}
 	}
-	fmt.Fprintf(&b, ":\n  %s\n%s", e.Step.SQL, pgError(e.Err))
+	fmt.Fprintf(&b, ":\n  %s\n%s", e.Step.SQL, pg.ServerError(e.Err))
 	return b.String()
 }
 
 func (e *StepError) Unwrap() error { return e.Err }
-
-// pgError formats a server error with its SQLSTATE, detail and hint.
-func pgError(err error) error {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return err
-	}
-	msg := fmt.Sprintf("%s: %s (SQLSTATE %s)", pe.Severity, pe.Message, pe.Code)
-	if pe.Detail != "" {
-		msg += "\nDETAIL: " + pe.Detail
-	}
-	if pe.Hint != "" {
-		msg += "\nHINT: " + pe.Hint
-	}
-	return errors.New(msg)
-}
 
 // ApplyOptions configure Execute.
 type ApplyOptions struct {
@@ -90,7 +75,7 @@ type ApplyOptions struct {
 // lock: one apply at a time per database, across machines.
 type Session struct {
 	conn   *pgx.Conn
-	target *DB
+	target *pg.DB
 	env    string
 	// Interrupted are the keel.history ids of earlier applies that were left
 	// running (their connection was lost, or keel was killed, after their
@@ -103,9 +88,9 @@ type Session struct {
 // when the wait runs out, or a *PoolerError, before any lock is taken, when
 // the connection goes through a transaction or statement pooler (see
 // DetectPooler). Close releases the lock.
-func Lock(ctx context.Context, target *DB, env string, wait time.Duration) (*Session, error) {
+func Lock(ctx context.Context, target *pg.DB, env string, wait time.Duration) (*Session, error) {
 	started := time.Now().UTC()
-	conn, err := target.connectAs(ctx, fmt.Sprintf("keel apply %s %s", env, started.Format(time.RFC3339)))
+	conn, err := target.ConnectAs(ctx, fmt.Sprintf("keel apply %s %s", env, started.Format(time.RFC3339)))
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +111,7 @@ func Lock(ctx context.Context, target *DB, env string, wait time.Duration) (*Ses
 
 // Apply takes the target's apply lock (waiting up to a minute), executes p
 // as Session.Execute does, and releases the lock.
-func Apply(ctx context.Context, target *DB, p *plan.Plan, want *State, env string, o ApplyOptions) error {
+func Apply(ctx context.Context, target *pg.DB, p *plan.Plan, want *State, env string, o ApplyOptions) error {
 	sess, err := Lock(ctx, target, env, time.Minute)
 	if err != nil {
 		return err
@@ -164,7 +149,7 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *State, o Appl
 	conn := s.conn
 	var hasHistory bool
 	if err := conn.QueryRow(ctx, "SELECT to_regclass('keel.history') IS NOT NULL").Scan(&hasHistory); err != nil {
-		return fmt.Errorf("reading keel.history: %w", pgError(err))
+		return fmt.Errorf("reading keel.history: %w", pg.ServerError(err))
 	}
 	if hasHistory {
 		prev, err := appliedBefore(ctx, conn, o.Digest)
@@ -231,7 +216,7 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *State, o Appl
 }
 
 // checkFresh refuses when the live state is no longer the one p was computed from.
-func checkFresh(ctx context.Context, target *DB, p *plan.Plan) error {
+func checkFresh(ctx context.Context, target *pg.DB, p *plan.Plan) error {
 	live, err := OpenLive(ctx, target)
 	if err != nil {
 		return err
@@ -331,7 +316,7 @@ func (s *Session) retry(ctx context.Context, p *plan.Plan, o ApplyOptions, fn fu
 func setTimeouts(ctx context.Context, q execer, st plan.Step, scope string) error {
 	for name, d := range map[string]plan.Duration{"lock_timeout": st.LockTimeout, "statement_timeout": st.StatementTimeout} {
 		if _, err := q.Exec(ctx, fmt.Sprintf("SET %s %s = %d", scope, name, time.Duration(d).Milliseconds())); err != nil {
-			return fmt.Errorf("setting %s: %w", name, pgError(err))
+			return fmt.Errorf("setting %s: %w", name, pg.ServerError(err))
 		}
 	}
 	return nil
@@ -351,7 +336,7 @@ func stepError(p *plan.Plan, i int, err error) *StepError {
 func (s *Session) runTx(ctx context.Context, p *plan.Plan, entry HistoryEntry, progress func(int, plan.Step)) (int64, error) {
 	tx, err := s.conn.Begin(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("starting the transaction: %w", pgError(err))
+		return 0, fmt.Errorf("starting the transaction: %w", pg.ServerError(err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	// keel's history table comes with the plan's transaction: an apply that
@@ -369,7 +354,7 @@ func (s *Session) runTx(ctx context.Context, p *plan.Plan, entry HistoryEntry, p
 		if err := setTimeouts(ctx, tx, st, "LOCAL"); err != nil {
 			return 0, err
 		}
-		if err := execStatement(ctx, tx.Conn().PgConn(), st.SQL); err != nil {
+		if err := pg.ExecStatement(ctx, tx.Conn().PgConn(), st.SQL); err != nil {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 			return 0, stepError(p, i, err)
 		}
@@ -380,7 +365,7 @@ func (s *Session) runTx(ctx context.Context, p *plan.Plan, entry HistoryEntry, p
 		return 0, err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("committing the plan: %w", pgError(err))
+		return 0, fmt.Errorf("committing the plan: %w", pg.ServerError(err))
 	}
 	return id, nil
 }
@@ -394,7 +379,7 @@ func (s *Session) runOne(ctx context.Context, p *plan.Plan, i int, progress func
 	if err := setTimeouts(ctx, s.conn, st, "SESSION"); err != nil {
 		return err
 	}
-	if err := execStatement(ctx, s.conn.PgConn(), st.SQL); err != nil {
+	if err := pg.ExecStatement(ctx, s.conn.PgConn(), st.SQL); err != nil {
 		return stepError(p, i, err)
 	}
 	return nil

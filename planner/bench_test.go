@@ -11,6 +11,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/pg"
 )
 
 // benchSQL is a schema of n tables like scripts/bench.sh's: each has an
@@ -51,11 +52,11 @@ func benchTables(b *testing.B) int {
 
 // benchSetup creates a database of KEEL_BENCH_TABLES tables and writes its
 // inspected state as the desired state; a plan against it is empty.
-func benchSetup(b *testing.B) (*planner.DB, string) {
+func benchSetup(b *testing.B) (*pg.DB, string) {
 	b.Helper()
 	u, _ := pgtest.NewDatabase(b)
 	pgtest.Exec(b, u, strings.Join(benchSQL(benchTables(b)), ";\n"))
-	db, err := planner.ParseURL(u)
+	db, err := pg.ParseURL(u)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"keel/planner/pg"
 	"keel/planner/plan"
 
 	"ariga.io/atlas/sql/postgres"
@@ -159,7 +160,7 @@ func (c *Cache) path(key string) string { return filepath.Join(c.Dir, key+".json
 // lookup returns the entry for the HCL's content on the server dev, or nil
 // when there is none that is whole and still matches the server; key is
 // where a new entry goes ("" when nothing can be cached).
-func (c *Cache) lookup(ctx context.Context, h *HCL, dev *DB) (e *cacheEntry, key string) {
+func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.DB) (e *cacheEntry, key string) {
 	conn, err := dev.Connect(ctx)
 	if err != nil {
 		return nil, ""
@@ -257,7 +258,7 @@ func (e *cacheEntry) state() (*State, error) {
 
 // put stores st under key, if it reads back to the same fingerprint. A
 // failure to store is not an error: the next plan normalizes again.
-func (c *Cache) put(ctx context.Context, key string, st *State, dev *DB, files []string) {
+func (c *Cache) put(ctx context.Context, key string, st *State, dev *pg.DB, files []string) {
 	if len(st.Invalid) > 0 || len(st.NotManaged) > 0 {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/pg"
 	"keel/planner/plan"
 )
 
@@ -25,7 +26,7 @@ func TestCachedStatePlansAsFresh(t *testing.T) {
 	src, _ := pgtest.NewDatabase(t)
 	// Without the serial's default: keel does not manage free-standing sequences.
 	pgtest.Exec(t, src, everyKindSQL, `ALTER TABLE "Mixed Case" ALTER COLUMN s DROP DEFAULT`)
-	srcDB, err := planner.ParseURL(src)
+	srcDB, err := pg.ParseURL(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestCachedStatePlansAsFresh(t *testing.T) {
 			path := writeSchema(t, hcl)
 			cache := &planner.Cache{Dir: t.TempDir()}
 			u, _ := pgtest.NewDatabase(t)
-			db, err := planner.ParseURL(u)
+			db, err := pg.ParseURL(u)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +104,7 @@ table "docs" {
   }
 }
 `)
-	db, _ := planner.ParseURL(u)
+	db, _ := pg.ParseURL(u)
 	cache := &planner.Cache{Dir: t.TempDir()}
 	planWith := func(c *planner.Cache) *plan.Plan { return planWithCache(t, db, path, c) }
 	apply(t, u, planWith(nil))
@@ -120,7 +121,7 @@ table "docs" {
 }
 
 // planWithCache plans the HCL at path against db, normalizing through c (nil: no cache).
-func planWithCache(t *testing.T, db *planner.DB, path string, c *planner.Cache) *plan.Plan {
+func planWithCache(t *testing.T, db *pg.DB, path string, c *planner.Cache) *plan.Plan {
 	t.Helper()
 	desired, err := planner.LoadHCL(path)
 	if err != nil {

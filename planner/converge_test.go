@@ -9,6 +9,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/render"
 )
@@ -305,7 +306,7 @@ func planFor(t *testing.T, dbURL, hclPath string) *plan.Plan {
 
 func apply(t *testing.T, dbURL string, p *plan.Plan) {
 	t.Helper()
-	db, err := planner.ParseURL(dbURL)
+	db, err := pg.ParseURL(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

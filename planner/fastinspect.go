@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"keel/planner/pg"
+
 	"ariga.io/atlas/sql/schema"
 )
 
@@ -44,8 +46,8 @@ type fastQuerier struct {
 var _ schema.ExecQuerier = fastQuerier{}
 
 // inspectRewriteEnabled reports whether inspections of d use fastQuerier.
-func inspectRewriteEnabled(d *DB) bool {
-	if d.engineQueries {
+func inspectRewriteEnabled(d *pg.DB) bool {
+	if d.EngineQueries() {
 		return false
 	}
 	switch strings.ToLower(os.Getenv("KEEL_INSPECT_REWRITE")) {

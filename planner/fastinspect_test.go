@@ -1,8 +1,6 @@
 package planner_test
 
 import (
-	"ariga.io/atlas/sql/postgres"
-	"ariga.io/atlas/sql/schema"
 	"context"
 	"database/sql"
 	"fmt"
@@ -11,8 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"ariga.io/atlas/sql/postgres"
+	"ariga.io/atlas/sql/schema"
+
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/pg"
 )
 
 // everyKindSQL has what the rewritten inspection queries read: identity
@@ -98,7 +100,7 @@ func TestFastInspectionIsEquivalent(t *testing.T) {
 			} else {
 				apply(t, u, planFor(t, u, writeSchema(t, f.hcl)))
 			}
-			db, err := planner.ParseURL(u)
+			db, err := pg.ParseURL(u)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +148,7 @@ func TestFastInspectionIsEquivalent(t *testing.T) {
 func TestFastQueriesReturnSameRows(t *testing.T) {
 	u, _ := pgtest.NewDatabase(t)
 	pgtest.Exec(t, u, everyKindSQL)
-	db, err := planner.ParseURL(u)
+	db, err := pg.ParseURL(u)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"keel/planner/pg"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -82,7 +84,7 @@ SELECT to_regnamespace('keel') IS NOT NULL, to_regclass('keel.history') IS NOT N
                WHERE conrelid = to_regclass('keel.history') AND conname = 'history_outcome_check'
                  AND pg_catalog.pg_get_constraintdef(oid) LIKE '%''running''%')`).Scan(&hasSchema, &hasTable, &hasRunning)
 	if err != nil {
-		return fmt.Errorf("reading keel's history table keel.history: %w", pgError(err))
+		return fmt.Errorf("reading keel's history table keel.history: %w", pg.ServerError(err))
 	}
 	var stmts []string
 	if !hasSchema {
@@ -98,7 +100,7 @@ SELECT to_regnamespace('keel') IS NOT NULL, to_regclass('keel.history') IS NOT N
 	}
 	for _, st := range stmts {
 		if _, err := q.Exec(ctx, st); err != nil {
-			return fmt.Errorf("creating keel's history table keel.history: %w", pgError(err))
+			return fmt.Errorf("creating keel's history table keel.history: %w", pg.ServerError(err))
 		}
 	}
 	return nil
@@ -113,7 +115,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 		e.Env, e.PlanDigest, e.FromFingerprint, e.ToFingerprint, e.Statements, e.OSUser, e.Approver,
 		e.StartedAt, e.FinishedAt, e.Outcome, e.Error).Scan(&id)
 	if err != nil {
-		return 0, fmt.Errorf("recording the apply in keel.history: %w", pgError(err))
+		return 0, fmt.Errorf("recording the apply in keel.history: %w", pg.ServerError(err))
 	}
 	return id, nil
 }
@@ -122,7 +124,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 func finishHistory(ctx context.Context, q execer, id int64, outcome, errText string) error {
 	_, err := q.Exec(ctx, "UPDATE keel.history SET outcome = $2, finished_at = now(), error = $3 WHERE id = $1", id, outcome, errText)
 	if err != nil {
-		return fmt.Errorf("recording the end of apply #%d in keel.history: %w", id, pgError(err))
+		return fmt.Errorf("recording the end of apply #%d in keel.history: %w", id, pg.ServerError(err))
 	}
 	return nil
 }
@@ -145,14 +147,14 @@ WITH done AS (
   WHERE outcome = 'running' RETURNING id)
 SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM done`).Scan(&ids)
 	if err != nil {
-		return nil, fmt.Errorf("recording interrupted applies in keel.history: %w", pgError(err))
+		return nil, fmt.Errorf("recording interrupted applies in keel.history: %w", pg.ServerError(err))
 	}
 	return ids, nil
 }
 
 // History returns the last n applies recorded on the target, newest first.
 // A database keel never applied to has none.
-func History(ctx context.Context, target *DB, n int) ([]HistoryEntry, error) {
+func History(ctx context.Context, target *pg.DB, n int) ([]HistoryEntry, error) {
 	conn, err := target.Connect(ctx)
 	if err != nil {
 		return nil, err
@@ -160,7 +162,7 @@ func History(ctx context.Context, target *DB, n int) ([]HistoryEntry, error) {
 	defer conn.Close(context.WithoutCancel(ctx))
 	var exists bool
 	if err := conn.QueryRow(ctx, "SELECT to_regclass('keel.history') IS NOT NULL").Scan(&exists); err != nil {
-		return nil, fmt.Errorf("reading keel.history: %w", pgError(err))
+		return nil, fmt.Errorf("reading keel.history: %w", pg.ServerError(err))
 	}
 	if !exists {
 		return nil, nil
@@ -168,7 +170,7 @@ func History(ctx context.Context, target *DB, n int) ([]HistoryEntry, error) {
 	rows, err := conn.Query(ctx, `SELECT id, env, plan_digest, from_fingerprint, to_fingerprint, statements, os_user,
   approver, started_at, finished_at, outcome, error FROM keel.history ORDER BY id DESC LIMIT $1`, n)
 	if err != nil {
-		return nil, fmt.Errorf("reading keel.history: %w", pgError(err))
+		return nil, fmt.Errorf("reading keel.history: %w", pg.ServerError(err))
 	}
 	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (HistoryEntry, error) {
 		var e HistoryEntry
@@ -177,7 +179,7 @@ func History(ctx context.Context, target *DB, n int) ([]HistoryEntry, error) {
 		return e, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("reading keel.history: %w", pgError(err))
+		return nil, fmt.Errorf("reading keel.history: %w", pg.ServerError(err))
 	}
 	return entries, nil
 }
@@ -192,7 +194,7 @@ WHERE plan_digest = $1 AND outcome IN ('applied', 'running') ORDER BY id LIMIT 1
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading keel.history: %w", pgError(err))
+		return nil, fmt.Errorf("reading keel.history: %w", pg.ServerError(err))
 	}
 	return &e, nil
 }

@@ -10,6 +10,7 @@ import (
 	"keel/internal/pgsql"
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/render"
 )
@@ -249,7 +250,7 @@ func TestHostileNamesInPlanText(t *testing.T) {
 			t.Fatalf("the table's name printed a line of its own:\n%s", text.String())
 		}
 	}
-	if _, err := planner.ParseURL(u); err != nil {
+	if _, err := pg.ParseURL(u); err != nil {
 		t.Fatal(err)
 	}
 	_ = context.Background()
@@ -280,7 +281,7 @@ func TestInspectHostileNames(t *testing.T) {
 	for _, n := range printable { // the enums keep their names, and no column uses them
 		pgtest.Exec(t, u, "ALTER TABLE "+pgsql.QuoteQualified("public", n)+" DROP COLUMN e")
 	}
-	db, err := planner.ParseURL(u)
+	db, err := pg.ParseURL(u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +303,7 @@ func TestInspectHostileNames(t *testing.T) {
 
 	v, _ := pgtest.NewDatabase(t)
 	pgtest.Exec(t, v, build(other))
-	if db, err = planner.ParseURL(v); err != nil {
+	if db, err = pg.ParseURL(v); err != nil {
 		t.Fatal(err)
 	}
 	if st, err = planner.Inspect(context.Background(), db, nil); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"keel/internal/pgsql"
+	"keel/planner/pg"
 	"keel/planner/plan"
 
 	"ariga.io/atlas/sql/migrate"
@@ -22,7 +23,7 @@ type Live struct {
 }
 
 // OpenLive connects to the database for inspection and planning.
-func OpenLive(ctx context.Context, d *DB) (*Live, error) {
+func OpenLive(ctx context.Context, d *pg.DB) (*Live, error) {
 	db, err := d.OpenSQL(ctx)
 	if err != nil {
 		return nil, err

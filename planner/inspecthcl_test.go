@@ -7,6 +7,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/pg"
 )
 
 // extTypesHCL uses extension types by name, one extension in its own schema.
@@ -69,7 +70,7 @@ func TestExtensionTypesByNameAndInspectRoundTrip(t *testing.T) {
 		t.Fatalf("re-plan is not empty:\n%s", sqlOf(again))
 	}
 
-	db, _ := planner.ParseURL(u)
+	db, _ := pg.ParseURL(u)
 	st, err := planner.Inspect(ctx, db, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func TestExtensionTypesByNameAndInspectRoundTrip(t *testing.T) {
 	copyURL, _ := pgtest.NewDatabase(t)
 	apply(t, copyURL, planFor(t, copyURL, inspected))
 	original := &planner.Database{DB: db}
-	cp, _ := planner.ParseURL(copyURL)
+	cp, _ := pg.ParseURL(copyURL)
 	p, err := planner.Generate(ctx, cp, original, planner.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/pg"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func TestExtensionLifecycle(t *testing.T) {
@@ -69,11 +71,11 @@ func TestThrowawayDatabaseIsDropped(t *testing.T) {
 	t.Parallel()
 	u, name := pgtest.NewDatabase(t)
 	prefix := "keel_tmp_" + strings.TrimPrefix(name, "keel_test_") + "_"
-	server, err := planner.ParseURL(pgtest.ServerURL())
+	server, err := pg.ParseURL(pgtest.ServerURL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	target, err := planner.ParseURL(u)
+	target, err := pg.ParseURL(u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +165,7 @@ table "people" {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, _ := planner.ParseURL(u)
+	db, _ := pg.ParseURL(u)
 	opts := planner.Options{ConcurrentIndexes: true}
 	p, err := planner.Generate(ctx, db, desired, opts)
 	if err != nil {
@@ -196,7 +198,7 @@ func TestHCLSchemaOutsideManagedSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, _ := planner.ParseURL(u)
+	db, _ := pg.ParseURL(u)
 	_, err = planner.Generate(context.Background(), db, desired, planner.Options{Schemas: []string{"public"}})
 	if err == nil || !strings.Contains(err.Error(), path+":2: schema \"billing\" is declared") {
 		t.Fatalf("error %v, want one naming %s:2 and schema billing", err, path)
@@ -234,11 +236,11 @@ func TestStaleThrowawaysAreSwept(t *testing.T) {
 	}
 	defer busy.Close(context.Background())
 
-	serverDB, err := planner.ParseURL(server)
+	serverDB, err := pg.ParseURL(server)
 	if err != nil {
 		t.Fatal(err)
 	}
-	target, err := planner.ParseURL(u)
+	target, err := pg.ParseURL(u)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"keel/planner/pg"
 	"keel/planner/plan"
 
 	"github.com/jackc/pgx/v5"
@@ -33,7 +34,7 @@ func acquireLock(ctx context.Context, conn *pgx.Conn, wait time.Duration) error 
 	for {
 		var ok bool
 		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock("+lockKey+")").Scan(&ok); err != nil {
-			return fmt.Errorf("taking the apply lock: %w", pgError(err))
+			return fmt.Errorf("taking the apply lock: %w", pg.ServerError(err))
 		}
 		if ok {
 			return nil
@@ -109,7 +110,7 @@ func (e *UnlockError) Error() string {
 // releaseLock releases the apply lock taken on conn. It is an *UnlockError
 // when pg_advisory_unlock says this session did not hold it. A connection
 // that is already closed has released it with its session.
-func releaseLock(ctx context.Context, conn *pgx.Conn, target *DB) error {
+func releaseLock(ctx context.Context, conn *pgx.Conn, target *pg.DB) error {
 	var (
 		pid      int32
 		released bool
@@ -119,7 +120,7 @@ func releaseLock(ctx context.Context, conn *pgx.Conn, target *DB) error {
 	case err != nil && conn.IsClosed():
 		return nil
 	case err != nil:
-		return fmt.Errorf("releasing the apply lock on %s (closing the connection releases it too): %w", target, pgError(err))
+		return fmt.Errorf("releasing the apply lock on %s (closing the connection releases it too): %w", target, pg.ServerError(err))
 	case !released:
 		e := &UnlockError{Target: target.Target(), Pid: pid}
 		if h, ok := lockHolderIfAny(ctx, conn); ok {

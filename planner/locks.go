@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"keel/planner/pg"
 	"keel/planner/plan"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -48,7 +49,7 @@ func (e *LockTimeoutError) Unwrap() error { return e.Err }
 // retrying lock timeouts t.Retries times.
 func (l *Live) inspect(ctx context.Context, schemas []string, t plan.Timeouts) (*State, error) {
 	if _, err := l.db.ExecContext(ctx, fmt.Sprintf("SET lock_timeout = %d", t.Lock.Milliseconds())); err != nil {
-		return nil, fmt.Errorf("setting lock_timeout: %w", pgError(err))
+		return nil, fmt.Errorf("setting lock_timeout: %w", pg.ServerError(err))
 	}
 	for attempt := 1; ; attempt++ {
 		st, err := l.Inspect(ctx, schemas)

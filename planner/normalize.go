@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"time"
 
+	"keel/internal/pgsql"
+	"keel/planner/pg"
+
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
-	"keel/internal/pgsql"
 )
 
 // Desired is a source of the desired state: an HCL file, and later SQL files
@@ -28,7 +30,7 @@ type Desired interface {
 type DevDatabase struct {
 	// Server is any database on the server where the throwaway database may
 	// be created; the connecting role needs CREATEDB.
-	Server *DB
+	Server *pg.DB
 	// Prefix starts the throwaway database's name; the default is
 	// "keel_tmp_". The name goes on with the creation time and a random
 	// part: keel_tmp_1764172398_3fa9c2e1b7d0 (see sweepThrowaways).
@@ -39,7 +41,7 @@ type DevDatabase struct {
 }
 
 // With creates a throwaway database, calls fn with it and drops it.
-func (d DevDatabase) With(ctx context.Context, fn func(db *DB) error) (err error) {
+func (d DevDatabase) With(ctx context.Context, fn func(db *pg.DB) error) (err error) {
 	admin, err := d.Server.Connect(ctx)
 	if err != nil {
 		return fmt.Errorf("normalizing the desired state: %w", err)
@@ -57,7 +59,7 @@ func (d DevDatabase) With(ctx context.Context, fn func(db *DB) error) (err error
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgsql.QuoteIdent(name)+" TEMPLATE template0"); err != nil {
 		return fmt.Errorf("creating the throwaway database %s on %s:%d to normalize the desired state "+
 			"(the role needs CREATEDB, or set dev_url in the profile to a server where it has it): %w",
-			name, d.Server.Target().Host, d.Server.Target().Port, pgError(err))
+			name, d.Server.Target().Host, d.Server.Target().Port, pg.ServerError(err))
 	}
 	defer func() {
 		// Drop even when ctx was cancelled (Ctrl-C), within a bounded time.
@@ -68,7 +70,7 @@ func (d DevDatabase) With(ctx context.Context, fn func(db *DB) error) (err error
 		}
 	}()
 	if _, err := admin.Exec(ctx, "COMMENT ON DATABASE "+pgsql.QuoteIdent(name)+" IS "+pgsql.QuoteLiteral(throwawayComment)); err != nil {
-		return fmt.Errorf("marking the throwaway database %s as keel's: %w", name, pgError(err))
+		return fmt.Errorf("marking the throwaway database %s as keel's: %w", name, pg.ServerError(err))
 	}
 	return fn(d.Server.WithDatabase(name))
 }
@@ -89,7 +91,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *State, err error) 
 	if err != nil {
 		return nil, err
 	}
-	err = dev.With(ctx, func(db *DB) error {
+	err = dev.With(ctx, func(db *pg.DB) error {
 		st, err = loadAndInspect(ctx, db, declared)
 		return err
 	})
@@ -101,7 +103,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *State, err error) 
 
 // loadAndInspect creates the desired state in the (empty) database db and
 // inspects it back.
-func loadAndInspect(ctx context.Context, db *DB, desired *State) (*State, error) {
+func loadAndInspect(ctx context.Context, db *pg.DB, desired *State) (*State, error) {
 	live, err := OpenLive(ctx, db)
 	if err != nil {
 		return nil, err
@@ -139,9 +141,9 @@ func loadAndInspect(ctx context.Context, db *DB, desired *State) (*State, error)
 			return fmt.Errorf("normalizing the desired state: %w", err)
 		}
 		for _, c := range rendered {
-			if err := execStatement(ctx, conn.PgConn(), c.Cmd); err != nil {
+			if err := pg.ExecStatement(ctx, conn.PgConn(), c.Cmd); err != nil {
 				return fmt.Errorf("%sthe desired state does not load into PostgreSQL: %s:\n  %s\n%w",
-					sourcePos(desired, c), c.Comment, c.Cmd, pgError(err))
+					sourcePos(desired, c), c.Comment, c.Cmd, pg.ServerError(err))
 			}
 		}
 		return nil
@@ -150,8 +152,8 @@ func loadAndInspect(ctx context.Context, db *DB, desired *State) (*State, error)
 		return nil, err
 	}
 	for _, e := range desired.Extensions {
-		if err := execStatement(ctx, conn.PgConn(), createExtensionSQL(e)); err != nil {
-			return nil, fmt.Errorf("%s: normalizing the desired state: extension %q: %w", e.Pos, e.Name, pgError(err))
+		if err := pg.ExecStatement(ctx, conn.PgConn(), createExtensionSQL(e)); err != nil {
+			return nil, fmt.Errorf("%s: normalizing the desired state: extension %q: %w", e.Pos, e.Name, pg.ServerError(err))
 		}
 	}
 	if err := run(rest); err != nil {

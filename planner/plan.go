@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"keel/planner/pg"
 	"keel/planner/plan"
 
 	"ariga.io/atlas/sql/migrate"
@@ -33,7 +34,7 @@ type Options struct {
 
 // Generate computes the plan that brings the target database to the desired
 // state. It changes nothing on the target.
-func Generate(ctx context.Context, target *DB, desired Desired, opts Options) (*plan.Plan, error) {
+func Generate(ctx context.Context, target *pg.DB, desired Desired, opts Options) (*plan.Plan, error) {
 	if p, ok, err := generateCached(ctx, target, desired, opts); ok {
 		return p, err
 	}
@@ -46,7 +47,7 @@ func Generate(ctx context.Context, target *DB, desired Desired, opts Options) (*
 
 // Normalize loads the desired state in the server's normal form, using a
 // throwaway database on opts.Dev's server (the target's by default).
-func Normalize(ctx context.Context, target *DB, desired Desired, opts Options) (*State, error) {
+func Normalize(ctx context.Context, target *pg.DB, desired Desired, opts Options) (*State, error) {
 	dev := opts.Dev
 	if dev.Server == nil {
 		dev.Server = target
@@ -88,7 +89,7 @@ func HCLOf(d Desired) (*HCL, bool) {
 
 // Diff inspects the target and computes the plan to the normalized desired
 // state want.
-func Diff(ctx context.Context, target *DB, want *State, opts Options) (*plan.Plan, error) {
+func Diff(ctx context.Context, target *pg.DB, want *State, opts Options) (*plan.Plan, error) {
 	schemas := opts.Schemas
 	if len(schemas) == 0 {
 		schemas = want.SchemaNames()
@@ -102,7 +103,7 @@ func Diff(ctx context.Context, target *DB, want *State, opts Options) (*plan.Pla
 }
 
 // inspectTarget opens the target and reads the managed schemas.
-func inspectTarget(ctx context.Context, target *DB, schemas []string, opts *Options) (*Live, *State, error) {
+func inspectTarget(ctx context.Context, target *pg.DB, schemas []string, opts *Options) (*Live, *State, error) {
 	if slices.Contains(schemas, HistorySchema) {
 		return nil, nil, fmt.Errorf("schema %q is keel's own (its apply history) and cannot be managed: rename the schema in the desired state", HistorySchema)
 	}
@@ -122,7 +123,7 @@ func inspectTarget(ctx context.Context, target *DB, schemas []string, opts *Opti
 }
 
 // diff computes the plan from the inspected state current to want.
-func (l *Live) diff(ctx context.Context, target *DB, current, want *State, schemas []string, opts Options) (*plan.Plan, error) {
+func (l *Live) diff(ctx context.Context, target *pg.DB, current, want *State, schemas []string, opts Options) (*plan.Plan, error) {
 	steps, err := l.steps(ctx, current, want, schemas, opts)
 	if err != nil {
 		return nil, err
@@ -152,7 +153,7 @@ func (l *Live) diff(ctx context.Context, target *DB, current, want *State, schem
 // common case of a plan with no changes to tables and enums), the cached
 // state is not even read back: the realms are equal, and only extensions
 // can differ. ok is false when there is no usable entry.
-func generateCached(ctx context.Context, target *DB, desired Desired, opts Options) (p *plan.Plan, ok bool, err error) {
+func generateCached(ctx context.Context, target *pg.DB, desired Desired, opts Options) (p *plan.Plan, ok bool, err error) {
 	h, isHCL := HCLOf(desired)
 	dev := opts.Dev
 	if dev.Server == nil {

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"time"
 
+	"keel/planner/pg"
 	"keel/planner/plan"
 
 	"github.com/jackc/pgx/v5"
@@ -122,7 +123,7 @@ type sessionFacts struct {
 // unix socket, NAT or a proxy, a second connection and seven statements.
 // Behind a session pool with no server connection to spare for the second
 // connection, the probe gives up after probeWait with an error saying so.
-func DetectPooler(ctx context.Context, target *DB, conn *pgx.Conn) (string, error) {
+func DetectPooler(ctx context.Context, target *pg.DB, conn *pgx.Conn) (string, error) {
 	var raw [16]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", fmt.Errorf("probing for a connection pooler: %w", err)
@@ -140,7 +141,7 @@ SELECT pg_backend_pid(), set_config('`+probeSetting+`', $1, false) = $1,
 		pgx.QueryExecModeSimpleProtocol, token).Scan(&first.pid, &first.token,
 		&first.clientAddr, &first.clientPort, &first.serverAddr, &first.serverPort)
 	if err != nil {
-		return "", fmt.Errorf("probing %s for a connection pooler: %w", target, pgError(err))
+		return "", fmt.Errorf("probing %s for a connection pooler: %w", target, pg.ServerError(err))
 	}
 	if local, remote, ok := sameTCP(conn.PgConn().Conn(), first); ok {
 		return fmt.Sprintf("direct connection: the server sees keel's own TCP connection (%s to %s)", local, remote), nil
@@ -157,7 +158,7 @@ SELECT pg_backend_pid(), set_config('`+probeSetting+`', $1, false) = $1,
 		}
 		return fmt.Errorf("probing %s for a connection pooler, from a second connection: %w", target, err)
 	}
-	other, err := target.connectAs(octx, "keel pooler probe")
+	other, err := target.ConnectAs(octx, "keel pooler probe")
 	if err != nil {
 		return "", otherFailed(err)
 	}
@@ -199,7 +200,7 @@ func probeSession(ctx context.Context, conn *pgx.Conn, token string) (sessionFac
 	err := conn.QueryRow(ctx, `SELECT pg_backend_pid(), current_setting('`+probeSetting+`', true) IS NOT DISTINCT FROM $1`,
 		pgx.QueryExecModeSimpleProtocol, token).Scan(&f.pid, &f.token)
 	if err != nil {
-		return f, pgError(err)
+		return f, pg.ServerError(err)
 	}
 	return f, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"keel/internal/pgtest"
+	"keel/planner/pg"
 )
 
 // advisoryLocks counts the advisory locks held in the database at dbURL,
@@ -26,7 +27,7 @@ WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE da
 func detect(t *testing.T, dbURL string) (string, error) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := ParseURL(dbURL)
+	db, err := pg.ParseURL(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func detect(t *testing.T, dbURL string) (string, error) {
 // lockAndClose takes the apply lock on dbURL and releases it.
 func lockAndClose(t *testing.T, dbURL string) error {
 	t.Helper()
-	db, err := ParseURL(dbURL)
+	db, err := pg.ParseURL(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +165,7 @@ func TestCloseSaysWhenTheLockWasNotReleased(t *testing.T) {
 	t.Parallel()
 	u, _ := pgtest.NewDatabase(t)
 	ctx := context.Background()
-	db, err := ParseURL(u)
+	db, err := pg.ParseURL(u)
 	if err != nil {
 		t.Fatal(err)
 	}

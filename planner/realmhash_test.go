@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"keel/internal/pgtest"
+	"keel/planner/pg"
 )
 
 // The realm hash of a database that converged equals the normalized desired
@@ -14,7 +15,7 @@ func TestRealmHashOfConvergedDatabase(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	u, _ := pgtest.NewDatabase(t)
-	db, err := ParseURL(u)
+	db, err := pg.ParseURL(u)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 
+	"keel/internal/pgsql"
+
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/schema"
-	"github.com/jackc/pgx/v5/pgconn"
-	"keel/internal/pgsql"
 )
 
 // renderChanges has the engine write changes as SQL statements, with every
@@ -51,15 +51,4 @@ func renderChanges(ctx context.Context, drv migrate.PlanApplier, changes []schem
 		out = append(out, &cc)
 	}
 	return out, nil
-}
-
-// execStatement runs one statement of a plan or of a normalization. It must
-// be exactly one statement, and it is sent with the extended query
-// protocol, in which PostgreSQL refuses more than one: two checks that what
-// runs is the statement that was shown.
-func execStatement(ctx context.Context, conn *pgconn.PgConn, sql string) error {
-	if err := pgsql.OneStatement(sql); err != nil {
-		return fmt.Errorf("refusing to run a statement: %w:\n  %s", err, sql)
-	}
-	return conn.ExecParams(ctx, sql, nil, nil, nil, nil).Read().Err
 }

@@ -10,10 +10,12 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"keel/internal/connstr"
 	"keel/internal/pgsql"
+	"keel/planner/pg"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // OpenDesired opens the desired state at path, whatever its kind:
@@ -26,7 +28,7 @@ import (
 // errors show path redacted: it may be a connection string with a password.
 func OpenDesired(path string) (Desired, error) {
 	if connstr.IsURL(path) || connstr.IsKeywordValue(path) {
-		db, err := ParseURL(path)
+		db, err := pg.ParseURL(path)
 		if err != nil {
 			return nil, fmt.Errorf("desired state: %w", err)
 		}
@@ -78,7 +80,7 @@ type SQLFiles struct {
 
 // Load implements Desired.
 func (s *SQLFiles) Load(ctx context.Context, dev DevDatabase) (st *State, err error) {
-	err = dev.With(ctx, func(db *DB) error {
+	err = dev.With(ctx, func(db *pg.DB) error {
 		if err := RunSQLFiles(ctx, db, s.Files); err != nil {
 			return fmt.Errorf("loading the desired state: %w", err)
 		}
@@ -90,7 +92,7 @@ func (s *SQLFiles) Load(ctx context.Context, dev DevDatabase) (st *State, err er
 
 // Database is a desired state read from another database, as it is now.
 type Database struct {
-	DB *DB
+	DB *pg.DB
 }
 
 // Load implements Desired; it needs no throwaway database, as the state is
@@ -106,7 +108,7 @@ func (d *Database) Load(ctx context.Context, _ DevDatabase) (*State, error) {
 // UserSchemas lists the database's schemas except the system ones
 // (pg_catalog, information_schema, pg_toast*, pg_temp*) and keel's own
 // schema "keel".
-func UserSchemas(ctx context.Context, db *DB) ([]string, error) {
+func UserSchemas(ctx context.Context, db *pg.DB) ([]string, error) {
 	conn, err := db.Connect(ctx)
 	if err != nil {
 		return nil, err
@@ -114,11 +116,11 @@ func UserSchemas(ctx context.Context, db *DB) ([]string, error) {
 	defer conn.Close(context.WithoutCancel(ctx))
 	rows, err := conn.Query(ctx, userSchemasQuery)
 	if err != nil {
-		return nil, fmt.Errorf("listing schemas of %s: %w", db, pgError(err))
+		return nil, fmt.Errorf("listing schemas of %s: %w", db, pg.ServerError(err))
 	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("listing schemas of %s: %w", db, pgError(err))
+		return nil, fmt.Errorf("listing schemas of %s: %w", db, pg.ServerError(err))
 	}
 	return names, nil
 }
@@ -130,7 +132,7 @@ ORDER BY nspname`
 
 // Inspect reads the live state of the given schemas of db (all but the
 // system ones and keel's when schemas is empty) and its extensions.
-func Inspect(ctx context.Context, db *DB, schemas []string) (*State, error) {
+func Inspect(ctx context.Context, db *pg.DB, schemas []string) (*State, error) {
 	if len(schemas) == 0 {
 		return inspectAll(ctx, db, false)
 	}
@@ -147,7 +149,7 @@ func Inspect(ctx context.Context, db *DB, schemas []string) (*State, error) {
 // only when it is not the one CREATE EXTENSION sets; with unpinDefaults, an
 // extension at its server's default version is left unpinned, as a CREATE
 // EXTENSION without VERSION would install it.
-func inspectAll(ctx context.Context, db *DB, unpinDefaults bool) (*State, error) {
+func inspectAll(ctx context.Context, db *pg.DB, unpinDefaults bool) (*State, error) {
 	schemas, err := UserSchemas(ctx, db)
 	if err != nil {
 		return nil, err
@@ -185,7 +187,7 @@ func inspectAll(ctx context.Context, db *DB, unpinDefaults bool) (*State, error)
 // each statement on its own (autocommit), as `psql -v ON_ERROR_STOP=1 -f`
 // would. It stops at the first failing statement; the error names the file,
 // the line, the SQLSTATE and the server's message.
-func RunSQLFiles(ctx context.Context, db *DB, files []string) error {
+func RunSQLFiles(ctx context.Context, db *pg.DB, files []string) error {
 	for _, f := range files {
 		if err := runSQLFile(ctx, db, f); err != nil {
 			return err
@@ -194,7 +196,7 @@ func RunSQLFiles(ctx context.Context, db *DB, files []string) error {
 	return nil
 }
 
-func runSQLFile(ctx context.Context, db *DB, file string) error {
+func runSQLFile(ctx context.Context, db *pg.DB, file string) error {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", file, err)
@@ -210,7 +212,7 @@ func runSQLFile(ctx context.Context, db *DB, file string) error {
 	defer conn.Close(context.WithoutCancel(ctx))
 	for _, st := range stmts {
 		if _, err := conn.Exec(ctx, st.Text, pgx.QueryExecModeSimpleProtocol); err != nil {
-			return fmt.Errorf("%s:%d: %w\n  in: %s", file, errorLine(st, err), pgError(err), firstLine(st.Text))
+			return fmt.Errorf("%s:%d: %w\n  in: %s", file, errorLine(st, err), pg.ServerError(err), firstLine(st.Text))
 		}
 	}
 	return nil

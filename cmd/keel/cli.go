@@ -9,6 +9,7 @@ import (
 	"keel/envs"
 	"keel/internal/connstr"
 	"keel/planner"
+	"keel/planner/pg"
 	"keel/planner/plan"
 
 	"github.com/alecthomas/kong"
@@ -109,7 +110,7 @@ type target struct {
 // resolved is what a command needs: the profile, the database, the desired state.
 type resolved struct {
 	profile     *envs.Profile
-	db          *planner.DB
+	db          *pg.DB
 	desired     planner.Desired
 	desiredPath string
 	opts        planner.Options
@@ -137,7 +138,7 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 			return nil, err
 		}
 	}
-	db, err := planner.ParseURL(raw)
+	db, err := pg.ParseURL(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -162,13 +163,13 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 	}}
 	switch {
 	case t.DevURL != "":
-		dev, err := planner.ParseURL(t.DevURL)
+		dev, err := pg.ParseURL(t.DevURL)
 		if err != nil {
 			return nil, fmt.Errorf("--dev-url: %w", err)
 		}
 		r.opts.Dev.Server = dev
 	case p.DevURL != "":
-		dev, err := planner.ParseURL(p.DevURL)
+		dev, err := pg.ParseURL(p.DevURL)
 		if err != nil {
 			return nil, fmt.Errorf("%s: dev_url: %w", p.File, err)
 		}

@@ -5,6 +5,7 @@ import (
 
 	"keel/envs"
 	"keel/planner"
+	"keel/planner/pg"
 )
 
 type inspectCmd struct {
@@ -25,7 +26,7 @@ func (c *inspectCmd) Run(ctx context.Context, root *cli, s *streams) error {
 			return err
 		}
 	}
-	db, err := planner.ParseURL(raw)
+	db, err := pg.ParseURL(raw)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,10 @@
-package planner_test
+package pg_test
 
 import (
 	"strings"
 	"testing"
 
-	"keel/planner"
+	"keel/planner/pg"
 	"keel/planner/plan"
 )
 
@@ -26,7 +26,7 @@ func TestParseURLReadsAsPgxAndShowsNoPassword(t *testing.T) {
 		{"password with an unquoted space", "host=127.0.0.1 password=Sec ret dbname=db", []string{"Sec", "ret"}, "password=xxxxx xxxxx"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := planner.ParseURL(tc.raw)
+			_, err := pg.ParseURL(tc.raw)
 			if err == nil {
 				t.Fatalf("ParseURL(%q) accepted it", tc.raw)
 			}
@@ -45,7 +45,7 @@ func TestParseURLReadsAsPgxAndShowsNoPassword(t *testing.T) {
 		"postgres://u@db.internal:5432/app?password=Sec%40ret":          {Host: "db.internal", Port: 5432, Database: "app", User: "u"},
 		"host=db.internal port=6543 dbname=app user=u password='S@c r'": {Host: "db.internal", Port: 6543, Database: "app", User: "u"},
 	} {
-		db, err := planner.ParseURL(raw)
+		db, err := pg.ParseURL(raw)
 		if err != nil {
 			t.Errorf("ParseURL(%q): %v", raw, err)
 			continue
@@ -55,7 +55,7 @@ func TestParseURLReadsAsPgxAndShowsNoPassword(t *testing.T) {
 		}
 	}
 	// The sslmode is the query's, not one inside the (encoded) password.
-	db, err := planner.ParseURL("postgres://u:x%3Fsslmode%3Ddisable@db.internal/app?sslmode=require")
+	db, err := pg.ParseURL("postgres://u:x%3Fsslmode%3Ddisable@db.internal/app?sslmode=require")
 	if err != nil {
 		t.Fatal(err)
 	}
