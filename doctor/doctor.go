@@ -14,6 +14,7 @@ import (
 	"keel/planner"
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/state"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -168,7 +169,7 @@ func Run(ctx context.Context, target *pg.DB, opts Options) *Report {
 	}
 	// The desired extensions: from the plan when it has them (a plan from
 	// the cache never parses the HCL), else as declared.
-	var declared *planner.State
+	var declared *state.State
 	var wanted []plan.Extension
 	if r.Plan != nil && r.Plan.DesiredExtensions != nil && opts.Desired != nil {
 		wanted = r.Plan.DesiredExtensions
@@ -217,7 +218,7 @@ func (r *Report) plan(ctx context.Context, target *pg.DB, opts Options) Check {
 }
 
 // declaredState returns the desired state as written, when the source has one.
-func declaredState(d planner.Desired) *planner.State {
+func declaredState(d planner.Desired) *state.State {
 	if h, ok := planner.HCLOf(d); ok {
 		if st, err := h.Parsed(); err == nil {
 			return st

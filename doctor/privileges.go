@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"keel/planner"
 	"keel/planner/plan"
+	"keel/planner/state"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -124,7 +124,7 @@ func verb(a plan.Action, kind string) string {
 // could be computed: CREATE on the database for missing schemas and
 // extensions, USAGE and CREATE on each managed schema, and (as warnings)
 // ownership of the declared tables that exist.
-func needsOfDeclared(ctx context.Context, conn *pgx.Conn, database string, d *planner.State, schemas []string) (*needs, error) {
+func needsOfDeclared(ctx context.Context, conn *pgx.Conn, database string, d *state.State, schemas []string) (*needs, error) {
 	ns := &needs{}
 	if len(schemas) == 0 {
 		schemas = d.SchemaNames()
@@ -182,7 +182,7 @@ JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = $1 AN
 
 // privilegeChecks checks the needs of the plan, or of the declared state
 // when there is no plan.
-func privilegeChecks(ctx context.Context, conn *pgx.Conn, f *facts, p *plan.Plan, declared *planner.State, schemas []string) ([]Check, error) {
+func privilegeChecks(ctx context.Context, conn *pgx.Conn, f *facts, p *plan.Plan, declared *state.State, schemas []string) ([]Check, error) {
 	var ns *needs
 	switch {
 	case p != nil:

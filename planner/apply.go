@@ -10,6 +10,7 @@ import (
 
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/state"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -111,7 +112,7 @@ func Lock(ctx context.Context, target *pg.DB, env string, wait time.Duration) (*
 
 // Apply takes the target's apply lock (waiting up to a minute), executes p
 // as Session.Execute does, and releases the lock.
-func Apply(ctx context.Context, target *pg.DB, p *plan.Plan, want *State, env string, o ApplyOptions) error {
+func Apply(ctx context.Context, target *pg.DB, p *plan.Plan, want *state.State, env string, o ApplyOptions) error {
 	sess, err := Lock(ctx, target, env, time.Minute)
 	if err != nil {
 		return err
@@ -136,7 +137,7 @@ func (s *Session) Close() error {
 // rolled back, the failure is recorded, and a *StepError is returned. When
 // want is not nil, the database is then checked against it: a re-plan must
 // be empty.
-func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *State, o ApplyOptions) error {
+func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, o ApplyOptions) error {
 	if p.From.Hash == "" {
 		return errors.New("the plan has no fingerprint of the state it was computed from (it was planned with NoFingerprints): plan again to apply it")
 	}

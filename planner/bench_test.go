@@ -12,6 +12,7 @@ import (
 	"keel/internal/pgtest"
 	"keel/planner"
 	"keel/planner/pg"
+	"keel/planner/state"
 )
 
 // benchSQL is a schema of n tables like scripts/bench.sh's: each has an
@@ -64,7 +65,7 @@ func benchSetup(b *testing.B) (*pg.DB, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	text, err := planner.MarshalHCL(st)
+	text, err := state.MarshalHCL(st)
 	if err != nil {
 		b.Fatal(err)
 	}

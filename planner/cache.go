@@ -16,6 +16,7 @@ import (
 
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/state"
 
 	"ariga.io/atlas/sql/postgres"
 	"github.com/jackc/pgx/v5"
@@ -192,13 +193,12 @@ func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.DB) (e *cacheEntry, 
 }
 
 // load reads an entry back into a state.
-func (e *cacheEntry) load(h *HCL) (*State, error) {
+func (e *cacheEntry) load(h *HCL) (*state.State, error) {
 	st, err := e.state()
 	if err != nil {
 		return nil, err
 	}
-	fp := e.Fingerprint
-	st.fingerprint = &fp
+	st.SetFingerprint(e.Fingerprint)
 	st.Extensions = e.extensions(h)
 	return st, nil
 }
@@ -219,8 +219,8 @@ func (e *cacheEntry) extensions(h *HCL) []plan.Extension {
 }
 
 // state reads the entry back.
-func (e *cacheEntry) state() (*State, error) {
-	st, err := parseHCL([]string{"normalized.hcl"}, [][]byte{[]byte(e.HCL)})
+func (e *cacheEntry) state() (*state.State, error) {
+	st, err := state.ParseHCL([]string{"normalized.hcl"}, [][]byte{[]byte(e.HCL)})
 	if err != nil {
 		return nil, err
 	}
@@ -253,12 +253,12 @@ func (e *cacheEntry) state() (*State, error) {
 			}
 		}
 	}
-	return &State{Realm: st.Realm, Extensions: e.Extensions}, nil
+	return &state.State{Realm: st.Realm, Extensions: e.Extensions}, nil
 }
 
 // put stores st under key, if it reads back to the same fingerprint. A
 // failure to store is not an error: the next plan normalizes again.
-func (c *Cache) put(ctx context.Context, key string, st *State, dev *pg.DB, files []string) {
+func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.DB, files []string) {
 	if len(st.Invalid) > 0 || len(st.NotManaged) > 0 {
 		return
 	}
@@ -271,7 +271,7 @@ func (c *Cache) put(ctx context.Context, key string, st *State, dev *pg.DB, file
 	if err != nil {
 		return
 	}
-	text, err := MarshalHCL(st)
+	text, err := state.MarshalHCL(st)
 	if err != nil {
 		return
 	}
@@ -280,7 +280,7 @@ func (c *Cache) put(ctx context.Context, key string, st *State, dev *pg.DB, file
 		return
 	}
 	e := cacheEntry{Format: cacheFormat, Key: key, HCL: string(text), Extensions: st.Extensions, Fingerprint: fp,
-		Schemas: st.SchemaNames(), ExtensionDefaults: defaults, RealmHash: st.realmHash(),
+		Schemas: st.SchemaNames(), ExtensionDefaults: defaults, RealmHash: st.RealmHash(),
 		ExtensionPositions: make(map[string]string)}
 	for _, x := range st.Extensions {
 		for i, f := range files {

@@ -11,6 +11,7 @@ import (
 	"keel/planner"
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/state"
 )
 
 // TestCachedStatePlansAsFresh requires a plan computed from a cached
@@ -34,7 +35,7 @@ func TestCachedStatePlansAsFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	everyKindHCL, err := planner.MarshalHCL(everyKind)
+	everyKindHCL, err := state.MarshalHCL(everyKind)
 	if err != nil {
 		t.Fatal(err)
 	}

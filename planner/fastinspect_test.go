@@ -15,6 +15,7 @@ import (
 	"keel/internal/pgtest"
 	"keel/planner"
 	"keel/planner/pg"
+	"keel/planner/state"
 )
 
 // everyKindSQL has what the rewritten inspection queries read: identity
@@ -124,11 +125,11 @@ func TestFastInspectionIsEquivalent(t *testing.T) {
 			if !reflect.DeepEqual(ff, sf) {
 				t.Errorf("fingerprints differ: %v", sf.Changes(ff))
 			}
-			fh, err := planner.MarshalHCL(fast)
+			fh, err := state.MarshalHCL(fast)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sh, err := planner.MarshalHCL(slow)
+			sh, err := state.MarshalHCL(slow)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,23 +1,13 @@
 package planner
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 
-	"keel/internal/hclerr"
-	"keel/planner/plan"
-
-	"ariga.io/atlas/sql/postgres"
-	"ariga.io/atlas/sql/schema"
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/zclconf/go-cty/cty"
+	"keel/planner/state"
 )
 
 // HCLFiles returns the desired-state files at path: the file itself, or the
@@ -50,13 +40,13 @@ type HCL struct {
 	// parsed is closed once state and err are set; start starts the parse.
 	start  sync.Once
 	parsed chan struct{}
-	state  *State
+	state  *state.State
 	err    error
 }
 
 // Parsed returns the state as written, before normalization, parsing it on
 // first use. Errors name the file and line.
-func (h *HCL) Parsed() (*State, error) {
+func (h *HCL) Parsed() (*state.State, error) {
 	h.parseInBackground()
 	<-h.parsed
 	return h.state, h.err
@@ -67,7 +57,7 @@ func (h *HCL) parseInBackground() {
 	h.start.Do(func() {
 		go func() {
 			defer close(h.parsed)
-			h.state, h.err = parseHCL(h.Files, h.srcs)
+			h.state, h.err = state.ParseHCL(h.Files, h.srcs)
 		}()
 	})
 }
@@ -102,233 +92,4 @@ func OpenHCL(path string) (*HCL, error) {
 		}
 	}
 	return &HCL{Files: files, srcs: srcs, parsed: make(chan struct{})}, nil
-}
-
-// parseHCL parses and evaluates the files' contents, srcs.
-func parseHCL(files []string, srcs [][]byte) (*State, error) {
-	parser := hclparse.NewParser()
-	var (
-		exts   []plan.Extension
-		bodies []*hclsyntax.Body
-		pos    = make(map[string]string)
-	)
-	for i, f := range files {
-		file, diags := parser.ParseHCL(srcs[i], f)
-		if diags.HasErrors() {
-			return nil, hclerr.Wrap(diags)
-		}
-		body, ok := file.Body.(*hclsyntax.Body)
-		if !ok {
-			return nil, fmt.Errorf("%s: not an HCL native-syntax file", f)
-		}
-		found, err := takeExtensions(body)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkReferences(body); err != nil {
-			return nil, err
-		}
-		exts = append(exts, found...)
-		recordPositions(body, pos)
-		bodies = append(bodies, body)
-	}
-	seen := make(map[string]string)
-	for _, e := range exts {
-		if prev, ok := seen[e.Name]; ok {
-			return nil, fmt.Errorf("%s: extension %q is already declared at %s", e.Pos, e.Name, prev)
-		}
-		seen[e.Name] = e.Pos
-	}
-	for _, body := range bodies {
-		if err := rewriteExtensionTypes(body, exts); err != nil {
-			return nil, err
-		}
-	}
-	realm := &schema.Realm{}
-	if err := postgres.EvalHCL(parser, realm, nil); err != nil {
-		return nil, fmt.Errorf("evaluating %s: %w", strings.Join(files, ", "), hclerr.Wrap(err))
-	}
-	if len(realm.Schemas) == 0 {
-		return nil, fmt.Errorf("%s: no schema block: declare at least `schema \"public\" {}`", strings.Join(files, ", "))
-	}
-	for _, s := range realm.Schemas {
-		for _, o := range s.Objects {
-			if e, ok := o.(*schema.EnumType); ok && len(e.Values) == 0 {
-				key := "enum " + displayName(s, e.T)
-				return nil, fmt.Errorf("%s: %s has no values: give it values = [\"...\", ...] (an enum without values is not supported)", pos[key], key)
-			}
-		}
-	}
-	for _, e := range exts {
-		if e.Schema != "" {
-			if _, ok := realm.Schema(e.Schema); !ok {
-				return nil, fmt.Errorf("%s: extension %q refers to schema %q, which no schema block declares", e.Pos, e.Name, e.Schema)
-			}
-		}
-	}
-	sortExtensions(exts)
-	return &State{Realm: realm, Extensions: exts, Positions: pos}, nil
-}
-
-// recordPositions notes where each schema, table and enum block starts, under
-// the names steps use for objects ("table public.users").
-func recordPositions(body *hclsyntax.Body, pos map[string]string) {
-	for _, b := range body.Blocks {
-		if len(b.Labels) != 1 {
-			continue
-		}
-		name := b.Labels[0]
-		switch b.Type {
-		case "schema":
-			pos["schema "+plan.DisplayPart(name)] = posOf(b.DefRange())
-			continue
-		case "table", "enum":
-		default:
-			continue
-		}
-		key := plan.DisplayPart(name)
-		if a, ok := b.Body.Attributes["schema"]; ok {
-			if s, err := schemaRef(a.Expr); err == nil {
-				key = plan.DisplayName(s, name)
-			}
-		}
-		pos[b.Type+" "+key] = posOf(b.DefRange())
-	}
-}
-
-// takeExtensions removes the extension blocks from body and returns them.
-func takeExtensions(body *hclsyntax.Body) ([]plan.Extension, error) {
-	var (
-		exts []plan.Extension
-		kept = body.Blocks[:0:0]
-	)
-	for _, b := range body.Blocks {
-		if b.Type != "extension" {
-			kept = append(kept, b)
-			continue
-		}
-		e, err := extensionBlock(b)
-		if err != nil {
-			return nil, err
-		}
-		exts = append(exts, e)
-	}
-	body.Blocks = kept
-	return exts, nil
-}
-
-func posOf(r hcl.Range) string {
-	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
-}
-
-func extensionBlock(b *hclsyntax.Block) (plan.Extension, error) {
-	pos := posOf(b.DefRange())
-	if len(b.Labels) != 1 || b.Labels[0] == "" {
-		return plan.Extension{}, fmt.Errorf("%s: an extension block takes one label, its name: extension \"uuid-ossp\" { schema = schema.public }", pos)
-	}
-	e := plan.Extension{Name: b.Labels[0], Pos: pos}
-	if len(b.Body.Blocks) > 0 {
-		return plan.Extension{}, fmt.Errorf("%s: extension %q: unexpected block %q", posOf(b.Body.Blocks[0].DefRange()), e.Name, b.Body.Blocks[0].Type)
-	}
-	names := make([]string, 0, len(b.Body.Attributes))
-	for n := range b.Body.Attributes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		a := b.Body.Attributes[n]
-		apos := posOf(a.SrcRange)
-		switch n {
-		case "schema":
-			s, err := schemaRef(a.Expr)
-			if err != nil {
-				return plan.Extension{}, fmt.Errorf("%s: extension %q: schema: %w", apos, e.Name, err)
-			}
-			e.Schema = s
-		case "version", "comment":
-			v, diags := a.Expr.Value(nil)
-			if diags.HasErrors() || v.Type().FriendlyName() != "string" || v.IsNull() {
-				return plan.Extension{}, fmt.Errorf("%s: extension %q: %s must be a string", apos, e.Name, n)
-			}
-			if n == "version" {
-				e.Version = v.AsString()
-			} else {
-				e.Comment = v.AsString()
-			}
-		default:
-			return plan.Extension{}, fmt.Errorf("%s: extension %q: unknown attribute %q (expected schema, version or comment)", apos, e.Name, n)
-		}
-	}
-	return e, nil
-}
-
-// schemaRef reads `schema.NAME` (or a string) as a schema name.
-func schemaRef(x hclsyntax.Expression) (string, error) {
-	if t, ok := x.(*hclsyntax.ScopeTraversalExpr); ok {
-		tr := t.Traversal
-		if len(tr) == 2 && tr.RootName() == "schema" {
-			if a, ok := tr[1].(hcl.TraverseAttr); ok {
-				return a.Name, nil
-			}
-		}
-		return "", errors.New("expected a reference like schema.public")
-	}
-	v, diags := x.Value(nil)
-	if diags.HasErrors() || v.IsNull() || v.Type().FriendlyName() != "string" {
-		return "", errors.New("expected a reference like schema.public")
-	}
-	return v.AsString(), nil
-}
-
-// checkReferences refuses references the engine cannot resolve, before it
-// gives a confusing error or none: table["..."] and column["..."] with a
-// name holding a double quote, a backslash or a character that does not
-// print, and enum["..."] at all (the engine reads enums only as enum.NAME).
-func checkReferences(body *hclsyntax.Body) error {
-	var found error
-	hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
-		if found != nil {
-			return nil
-		}
-		var tr hcl.Traversal
-		switch x := n.(type) {
-		case *hclsyntax.ScopeTraversalExpr:
-			tr = x.Traversal
-		case *hclsyntax.RelativeTraversalExpr:
-			tr = x.Traversal
-		default:
-			return nil
-		}
-		for i, step := range tr {
-			idx, ok := step.(hcl.TraverseIndex)
-			if !ok || i == 0 || !idx.Key.Type().Equals(cty.String) || idx.Key.IsNull() {
-				continue
-			}
-			kind, name := traversalName(tr[i-1]), idx.Key.AsString()
-			switch {
-			case kind == "enum":
-				found = fmt.Errorf("%s: enum[%q]: the engine refers to an enum only as enum.NAME, with NAME an identifier (letters, digits, _ and -): rename the enum",
-					posCol(idx.SrcRange), name)
-			case needsGuard(name):
-				found = fmt.Errorf("%s: %s[%q]: Atlas HCL cannot refer to a name holding a double quote, a backslash or a character that does not print: rename it",
-					posCol(idx.SrcRange), kind, name)
-			}
-		}
-		return nil
-	})
-	return found
-}
-
-func traversalName(step hcl.Traverser) string {
-	switch s := step.(type) {
-	case hcl.TraverseRoot:
-		return s.Name
-	case hcl.TraverseAttr:
-		return s.Name
-	}
-	return ""
-}
-
-func posCol(r hcl.Range) string {
-	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
 }

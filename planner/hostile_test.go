@@ -13,6 +13,7 @@ import (
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/render"
+	"keel/planner/state"
 )
 
 // hostileNames break SQL that is written by concatenating names into it.
@@ -289,7 +290,7 @@ func TestInspectHostileNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, err := planner.MarshalHCL(st)
+	text, err := state.MarshalHCL(st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +310,7 @@ func TestInspectHostileNames(t *testing.T) {
 	if st, err = planner.Inspect(context.Background(), db, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, err = planner.MarshalHCL(st)
+	_, err = state.MarshalHCL(st)
 	if err == nil || !strings.Contains(err.Error(), "Atlas HCL cannot refer to") || !strings.Contains(err.Error(), `column public.`) || !strings.Contains(err.Error(), `enum public.`) {
 		t.Fatalf("printing names Atlas HCL cannot refer to: error %v, want one naming them", err)
 	}

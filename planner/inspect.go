@@ -9,6 +9,7 @@ import (
 	"keel/internal/pgsql"
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/state"
 
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/postgres"
@@ -44,7 +45,7 @@ func OpenLive(ctx context.Context, d *pg.DB) (*Live, error) {
 func (l *Live) Close() error { return l.db.Close() }
 
 // Inspect reads the state of the given schemas and the installed extensions.
-func (l *Live) Inspect(ctx context.Context, schemas []string) (*State, error) {
+func (l *Live) Inspect(ctx context.Context, schemas []string) (*state.State, error) {
 	realm, err := l.drv.InspectRealm(ctx, &schema.InspectRealmOption{Schemas: schemas})
 	if err != nil {
 		return nil, fmt.Errorf("inspecting schemas %v: %w", schemas, err)
@@ -70,7 +71,7 @@ func (l *Live) Inspect(ctx context.Context, schemas []string) (*State, error) {
 		}
 	}
 	resolveUserTypes(realm)
-	return &State{Realm: realm, Extensions: exts, Invalid: invalid}, nil
+	return &state.State{Realm: realm, Extensions: exts, Invalid: invalid}, nil
 }
 
 // resolveUserTypes gives columns whose type the engine could not match to
@@ -171,7 +172,7 @@ func splitTypeName(s string) (sch, name string, ok bool) {
 }
 
 // invalidIndexes lists indexes left INVALID by a failed concurrent build.
-func (l *Live) invalidIndexes(ctx context.Context, schemas []string) ([]InvalidIndex, error) {
+func (l *Live) invalidIndexes(ctx context.Context, schemas []string) ([]state.InvalidIndex, error) {
 	rows, err := l.db.QueryContext(ctx, `
 SELECT n.nspname, t.relname, i.relname
 FROM pg_catalog.pg_index x
@@ -184,9 +185,9 @@ ORDER BY 1, 2, 3`, schemas)
 		return nil, fmt.Errorf("listing invalid indexes: %w", err)
 	}
 	defer rows.Close()
-	var out []InvalidIndex
+	var out []state.InvalidIndex
 	for rows.Next() {
-		var ix InvalidIndex
+		var ix state.InvalidIndex
 		if err := rows.Scan(&ix.Schema, &ix.Table, &ix.Name); err != nil {
 			return nil, fmt.Errorf("listing invalid indexes: %w", err)
 		}
@@ -196,7 +197,7 @@ ORDER BY 1, 2, 3`, schemas)
 }
 
 // invalidIndexSteps drop the invalid indexes, so that the plan builds them again.
-func invalidIndexSteps(invalid []InvalidIndex, concurrent bool) []plan.Step {
+func invalidIndexSteps(invalid []state.InvalidIndex, concurrent bool) []plan.Step {
 	steps := make([]plan.Step, 0, len(invalid))
 	for _, ix := range invalid {
 		st := plan.Step{

@@ -8,6 +8,7 @@ import (
 	"keel/internal/pgtest"
 	"keel/planner"
 	"keel/planner/pg"
+	"keel/planner/state"
 )
 
 // extTypesHCL uses extension types by name, one extension in its own schema.
@@ -75,7 +76,7 @@ func TestExtensionTypesByNameAndInspectRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := planner.MarshalHCL(st)
+	out, err := state.MarshalHCL(st)
 	if err != nil {
 		t.Fatal(err)
 	}

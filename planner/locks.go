@@ -10,6 +10,7 @@ import (
 
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/state"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -47,7 +48,7 @@ func (e *LockTimeoutError) Unwrap() error { return e.Err }
 
 // inspect reads the live state of schemas under lock_timeout t.Lock,
 // retrying lock timeouts t.Retries times.
-func (l *Live) inspect(ctx context.Context, schemas []string, t plan.Timeouts) (*State, error) {
+func (l *Live) inspect(ctx context.Context, schemas []string, t plan.Timeouts) (*state.State, error) {
 	if _, err := l.db.ExecContext(ctx, fmt.Sprintf("SET lock_timeout = %d", t.Lock.Milliseconds())); err != nil {
 		return nil, fmt.Errorf("setting lock_timeout: %w", pg.ServerError(err))
 	}

@@ -8,6 +8,7 @@ import (
 
 	"keel/internal/pgsql"
 	"keel/planner/pg"
+	"keel/planner/state"
 
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/postgres"
@@ -20,7 +21,7 @@ import (
 // is equal: `uuid_generate_v4()` becomes `public.uuid_generate_v4()`,
 // `status <> 'paid'` becomes `(status <> 'paid'::public.order_status)`.
 type Desired interface {
-	Load(ctx context.Context, dev DevDatabase) (*State, error)
+	Load(ctx context.Context, dev DevDatabase) (*state.State, error)
 }
 
 // DevDatabase creates throwaway databases on Server, to load a desired state
@@ -77,7 +78,7 @@ func (d DevDatabase) With(ctx context.Context, fn func(db *pg.DB) error) (err er
 
 // Load implements Desired: it creates the HCL's schemas, extensions and
 // objects in a throwaway database and inspects them back.
-func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *State, err error) {
+func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err error) {
 	var key string
 	if dev.Cache != nil {
 		var e *cacheEntry
@@ -103,7 +104,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *State, err error) 
 
 // loadAndInspect creates the desired state in the (empty) database db and
 // inspects it back.
-func loadAndInspect(ctx context.Context, db *pg.DB, desired *State) (*State, error) {
+func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*state.State, error) {
 	live, err := OpenLive(ctx, db)
 	if err != nil {
 		return nil, err
@@ -170,7 +171,7 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *State) (*State, err
 
 // sourcePos returns "file:line: " for the desired-state object behind a
 // change, or "" when it is not known.
-func sourcePos(desired *State, c *migrate.Change) string {
+func sourcePos(desired *state.State, c *migrate.Change) string {
 	if p, ok := desired.Positions[stepOf(c).Object]; ok {
 		return p + ": "
 	}
@@ -205,13 +206,13 @@ func Memo(d Desired) Desired {
 type memo struct {
 	Desired
 	server string
-	state  *State
+	state  *state.State
 }
 
 // Unwrap returns the wrapped desired state.
 func (m *memo) Unwrap() Desired { return m.Desired }
 
-func (m *memo) Load(ctx context.Context, dev DevDatabase) (*State, error) {
+func (m *memo) Load(ctx context.Context, dev DevDatabase) (*state.State, error) {
 	key := fmt.Sprintf("%s|%s|%p", dev.Server, dev.Prefix, dev.Cache)
 	if m.state != nil && m.server == key {
 		return m.state, nil

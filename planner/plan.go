@@ -8,6 +8,7 @@ import (
 
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/state"
 
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/postgres"
@@ -47,7 +48,7 @@ func Generate(ctx context.Context, target *pg.DB, desired Desired, opts Options)
 
 // Normalize loads the desired state in the server's normal form, using a
 // throwaway database on opts.Dev's server (the target's by default).
-func Normalize(ctx context.Context, target *pg.DB, desired Desired, opts Options) (*State, error) {
+func Normalize(ctx context.Context, target *pg.DB, desired Desired, opts Options) (*state.State, error) {
 	dev := opts.Dev
 	if dev.Server == nil {
 		dev.Server = target
@@ -70,7 +71,7 @@ func Normalize(ctx context.Context, target *pg.DB, desired Desired, opts Options
 			}
 		}
 	}
-	return want.only(opts.Schemas), nil
+	return want.Only(opts.Schemas), nil
 }
 
 // HCLOf returns the HCL behind a desired state, if it is one.
@@ -89,7 +90,7 @@ func HCLOf(d Desired) (*HCL, bool) {
 
 // Diff inspects the target and computes the plan to the normalized desired
 // state want.
-func Diff(ctx context.Context, target *pg.DB, want *State, opts Options) (*plan.Plan, error) {
+func Diff(ctx context.Context, target *pg.DB, want *state.State, opts Options) (*plan.Plan, error) {
 	schemas := opts.Schemas
 	if len(schemas) == 0 {
 		schemas = want.SchemaNames()
@@ -103,7 +104,7 @@ func Diff(ctx context.Context, target *pg.DB, want *State, opts Options) (*plan.
 }
 
 // inspectTarget opens the target and reads the managed schemas.
-func inspectTarget(ctx context.Context, target *pg.DB, schemas []string, opts *Options) (*Live, *State, error) {
+func inspectTarget(ctx context.Context, target *pg.DB, schemas []string, opts *Options) (*Live, *state.State, error) {
 	if slices.Contains(schemas, HistorySchema) {
 		return nil, nil, fmt.Errorf("schema %q is keel's own (its apply history) and cannot be managed: rename the schema in the desired state", HistorySchema)
 	}
@@ -123,7 +124,7 @@ func inspectTarget(ctx context.Context, target *pg.DB, schemas []string, opts *O
 }
 
 // diff computes the plan from the inspected state current to want.
-func (l *Live) diff(ctx context.Context, target *pg.DB, current, want *State, schemas []string, opts Options) (*plan.Plan, error) {
+func (l *Live) diff(ctx context.Context, target *pg.DB, current, want *state.State, schemas []string, opts Options) (*plan.Plan, error) {
 	steps, err := l.steps(ctx, current, want, schemas, opts)
 	if err != nil {
 		return nil, err
@@ -180,10 +181,10 @@ func generateCached(ctx context.Context, target *pg.DB, desired Desired, opts Op
 		return nil, true, err
 	}
 	defer live.Close()
-	var want *State
-	if current.realmHash() == e.RealmHash {
-		cached := e.Fingerprint
-		want = &State{Realm: current.Realm, Extensions: e.extensions(h), fingerprint: &cached}
+	var want *state.State
+	if current.RealmHash() == e.RealmHash {
+		want = &state.State{Realm: current.Realm, Extensions: e.extensions(h)}
+		want.SetFingerprint(e.Fingerprint)
 	} else {
 		h.parseInBackground() // wanted later, for messages
 		if want, err = e.load(h); err != nil {
@@ -197,7 +198,7 @@ func generateCached(ctx context.Context, target *pg.DB, desired Desired, opts Op
 // steps diffs two states and orders the statements: new schemas, then
 // extensions, then the engine's changes, then dropped extensions; the
 // statements that run outside the transaction come last.
-func (l *Live) steps(ctx context.Context, from, to *State, schemas []string, o Options) ([]plan.Step, error) {
+func (l *Live) steps(ctx context.Context, from, to *state.State, schemas []string, o Options) ([]plan.Step, error) {
 	// The engine's own differ would compare column defaults by running
 	// `SELECT <old> = <new>` on the target: text from the desired state,
 	// evaluated there. Both states print their defaults through the same
@@ -409,11 +410,11 @@ func stepOf(c *migrate.Change) plan.Step {
 
 // tableName is the table's schema-qualified name for display: each part
 // quoted when it is not a plain name.
-func tableName(t *schema.Table) string { return displayName(t.Schema, t.Name) }
+func tableName(t *schema.Table) string { return state.DisplayName(t.Schema, t.Name) }
 
 func objectName(o schema.Object) string {
 	if e, ok := o.(*schema.EnumType); ok {
-		return "enum " + displayName(e.Schema, e.T)
+		return "enum " + state.DisplayName(e.Schema, e.T)
 	}
 	return fmt.Sprintf("%T", o)
 }

@@ -6,6 +6,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner/pg"
+	"keel/planner/state"
 )
 
 // The realm hash of a database that converged equals the normalized desired
@@ -43,13 +44,13 @@ func TestRealmHashOfConvergedDatabase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return realmHash(st.Realm)
+		return state.RealmHash(st.Realm)
 	}
-	if got, w := live(), want.realmHash(); got != w {
+	if got, w := live(), want.RealmHash(); got != w {
 		t.Fatalf("converged database hashes %s, the desired state %s", got, w)
 	}
 	pgtest.Exec(t, u, "ALTER TABLE users ALTER COLUMN email SET DEFAULT 'x'")
-	if live() == want.realmHash() {
+	if live() == want.RealmHash() {
 		t.Fatal("a changed default does not change the hash")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"keel/internal/pgsql"
+	"keel/planner/state"
 
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/schema"
@@ -16,27 +17,27 @@ import (
 // statement checked to be exactly one statement. realms are the schema
 // trees the changes come from.
 func renderChanges(ctx context.Context, drv migrate.PlanApplier, changes []schema.Change, realms ...*schema.Realm) ([]*migrate.Change, error) {
-	g, err := newNameGuard()
+	g, err := state.NewGuard()
 	if err != nil {
 		return nil, err
 	}
-	defer g.restore()
+	defer g.Restore()
 	for _, r := range realms {
-		if err := g.realm(r); err != nil {
-			return nil, errors.New(g.reveal(err.Error()))
+		if err := g.Realm(r); err != nil {
+			return nil, errors.New(g.Reveal(err.Error()))
 		}
 	}
 	p, err := drv.PlanChanges(ctx, "keel", changes)
 	if err != nil {
-		return nil, errors.New(g.reveal(err.Error()))
+		return nil, errors.New(g.Reveal(err.Error()))
 	}
 	out := make([]*migrate.Change, 0, len(p.Changes))
 	for _, c := range p.Changes {
-		obj := g.reveal(stepOf(c).Object)
+		obj := g.Reveal(stepOf(c).Object)
 		if len(c.Args) > 0 {
-			return nil, fmt.Errorf("%s: the statement %q takes arguments, which keel cannot run", obj, g.reveal(c.Cmd))
+			return nil, fmt.Errorf("%s: the statement %q takes arguments, which keel cannot run", obj, g.Reveal(c.Cmd))
 		}
-		cmd, err := g.rewrite(c.Cmd)
+		cmd, err := g.Rewrite(c.Cmd)
 		if err == nil {
 			cmd, err = pgsql.Printable(cmd)
 		}
@@ -44,10 +45,10 @@ func renderChanges(ctx context.Context, drv migrate.PlanApplier, changes []schem
 			err = pgsql.OneStatement(cmd)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: refusing the statement the engine wrote, nothing was run: %w:\n  %s", obj, err, g.reveal(c.Cmd))
+			return nil, fmt.Errorf("%s: refusing the statement the engine wrote, nothing was run: %w:\n  %s", obj, err, g.Reveal(c.Cmd))
 		}
 		cc := *c
-		cc.Cmd, cc.Comment, cc.Reverse = cmd, g.reveal(c.Comment), nil
+		cc.Cmd, cc.Comment, cc.Reverse = cmd, g.Reveal(c.Comment), nil
 		out = append(out, &cc)
 	}
 	return out, nil

@@ -13,6 +13,7 @@ import (
 	"keel/internal/connstr"
 	"keel/internal/pgsql"
 	"keel/planner/pg"
+	"keel/planner/state"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -79,7 +80,7 @@ type SQLFiles struct {
 }
 
 // Load implements Desired.
-func (s *SQLFiles) Load(ctx context.Context, dev DevDatabase) (st *State, err error) {
+func (s *SQLFiles) Load(ctx context.Context, dev DevDatabase) (st *state.State, err error) {
 	err = dev.With(ctx, func(db *pg.DB) error {
 		if err := RunSQLFiles(ctx, db, s.Files); err != nil {
 			return fmt.Errorf("loading the desired state: %w", err)
@@ -97,7 +98,7 @@ type Database struct {
 
 // Load implements Desired; it needs no throwaway database, as the state is
 // already in the form the server reports.
-func (d *Database) Load(ctx context.Context, _ DevDatabase) (*State, error) {
+func (d *Database) Load(ctx context.Context, _ DevDatabase) (*state.State, error) {
 	st, err := inspectAll(ctx, d.DB, false)
 	if err != nil {
 		return nil, fmt.Errorf("reading the desired state from %s: %w", d.DB, err)
@@ -132,7 +133,7 @@ ORDER BY nspname`
 
 // Inspect reads the live state of the given schemas of db (all but the
 // system ones and keel's when schemas is empty) and its extensions.
-func Inspect(ctx context.Context, db *pg.DB, schemas []string) (*State, error) {
+func Inspect(ctx context.Context, db *pg.DB, schemas []string) (*state.State, error) {
 	if len(schemas) == 0 {
 		return inspectAll(ctx, db, false)
 	}
@@ -149,7 +150,7 @@ func Inspect(ctx context.Context, db *pg.DB, schemas []string) (*State, error) {
 // only when it is not the one CREATE EXTENSION sets; with unpinDefaults, an
 // extension at its server's default version is left unpinned, as a CREATE
 // EXTENSION without VERSION would install it.
-func inspectAll(ctx context.Context, db *pg.DB, unpinDefaults bool) (*State, error) {
+func inspectAll(ctx context.Context, db *pg.DB, unpinDefaults bool) (*state.State, error) {
 	schemas, err := UserSchemas(ctx, db)
 	if err != nil {
 		return nil, err
@@ -235,34 +236,4 @@ func firstLine(s string) string {
 		return s[:i] + " ..."
 	}
 	return s
-}
-
-// only returns the state restricted to the given schemas (all when empty):
-// a desired state read from SQL or a database holds every schema, and the
-// plan manages only some.
-func (s *State) only(schemas []string) *State {
-	if len(schemas) == 0 {
-		return s
-	}
-	keep := make(map[string]bool, len(schemas))
-	for _, n := range schemas {
-		keep[n] = true
-	}
-	out := *s
-	out.fingerprint, out.realm = nil, ""
-	realm := *s.Realm
-	realm.Schemas = nil
-	for _, sc := range s.Realm.Schemas {
-		if keep[sc.Name] {
-			realm.Schemas = append(realm.Schemas, sc)
-		}
-	}
-	out.Realm = &realm
-	out.NotManaged = nil
-	for _, o := range s.NotManaged {
-		if sc, _, ok := strings.Cut(o.Name, "."); ok && keep[sc] {
-			out.NotManaged = append(out.NotManaged, o)
-		}
-	}
-	return &out
 }

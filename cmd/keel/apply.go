@@ -12,6 +12,7 @@ import (
 	"keel/planner/plan"
 	"keel/planner/planfile"
 	"keel/planner/render"
+	"keel/planner/state"
 )
 
 type applyCmd struct {
@@ -106,7 +107,7 @@ func applyFile(ctx context.Context, sess *planner.Session, r *resolved, s *strea
 
 // normalize loads the desired state; when that fails, the checks of keel
 // doctor usually say why better than the error does.
-func (r *resolved) normalize(ctx context.Context, s *streams) (*planner.State, error) {
+func (r *resolved) normalize(ctx context.Context, s *streams) (*state.State, error) {
 	want, err := planner.Normalize(ctx, r.db, r.desired, r.opts)
 	if err == nil {
 		return want, nil
@@ -117,7 +118,7 @@ func (r *resolved) normalize(ctx context.Context, s *streams) (*planner.State, e
 	return nil, err
 }
 
-func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams, p *plan.Plan, want *planner.State, approver, digest string) error {
+func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams, p *plan.Plan, want *state.State, approver, digest string) error {
 	if p.Empty() {
 		return render.Text(s.out, p)
 	}

@@ -6,6 +6,7 @@ import (
 	"keel/envs"
 	"keel/planner"
 	"keel/planner/pg"
+	"keel/planner/state"
 )
 
 type inspectCmd struct {
@@ -34,7 +35,7 @@ func (c *inspectCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	if err != nil {
 		return err
 	}
-	out, err := planner.MarshalHCL(st)
+	out, err := state.MarshalHCL(st)
 	if err != nil {
 		return err
 	}

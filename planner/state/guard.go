@@ -1,4 +1,4 @@
-package planner
+package state
 
 import (
 	"crypto/rand"
@@ -22,7 +22,7 @@ import (
 // enum value that already looks quoted ('...') as it is. A name such as
 // `canary"; --` then turns `DROP TABLE "x"` into `DROP TABLE "canary"; --"`.
 //
-// A nameGuard keeps every such name and value away from the engine: before
+// A Guard keeps every such name and value away from the engine: before
 // the engine renders SQL, each one is replaced in the schema trees by a
 // placeholder made of a random nonce and a number, which the engine cannot
 // get wrong; afterwards keel reads each statement with PostgreSQL's lexical
@@ -35,7 +35,7 @@ import (
 // Fields the engine writes without any quoting (index methods, operator
 // classes, operators, referential actions, identity kinds) must look like
 // what PostgreSQL's catalog holds for them; anything else is refused.
-type nameGuard struct {
+type Guard struct {
 	nonce   string
 	idents  map[string]string // placeholder -> name
 	lits    map[string]string // placeholder -> value
@@ -45,29 +45,29 @@ type nameGuard struct {
 	err     error
 	// stable makes placeholders from a hash of the name instead of a
 	// counter, and skips literals and the checks: for printing a state as
-	// HCL (stableNames).
+	// HCL (StableNames).
 	stable bool
 }
 
-// stableNames guards the names of a realm that Atlas HCL cannot refer to (a
+// StableNames guards the names of a realm that Atlas HCL cannot refer to (a
 // double quote, a backslash, a control character) with placeholders made
 // from a hash of each name, so that the realm prints as HCL, and the same
 // state always prints the same. Call restore afterwards.
-func stableNames(r *schema.Realm) *nameGuard {
-	g := &nameGuard{
+func StableNames(r *schema.Realm) *Guard {
+	g := &Guard{
 		nonce: "keelname", stable: true,
 		idents: map[string]string{}, lits: map[string]string{}, byName: map[string]string{}, byValue: map[string]string{},
 	}
-	_ = g.realm(r) // with stable, nothing is checked
+	_ = g.Realm(r) // with stable, nothing is checked
 	return g
 }
 
-func newNameGuard() (*nameGuard, error) {
+func NewGuard() (*Guard, error) {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, err
 	}
-	return &nameGuard{
+	return &Guard{
 		nonce:  "keel" + hex.EncodeToString(b[:]),
 		idents: map[string]string{}, lits: map[string]string{}, byName: map[string]string{}, byValue: map[string]string{},
 	}, nil
@@ -85,7 +85,7 @@ func looksQuoted(v string) bool {
 	return len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\''
 }
 
-func (g *nameGuard) ident(p *string) {
+func (g *Guard) ident(p *string) {
 	name := *p
 	if _, done := g.idents[name]; done || !needsGuard(name) && !strings.Contains(name, g.nonce) {
 		return
@@ -103,7 +103,7 @@ func (g *nameGuard) ident(p *string) {
 	g.undo = append(g.undo, func() { *p = name })
 }
 
-func (g *nameGuard) literal(p *string) {
+func (g *Guard) literal(p *string) {
 	v := *p
 	if _, done := g.lits[v]; done || g.stable || !looksQuoted(v) && !strings.Contains(v, g.nonce) {
 		return
@@ -118,7 +118,7 @@ func (g *nameGuard) literal(p *string) {
 }
 
 // restore puts every name and value back.
-func (g *nameGuard) restore() {
+func (g *Guard) Restore() {
 	for i := len(g.undo) - 1; i >= 0; i-- {
 		g.undo[i]()
 	}
@@ -126,7 +126,7 @@ func (g *nameGuard) restore() {
 }
 
 // reveal replaces placeholders in text meant for people (comments, errors).
-func (g *nameGuard) reveal(s string) string {
+func (g *Guard) Reveal(s string) string {
 	if !strings.Contains(s, g.nonce) {
 		return s
 	}
@@ -154,7 +154,7 @@ func placeholderRE(nonce string) *regexp.Regexp {
 
 // rewrite writes the real names and values back into a statement the
 // engine rendered, quoted by keel.
-func (g *nameGuard) rewrite(sql string) (string, error) {
+func (g *Guard) Rewrite(sql string) (string, error) {
 	if !strings.Contains(sql, g.nonce) {
 		return sql, nil
 	}
@@ -175,7 +175,7 @@ func (g *nameGuard) rewrite(sql string) (string, error) {
 			b.WriteString(pgsql.QuoteLiteral(g.lits[t.Value]))
 		default:
 			return "", fmt.Errorf("the engine writes a name or value into SQL in a way keel cannot quote safely (%s): %s",
-				tokenWhere(t.Kind), plan.OneLine(g.reveal(t.Text)))
+				tokenWhere(t.Kind), plan.OneLine(g.Reveal(t.Text)))
 		}
 	}
 	return b.String(), nil
@@ -195,7 +195,7 @@ func tokenWhere(k pgsql.Kind) string {
 
 // realm guards the names and values of a schema tree, and checks the fields
 // the engine writes unquoted.
-func (g *nameGuard) realm(r *schema.Realm) error {
+func (g *Guard) Realm(r *schema.Realm) error {
 	if r == nil {
 		return nil
 	}
@@ -214,13 +214,13 @@ func (g *nameGuard) realm(r *schema.Realm) error {
 
 // refuse records the first field the engine would write unquoted that does
 // not look like what the catalog holds.
-func (g *nameGuard) refuse(err error) {
+func (g *Guard) refuse(err error) {
 	if g.err == nil && !g.stable {
 		g.err = err
 	}
 }
 
-func (g *nameGuard) object(o schema.Object) {
+func (g *Guard) object(o schema.Object) {
 	switch o := o.(type) {
 	case *schema.EnumType:
 		g.enum(o)
@@ -235,7 +235,7 @@ func (g *nameGuard) object(o schema.Object) {
 
 // enum guards an enum's name and values; a column's type may be the same
 // value as its schema's object, and guarding twice changes nothing.
-func (g *nameGuard) enum(e *schema.EnumType) {
+func (g *Guard) enum(e *schema.EnumType) {
 	g.ident(&e.T)
 	g.schemaRef(e.Schema)
 	for i := range e.Values {
@@ -243,13 +243,13 @@ func (g *nameGuard) enum(e *schema.EnumType) {
 	}
 }
 
-func (g *nameGuard) schemaRef(s *schema.Schema) {
+func (g *Guard) schemaRef(s *schema.Schema) {
 	if s != nil {
 		g.ident(&s.Name)
 	}
 }
 
-func (g *nameGuard) attrs(attrs []schema.Attr) {
+func (g *Guard) attrs(attrs []schema.Attr) {
 	for _, a := range attrs {
 		switch a := a.(type) {
 		case *schema.Comment:
@@ -264,7 +264,7 @@ func (g *nameGuard) attrs(attrs []schema.Attr) {
 	}
 }
 
-func (g *nameGuard) typ(t schema.Type) {
+func (g *Guard) typ(t schema.Type) {
 	switch t := t.(type) {
 	case *schema.EnumType:
 		g.enum(t)
@@ -277,8 +277,8 @@ func (g *nameGuard) typ(t schema.Type) {
 	}
 }
 
-func (g *nameGuard) table(t *schema.Table) {
-	obj := "table " + displayName(t.Schema, t.Name)
+func (g *Guard) table(t *schema.Table) {
+	obj := "table " + DisplayName(t.Schema, t.Name)
 	g.ident(&t.Name)
 	g.attrs(t.Attrs)
 	for _, c := range t.Columns {
@@ -322,7 +322,7 @@ var (
 	operatorName = regexp.MustCompile(`^([+\-*/<>=~!@#%^&|` + "`" + `?]+|OPERATOR\(([A-Za-z_][A-Za-z0-9_$]*\.)?[+\-*/<>=~!@#%^&|` + "`" + `?]+\))$`)
 )
 
-func (g *nameGuard) index(obj string, idx *schema.Index) {
+func (g *Guard) index(obj string, idx *schema.Index) {
 	what := fmt.Sprintf("%s: index %s", obj, strconv.Quote(idx.Name))
 	g.ident(&idx.Name)
 	g.attrs(idx.Attrs)
@@ -353,9 +353,9 @@ func (g *nameGuard) index(obj string, idx *schema.Index) {
 	}
 }
 
-// displayName is schema.name for messages, each part quoted when it is not
+// DisplayName is schema.name for messages, each part quoted when it is not
 // a plain name, so that a name cannot pass for something else in a plan.
-func displayName(s *schema.Schema, name string) string {
+func DisplayName(s *schema.Schema, name string) string {
 	if s != nil {
 		return plan.DisplayName(s.Name, name)
 	}

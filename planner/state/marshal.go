@@ -1,4 +1,4 @@
-package planner
+package state
 
 import (
 	"bytes"
@@ -111,12 +111,12 @@ func unreferable(r *schema.Realm) []string {
 	}
 	add := func(kind string, s *schema.Schema, name string) {
 		if needsGuard(name) {
-			note(kind + " " + displayName(s, name))
+			note(kind + " " + DisplayName(s, name))
 		}
 	}
 	addColumn := func(t *schema.Table, c *schema.Column) {
 		if needsGuard(c.Name) {
-			note("column " + displayName(t.Schema, t.Name) + "." + plan.DisplayPart(c.Name))
+			note("column " + DisplayName(t.Schema, t.Name) + "." + plan.DisplayPart(c.Name))
 		}
 	}
 	for _, s := range r.Schemas {
@@ -158,7 +158,7 @@ func unreferable(r *schema.Realm) []string {
 				}
 				// The engine reads an enum back only by an HCL identifier (enum.x).
 				if e, ok := typ.(*schema.EnumType); ok && !hclsyntax.ValidIdentifier(e.T) {
-					note("enum " + displayName(e.Schema, e.T))
+					note("enum " + DisplayName(e.Schema, e.T))
 				}
 			}
 		}

@@ -1,10 +1,11 @@
-package planner
+package state
 
 import (
 	"fmt"
 	"regexp"
 	"strings"
 
+	"keel/internal/pgsql"
 	"keel/planner/plan"
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -122,7 +123,7 @@ func quoteIdentIfNeeded(s string) string {
 	if plainIdent.MatchString(s) {
 		return s
 	}
-	return quoteIdent(s)
+	return pgsql.QuoteIdent(s)
 }
 
 // inspectedType matches a column type the engine prints for a type it does

@@ -1,4 +1,4 @@
-package planner
+package state
 
 import (
 	"bytes"
@@ -23,9 +23,9 @@ func (s *State) Fingerprint() (plan.Fingerprint, error) {
 		return *s.fingerprint, nil
 	}
 	// Names Atlas HCL cannot refer to print as stable placeholders.
-	g := stableNames(s.Realm)
+	g := StableNames(s.Realm)
 	text, err := marshalRealm(s.Realm)
-	g.restore()
+	g.Restore()
 	if err != nil {
 		return plan.Fingerprint{}, fmt.Errorf("fingerprinting the schema: %w", err)
 	}
@@ -39,7 +39,7 @@ func (s *State) Fingerprint() (plan.Fingerprint, error) {
 	if len(g.idents) > 0 {
 		named := make(map[string]string, len(objects))
 		for k, v := range objects {
-			named[g.reveal(k)] = v
+			named[g.Reveal(k)] = v
 		}
 		objects = named
 	}
@@ -54,6 +54,10 @@ func (s *State) Fingerprint() (plan.Fingerprint, error) {
 	s.fingerprint = &fp
 	return fp, nil
 }
+
+// SetFingerprint records the state's fingerprint, known from elsewhere (a
+// cache entry made from the same state), so that it is not computed again.
+func (s *State) SetFingerprint(fp plan.Fingerprint) { s.fingerprint = &fp }
 
 // parseBlocks hashes each top-level block of the engine's HCL, parsing it.
 func parseBlocks(text []byte) (map[string]string, error) {

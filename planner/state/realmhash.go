@@ -1,4 +1,4 @@
-package planner
+package state
 
 import (
 	"crypto/sha256"
@@ -13,7 +13,7 @@ import (
 	"ariga.io/atlas/sql/schema"
 )
 
-// realmHash hashes everything the engine knows about a realm's schemas,
+// RealmHash hashes everything the engine knows about a realm's schemas,
 // tables, columns, indexes, keys, checks and enums, walking the structures
 // themselves (printing them as HCL is several times slower). Two inspected
 // realms with the same hash are the same realm, so a diff between them is
@@ -22,7 +22,7 @@ import (
 // sequence value, which differ between databases holding the same schema,
 // are left out. Anything else that differs makes the hashes differ, which
 // only costs the fast path.
-func realmHash(r *schema.Realm) string {
+func RealmHash(r *schema.Realm) string {
 	h := &hasher{h: sha256.New()}
 	h.attrs(r.Attrs)
 	h.objects(r.Objects)
@@ -120,9 +120,12 @@ func encode(v reflect.Value) string {
 type writerHash struct{ *strings.Builder }
 
 func (writerHash) Sum(b []byte) []byte { return b }
-func (writerHash) Reset()              {}
-func (writerHash) Size() int           { return 0 }
-func (writerHash) BlockSize() int      { return 1 }
+
+func (writerHash) Reset() {}
+
+func (writerHash) Size() int { return 0 }
+
+func (writerHash) BlockSize() int { return 1 }
 
 var (
 	schemaType   = reflect.TypeOf(&schema.Schema{})

@@ -1,4 +1,4 @@
-package planner
+package state
 
 import (
 	"strings"
@@ -9,7 +9,7 @@ import (
 )
 
 func TestNameGuardRewrite(t *testing.T) {
-	g, err := newNameGuard()
+	g, err := NewGuard()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,11 +20,11 @@ func TestNameGuardRewrite(t *testing.T) {
 	if n == name || v == value || !strings.Contains(n, g.nonce) || !strings.Contains(v, g.nonce) {
 		t.Fatalf("not guarded: %q, %q", n, v)
 	}
-	got, err := g.rewrite(`DROP TABLE "public"."` + n + `"`)
+	got, err := g.Rewrite(`DROP TABLE "public"."` + n + `"`)
 	if err != nil || got != `DROP TABLE "public"."canary""; --"` {
 		t.Fatalf("rewrite = %q, %v", got, err)
 	}
-	got, err = g.rewrite(`COMMENT ON TABLE "public"."t" IS '` + v + `'`)
+	got, err = g.Rewrite(`COMMENT ON TABLE "public"."t" IS '` + v + `'`)
 	if err != nil || got != `COMMENT ON TABLE "public"."t" IS '''x\''); DROP TABLE canary; --'''` {
 		t.Fatalf("rewrite = %q, %v", got, err)
 	}
@@ -36,13 +36,13 @@ func TestNameGuardRewrite(t *testing.T) {
 		`SELECT $$` + n + `$$`,                         // in a dollar quote
 		`COMMENT ON TABLE "t" IS '` + v + ` and more'`, // inside a longer value
 	} {
-		if _, err := g.rewrite(bad); err == nil {
+		if _, err := g.Rewrite(bad); err == nil {
 			t.Errorf("rewrite(%q) did not refuse", bad)
 		} else if !strings.Contains(err.Error(), "canary") {
 			t.Errorf("rewrite(%q): %v does not name the real name", bad, err)
 		}
 	}
-	g.restore()
+	g.Restore()
 	if n != name || v != value {
 		t.Fatalf("restore: %q, %q", n, v)
 	}
@@ -63,18 +63,18 @@ func TestNameGuardRefusesUnquotedFields(t *testing.T) {
 		"operator": {part: []schema.Attr{&postgres.Operator{Name: "= ; DROP"}}, want: "operator"},
 	} {
 		tbl.Indexes = []*schema.Index{{Name: "i", Table: tbl, Attrs: attrs.idx, Parts: []*schema.IndexPart{{C: tbl.Columns[0], Attrs: attrs.part}}}}
-		g, _ := newNameGuard()
-		err := g.realm(r)
-		g.restore()
+		g, _ := NewGuard()
+		err := g.Realm(r)
+		g.Restore()
 		if err == nil || !strings.Contains(err.Error(), "table public.t: index \"i\"") || !strings.Contains(err.Error(), attrs.want) {
 			t.Errorf("%s: error %v, want one naming the table, the index and %q", name, err, attrs.want)
 		}
 	}
 	tbl.Indexes = nil
 	tbl.ForeignKeys = []*schema.ForeignKey{{Symbol: "fk", Table: tbl, OnDelete: "CASCADE; DROP TABLE t"}}
-	g, _ := newNameGuard()
-	if err := g.realm(r); err == nil || !strings.Contains(err.Error(), "unknown action") {
+	g, _ := NewGuard()
+	if err := g.Realm(r); err == nil || !strings.Contains(err.Error(), "unknown action") {
 		t.Errorf("foreign key action: error %v", err)
 	}
-	g.restore()
+	g.Restore()
 }

@@ -1,10 +1,13 @@
-// Package planner computes and applies the changes that bring a PostgreSQL
-// database to a desired schema. It is the library behind the keel CLI: a test
-// or an application's start-up check can plan and apply without the CLI.
-package planner
+// Package state holds a schema state (the engine's realm plus the
+// extensions keel manages beside it) and its HCL form: reading Atlas HCL
+// (strictly: what the engine would skip or misread is an error), printing a
+// state as HCL that reads back, fingerprints and structural hashes, and the
+// Guard that keeps the engine from writing names into SQL wrongly.
+package state
 
 import (
 	"sort"
+	"strings"
 
 	"keel/planner/plan"
 
@@ -30,15 +33,15 @@ type State struct {
 	// database that keel does not manage: plans do not create them.
 	NotManaged []plan.Object
 
-	// fingerprint is computed once, by Fingerprint; realm by realmHash.
+	// fingerprint is computed once, by Fingerprint; realm by RealmHash.
 	fingerprint *plan.Fingerprint
 	realm       string
 }
 
-// realmHash is realmHash of the state's realm, computed once.
-func (s *State) realmHash() string {
+// RealmHash is the RealmHash of the state's realm, computed once.
+func (s *State) RealmHash() string {
 	if s.realm == "" {
-		s.realm = realmHash(s.Realm)
+		s.realm = RealmHash(s.Realm)
 	}
 	return s.realm
 }
@@ -59,4 +62,34 @@ func (s *State) SchemaNames() []string {
 
 func sortExtensions(exts []plan.Extension) {
 	sort.Slice(exts, func(i, j int) bool { return exts[i].Name < exts[j].Name })
+}
+
+// Only returns the state restricted to the given schemas (all when empty):
+// a desired state read from SQL or a database holds every schema, and the
+// plan manages only some.
+func (s *State) Only(schemas []string) *State {
+	if len(schemas) == 0 {
+		return s
+	}
+	keep := make(map[string]bool, len(schemas))
+	for _, n := range schemas {
+		keep[n] = true
+	}
+	out := *s
+	out.fingerprint, out.realm = nil, ""
+	realm := *s.Realm
+	realm.Schemas = nil
+	for _, sc := range s.Realm.Schemas {
+		if keep[sc.Name] {
+			realm.Schemas = append(realm.Schemas, sc)
+		}
+	}
+	out.Realm = &realm
+	out.NotManaged = nil
+	for _, o := range s.NotManaged {
+		if sc, _, ok := strings.Cut(o.Name, "."); ok && keep[sc] {
+			out.NotManaged = append(out.NotManaged, o)
+		}
+	}
+	return &out
 }

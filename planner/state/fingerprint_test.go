@@ -1,6 +1,7 @@
-package planner
+package state
 
 import (
+	"os"
 	"reflect"
 	"testing"
 
@@ -9,12 +10,12 @@ import (
 
 // The quick block splitter and the HCL parser agree on the engine's output.
 func TestSplitBlocksAgreesWithParser(t *testing.T) {
-	for _, path := range []string{"../schema.hcl", "testdata/blocks.hcl"} {
-		h, err := LoadHCL(path)
+	for _, path := range []string{"../../schema.hcl", "testdata/blocks.hcl"} {
+		src, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := h.Parsed()
+		st, err := ParseHCL([]string{path}, [][]byte{src})
 		if err != nil {
 			t.Fatal(err)
 		}

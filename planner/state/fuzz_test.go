@@ -1,4 +1,4 @@
-package planner
+package state
 
 import (
 	"strings"
@@ -20,7 +20,7 @@ func FuzzHCL(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
-		st, err := parseHCL([]string{"fuzz.hcl"}, [][]byte{[]byte(src)})
+		st, err := ParseHCL([]string{"fuzz.hcl"}, [][]byte{[]byte(src)})
 		if err != nil {
 			return
 		}
@@ -32,7 +32,7 @@ func FuzzHCL(f *testing.F) {
 // An enum without values is refused where it is declared; the engine would
 // drop it, and its printer panics on it.
 func TestEnumWithoutValues(t *testing.T) {
-	_, err := parseHCL([]string{"schema.hcl"}, [][]byte{[]byte("schema \"billing\" {}\nenum \"e\" {\n  schema = schema.billing\n}\n")})
+	_, err := ParseHCL([]string{"schema.hcl"}, [][]byte{[]byte("schema \"billing\" {}\nenum \"e\" {\n  schema = schema.billing\n}\n")})
 	if err == nil || !strings.Contains(err.Error(), "schema.hcl:2: enum billing.e has no values") {
 		t.Fatalf("error = %v, want it at schema.hcl:2 naming the enum", err)
 	}
@@ -56,7 +56,7 @@ table "t" {
   }
 }
 `
-		_, err := parseHCL([]string{"schema.hcl"}, [][]byte{[]byte(src)})
+		_, err := ParseHCL([]string{"schema.hcl"}, [][]byte{[]byte(src)})
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("%s: %v", tc.ref, err)
@@ -64,7 +64,7 @@ table "t" {
 			t.Errorf("%s: error %v, want %q", tc.ref, err, tc.want)
 		}
 	}
-	_, err := parseHCL([]string{"schema.hcl"}, [][]byte{[]byte(`schema "public" {}
+	_, err := ParseHCL([]string{"schema.hcl"}, [][]byte{[]byte(`schema "public" {}
 enum "my enum" {
   schema = schema.public
   values = ["a"]
