@@ -100,7 +100,7 @@ func Diff(ctx context.Context, target *pg.DB, want *state.State, opts Options) (
 		return nil, err
 	}
 	defer live.Close()
-	return live.diff(ctx, target, current, want, schemas, opts)
+	return diffLive(ctx, live, target, current, want, schemas, opts)
 }
 
 // inspectTarget opens the target and reads the managed schemas.
@@ -123,9 +123,13 @@ func inspectTarget(ctx context.Context, target *pg.DB, schemas []string, opts *O
 	return live, current, nil
 }
 
-// diff computes the plan from the inspected state current to want.
-func (l *Live) diff(ctx context.Context, target *pg.DB, current, want *state.State, schemas []string, opts Options) (*plan.Plan, error) {
-	steps, err := l.steps(ctx, current, want, schemas, opts)
+// diffLive computes the plan from the inspected state current to want.
+func diffLive(ctx context.Context, l *Live, target *pg.DB, current, want *state.State, schemas []string, opts Options) (*plan.Plan, error) {
+	facts, err := l.facts(ctx, schemas)
+	if err != nil {
+		return nil, fmt.Errorf("reading table sizes: %w", err)
+	}
+	steps, err := computeSteps(ctx, l.drv, facts, current, want, opts.ConcurrentIndexes, opts.Timeouts)
 	if err != nil {
 		return nil, err
 	}
@@ -191,14 +195,15 @@ func generateCached(ctx context.Context, target *pg.DB, desired Desired, opts Op
 			return nil, false, nil
 		}
 	}
-	p, err = live.diff(ctx, target, current, want, schemas, opts)
+	p, err = diffLive(ctx, live, target, current, want, schemas, opts)
 	return p, true, err
 }
 
-// steps diffs two states and orders the statements: new schemas, then
+// computeSteps diffs two states and orders the statements: new schemas, then
 // extensions, then the engine's changes, then dropped extensions; the
-// statements that run outside the transaction come last.
-func (l *Live) steps(ctx context.Context, from, to *state.State, schemas []string, o Options) ([]plan.Step, error) {
+// statements that run outside the transaction come last. drv renders the
+// engine's changes (it runs no SQL); facts answer the hazard analysis.
+func computeSteps(ctx context.Context, drv migrate.PlanApplier, facts tableFacts, from, to *state.State, concurrent bool, t plan.Timeouts) ([]plan.Step, error) {
 	// The engine's own differ would compare column defaults by running
 	// `SELECT <old> = <new>` on the target: text from the desired state,
 	// evaluated there. Both states print their defaults through the same
@@ -222,21 +227,17 @@ func (l *Live) steps(ctx context.Context, from, to *state.State, schemas []strin
 			rest = append(rest, c)
 		}
 	}
-	facts, err := l.facts(ctx, schemas)
-	if err != nil {
-		return nil, fmt.Errorf("reading table sizes: %w", err)
-	}
-	rest, pieces := splitModify(rest, o.ConcurrentIndexes)
+	rest, pieces := splitModify(rest, concurrent)
 	before, after := extensionSteps(from.Extensions, to.Extensions)
 	var steps []plan.Step
 	realms := []*schema.Realm{from.Realm, to.Realm}
-	s, err := l.plan(ctx, first, nil, facts, realms)
+	s, err := renderSteps(ctx, drv, first, nil, facts, realms)
 	if err != nil {
 		return nil, err
 	}
 	steps = append(append(steps, s...), before...)
-	steps = append(steps, invalidIndexSteps(from.Invalid, o.ConcurrentIndexes)...)
-	if s, err = l.plan(ctx, rest, pieces, facts, realms); err != nil {
+	steps = append(steps, invalidIndexSteps(from.Invalid, concurrent)...)
+	if s, err = renderSteps(ctx, drv, rest, pieces, facts, realms); err != nil {
 		return nil, err
 	}
 	steps = append(append(steps, s...), after...)
@@ -244,7 +245,7 @@ func (l *Live) steps(ctx context.Context, from, to *state.State, schemas []strin
 	for _, tx := range []bool{true, false} {
 		for _, st := range steps {
 			if st.Transactional == tx {
-				st.LockTimeout, st.StatementTimeout = plan.Duration(o.Timeouts.Lock), plan.Duration(o.Timeouts.Statement)
+				st.LockTimeout, st.StatementTimeout = plan.Duration(t.Lock), plan.Duration(t.Statement)
 				ordered = append(ordered, st)
 			}
 		}
@@ -334,11 +335,11 @@ func isConstraint(idx *schema.Index) bool {
 }
 
 // plan turns engine changes into steps with their hazards.
-func (l *Live) plan(ctx context.Context, changes []schema.Change, pieces map[*schema.ModifyTable]pieceKind, facts tableFacts, realms []*schema.Realm) ([]plan.Step, error) {
+func renderSteps(ctx context.Context, drv migrate.PlanApplier, changes []schema.Change, pieces map[*schema.ModifyTable]pieceKind, facts tableFacts, realms []*schema.Realm) ([]plan.Step, error) {
 	if len(changes) == 0 {
 		return nil, nil
 	}
-	rendered, err := renderChanges(ctx, l.drv, changes, realms...)
+	rendered, err := renderChanges(ctx, drv, changes, realms...)
 	if err != nil {
 		return nil, fmt.Errorf("planning the changes: %w", err)
 	}
