@@ -35,9 +35,6 @@ type StepError struct {
 	Committed int
 }
 
-// lockTimeout is the SQLSTATE of lock_timeout.
-const lockTimeout = "55P03"
-
 func (e *StepError) Error() string {
 	var b strings.Builder
 	if e.Step.Transactional {
@@ -45,7 +42,7 @@ func (e *StepError) Error() string {
 	} else {
 		fmt.Fprintf(&b, "statement %d of %d (outside the transaction) failed; the %d statements before it were committed", e.Index, e.Total, e.Committed)
 	}
-	if e.Code == lockTimeout {
+	if e.Code == pg.LockNotAvailable {
 		fmt.Fprintf(&b, ".\nIt was a lock timeout: the statement waited longer than lock_timeout %s for its lock, %d times", e.Step.LockTimeout, e.Attempts)
 		if e.Blocker != "" {
 			fmt.Fprintf(&b, "; the lock is held by %s", e.Blocker)
@@ -294,7 +291,7 @@ func (s *Session) retry(ctx context.Context, p *plan.Plan, o ApplyOptions, fn fu
 	for attempt := 1; ; attempt++ {
 		err := fn()
 		var se *StepError
-		if !errors.As(err, &se) || se.Code != lockTimeout {
+		if !errors.As(err, &se) || se.Code != pg.LockNotAvailable {
 			return err
 		}
 		se.Attempts = attempt
@@ -302,7 +299,7 @@ func (s *Session) retry(ctx context.Context, p *plan.Plan, o ApplyOptions, fn fu
 		if attempt > p.LockRetries {
 			return se
 		}
-		wait := backoff(attempt)
+		wait := pg.Backoff(attempt)
 		if o.Retry != nil {
 			o.Retry(attempt, wait, se)
 		}

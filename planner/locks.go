@@ -2,30 +2,14 @@ package planner
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/state"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// isLockTimeout reports whether err is PostgreSQL's lock_timeout.
-func isLockTimeout(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == lockTimeout
-}
-
-// backoff is the wait before retry number attempt: exponential from 250 ms,
-// jittered by ±50%.
-func backoff(attempt int) time.Duration {
-	return time.Duration(float64(250*time.Millisecond) * float64(int(1)<<(attempt-1)) * (0.5 + rand.Float64()))
-}
 
 // LockTimeoutError says that reading the live state waited too long for a
 // lock another session holds on a table of the managed schemas.
@@ -54,7 +38,7 @@ func (l *Live) inspect(ctx context.Context, schemas []string, t plan.Timeouts) (
 	}
 	for attempt := 1; ; attempt++ {
 		st, err := l.Inspect(ctx, schemas)
-		if err == nil || !isLockTimeout(err) {
+		if err == nil || !pg.IsLockTimeout(err) {
 			return st, err
 		}
 		if attempt > t.Retries {
@@ -63,7 +47,7 @@ func (l *Live) inspect(ctx context.Context, schemas []string, t plan.Timeouts) (
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(backoff(attempt)):
+		case <-time.After(pg.Backoff(attempt)):
 		}
 	}
 }
