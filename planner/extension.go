@@ -8,21 +8,17 @@ import (
 	"keel/planner/plan"
 )
 
-func quoteIdent(s string) string { return pgsql.QuoteIdent(s) }
-
-func quoteLiteral(s string) string { return pgsql.QuoteLiteral(s) }
-
 func createExtensionSQL(e plan.Extension) string {
 	var b strings.Builder
 	b.WriteString("CREATE EXTENSION IF NOT EXISTS ")
-	b.WriteString(quoteIdent(e.Name))
+	b.WriteString(pgsql.QuoteIdent(e.Name))
 	if e.Schema != "" {
 		b.WriteString(" WITH SCHEMA ")
-		b.WriteString(quoteIdent(e.Schema))
+		b.WriteString(pgsql.QuoteIdent(e.Schema))
 	}
 	if e.Version != "" {
 		b.WriteString(" VERSION ")
-		b.WriteString(quoteLiteral(e.Version))
+		b.WriteString(pgsql.QuoteLiteral(e.Version))
 	}
 	return b.String()
 }
@@ -52,7 +48,7 @@ func extensionSteps(live, desired []plan.Extension) (before, after []plan.Step) 
 		}
 		if d.Version != "" && d.Version != l.Version {
 			before = append(before, plan.Step{
-				SQL:           fmt.Sprintf("ALTER EXTENSION %s UPDATE TO %s", quoteIdent(d.Name), quoteLiteral(d.Version)),
+				SQL:           fmt.Sprintf("ALTER EXTENSION %s UPDATE TO %s", pgsql.QuoteIdent(d.Name), pgsql.QuoteLiteral(d.Version)),
 				Action:        plan.ActionAlter,
 				Object:        obj,
 				Comment:       fmt.Sprintf("update extension %q from version %s to %s", d.Name, l.Version, d.Version),
@@ -63,7 +59,7 @@ func extensionSteps(live, desired []plan.Extension) (before, after []plan.Step) 
 		}
 		if d.Schema != "" && d.Schema != l.Schema {
 			before = append(before, plan.Step{
-				SQL:           fmt.Sprintf("ALTER EXTENSION %s SET SCHEMA %s", quoteIdent(d.Name), quoteIdent(d.Schema)),
+				SQL:           fmt.Sprintf("ALTER EXTENSION %s SET SCHEMA %s", pgsql.QuoteIdent(d.Name), pgsql.QuoteIdent(d.Schema)),
 				Action:        plan.ActionAlter,
 				Object:        obj,
 				Comment:       fmt.Sprintf("move extension %q from schema %q to %q", d.Name, l.Schema, d.Schema),
@@ -83,7 +79,7 @@ func extensionSteps(live, desired []plan.Extension) (before, after []plan.Step) 
 			continue
 		}
 		after = append(after, plan.Step{
-			SQL:           "DROP EXTENSION " + quoteIdent(l.Name),
+			SQL:           "DROP EXTENSION " + pgsql.QuoteIdent(l.Name),
 			Action:        plan.ActionDrop,
 			Object:        "extension " + l.Name,
 			Comment:       fmt.Sprintf("drop extension %q, which the desired state no longer declares", l.Name),
@@ -99,7 +95,7 @@ func extensionSteps(live, desired []plan.Extension) (before, after []plan.Step) 
 
 func commentExtension(e plan.Extension) plan.Step {
 	return plan.Step{
-		SQL:           fmt.Sprintf("COMMENT ON EXTENSION %s IS %s", quoteIdent(e.Name), quoteLiteral(e.Comment)),
+		SQL:           fmt.Sprintf("COMMENT ON EXTENSION %s IS %s", pgsql.QuoteIdent(e.Name), pgsql.QuoteLiteral(e.Comment)),
 		Action:        plan.ActionAlter,
 		Object:        "extension " + e.Name,
 		Comment:       fmt.Sprintf("set the comment of extension %q", e.Name),

@@ -7,6 +7,7 @@ import (
 
 	"keel/internal/pgsql"
 	"keel/planner/plan"
+	"keel/planner/state"
 
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
@@ -46,13 +47,13 @@ WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1)`, schemas)
 }
 
 func (f *liveFacts) size(t *schema.Table) (rows, bytes *int64) {
-	s, ok := f.stats[tableName(t)]
+	s, ok := f.stats[state.TableName(t)]
 	if !ok {
 		return nil, nil
 	}
 	r, b := s[0], s[1]
 	if r < 0 { // never analyzed: count it when that is cheap
-		if n := f.count(t, "SELECT count(*) FROM "+quoteTable(t)); n != nil {
+		if n := f.count(t, "SELECT count(*) FROM "+state.QuoteTable(t)); n != nil {
 			r = *n
 		} else {
 			r = 0
@@ -67,7 +68,7 @@ func (f *liveFacts) size(t *schema.Table) (rows, bytes *int64) {
 // in a READ ONLY transaction that is rolled back, with short timeouts, and
 // through the extended protocol (one statement at most).
 func (f *liveFacts) count(t *schema.Table, query string) *int64 {
-	s, ok := f.stats[tableName(t)]
+	s, ok := f.stats[state.TableName(t)]
 	if !ok || s[1] > countLimit || query == "" || pgsql.OneStatement(query) != nil {
 		return nil
 	}
@@ -88,7 +89,7 @@ func (f *liveFacts) count(t *schema.Table, query string) *int64 {
 }
 
 func (f *liveFacts) dependents(t *schema.Table, column string) []string {
-	if _, ok := f.stats[tableName(t)]; !ok {
+	if _, ok := f.stats[state.TableName(t)]; !ok {
 		return nil
 	}
 	var sch string

@@ -3,6 +3,8 @@ package planner
 import (
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
+
+	"keel/internal/pgsql"
 )
 
 // fixColumnChanges completes the engine's column changes where it falls
@@ -54,7 +56,7 @@ func fixColumnChanges(from, to *schema.Realm, changes []schema.Change) []schema.
 				continue
 			}
 			if e, ok := mc.To.Type.Type.(*schema.EnumType); ok {
-				mc.Extra = append(mc.Extra, &postgres.ConvertUsing{X: quoteIdent(mc.To.Name) + "::text::" + enumName(e, m.T)})
+				mc.Extra = append(mc.Extra, &postgres.ConvertUsing{X: pgsql.QuoteIdent(mc.To.Name) + "::text::" + enumName(e, m.T)})
 			}
 		}
 	}
@@ -84,9 +86,9 @@ func findModifyColumn(m *schema.ModifyTable, name string) *schema.ModifyColumn {
 func enumName(e *schema.EnumType, t *schema.Table) string {
 	switch {
 	case e.Schema != nil:
-		return quoteIdent(e.Schema.Name) + "." + quoteIdent(e.T)
+		return pgsql.QuoteIdent(e.Schema.Name) + "." + pgsql.QuoteIdent(e.T)
 	case t.Schema != nil:
-		return quoteIdent(t.Schema.Name) + "." + quoteIdent(e.T)
+		return pgsql.QuoteIdent(t.Schema.Name) + "." + pgsql.QuoteIdent(e.T)
 	}
-	return quoteIdent(e.T)
+	return pgsql.QuoteIdent(e.T)
 }

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"keel/internal/pgsql"
 	"keel/planner/plan"
+	"keel/planner/state"
 
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
@@ -43,15 +45,15 @@ func hazardsOf(changes []schema.Change, facts tableFacts) []plan.Hazard {
 		case *schema.DropTable:
 			rows, bytes := facts.size(c.T)
 			hs = append(hs,
-				plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: "table " + tableName(c.T), Message: "drops the table and all its rows", Rows: rows, Bytes: bytes},
-				plan.Hazard{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: "table " + tableName(c.T), Message: "code that uses the table breaks"})
-			hs = append(hs, blockedBy("table "+tableName(c.T), facts.dependents(c.T, ""))...)
+				plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: "table " + state.TableName(c.T), Message: "drops the table and all its rows", Rows: rows, Bytes: bytes},
+				plan.Hazard{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: "table " + state.TableName(c.T), Message: "code that uses the table breaks"})
+			hs = append(hs, blockedBy("table "+state.TableName(c.T), facts.dependents(c.T, ""))...)
 		case *schema.DropObject:
 			if e, ok := c.O.(*schema.EnumType); ok {
 				hs = append(hs, plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: objectName(e), Message: "drops the enum type"})
 			}
 		case *schema.RenameTable:
-			hs = append(hs, plan.Hazard{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: "table " + tableName(c.From), Message: "renames the table: code that uses the old name breaks"})
+			hs = append(hs, plan.Hazard{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: "table " + state.TableName(c.From), Message: "renames the table: code that uses the old name breaks"})
 		case *schema.ModifyTable:
 			for _, sub := range c.Changes {
 				hs = append(hs, modifyHazards(c.T, sub, facts)...)
@@ -62,12 +64,12 @@ func hazardsOf(changes []schema.Change, facts tableFacts) []plan.Hazard {
 }
 
 func columnName(t *schema.Table, c *schema.Column) string {
-	return "column " + tableName(t) + "." + plan.DisplayPart(c.Name)
+	return "column " + state.TableName(t) + "." + plan.DisplayPart(c.Name)
 }
 
 func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []plan.Hazard {
 	rows, bytes := facts.size(t)
-	q := quoteTable(t)
+	q := state.QuoteTable(t)
 	switch c := c.(type) {
 	case *schema.DropColumn:
 		return append([]plan.Hazard{
@@ -104,7 +106,7 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []plan.Ha
 			hs = append(hs, blockedBy(obj, facts.dependents(t, c.From.Name))...)
 		}
 		if c.Change.Is(schema.ChangeNull) && c.From.Type.Null && !c.To.Type.Null {
-			n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s IS NULL", q, quoteIdent(c.To.Name)))
+			n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s IS NULL", q, pgsql.QuoteIdent(c.To.Name)))
 			hs = append(hs,
 				plan.Hazard{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
 				mayFail(obj, "SET NOT NULL fails on rows where the column is NULL", n, rows))
@@ -113,7 +115,7 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []plan.Ha
 	case *schema.RenameColumn:
 		return []plan.Hazard{{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: columnName(t, c.From), Message: "renames the column: code that uses the old name breaks"}}
 	case *schema.AddIndex:
-		obj := "index " + tableName(t) + "." + plan.DisplayPart(c.I.Name)
+		obj := "index " + state.TableName(t) + "." + plan.DisplayPart(c.I.Name)
 		var hs []plan.Hazard
 		if hasClause[*postgres.Concurrently](c.Extra) {
 			hs = append(hs, plan.Hazard{Code: plan.HazardNonTransactional, Severity: plan.SeverityInfo, Object: obj, Message: "built CONCURRENTLY after the transaction commits: reads and writes go on; a failed build leaves an INVALID index that the next plan rebuilds", Rows: rows, Bytes: bytes})
@@ -127,20 +129,20 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []plan.Ha
 		return hs
 	case *schema.DropIndex:
 		if hasClause[*postgres.Concurrently](c.Extra) {
-			return []plan.Hazard{{Code: plan.HazardNonTransactional, Severity: plan.SeverityInfo, Object: "index " + tableName(t) + "." + plan.DisplayPart(c.I.Name), Message: "dropped CONCURRENTLY after the transaction commits"}}
+			return []plan.Hazard{{Code: plan.HazardNonTransactional, Severity: plan.SeverityInfo, Object: "index " + state.TableName(t) + "." + plan.DisplayPart(c.I.Name), Message: "dropped CONCURRENTLY after the transaction commits"}}
 		}
 	case *schema.AddForeignKey:
-		obj := "foreign key " + tableName(t) + "." + plan.DisplayPart(c.F.Symbol)
+		obj := "foreign key " + state.TableName(t) + "." + plan.DisplayPart(c.F.Symbol)
 		if hasClause[*postgres.NotValid](c.Extra) {
 			return nil
 		}
 		n := facts.count(t, orphansQuery(c.F))
 		return []plan.Hazard{
 			{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "validating the foreign key scans the table and blocks writes to both tables", Rows: rows, Bytes: bytes},
-			mayFail(obj, "fails on rows that reference no row of "+tableName(c.F.RefTable), n, rows),
+			mayFail(obj, "fails on rows that reference no row of "+state.TableName(c.F.RefTable), n, rows),
 		}
 	case *schema.AddCheck:
-		obj := "check " + tableName(t) + "." + plan.DisplayPart(c.C.Name)
+		obj := "check " + state.TableName(t) + "." + plan.DisplayPart(c.C.Name)
 		if hasClause[*postgres.NotValid](c.Extra) {
 			return nil
 		}
@@ -150,14 +152,14 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []plan.Ha
 			mayFail(obj, "fails on rows that violate the check", n, rows),
 		}
 	case *schema.ModifyCheck:
-		obj := "check " + tableName(t) + "." + plan.DisplayPart(c.To.Name)
+		obj := "check " + state.TableName(t) + "." + plan.DisplayPart(c.To.Name)
 		n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE NOT (%s)", q, c.To.Expr))
 		return []plan.Hazard{
 			{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "re-validating the check scans the table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
 			mayFail(obj, "fails on rows that violate the new check", n, rows),
 		}
 	case *schema.AddPrimaryKey:
-		obj := "primary key " + tableName(t)
+		obj := "primary key " + state.TableName(t)
 		n := facts.count(t, duplicatesQuery(t, c.P))
 		return []plan.Hazard{
 			{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "building the primary key blocks the table until it is done", Rows: rows, Bytes: bytes},
@@ -207,13 +209,6 @@ func exprText(x schema.Expr) string {
 	return ""
 }
 
-func quoteTable(t *schema.Table) string {
-	if t.Schema != nil {
-		return quoteIdent(t.Schema.Name) + "." + quoteIdent(t.Name)
-	}
-	return quoteIdent(t.Name)
-}
-
 // duplicatesQuery counts groups of rows that share the index's key.
 func duplicatesQuery(t *schema.Table, idx *schema.Index) string {
 	keys := make([]string, 0, len(idx.Parts))
@@ -222,7 +217,7 @@ func duplicatesQuery(t *schema.Table, idx *schema.Index) string {
 		k := ""
 		switch {
 		case p.C != nil:
-			k = quoteIdent(p.C.Name)
+			k = pgsql.QuoteIdent(p.C.Name)
 		case p.X != nil:
 			k = "(" + exprText(p.X) + ")"
 		}
@@ -239,7 +234,7 @@ func duplicatesQuery(t *schema.Table, idx *schema.Index) string {
 		}
 	}
 	return fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s WHERE %s GROUP BY %s HAVING count(*) > 1) d",
-		quoteTable(t), where, strings.Join(keys, ", "))
+		state.QuoteTable(t), where, strings.Join(keys, ", "))
 }
 
 // orphansQuery counts rows whose foreign key matches no referenced row.
@@ -249,9 +244,9 @@ func orphansQuery(fk *schema.ForeignKey) string {
 		if i >= len(fk.RefColumns) {
 			return ""
 		}
-		notNull = append(notNull, "c."+quoteIdent(c.Name)+" IS NOT NULL")
-		match = append(match, "r."+quoteIdent(fk.RefColumns[i].Name)+" = c."+quoteIdent(c.Name))
+		notNull = append(notNull, "c."+pgsql.QuoteIdent(c.Name)+" IS NOT NULL")
+		match = append(match, "r."+pgsql.QuoteIdent(fk.RefColumns[i].Name)+" = c."+pgsql.QuoteIdent(c.Name))
 	}
 	return fmt.Sprintf("SELECT count(*) FROM %s c WHERE %s AND NOT EXISTS (SELECT 1 FROM %s r WHERE %s)",
-		quoteTable(fk.Table), strings.Join(notNull, " AND "), quoteTable(fk.RefTable), strings.Join(match, " AND "))
+		state.QuoteTable(fk.Table), strings.Join(notNull, " AND "), state.QuoteTable(fk.RefTable), strings.Join(match, " AND "))
 }

@@ -390,13 +390,13 @@ func stepOf(c *migrate.Change) plan.Step {
 	case *schema.ModifySchema:
 		s.Action, s.Object = plan.ActionAlter, "schema "+plan.DisplayPart(src.S.Name)
 	case *schema.AddTable:
-		s.Action, s.Object = plan.ActionCreate, "table "+tableName(src.T)
+		s.Action, s.Object = plan.ActionCreate, "table "+state.TableName(src.T)
 	case *schema.DropTable:
-		s.Action, s.Object = plan.ActionDrop, "table "+tableName(src.T)
+		s.Action, s.Object = plan.ActionDrop, "table "+state.TableName(src.T)
 	case *schema.ModifyTable:
-		s.Action, s.Object = plan.ActionAlter, "table "+tableName(src.T)
+		s.Action, s.Object = plan.ActionAlter, "table "+state.TableName(src.T)
 	case *schema.RenameTable:
-		s.Action, s.Object = plan.ActionAlter, "table "+tableName(src.From)
+		s.Action, s.Object = plan.ActionAlter, "table "+state.TableName(src.From)
 	case *schema.AddObject:
 		s.Action, s.Object = plan.ActionCreate, objectName(src.O)
 	case *schema.DropObject:
@@ -408,10 +408,6 @@ func stepOf(c *migrate.Change) plan.Step {
 	}
 	return s
 }
-
-// tableName is the table's schema-qualified name for display: each part
-// quoted when it is not a plain name.
-func tableName(t *schema.Table) string { return state.DisplayName(t.Schema, t.Name) }
 
 func objectName(o schema.Object) string {
 	if e, ok := o.(*schema.EnumType); ok {
