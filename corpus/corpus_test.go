@@ -19,6 +19,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
 )
@@ -155,7 +156,7 @@ func runCase(t *testing.T, dir, name string) (Result, string) {
 	}
 	opts := planner.Options{Schemas: opt.schemas}
 	if opt.exclude != "" {
-		all, err := planner.UserSchemas(ctx, b)
+		all, err := inspect.UserSchemas(ctx, b)
 		if err != nil {
 			t.Fatal(err)
 		}

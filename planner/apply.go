@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/state"
@@ -215,7 +216,7 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, 
 
 // checkFresh refuses when the live state is no longer the one p was computed from.
 func checkFresh(ctx context.Context, target *pg.DB, p *plan.Plan) error {
-	live, err := OpenLive(ctx, target)
+	live, err := inspect.OpenLive(ctx, target)
 	if err != nil {
 		return err
 	}
@@ -224,7 +225,7 @@ func checkFresh(ctx context.Context, target *pg.DB, p *plan.Plan) error {
 	if len(p.Steps) > 0 {
 		t.Lock = time.Duration(p.Steps[0].LockTimeout)
 	}
-	now, err := live.inspect(ctx, p.Schemas, t)
+	now, err := live.InspectUnder(ctx, p.Schemas, t)
 	if err != nil {
 		return err
 	}

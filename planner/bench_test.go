@@ -11,6 +11,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/state"
 )
@@ -61,7 +62,7 @@ func benchSetup(b *testing.B) (*pg.DB, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := planner.Inspect(context.Background(), db, nil)
+	st, err := inspect.Inspect(context.Background(), db, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

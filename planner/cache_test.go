@@ -9,6 +9,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/state"
@@ -31,7 +32,7 @@ func TestCachedStatePlansAsFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	everyKind, err := planner.Inspect(context.Background(), srcDB, nil)
+	everyKind, err := inspect.Inspect(context.Background(), srcDB, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

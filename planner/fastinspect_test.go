@@ -13,7 +13,7 @@ import (
 	"ariga.io/atlas/sql/schema"
 
 	"keel/internal/pgtest"
-	"keel/planner"
+	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/state"
 )
@@ -106,11 +106,11 @@ func TestFastInspectionIsEquivalent(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			fast, err := planner.Inspect(ctx, db, nil)
+			fast, err := inspect.Inspect(ctx, db, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			slow, err := planner.Inspect(ctx, db.WithEngineQueries(), nil)
+			slow, err := inspect.Inspect(ctx, db.WithEngineQueries(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,7 +172,7 @@ func TestFastQueriesReturnSameRows(t *testing.T) {
 		t.Fatalf("recorded %d of the engine's slow queries, want the columns and indexes queries of each schema", len(rec.queries))
 	}
 	for i, q := range rec.queries {
-		fast, fargs, ok := planner.RewriteInspectQuery(q.query, q.args)
+		fast, fargs, ok := inspect.RewriteInspectQuery(q.query, q.args)
 		if !ok {
 			t.Fatal("a recorded query is not rewritten")
 		}
@@ -197,7 +197,7 @@ type recorder struct {
 }
 
 func (r *recorder) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if _, _, ok := planner.RewriteInspectQuery(query, args); ok {
+	if _, _, ok := inspect.RewriteInspectQuery(query, args); ok {
 		r.queries = append(r.queries, struct {
 			query string
 			args  []any

@@ -14,16 +14,16 @@ import (
 
 // tableFacts is what the hazard analysis knows about an existing table.
 type tableFacts interface {
-	// size returns the row estimate and bytes of a table, if it exists.
-	size(t *schema.Table) (rows, bytes *int64)
-	// count runs a count query on the target when the table is small enough
+	// Size returns the row estimate and bytes of a table, if it exists.
+	Size(t *schema.Table) (rows, bytes *int64)
+	// Count runs a count query on the target when the table is small enough
 	// for it to be cheap; nil when it is not, or it failed.
-	count(t *schema.Table, query string) *int64
-	// volatile reports whether a default expression calls a volatile function.
-	volatile(expr string) bool
-	// dependents lists the views and materialized views that use a table,
+	Count(t *schema.Table, query string) *int64
+	// Volatile reports whether a default expression calls a volatile function.
+	Volatile(expr string) bool
+	// Dependents lists the views and materialized views that use a table,
 	// or one of its columns when column is not empty.
-	dependents(t *schema.Table, column string) []string
+	Dependents(t *schema.Table, column string) []string
 }
 
 // blockedBy is the hazard of a drop or type change that views keel does
@@ -43,11 +43,11 @@ func hazardsOf(changes []schema.Change, facts tableFacts) []plan.Hazard {
 	for _, c := range changes {
 		switch c := c.(type) {
 		case *schema.DropTable:
-			rows, bytes := facts.size(c.T)
+			rows, bytes := facts.Size(c.T)
 			hs = append(hs,
 				plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: "table " + state.TableName(c.T), Message: "drops the table and all its rows", Rows: rows, Bytes: bytes},
 				plan.Hazard{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: "table " + state.TableName(c.T), Message: "code that uses the table breaks"})
-			hs = append(hs, blockedBy("table "+state.TableName(c.T), facts.dependents(c.T, ""))...)
+			hs = append(hs, blockedBy("table "+state.TableName(c.T), facts.Dependents(c.T, ""))...)
 		case *schema.DropObject:
 			if e, ok := c.O.(*schema.EnumType); ok {
 				hs = append(hs, plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: objectName(e), Message: "drops the enum type"})
@@ -68,24 +68,24 @@ func columnName(t *schema.Table, c *schema.Column) string {
 }
 
 func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []plan.Hazard {
-	rows, bytes := facts.size(t)
+	rows, bytes := facts.Size(t)
 	q := state.QuoteTable(t)
 	switch c := c.(type) {
 	case *schema.DropColumn:
 		return append([]plan.Hazard{
 			{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: columnName(t, c.C), Message: "drops the column and its values", Rows: rows, Bytes: bytes},
 			{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: columnName(t, c.C), Message: "code that reads or writes the column breaks"},
-		}, blockedBy(columnName(t, c.C), facts.dependents(t, c.C.Name))...)
+		}, blockedBy(columnName(t, c.C), facts.Dependents(t, c.C.Name))...)
 	case *schema.AddColumn:
 		var hs []plan.Hazard
 		switch {
 		case hasAttr[*postgres.Identity](c.C.Attrs) || hasAttr[*schema.GeneratedExpr](c.C.Attrs):
 			hs = append(hs, plan.Hazard{Code: plan.HazardTableRewrite, Severity: plan.SeverityWarning, Object: columnName(t, c.C), Message: "adding an identity or generated column fills every row", Rows: rows, Bytes: bytes})
-		case c.C.Default != nil && facts.volatile(exprText(c.C.Default)):
+		case c.C.Default != nil && facts.Volatile(exprText(c.C.Default)):
 			hs = append(hs, plan.Hazard{Code: plan.HazardTableRewrite, Severity: plan.SeverityWarning, Object: columnName(t, c.C), Message: "the default calls a volatile function, so every row is rewritten", Rows: rows, Bytes: bytes})
 		}
 		if !c.C.Type.Null && c.C.Default == nil && !hasAttr[*postgres.Identity](c.C.Attrs) && !hasAttr[*schema.GeneratedExpr](c.C.Attrs) {
-			n := facts.count(t, "SELECT count(*) FROM "+q)
+			n := facts.Count(t, "SELECT count(*) FROM "+q)
 			hs = append(hs, mayFail(columnName(t, c.C), "NOT NULL without a default fails if the table has rows", n, rows))
 		}
 		return hs
@@ -103,10 +103,10 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []plan.Ha
 					Message: fmt.Sprintf("narrows the type from %s to %s: values may be cut or rejected", typeString(c.From.Type.Type), typeString(c.To.Type.Type)), Rows: rows, Bytes: bytes})
 			}
 			hs = append(hs, plan.Hazard{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: obj, Message: "changes the column's type: code that expects the old type may break"})
-			hs = append(hs, blockedBy(obj, facts.dependents(t, c.From.Name))...)
+			hs = append(hs, blockedBy(obj, facts.Dependents(t, c.From.Name))...)
 		}
 		if c.Change.Is(schema.ChangeNull) && c.From.Type.Null && !c.To.Type.Null {
-			n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s IS NULL", q, pgsql.QuoteIdent(c.To.Name)))
+			n := facts.Count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s IS NULL", q, pgsql.QuoteIdent(c.To.Name)))
 			hs = append(hs,
 				plan.Hazard{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
 				mayFail(obj, "SET NOT NULL fails on rows where the column is NULL", n, rows))
@@ -123,7 +123,7 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []plan.Ha
 			hs = append(hs, plan.Hazard{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "building the index blocks writes to the table until it is done", Rows: rows, Bytes: bytes})
 		}
 		if c.I.Unique {
-			n := facts.count(t, duplicatesQuery(t, c.I))
+			n := facts.Count(t, duplicatesQuery(t, c.I))
 			hs = append(hs, mayFail(obj, "a unique index fails if the rows hold duplicates", n, rows))
 		}
 		return hs
@@ -136,7 +136,7 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []plan.Ha
 		if hasClause[*postgres.NotValid](c.Extra) {
 			return nil
 		}
-		n := facts.count(t, orphansQuery(c.F))
+		n := facts.Count(t, orphansQuery(c.F))
 		return []plan.Hazard{
 			{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "validating the foreign key scans the table and blocks writes to both tables", Rows: rows, Bytes: bytes},
 			mayFail(obj, "fails on rows that reference no row of "+state.TableName(c.F.RefTable), n, rows),
@@ -146,21 +146,21 @@ func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []plan.Ha
 		if hasClause[*postgres.NotValid](c.Extra) {
 			return nil
 		}
-		n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE NOT (%s)", q, c.C.Expr))
+		n := facts.Count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE NOT (%s)", q, c.C.Expr))
 		return []plan.Hazard{
 			{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "validating the check scans the table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
 			mayFail(obj, "fails on rows that violate the check", n, rows),
 		}
 	case *schema.ModifyCheck:
 		obj := "check " + state.TableName(t) + "." + plan.DisplayPart(c.To.Name)
-		n := facts.count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE NOT (%s)", q, c.To.Expr))
+		n := facts.Count(t, fmt.Sprintf("SELECT count(*) FROM %s WHERE NOT (%s)", q, c.To.Expr))
 		return []plan.Hazard{
 			{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "re-validating the check scans the table under an ACCESS EXCLUSIVE lock", Rows: rows, Bytes: bytes},
 			mayFail(obj, "fails on rows that violate the new check", n, rows),
 		}
 	case *schema.AddPrimaryKey:
 		obj := "primary key " + state.TableName(t)
-		n := facts.count(t, duplicatesQuery(t, c.P))
+		n := facts.Count(t, duplicatesQuery(t, c.P))
 		return []plan.Hazard{
 			{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj, Message: "building the primary key blocks the table until it is done", Rows: rows, Bytes: bytes},
 			mayFail(obj, "fails if the key columns hold duplicates or NULLs", n, rows),

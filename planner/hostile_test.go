@@ -10,6 +10,7 @@ import (
 	"keel/internal/pgsql"
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/render"
@@ -286,7 +287,7 @@ func TestInspectHostileNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := planner.Inspect(context.Background(), db, nil)
+	st, err := inspect.Inspect(context.Background(), db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +308,7 @@ func TestInspectHostileNames(t *testing.T) {
 	if db, err = pg.ParseURL(v); err != nil {
 		t.Fatal(err)
 	}
-	if st, err = planner.Inspect(context.Background(), db, nil); err != nil {
+	if st, err = inspect.Inspect(context.Background(), db, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, err = state.MarshalHCL(st)

@@ -7,6 +7,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/state"
 )
@@ -72,7 +73,7 @@ func TestExtensionTypesByNameAndInspectRoundTrip(t *testing.T) {
 	}
 
 	db, _ := pg.ParseURL(u)
-	st, err := planner.Inspect(ctx, db, nil)
+	st, err := inspect.Inspect(ctx, db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

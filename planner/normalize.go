@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"keel/internal/pgsql"
+	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/state"
 
@@ -105,7 +106,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 // loadAndInspect creates the desired state in the (empty) database db and
 // inspects it back.
 func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*state.State, error) {
-	live, err := OpenLive(ctx, db)
+	live, err := inspect.OpenLive(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +138,7 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 		if len(changes) == 0 {
 			return nil
 		}
-		rendered, err := renderChanges(ctx, live.drv, changes, empty.Realm, desired.Realm)
+		rendered, err := renderChanges(ctx, live.Engine(), changes, empty.Realm, desired.Realm)
 		if err != nil {
 			return fmt.Errorf("normalizing the desired state: %w", err)
 		}

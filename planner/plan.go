@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/state"
@@ -104,18 +105,18 @@ func Diff(ctx context.Context, target *pg.DB, want *state.State, opts Options) (
 }
 
 // inspectTarget opens the target and reads the managed schemas.
-func inspectTarget(ctx context.Context, target *pg.DB, schemas []string, opts *Options) (*Live, *state.State, error) {
+func inspectTarget(ctx context.Context, target *pg.DB, schemas []string, opts *Options) (*inspect.Live, *state.State, error) {
 	if slices.Contains(schemas, HistorySchema) {
 		return nil, nil, fmt.Errorf("schema %q is keel's own (its apply history) and cannot be managed: rename the schema in the desired state", HistorySchema)
 	}
 	if opts.Timeouts == (plan.Timeouts{}) {
 		opts.Timeouts = plan.DefaultTimeouts
 	}
-	live, err := OpenLive(ctx, target)
+	live, err := inspect.OpenLive(ctx, target)
 	if err != nil {
 		return nil, nil, err
 	}
-	current, err := live.inspect(ctx, schemas, opts.Timeouts)
+	current, err := live.InspectUnder(ctx, schemas, opts.Timeouts)
 	if err != nil {
 		live.Close()
 		return nil, nil, err
@@ -124,12 +125,12 @@ func inspectTarget(ctx context.Context, target *pg.DB, schemas []string, opts *O
 }
 
 // diffLive computes the plan from the inspected state current to want.
-func diffLive(ctx context.Context, l *Live, target *pg.DB, current, want *state.State, schemas []string, opts Options) (*plan.Plan, error) {
-	facts, err := l.facts(ctx, schemas)
+func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want *state.State, schemas []string, opts Options) (*plan.Plan, error) {
+	facts, err := l.TableFacts(ctx, schemas)
 	if err != nil {
 		return nil, fmt.Errorf("reading table sizes: %w", err)
 	}
-	steps, err := computeSteps(ctx, l.drv, facts, current, want, opts.ConcurrentIndexes, opts.Timeouts)
+	steps, err := computeSteps(ctx, l.Engine(), facts, current, want, opts.ConcurrentIndexes, opts.Timeouts)
 	if err != nil {
 		return nil, err
 	}

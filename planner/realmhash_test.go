@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"keel/internal/pgtest"
+	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/state"
 )
@@ -40,7 +41,7 @@ func TestRealmHashOfConvergedDatabase(t *testing.T) {
 		"INSERT INTO orders (user_id, total_cents) SELECT id, 100 FROM users")
 	live := func() string {
 		t.Helper()
-		st, err := Inspect(ctx, db, []string{"public"})
+		st, err := inspect.Inspect(ctx, db, []string{"public"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"keel/envs"
-	"keel/planner"
+	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/state"
 )
@@ -31,7 +31,7 @@ func (c *inspectCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	if err != nil {
 		return err
 	}
-	st, err := planner.Inspect(ctx, db, p.Schemas)
+	st, err := inspect.Inspect(ctx, db, p.Schemas)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package planner
+package inspect
 
 import (
 	"context"
@@ -30,9 +30,9 @@ func (e *LockTimeoutError) Error() string {
 
 func (e *LockTimeoutError) Unwrap() error { return e.Err }
 
-// inspect reads the live state of schemas under lock_timeout t.Lock,
+// InspectUnder reads the live state of schemas under lock_timeout t.Lock,
 // retrying lock timeouts t.Retries times.
-func (l *Live) inspect(ctx context.Context, schemas []string, t plan.Timeouts) (*state.State, error) {
+func (l *Live) InspectUnder(ctx context.Context, schemas []string, t plan.Timeouts) (*state.State, error) {
 	if _, err := l.db.ExecContext(ctx, fmt.Sprintf("SET lock_timeout = %d", t.Lock.Milliseconds())); err != nil {
 		return nil, fmt.Errorf("setting lock_timeout: %w", pg.ServerError(err))
 	}

@@ -1,0 +1,139 @@
+package inspect
+
+import (
+	"context"
+	"database/sql"
+	"regexp"
+
+	"keel/internal/pgsql"
+	"keel/planner/plan"
+	"keel/planner/state"
+
+	"ariga.io/atlas/sql/schema"
+)
+
+// countLimit is the largest table (bytes) keel counts offending rows in.
+const countLimit = 64 << 20
+
+// Facts answers the hazard analysis from the live database.
+type Facts struct {
+	ctx   context.Context
+	db    *sql.DB
+	stats map[string][2]int64 // "schema.table" -> rows estimate, bytes
+}
+
+func (l *Live) TableFacts(ctx context.Context, schemas []string) (*Facts, error) {
+	res, err := l.db.QueryContext(ctx, `
+SELECT n.nspname, c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1)`, schemas)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Close()
+	f := &Facts{ctx: ctx, db: l.db, stats: make(map[string][2]int64)}
+	for res.Next() {
+		var (
+			nsp, name   string
+			rows, bytes int64
+		)
+		if err := res.Scan(&nsp, &name, &rows, &bytes); err != nil {
+			return nil, err
+		}
+		f.stats[plan.DisplayName(nsp, name)] = [2]int64{rows, bytes}
+	}
+	return f, res.Err()
+}
+
+func (f *Facts) Size(t *schema.Table) (rows, bytes *int64) {
+	s, ok := f.stats[state.TableName(t)]
+	if !ok {
+		return nil, nil
+	}
+	r, b := s[0], s[1]
+	if r < 0 { // never analyzed: count it when that is cheap
+		if n := f.Count(t, "SELECT count(*) FROM "+state.QuoteTable(t)); n != nil {
+			r = *n
+		} else {
+			r = 0
+		}
+	}
+	return &r, &b
+}
+
+// count runs a probe on the target: a count built from keel's quoting and
+// from expressions of the normalized desired state (text PostgreSQL printed
+// back from the throwaway database). It runs only when it is one statement,
+// in a READ ONLY transaction that is rolled back, with short timeouts, and
+// through the extended protocol (one statement at most).
+func (f *Facts) Count(t *schema.Table, query string) *int64 {
+	s, ok := f.stats[state.TableName(t)]
+	if !ok || s[1] > countLimit || query == "" || pgsql.OneStatement(query) != nil {
+		return nil
+	}
+	tx, err := f.db.BeginTx(f.ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil
+	}
+	defer tx.Rollback()
+	// Counting is a courtesy: it never waits for a lock, nor long.
+	if _, err := tx.ExecContext(f.ctx, "SET LOCAL statement_timeout = '5s'; SET LOCAL lock_timeout = '100ms'"); err != nil {
+		return nil
+	}
+	var n int64
+	if err := tx.QueryRowContext(f.ctx, query).Scan(&n); err != nil {
+		return nil
+	}
+	return &n
+}
+
+func (f *Facts) Dependents(t *schema.Table, column string) []string {
+	if _, ok := f.stats[state.TableName(t)]; !ok {
+		return nil
+	}
+	var sch string
+	if t.Schema != nil {
+		sch = t.Schema.Name
+	}
+	rows, err := f.db.QueryContext(f.ctx, `
+WITH tbl AS (
+  SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relname = $2
+)
+SELECT DISTINCT CASE v.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END, n.nspname, v.relname
+FROM pg_catalog.pg_depend d
+JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+JOIN pg_catalog.pg_class v ON v.oid = r.ev_class
+JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace
+WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
+  AND d.refobjid = (SELECT oid FROM tbl) AND v.oid <> d.refobjid
+  AND ($3 = '' OR d.refobjsubid = (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = (SELECT oid FROM tbl) AND attname = $3))
+ORDER BY 2, 3, 1`, sch, t.Name, column)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var kind, nsp, name string
+		if rows.Scan(&kind, &nsp, &name) == nil {
+			out = append(out, kind+" "+plan.DisplayName(nsp, name))
+		}
+	}
+	return out
+}
+
+var funcCall = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
+
+func (f *Facts) Volatile(expr string) bool {
+	var names []string
+	for _, m := range funcCall.FindAllStringSubmatch(expr, -1) {
+		names = append(names, m[1])
+	}
+	if len(names) == 0 {
+		return false
+	}
+	var v bool
+	err := f.db.QueryRowContext(f.ctx, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE provolatile = 'v' AND proname = ANY($1))", names).Scan(&v)
+	return err == nil && v
+}
