@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"keel/internal/pgsql"
+	"keel/planner/diff"
 	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/state"
@@ -138,7 +139,7 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 		if len(changes) == 0 {
 			return nil
 		}
-		rendered, err := renderChanges(ctx, live.Engine(), changes, empty.Realm, desired.Realm)
+		rendered, err := diff.Render(ctx, live.Engine(), changes, empty.Realm, desired.Realm)
 		if err != nil {
 			return fmt.Errorf("normalizing the desired state: %w", err)
 		}
@@ -154,7 +155,7 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 		return nil, err
 	}
 	for _, e := range desired.Extensions {
-		if err := pg.ExecStatement(ctx, conn.PgConn(), createExtensionSQL(e)); err != nil {
+		if err := pg.ExecStatement(ctx, conn.PgConn(), diff.CreateExtensionSQL(e)); err != nil {
 			return nil, fmt.Errorf("%s: normalizing the desired state: extension %q: %w", e.Pos, e.Name, pg.ServerError(err))
 		}
 	}
@@ -173,7 +174,7 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 // sourcePos returns "file:line: " for the desired-state object behind a
 // change, or "" when it is not known.
 func sourcePos(desired *state.State, c *migrate.Change) string {
-	if p, ok := desired.Positions[stepOf(c).Object]; ok {
+	if p, ok := desired.Positions[diff.StepOf(c).Object]; ok {
 		return p + ": "
 	}
 	return ""

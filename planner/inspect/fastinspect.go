@@ -10,14 +10,18 @@ import (
 	"strconv"
 	"strings"
 
+	"ariga.io/atlas/sql/schema"
+
 	"keel/planner/pg"
 )
 
 // fastQuerier implements schema.ExecQuerier over db, rewriting the engine's
 // slow inspection queries.
-type FastQuerier struct {
+type fastQuerier struct {
 	*sql.DB
 }
+
+var _ schema.ExecQuerier = fastQuerier{}
 
 // inspectRewriteEnabled reports whether inspections of d use fastQuerier.
 func inspectRewriteEnabled(d *pg.DB) bool {
@@ -32,15 +36,15 @@ func inspectRewriteEnabled(d *pg.DB) bool {
 }
 
 // newFastQuerier wraps db (limited to one connection, see DB.OpenSQL).
-func newFastQuerier(ctx context.Context, db *sql.DB) FastQuerier {
+func newFastQuerier(ctx context.Context, db *sql.DB) fastQuerier {
 	// JIT exists from PostgreSQL 11 on; on older servers this fails harmlessly.
 	_, _ = db.ExecContext(ctx, "SET jit = off")
-	return FastQuerier{DB: db}
+	return fastQuerier{DB: db}
 }
 
 // QueryContext runs query, or its faster equivalent when it is one of the
 // engine's slow inspection queries.
-func (q FastQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (q fastQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if fast, fargs, ok := rewriteInspectQuery(query, args); ok {
 		return q.DB.QueryContext(ctx, fast, fargs...)
 	}

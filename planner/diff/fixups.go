@@ -1,10 +1,10 @@
-package planner
+package diff
 
 import (
+	"keel/internal/pgsql"
+
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
-
-	"keel/internal/pgsql"
 )
 
 // fixColumnChanges completes the engine's column changes where it falls

@@ -1,4 +1,4 @@
-package planner
+package diff
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 	"ariga.io/atlas/sql/schema"
 )
 
-// renderChanges has the engine write changes as SQL statements, with every
+// Render has the engine write changes as SQL statements, with every
 // name and value it would quote wrongly guarded (see nameGuard) and each
 // statement checked to be exactly one statement. realms are the schema
 // trees the changes come from.
-func renderChanges(ctx context.Context, drv migrate.PlanApplier, changes []schema.Change, realms ...*schema.Realm) ([]*migrate.Change, error) {
+func Render(ctx context.Context, drv migrate.PlanApplier, changes []schema.Change, realms ...*schema.Realm) ([]*migrate.Change, error) {
 	g, err := state.NewGuard()
 	if err != nil {
 		return nil, err
@@ -33,7 +33,7 @@ func renderChanges(ctx context.Context, drv migrate.PlanApplier, changes []schem
 	}
 	out := make([]*migrate.Change, 0, len(p.Changes))
 	for _, c := range p.Changes {
-		obj := g.Reveal(stepOf(c).Object)
+		obj := g.Reveal(StepOf(c).Object)
 		if len(c.Args) > 0 {
 			return nil, fmt.Errorf("%s: the statement %q takes arguments, which keel cannot run", obj, g.Reveal(c.Cmd))
 		}

@@ -1,4 +1,4 @@
-package planner
+package diff
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"keel/planner/plan"
 )
 
-func createExtensionSQL(e plan.Extension) string {
+func CreateExtensionSQL(e plan.Extension) string {
 	var b strings.Builder
 	b.WriteString("CREATE EXTENSION IF NOT EXISTS ")
 	b.WriteString(pgsql.QuoteIdent(e.Name))
@@ -38,7 +38,7 @@ func extensionSteps(live, desired []plan.Extension) (before, after []plan.Step) 
 		obj := "extension " + d.Name
 		l, ok := installed[d.Name]
 		if !ok {
-			before = append(before, plan.Step{SQL: createExtensionSQL(d), Action: plan.ActionCreate, Object: obj,
+			before = append(before, plan.Step{SQL: CreateExtensionSQL(d), Action: plan.ActionCreate, Object: obj,
 				Comment: fmt.Sprintf("install extension %q", d.Name), Transactional: true,
 				Hazards: []plan.Hazard{{Code: plan.HazardExtension, Severity: plan.SeverityInfo, Object: obj, Message: "installs the extension (the role needs the right to, see keel doctor)"}}})
 			if d.Comment != "" {

@@ -1,4 +1,4 @@
-package planner
+package diff
 
 import (
 	"fmt"
@@ -12,8 +12,8 @@ import (
 	"ariga.io/atlas/sql/schema"
 )
 
-// tableFacts is what the hazard analysis knows about an existing table.
-type tableFacts interface {
+// Facts is what the hazard analysis knows about an existing table.
+type Facts interface {
 	// Size returns the row estimate and bytes of a table, if it exists.
 	Size(t *schema.Table) (rows, bytes *int64)
 	// Count runs a count query on the target when the table is small enough
@@ -38,7 +38,7 @@ func blockedBy(obj string, views []string) []plan.Hazard {
 }
 
 // hazardsOf derives the hazards of the engine changes behind one statement.
-func hazardsOf(changes []schema.Change, facts tableFacts) []plan.Hazard {
+func hazardsOf(changes []schema.Change, facts Facts) []plan.Hazard {
 	var hs []plan.Hazard
 	for _, c := range changes {
 		switch c := c.(type) {
@@ -67,7 +67,7 @@ func columnName(t *schema.Table, c *schema.Column) string {
 	return "column " + state.TableName(t) + "." + plan.DisplayPart(c.Name)
 }
 
-func modifyHazards(t *schema.Table, c schema.Change, facts tableFacts) []plan.Hazard {
+func modifyHazards(t *schema.Table, c schema.Change, facts Facts) []plan.Hazard {
 	rows, bytes := facts.Size(t)
 	q := state.QuoteTable(t)
 	switch c := c.(type) {

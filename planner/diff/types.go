@@ -1,4 +1,4 @@
-package planner
+package diff
 
 import (
 	"ariga.io/atlas/sql/postgres"
