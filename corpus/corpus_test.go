@@ -154,9 +154,19 @@ func runCase(t *testing.T, dir, name string) (Result, string) {
 	if err := planner.RunSQLFiles(ctx, b, []string{filepath.Join(dir, "b.sql")}); err != nil {
 		return Failed, "loading b.sql: " + err.Error()
 	}
+	aConn, err := a.Open(ctx, "keel corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer aConn.Close()
+	bConn, err := b.Open(ctx, "keel corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bConn.Close()
 	opts := planner.Options{Schemas: opt.schemas}
 	if opt.exclude != "" {
-		all, err := inspect.UserSchemas(ctx, b)
+		all, err := inspect.UserSchemas(ctx, bConn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,14 +184,14 @@ func runCase(t *testing.T, dir, name string) (Result, string) {
 	rowsBefore := rowCounts(t, aURL)
 
 	desired := &planner.Database{DB: b}
-	plan, err := planner.Generate(ctx, a, desired, opts)
+	plan, _, err := planner.Generate(ctx, aConn, desired, opts)
 	if err != nil {
 		return Failed, "plan: " + oneLine(err.Error())
 	}
-	if err := planner.Apply(ctx, a, plan, nil, "corpus", planner.ApplyOptions{}); err != nil {
+	if err := planner.Apply(ctx, aConn, plan, nil, "corpus", planner.ApplyOptions{}); err != nil {
 		return Failed, "apply: " + oneLine(err.Error())
 	}
-	again, err := planner.Generate(ctx, a, desired, opts)
+	again, _, err := planner.Generate(ctx, aConn, desired, opts)
 	if err != nil {
 		return Failed, "re-plan: " + oneLine(err.Error())
 	}

@@ -8,56 +8,12 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"keel/planner/pg"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// maxAttempts bounds the connection attempts on transient errors; all of them
-// together stay within the connect timeout.
-const maxAttempts = 3
-
-// connect opens a connection, retrying briefly on errors that may pass (the
-// server starting up, too many connections, a refused or reset connection),
-// all within the URL's connect timeout.
-func connect(ctx context.Context, db *pg.DB) (*pgx.Conn, int, error) {
-	cctx, cancel := context.WithTimeout(ctx, db.ConnectTimeout())
-	defer cancel()
-	delay := 250 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		conn, err := db.Connect(cctx)
-		if err == nil {
-			return conn, attempt, nil
-		}
-		if attempt == maxAttempts || !transient(err) {
-			return nil, attempt, err
-		}
-		select {
-		case <-time.After(delay):
-		case <-cctx.Done():
-			return nil, attempt, err
-		}
-		delay *= 2
-	}
-}
-
-// transient reports whether a connection error may pass on its own.
-func transient(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "57P03", // cannot_connect_now: starting up or shutting down
-			"53300", // too_many_connections
-			"53400": // configuration_limit_exceeded
-			return true
-		}
-		return false
-	}
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
-}
 
 func attemptsText(n int) string {
 	if n == 1 {
@@ -67,10 +23,15 @@ func attemptsText(n int) string {
 }
 
 // connectionFailed explains a failed connection and what to do about it.
-// The message never holds the password: planner.DB's errors do not.
-func connectionFailed(db *pg.DB, attempts int, err error) Check {
+// The message never holds the password: pg's errors do not.
+func connectionFailed(db *pg.DB, err error) Check {
 	t := db.Target()
-	c := Check{Name: "connection", Status: Fail, Message: fmt.Sprintf("%s (%s)", oneLine(err.Error()), attemptsText(attempts))}
+	attempts := 1
+	var ce *pg.ConnectError
+	if errors.As(err, &ce) {
+		attempts, err = ce.Attempts, ce.Err
+	}
+	c := Check{Name: "connection", Status: Fail, Message: fmt.Sprintf("connecting to %s: %s (%s)", db, oneLine(err.Error()), attemptsText(attempts))}
 	var pe *pgconn.PgError
 	var ne net.Error
 	switch {
@@ -98,24 +59,16 @@ func connectionFailed(db *pg.DB, attempts int, err error) Check {
 	return c
 }
 
-// isLocal reports whether host is this machine: a socket directory, localhost
-// or a loopback address, where an unencrypted session is the norm.
-func isLocal(host string) bool {
-	if strings.HasPrefix(host, "/") || host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // tlsCheck decides whether the session meets the TLS requirement: s is what
 // pg_stat_ssl says of it, verify how the client checks the certificate.
-func tlsCheck(req TLSRequirement, s tlsState, local bool, verify pg.ServerVerification) Check {
+func tlsCheck(req string, s tlsState, local bool, verify pg.ServerVerification) Check {
 	c := Check{Name: "tls", Status: OK}
+	rank, _ := pg.SSLModeRank(req)
+	required, _ := pg.SSLModeRank("require")
 	if !s.encrypted {
 		c.Message = "the session is not encrypted"
 		switch {
-		case req == TLSRequire || req == TLSVerifyFull:
+		case rank >= required:
 			c.Status = Fail
 			c.Message += fmt.Sprintf(", but TLS is required (%s)", req)
 			c.Fix = "turn on ssl on the server and add sslmode=" + string(req) + " to the URL"
@@ -136,7 +89,7 @@ func tlsCheck(req TLSRequirement, s tlsState, local bool, verify pg.ServerVerifi
 	default:
 		c.Message += "the server's certificate is not verified"
 	}
-	if req == TLSVerifyFull && verify != pg.VerifyFull {
+	if req == "verify-full" && verify != pg.VerifyFull {
 		c.Status = Fail
 		c.Message += ", but verify-full is required"
 		c.Fix = "add sslmode=verify-full and sslrootcert=PATH (the server's CA) to the URL"

@@ -88,19 +88,19 @@ func TestTLSCheck(t *testing.T) {
 	enc := tlsState{encrypted: true, protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384"}
 	for _, tc := range []struct {
 		name   string
-		req    TLSRequirement
+		req    string
 		s      tlsState
 		local  bool
 		verify pg.ServerVerification
 		status Status
 	}{
-		{"encrypted, no requirement", TLSAny, enc, false, pg.VerifyNone, OK},
-		{"plain, local", TLSAny, tlsState{}, true, pg.VerifyNone, OK},
-		{"plain, remote", TLSPrefer, tlsState{}, false, pg.VerifyNone, Warn},
-		{"plain, required", TLSRequire, tlsState{}, true, pg.VerifyNone, Fail},
-		{"encrypted, required", TLSRequire, enc, false, pg.VerifyNone, OK},
-		{"encrypted, verify-full required, not verified", TLSVerifyFull, enc, false, pg.VerifyCA, Fail},
-		{"encrypted, verify-full required and done", TLSVerifyFull, enc, false, pg.VerifyFull, OK},
+		{"encrypted, no requirement", "", enc, false, pg.VerifyNone, OK},
+		{"plain, local", "", tlsState{}, true, pg.VerifyNone, OK},
+		{"plain, remote", "prefer", tlsState{}, false, pg.VerifyNone, Warn},
+		{"plain, required", "require", tlsState{}, true, pg.VerifyNone, Fail},
+		{"encrypted, required", "require", enc, false, pg.VerifyNone, OK},
+		{"encrypted, verify-full required, not verified", "verify-full", enc, false, pg.VerifyCA, Fail},
+		{"encrypted, verify-full required and done", "verify-full", enc, false, pg.VerifyFull, OK},
 	} {
 		c := tlsCheck(tc.req, tc.s, tc.local, tc.verify)
 		if c.Status != tc.status {

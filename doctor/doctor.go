@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 
-	"keel/planner"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/state"
@@ -78,69 +77,56 @@ func (r *Report) add(cs ...Check) {
 	}
 }
 
-// TLSRequirement is how well the session must be protected.
-type TLSRequirement string
-
-// The TLS requirements, named after libpq's sslmode.
-const (
-	// TLSAny accepts any session; an unencrypted one to another host is a warning.
-	TLSAny TLSRequirement = ""
-	// TLSPrefer is TLSAny.
-	TLSPrefer TLSRequirement = "prefer"
-	// TLSRequire fails an unencrypted session.
-	TLSRequire TLSRequirement = "require"
-	// TLSVerifyFull also fails a session whose client does not verify the
-	// server's certificate and host name.
-	TLSVerifyFull TLSRequirement = "verify-full"
-)
-
 // Options say what to check.
 type Options struct {
-	// Desired is the desired state. Its extensions are checked, and Run
-	// computes the plan from it when Plan is nil. Nil skips both.
-	Desired planner.Desired
-	// Planner are the options to plan with: the managed schemas and where
-	// the throwaway database goes.
-	Planner planner.Options
-	// Plan, when set, is the plan whose privileges are checked; Run then
-	// computes none.
-	Plan *plan.Plan
-	// TLS is the protection the session needs.
-	TLS TLSRequirement
+	// Plan is the plan whose statements' privileges are checked, and whose
+	// desired extensions are. Nil when there is none: PlanErr says why (it
+	// fails the plan check), and the privileges are judged from Declared.
+	Plan    *plan.Plan
+	PlanErr error
+	// Declared is the desired state as written (HCL), when there is one:
+	// its extensions are checked when there is no plan.
+	Declared *state.State
+	// Schemas are the managed schemas (the profile's), for the privileges
+	// judged from Declared.
+	Schemas []string
+	// Dev is the server of the profile's dev_url, where the throwaway
+	// database goes; nil means the target's server.
+	Dev *pg.DB
+	// TLS is the weakest sslmode the session may have (the profile's tls):
+	// require and stronger fail an unencrypted session, verify-full one
+	// whose client does not verify the server.
+	TLS string
 	// SkipHistory skips the checks of keel's history table and apply lock,
 	// and the check for a connection pooler in the way of that lock.
 	SkipHistory bool
 	// NormalizeRefused, when set, says why the desired state may not be
 	// normalized on the target's server: the throwaway database check fails
-	// with it, and no plan is computed.
+	// with it.
 	NormalizeRefused string
 }
 
-// Run runs the checks on target. It never changes the target: the apply lock
-// is taken and released at once, and a computed plan is only computed. When
-// the connection fails, that is the only check reported; when it goes
-// through a transaction or statement pooler, the connection and that are.
-func Run(ctx context.Context, target *pg.DB, opts Options) *Report {
+// Run runs the checks on conn, the target's connection. It never changes
+// the target: the apply lock is taken and released at once. It makes no
+// plan: it checks the one it is given. When conn goes through a
+// transaction or statement pooler, only the connection and that are
+// reported.
+func Run(ctx context.Context, conn *pg.Conn, opts Options) *Report {
+	target := conn.DB()
 	r := &Report{Target: target.Target(), Plan: opts.Plan}
-	conn, attempts, err := connect(ctx, target)
-	if err != nil {
-		r.add(connectionFailed(target, attempts, err))
-		return r
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
 	// Before any other statement: through a transaction pooler every later
 	// check would run on whichever server connection the pooler hands out,
 	// and the lock check could leave the apply lock behind on one of them.
 	var pooler Check
 	if !opts.SkipHistory {
-		if pooler = poolerCheck(ctx, target, conn); pooler.Status != OK {
+		if pooler = poolerCheck(ctx, target, conn.Pgx()); pooler.Status != OK {
 			t := target.Target()
-			r.add(Check{Name: "connection", Status: OK, Message: fmt.Sprintf("connected to %s:%d, database %q, user %q (%s)", t.Host, t.Port, t.Database, t.User, attemptsText(attempts))},
+			r.add(Check{Name: "connection", Status: OK, Message: fmt.Sprintf("connected to %s:%d, database %q, user %q (%s)", t.Host, t.Port, t.Database, t.User, attemptsText(conn.Attempts))},
 				pooler)
 			return r
 		}
 	}
-	f, err := readFacts(ctx, conn)
+	f, err := readFacts(ctx, conn.Pgx())
 	if err != nil {
 		r.add(Check{Name: "connection", Status: Fail, Message: fmt.Sprintf("connected, but reading the server's settings failed: %v", err),
 			Fix: "check that the server is PostgreSQL 11 or later and that the role may read pg_catalog"})
@@ -148,83 +134,72 @@ func Run(ctx context.Context, target *pg.DB, opts Options) *Report {
 	}
 	f.target = target.Target()
 	r.add(Check{Name: "connection", Status: OK,
-		Message: fmt.Sprintf("PostgreSQL %s at %s:%d, database %q, user %q (%s)", f.version, f.target.Host, f.target.Port, f.database, f.user, attemptsText(attempts))})
-	r.add(tlsCheck(opts.TLS, f.tls, isLocal(f.target.Host), target.ServerVerification()))
-
-	var planCheck *Check
+		Message: fmt.Sprintf("PostgreSQL %s at %s:%d, database %q, user %q (%s)", f.version, f.target.Host, f.target.Port, f.database, f.user, attemptsText(conn.Attempts))})
+	r.add(tlsCheck(opts.TLS, f.tls, pg.IsLocalHost(f.target.Host), target.ServerVerification()))
 	if opts.NormalizeRefused != "" {
 		r.add(Check{Name: "throwaway database", Status: Fail, Message: opts.NormalizeRefused,
 			Fix: "set dev_url in the profile (or --dev-url) to a scratch server, or normalize_on_target = true"})
-		if r.Plan == nil && opts.Desired != nil {
-			planCheck = &Check{Name: "plan", Status: Warn, Message: "not computed: the desired state cannot be normalized (see throwaway database)"}
-		}
 	} else {
-		r.add(throwawayCheck(ctx, f, opts.Planner.Dev.Server))
-	}
-	// The plan first: an HCL desired state may still be parsing in the
-	// background, and a plan from the cache does not wait for it.
-	if r.Plan == nil && opts.Desired != nil && planCheck == nil {
-		c := r.plan(ctx, target, opts)
-		planCheck = &c
+		r.add(throwawayCheck(ctx, f, opts.Dev))
 	}
 	// The desired extensions: from the plan when it has them (a plan from
 	// the cache never parses the HCL), else as declared.
-	var declared *state.State
 	var wanted []plan.Extension
-	if r.Plan != nil && r.Plan.DesiredExtensions != nil && opts.Desired != nil {
-		wanted = r.Plan.DesiredExtensions
-	} else if declared = declaredState(opts.Desired); declared != nil {
-		wanted = declared.Extensions
+	switch {
+	case opts.Plan != nil && opts.Plan.DesiredExtensions != nil:
+		wanted = opts.Plan.DesiredExtensions
+	case opts.Declared != nil:
+		wanted = opts.Declared.Extensions
 	}
 	if wanted != nil {
-		exts, err := extensionChecks(ctx, conn, f, wanted)
+		exts, err := extensionChecks(ctx, conn.Pgx(), f, wanted)
 		if err != nil {
 			r.add(Check{Name: "extensions", Status: Fail, Message: err.Error()})
 		}
 		r.add(exts...)
 	}
-	if planCheck != nil {
-		if planCheck.Status == Fail && r.Failed() {
-			// Most likely a failure above; privileges are checked against the
-			// declared state instead.
-			planCheck.Status = Warn
-			planCheck.Fix = "fix the failures reported here; the privileges below were checked against the declared state, not a plan"
-		}
-		r.add(*planCheck)
+	if c, ok := planCheck(opts, r.Failed()); ok {
+		r.add(c)
 	}
-	privs, err := privilegeChecks(ctx, conn, f, r.Plan, declared, opts.Planner.Schemas)
+	privs, err := privilegeChecks(ctx, conn.Pgx(), f, opts.Plan, opts.Declared, opts.Schemas)
 	if err != nil {
 		r.add(Check{Name: "privileges", Status: Fail, Message: err.Error()})
 	}
 	r.add(privs...)
 	if !opts.SkipHistory {
-		r.add(historyCheck(ctx, conn, f), pooler, lockCheck(ctx, conn))
+		r.add(historyCheck(ctx, conn.Pgx(), f), pooler, lockCheck(ctx, conn.Pgx()))
 	}
 	return r
 }
 
-// plan computes the plan, to check exactly the privileges it needs.
-func (r *Report) plan(ctx context.Context, target *pg.DB, opts Options) Check {
-	p, err := planner.Generate(ctx, target, opts.Desired, opts.Planner)
-	if err != nil {
-		return Check{Name: "plan", Status: Fail, Message: "cannot compute the plan: " + err.Error(),
-			Fix: "fix what the message names, then run keel doctor again"}
+// planCheck reports on the plan the checks were given. When none could be
+// made and another check failed already (most likely the reason), it is a
+// warning: the privileges are then judged from the declared state.
+func planCheck(opts Options, failedAlready bool) (Check, bool) {
+	p := opts.Plan
+	switch {
+	case p != nil && p.Empty():
+		return Check{Name: "plan", Status: OK, Message: "no changes: the database matches the desired state"}, true
+	case p != nil:
+		return Check{Name: "plan", Status: OK, Message: fmt.Sprintf("%d %s (%s)", len(p.Steps), plural(len(p.Steps), "statement", "statements"), p.Summary())}, true
+	case opts.NormalizeRefused != "":
+		return Check{Name: "plan", Status: Warn, Message: "not computed: the desired state cannot be normalized (see throwaway database)"}, true
+	case opts.PlanErr != nil && failedAlready:
+		return Check{Name: "plan", Status: Warn, Message: "cannot compute the plan: " + opts.PlanErr.Error(),
+			Fix: "fix the failures reported here; the privileges below were checked against the declared state, not a plan"}, true
+	case opts.PlanErr != nil:
+		return Check{Name: "plan", Status: Fail, Message: "cannot compute the plan: " + opts.PlanErr.Error(),
+			Fix: "fix what the message names, then run keel doctor again"}, true
 	}
-	r.Plan = p
-	if p.Empty() {
-		return Check{Name: "plan", Status: OK, Message: "no changes: the database matches the desired state"}
-	}
-	return Check{Name: "plan", Status: OK, Message: fmt.Sprintf("%d %s (%s)", len(p.Steps), plural(len(p.Steps), "statement", "statements"), p.Summary())}
+	return Check{}, false
 }
 
-// declaredState returns the desired state as written, when the source has one.
-func declaredState(d planner.Desired) *state.State {
-	if h, ok := planner.HCLOf(d); ok {
-		if st, err := h.Parsed(); err == nil {
-			return st
-		}
-	}
-	return nil
+// ConnectionFailed is the report of a connection that could not be opened:
+// its one check says why and what to do.
+func ConnectionFailed(db *pg.DB, err error) *Report {
+	r := &Report{Target: db.Target()}
+	r.add(connectionFailed(db, err))
+	return r
 }
 
 // facts are what the checks need to know about the server and the role.

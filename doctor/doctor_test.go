@@ -34,15 +34,30 @@ func parse(t *testing.T, dbURL string) *pg.DB {
 	return db
 }
 
-// run runs the checks on dbURL for the desired state at hclPath.
+// connect opens the target's connection, closed when the test ends.
+func connect(t *testing.T, dbURL string) *pg.Conn {
+	t.Helper()
+	conn, err := parse(t, dbURL).Open(context.Background(), "keel doctor test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// run makes the plan to the desired state at hclPath as keel doctor does
+// (normalizing on opts.Dev's server), then runs the checks on dbURL for it.
 func run(t *testing.T, dbURL, hclPath string, opts doctor.Options) *doctor.Report {
 	t.Helper()
 	desired, err := planner.LoadHCL(hclPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Desired = desired
-	return doctor.Run(context.Background(), parse(t, dbURL), opts)
+	conn := connect(t, dbURL)
+	opts.Declared, _ = desired.Parsed()
+	opts.Plan, _, opts.PlanErr = planner.Generate(context.Background(), conn, desired,
+		planner.Options{Schemas: opts.Schemas, Dev: planner.DevDatabase{Server: opts.Dev}})
+	return doctor.Run(context.Background(), conn, opts)
 }
 
 // check returns the check named name, failing the test when there is none.
@@ -125,7 +140,7 @@ func TestRoleWithoutPrivileges(t *testing.T) {
 	path := writeSchema(t, usersHCL)
 
 	t.Run("with a dev server", func(t *testing.T) {
-		r := run(t, asRole, path, doctor.Options{Planner: planner.Options{Dev: planner.DevDatabase{Server: parse(t, pgtest.ServerURL())}}})
+		r := run(t, asRole, path, doctor.Options{Dev: parse(t, pgtest.ServerURL())})
 		wantStatus(t, r, "throwaway database", doctor.OK)
 		wantStatus(t, r, "plan", doctor.OK)
 		wantStatus(t, r, "privilege CREATE on database "+name, doctor.Fail, "lacks CREATE", "install extension uuid-ossp", "GRANT CREATE ON DATABASE")
@@ -162,7 +177,7 @@ table "items" {
   }
 }
 `)
-	dev := doctor.Options{Planner: planner.Options{Dev: planner.DevDatabase{Server: parse(t, pgtest.ServerURL())}}}
+	dev := doctor.Options{Dev: parse(t, pgtest.ServerURL())}
 	// Without a privilege on the table, the role cannot even see it.
 	r := run(t, pgtest.AsRole(t, u, role), path, dev)
 	wantStatus(t, r, "visibility of table public.items", doctor.Fail, "cannot inspect it", `GRANT SELECT ON "public"."items"`)
@@ -220,11 +235,11 @@ func TestApplyLockHeldElsewhere(t *testing.T) {
 	}
 	defer holder.Close(ctx)
 	var pid int32
-	if err := holder.QueryRow(ctx, "SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock("+doctor.LockKey+")) l").Scan(&pid); err != nil {
+	if err := holder.QueryRow(ctx, "SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock("+planner.LockKey+")) l").Scan(&pid); err != nil {
 		t.Fatal(err)
 	}
-	r := doctor.Run(ctx, parse(t, u), doctor.Options{})
-	wantStatus(t, r, "apply lock", doctor.Warn, "held by the session with pid")
+	r := doctor.Run(ctx, connect(t, u), doctor.Options{})
+	wantStatus(t, r, "apply lock", doctor.Warn, "held by pid")
 	if c := check(t, r, "apply lock"); !strings.Contains(c.Message, "pid "+strconv.Itoa(int(pid))) {
 		t.Errorf("lock check does not name pid %d: %s", pid, c.Line())
 	}
@@ -240,10 +255,10 @@ func TestHistorySchemaWithoutUsage(t *testing.T) {
 	role := pgtest.NewRole(t)
 	u, name := pgtest.NewDatabase(t)
 	pgtest.Exec(t, u, "CREATE SCHEMA keel", "GRANT CREATE ON DATABASE "+name+" TO "+role)
-	r := doctor.Run(context.Background(), parse(t, pgtest.AsRole(t, u, role)), doctor.Options{})
+	r := doctor.Run(context.Background(), connect(t, pgtest.AsRole(t, u, role)), doctor.Options{})
 	wantStatus(t, r, "history", doctor.Fail, "lacks USAGE on schema keel", "GRANT USAGE, CREATE ON SCHEMA keel")
 
 	pgtest.Exec(t, u, "GRANT USAGE, CREATE ON SCHEMA keel TO "+role)
-	r = doctor.Run(context.Background(), parse(t, pgtest.AsRole(t, u, role)), doctor.Options{})
+	r = doctor.Run(context.Background(), connect(t, pgtest.AsRole(t, u, role)), doctor.Options{})
 	wantStatus(t, r, "history", doctor.OK)
 }

@@ -6,7 +6,6 @@ package envs
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +15,7 @@ import (
 
 	"keel/internal/connstr"
 	"keel/internal/hclerr"
+	"keel/planner/pg"
 	"keel/planner/plan"
 
 	"github.com/hashicorp/hcl/v2/gohcl"
@@ -166,7 +166,7 @@ func (p *Profile) validate() error {
 	if p.TLS == "" {
 		p.TLS = "disable"
 	}
-	if _, ok := sslRank[p.TLS]; !ok {
+	if _, ok := pg.SSLModeRank(p.TLS); !ok {
 		return fmt.Errorf("tls = %q: expected one of disable, allow, prefer, require, verify-ca, verify-full", p.TLS)
 	}
 	if p.LockWait == "" {
@@ -221,28 +221,25 @@ func (p *Profile) Timeouts() plan.Timeouts { return p.timeouts }
 // Denied are the hazard codes the env refuses unless allowed.
 func (p *Profile) Denied() []plan.HazardCode { return p.deny }
 
-var sslRank = map[string]int{"disable": 0, "allow": 1, "prefer": 2, "require": 3, "verify-ca": 4, "verify-full": 5}
+// sslRank is the strength of an sslmode (pg.SSLModes); an unknown one ranks
+// below all.
+func sslRank(mode string) int {
+	r, _ := pg.SSLModeRank(mode)
+	return r
+}
 
 // CheckTLS checks a URL's sslmode against the profile's requirement before
 // anything connects. It returns an error when the sslmode is weaker than
 // required, and a warning (or "") for a remote host below verify-full.
 func (p *Profile) CheckTLS(sslmode, host string) (warning string, err error) {
-	if sslRank[sslmode] < sslRank[p.TLS] {
+	if sslRank(sslmode) < sslRank(p.TLS) {
 		return "", fmt.Errorf("env %s requires TLS (tls = %q in %s) but the database URL has sslmode=%s: "+
 			"add sslmode=verify-full (or at least sslmode=%s) to the URL", p.Name, p.TLS, p.File, sslmode, p.TLS)
 	}
-	if sslRank[p.TLS] >= sslRank["require"] && sslRank[sslmode] < sslRank["verify-full"] && !loopback(host) {
+	if sslRank(p.TLS) >= sslRank("require") && sslRank(sslmode) < sslRank("verify-full") && !pg.IsLocalHost(host) {
 		return fmt.Sprintf("warning: env %s connects to %s with sslmode=%s, which does not verify the server's certificate; use sslmode=verify-full", p.Name, host, sslmode), nil
 	}
 	return "", nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" || strings.HasPrefix(host, "/") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // URL returns the database URL: the environment variable's value, else the

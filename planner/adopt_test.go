@@ -43,7 +43,7 @@ func generate(t *testing.T, dbURL string, desired planner.Desired) *plan.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := planner.Generate(context.Background(), db, desired, planner.Options{})
+	p, _, err := planner.Generate(context.Background(), connOf(t, db), desired, planner.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestSQLErrorNamesFileLineAndSQLSTATE(t *testing.T) {
 	u, _ := pgtest.NewDatabase(t)
 	path := writeFile(t, "bad.sql", "CREATE TABLE a (x int);\n\nCREATE TABLE b (\n  y int,\n  z intt\n);\n")
 	db, _ := pg.ParseURL(u)
-	_, err := planner.Generate(context.Background(), db, open(t, path), planner.Options{})
+	_, _, err := planner.Generate(context.Background(), connOf(t, db), open(t, path), planner.Options{})
 	if err == nil {
 		t.Fatal("a SQL file with an unknown type loaded")
 	}
@@ -148,4 +148,15 @@ func TestOpenDesiredRefusesMixedDirectory(t *testing.T) {
 	if _, err := planner.OpenDesired(dir); err == nil || !strings.Contains(err.Error(), "both .sql and .hcl") {
 		t.Fatalf("error = %v, want a refusal of a directory with both kinds", err)
 	}
+}
+
+// connOf opens a connection to db, closed when the test ends.
+func connOf(t testing.TB, db *pg.DB) *pg.Conn {
+	t.Helper()
+	c, err := db.Open(context.Background(), "keel test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }

@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"keel/planner/diff"
 	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/state"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -63,55 +63,52 @@ type ApplyOptions struct {
 	Digest string
 	// Progress, when not nil, is called before each statement with its 1-based position.
 	Progress func(i int, s plan.Step)
-	// BeforeRun, when not nil, is called after the plan passed the
-	// staleness checks and before anything runs; an error stops the apply.
+	// BeforeRun, when not nil, is called inside the plan's transaction,
+	// after the plan passed the staleness check and before any of its
+	// statements runs; an error rolls back and stops the apply. keel runs
+	// the checks of keel doctor here.
 	BeforeRun func(p *plan.Plan) error
 	// Retry, when not nil, is called before a retry after a lock timeout.
 	Retry func(attempt int, wait time.Duration, err *StepError)
 }
 
-// Session is a connection to the target that holds the database's apply
-// lock: one apply at a time per database, across machines.
+// Session is the target's connection while it holds the database's apply
+// lock: one apply at a time per database, across machines. Everything an
+// apply does runs on it: the staleness check, the doctor's checks, the
+// statements, the check of the result and the history.
 type Session struct {
-	conn   *pgx.Conn
-	target *pg.DB
-	env    string
+	c   *pg.Conn
+	env string
 	// Interrupted are the keel.history ids of earlier applies that were left
 	// running (their connection was lost, or keel was killed, after their
 	// transaction committed) and that Lock recorded as failed.
 	Interrupted []int64
 }
 
-// Lock connects to the target and takes its apply lock, waiting up to wait
-// for another apply to finish. The error is a *LockError naming the holder
-// when the wait runs out, or a *PoolerError, before any lock is taken, when
-// the connection goes through a transaction or statement pooler (see
-// DetectPooler). Close releases the lock.
-func Lock(ctx context.Context, target *pg.DB, env string, wait time.Duration) (*Session, error) {
-	started := time.Now().UTC()
-	conn, err := target.ConnectAs(ctx, fmt.Sprintf("keel apply %s %s", env, started.Format(time.RFC3339)))
-	if err != nil {
+// Lock takes the target's apply lock on its connection c, waiting up to
+// wait for another apply to finish. The error is a *LockError naming the
+// holder when the wait runs out, or a *PoolerError, before any lock is
+// taken, when c goes through a transaction or statement pooler (see
+// DetectPooler). Close releases the lock; c stays open, the caller's.
+func Lock(ctx context.Context, c *pg.Conn, env string, wait time.Duration) (*Session, error) {
+	if _, err := DetectPooler(ctx, c.DB(), c.Pgx()); err != nil {
 		return nil, err
 	}
-	if _, err := DetectPooler(ctx, target, conn); err != nil {
-		conn.Close(context.WithoutCancel(ctx))
+	if err := acquireLock(ctx, c.Pgx(), wait); err != nil {
 		return nil, err
 	}
-	if err := acquireLock(ctx, conn, wait); err != nil {
-		conn.Close(context.WithoutCancel(ctx))
-		return nil, err
-	}
-	s := &Session{conn: conn, target: target, env: env}
-	if s.Interrupted, err = recordInterrupted(ctx, conn); err != nil {
+	s := &Session{c: c, env: env}
+	var err error
+	if s.Interrupted, err = recordInterrupted(ctx, c.Pgx()); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
 	return s, nil
 }
 
-// Apply takes the target's apply lock (waiting up to a minute), executes p
-// as Session.Execute does, and releases the lock.
-func Apply(ctx context.Context, target *pg.DB, p *plan.Plan, want *state.State, env string, o ApplyOptions) error {
-	sess, err := Lock(ctx, target, env, time.Minute)
+// Apply takes the target's apply lock on c (waiting up to a minute),
+// executes p as Session.Execute does, and releases the lock.
+func Apply(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State, env string, o ApplyOptions) error {
+	sess, err := Lock(ctx, c, env, time.Minute)
 	if err != nil {
 		return err
 	}
@@ -119,22 +116,26 @@ func Apply(ctx context.Context, target *pg.DB, p *plan.Plan, want *state.State, 
 	return errors.Join(err, sess.Close())
 }
 
-// Close releases the apply lock and the connection. The error is an
-// *UnlockError when the lock was not released.
+// Conn is the session's connection.
+func (s *Session) Conn() *pg.Conn { return s.c }
+
+// Close releases the apply lock. The error is an *UnlockError when the lock
+// was not released.
 func (s *Session) Close() error {
-	ctx := context.Background()
-	err := releaseLock(ctx, s.conn, s.target)
-	s.conn.Close(ctx)
-	return err
+	return releaseLock(context.Background(), s.c.Pgx(), s.c.DB())
 }
 
 // Execute applies p: it refuses (*RefusedError) when a plan with the same
-// digest was applied before or the live state is no longer the one p was
-// computed from, then runs p's statements in order in one transaction
-// together with a row in keel.history. On a failed statement everything is
-// rolled back, the failure is recorded, and a *StepError is returned. When
-// want is not nil, the database is then checked against it: a re-plan must
-// be empty.
+// digest was applied before; then, in one transaction, it checks that the
+// live state is still the one p was computed from (it refuses otherwise),
+// runs BeforeRun and p's transactional statements in order, checks that the
+// result is want (a new plan would hold exactly p's statements that run
+// after the transaction, or nothing), and writes a row in keel.history,
+// before it commits. On a failed statement or check, everything is rolled
+// back, the failure is recorded, and a *StepError or *VerifyError is
+// returned. The statements that cannot run in a transaction run after it,
+// each on its own; then the database is checked against want again. A nil
+// want skips the checks of the result.
 func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, o ApplyOptions) error {
 	if p.From.Hash == "" {
 		return errors.New("the plan has no fingerprint of the state it was computed from (it was planned with NoFingerprints): plan again to apply it")
@@ -145,7 +146,7 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, 
 	if err := p.CheckStatements(); err != nil {
 		return err
 	}
-	conn := s.conn
+	conn := s.c.Pgx()
 	var hasHistory bool
 	if err := conn.QueryRow(ctx, "SELECT to_regclass('keel.history') IS NOT NULL").Scan(&hasHistory); err != nil {
 		return fmt.Errorf("reading keel.history: %w", pg.ServerError(err))
@@ -160,23 +161,16 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, 
 				"run keel plan again for a new one", o.Digest, prev.StartedAt.UTC().Format(time.RFC3339), prev.OSUser, prev.ID)}
 		}
 	}
-	if err := checkFresh(ctx, s.target, p); err != nil {
-		return err
-	}
-	if o.BeforeRun != nil {
-		if err := o.BeforeRun(p); err != nil {
-			return err
-		}
-	}
 	entry := HistoryEntry{
 		Env: s.env, PlanDigest: o.Digest, FromFingerprint: p.From.Hash, ToFingerprint: p.To.Hash,
 		Statements: len(p.Steps), OSUser: osUser(), Approver: o.Approver, StartedAt: time.Now().UTC(),
 	}
-	id, err := s.run(ctx, p, entry, o)
+	id, err := s.run(ctx, p, want, entry, o)
 	if err != nil {
 		hctx := context.WithoutCancel(ctx)
 		var (
 			se   *StepError
+			ve   *VerifyError
 			herr error
 		)
 		switch {
@@ -185,8 +179,8 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, 
 			// the connection did. If the row cannot be updated now, it
 			// stays "running" and the next apply records it as failed.
 			herr = finishHistory(hctx, conn, id, OutcomeFailed, err.Error())
-		case errors.As(err, &se):
-			entry.FinishedAt, entry.Outcome, entry.Error = time.Now().UTC(), OutcomeFailed, se.Error()
+		case errors.As(err, &se), errors.As(err, &ve):
+			entry.FinishedAt, entry.Outcome, entry.Error = time.Now().UTC(), OutcomeFailed, err.Error()
 			if herr = ensureHistory(hctx, conn); herr == nil {
 				_, herr = insertHistory(hctx, conn, entry)
 			}
@@ -196,36 +190,95 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, 
 		}
 		return err
 	}
-	if want == nil {
-		return nil
+	if want == nil || !hasNonTransactional(p) {
+		return nil // checked inside the transaction
 	}
-	after, err := Diff(ctx, s.target, want, Options{Schemas: p.Schemas})
+	rest, err := remaining(ctx, s.c, p, want)
 	if err != nil {
 		return fmt.Errorf("the plan was applied; checking the result: %w", err)
 	}
-	if !after.Empty() {
-		var sqls []string
-		for _, st := range after.Steps {
-			sqls = append(sqls, "  "+st.SQL)
-		}
-		return fmt.Errorf("the plan was applied, but the database still differs from the desired state; a new plan has %d statements:\n%s",
-			len(after.Steps), strings.Join(sqls, "\n"))
+	if len(rest) > 0 {
+		return fmt.Errorf("the plan was applied, but the database still differs from the desired state; a new plan has %d statements:\n  %s",
+			len(rest), strings.Join(rest, "\n  "))
 	}
 	return nil
 }
 
-// checkFresh refuses when the live state is no longer the one p was computed from.
-func checkFresh(ctx context.Context, target *pg.DB, p *plan.Plan) error {
-	live, err := inspect.OpenLive(ctx, target)
-	if err != nil {
-		return err
+func hasNonTransactional(p *plan.Plan) bool {
+	for _, st := range p.Steps {
+		if !st.Transactional {
+			return true
+		}
 	}
-	defer live.Close()
+	return false
+}
+
+// VerifyError says that, inside the plan's transaction, the database did not
+// reach the desired state: the transaction was rolled back.
+type VerifyError struct {
+	// Remaining are the statements a new plan would still hold, beyond the
+	// plan's statements that run after the transaction.
+	Remaining []string
+}
+
+func (e *VerifyError) Error() string {
+	return fmt.Sprintf("the plan's statements ran, but the database would still differ from the desired state "+
+		"(a new plan would also run:\n  %s\n), so the transaction was rolled back and nothing was changed; this is a bug in keel or the schema engine: "+
+		"please report it with the plan", strings.Join(e.Remaining, "\n  "))
+}
+
+// remaining inspects the target on c (inside the plan's transaction, when
+// one is open) and returns the statements of a new plan to want that are
+// not among p's statements that run after the transaction.
+func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State) ([]string, error) {
+	live, err := inspect.OpenLive(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	t := planTimeouts(p)
+	now, err := live.InspectUnder(ctx, p.Schemas, t)
+	if err != nil {
+		return nil, err
+	}
+	later := make(map[string]int)
+	for _, st := range p.Steps {
+		if !st.Transactional {
+			later[st.SQL]++
+		}
+	}
+	steps, err := diff.Steps(ctx, live.Engine(), diff.NoFacts{}, now, want, len(later) > 0, t)
+	if err != nil {
+		return nil, err
+	}
+	var rest []string
+	for _, st := range steps {
+		if later[st.SQL] > 0 {
+			later[st.SQL]--
+			continue
+		}
+		rest = append(rest, st.SQL)
+	}
+	return rest, nil
+}
+
+// planTimeouts are the timeouts the plan's statements run with, for the
+// inspections an apply makes.
+func planTimeouts(p *plan.Plan) plan.Timeouts {
 	t := plan.Timeouts{Retries: p.LockRetries, Lock: plan.DefaultTimeouts.Lock}
 	if len(p.Steps) > 0 {
 		t.Lock = time.Duration(p.Steps[0].LockTimeout)
 	}
-	now, err := live.InspectUnder(ctx, p.Schemas, t)
+	return t
+}
+
+// checkFresh refuses when the live state on c (inside the plan's
+// transaction) is no longer the one p was computed from.
+func checkFresh(ctx context.Context, c *pg.Conn, p *plan.Plan) error {
+	live, err := inspect.OpenLive(ctx, c)
+	if err != nil {
+		return err
+	}
+	now, err := live.InspectUnder(ctx, p.Schemas, planTimeouts(p))
 	if err != nil {
 		return err
 	}
@@ -249,7 +302,7 @@ func checkFresh(ctx context.Context, target *pg.DB, p *plan.Plan) error {
 // history row says "running" while statements after the transaction remain,
 // and "applied" once they all ran. id is the row's, once the transaction
 // committed.
-func (s *Session) run(ctx context.Context, p *plan.Plan, entry HistoryEntry, o ApplyOptions) (id int64, err error) {
+func (s *Session) run(ctx context.Context, p *plan.Plan, want *state.State, entry HistoryEntry, o ApplyOptions) (id int64, err error) {
 	var nontx []int
 	for i, st := range p.Steps {
 		if !st.Transactional {
@@ -262,7 +315,7 @@ func (s *Session) run(ctx context.Context, p *plan.Plan, entry HistoryEntry, o A
 	}
 	err = s.retry(ctx, p, o, func() error {
 		var err error
-		id, err = s.runTx(ctx, p, entry, o.Progress)
+		id, err = s.runTx(ctx, p, want, entry, o)
 		return err
 	})
 	if err != nil {
@@ -279,7 +332,7 @@ func (s *Session) run(ctx context.Context, p *plan.Plan, entry HistoryEntry, o A
 		}
 	}
 	if len(nontx) > 0 {
-		if err := finishHistory(ctx, s.conn, id, OutcomeApplied, ""); err != nil {
+		if err := finishHistory(ctx, s.c.Pgx(), id, OutcomeApplied, ""); err != nil {
 			return 0, fmt.Errorf("every statement ran; %w", err)
 		}
 	}
@@ -330,14 +383,26 @@ func stepError(p *plan.Plan, i int, err error) *StepError {
 	return se
 }
 
-// runTx runs the transactional statements and the history row in one
-// transaction, and returns the row's id.
-func (s *Session) runTx(ctx context.Context, p *plan.Plan, entry HistoryEntry, progress func(int, plan.Step)) (int64, error) {
-	tx, err := s.conn.Begin(ctx)
+// runTx runs, in one transaction: the staleness check, BeforeRun, the
+// transactional statements, the check of the result and the history row; it
+// returns the row's id.
+func (s *Session) runTx(ctx context.Context, p *plan.Plan, want *state.State, entry HistoryEntry, o ApplyOptions) (int64, error) {
+	progress := o.Progress
+	tx, err := s.c.Pgx().Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("starting the transaction: %w", pg.ServerError(err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	// The live state is read inside the transaction, right before the
+	// statements run, on the same connection.
+	if err := checkFresh(ctx, s.c, p); err != nil {
+		return 0, err
+	}
+	if o.BeforeRun != nil {
+		if err := o.BeforeRun(p); err != nil {
+			return 0, err
+		}
+	}
 	// keel's history table comes with the plan's transaction: an apply that
 	// does not commit leaves no trace of keel either.
 	if err := ensureHistory(ctx, tx); err != nil {
@@ -358,6 +423,17 @@ func (s *Session) runTx(ctx context.Context, p *plan.Plan, entry HistoryEntry, p
 			return 0, stepError(p, i, err)
 		}
 	}
+	// The result, before COMMIT: a plan that does not reach the desired
+	// state is rolled back whole.
+	if want != nil {
+		rest, err := remaining(ctx, s.c, p, want)
+		if err != nil {
+			return 0, fmt.Errorf("checking the result before committing: %w", err)
+		}
+		if len(rest) > 0 {
+			return 0, &VerifyError{Remaining: rest}
+		}
+	}
 	entry.FinishedAt = time.Now().UTC()
 	id, err := insertHistory(ctx, tx, entry)
 	if err != nil {
@@ -375,10 +451,10 @@ func (s *Session) runOne(ctx context.Context, p *plan.Plan, i int, progress func
 	if progress != nil {
 		progress(i+1, st)
 	}
-	if err := setTimeouts(ctx, s.conn, st, "SESSION"); err != nil {
+	if err := setTimeouts(ctx, s.c.Pgx(), st, "SESSION"); err != nil {
 		return err
 	}
-	if err := pg.ExecStatement(ctx, s.conn.PgConn(), st.SQL); err != nil {
+	if err := pg.ExecStatement(ctx, s.c.Pgx().PgConn(), st.SQL); err != nil {
 		return stepError(p, i, err)
 	}
 	return nil
@@ -396,7 +472,7 @@ func (s *Session) blocker(ctx context.Context, st plan.Step) string {
 		app, mode  string
 		queryStart *time.Time
 	)
-	err := s.conn.QueryRow(ctx, `
+	err := s.c.QueryRow(ctx, `
 SELECT a.pid, coalesce(a.application_name, ''), a.query_start, l.mode
 FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
 WHERE l.granted AND l.pid <> pg_backend_pid() AND l.relation = (

@@ -62,7 +62,7 @@ func benchSetup(b *testing.B) (*pg.DB, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := inspect.Inspect(context.Background(), db, nil)
+	st, err := inspect.Inspect(context.Background(), connOf(b, db), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -92,7 +92,12 @@ func BenchmarkPlanNoop(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p, err := planner.Generate(ctx, db, desired, planner.Options{})
+		conn, err := db.Open(ctx, "keel bench") // as the CLI does: one connection a plan
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, _, err := planner.Generate(ctx, conn, desired, planner.Options{})
+		conn.Close()
 		if err != nil {
 			b.Fatal(err)
 		}

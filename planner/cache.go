@@ -161,12 +161,8 @@ func (c *Cache) path(key string) string { return filepath.Join(c.Dir, key+".json
 // lookup returns the entry for the HCL's content on the server dev, or nil
 // when there is none that is whole and still matches the server; key is
 // where a new entry goes ("" when nothing can be cached).
-func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.DB) (e *cacheEntry, key string) {
-	conn, err := dev.Connect(ctx)
-	if err != nil {
-		return nil, ""
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
+func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.Conn) (e *cacheEntry, key string) {
+	conn := dev.Pgx()
 	v, err := serverVersion(ctx, conn)
 	if err != nil {
 		return nil, ""
@@ -258,16 +254,11 @@ func (e *cacheEntry) state() (*state.State, error) {
 
 // put stores st under key, if it reads back to the same fingerprint. A
 // failure to store is not an error: the next plan normalizes again.
-func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.DB, files []string) {
+func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Conn, files []string) {
 	if len(st.Invalid) > 0 || len(st.NotManaged) > 0 {
 		return
 	}
-	conn, err := dev.Connect(ctx)
-	if err != nil {
-		return
-	}
-	defaults, err := extensionDefaults(ctx, conn, st.Extensions)
-	conn.Close(context.WithoutCancel(ctx))
+	defaults, err := extensionDefaults(ctx, dev.Pgx(), st.Extensions)
 	if err != nil {
 		return
 	}

@@ -32,7 +32,7 @@ func TestCachedStatePlansAsFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	everyKind, err := inspect.Inspect(context.Background(), srcDB, nil)
+	everyKind, err := inspect.Inspect(context.Background(), connOf(t, srcDB), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func planWithCache(t *testing.T, db *pg.DB, path string, c *planner.Cache) *plan
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := planner.Generate(context.Background(), db, desired, planner.Options{Dev: planner.DevDatabase{Cache: c}})
+	p, _, err := planner.Generate(context.Background(), connOf(t, db), desired, planner.Options{Dev: planner.DevDatabase{Cache: c}})
 	if err != nil {
 		t.Fatal(err)
 	}

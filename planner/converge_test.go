@@ -310,7 +310,7 @@ func apply(t *testing.T, dbURL string, p *plan.Plan) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := planner.Apply(context.Background(), db, p, nil, "test", planner.ApplyOptions{}); err != nil {
+	if err := planner.Apply(context.Background(), connOf(t, db), p, nil, "test", planner.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -106,11 +106,11 @@ func TestFastInspectionIsEquivalent(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			fast, err := inspect.Inspect(ctx, db, nil)
+			fast, err := inspect.Inspect(ctx, connOf(t, db), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			slow, err := inspect.Inspect(ctx, db.WithEngineQueries(), nil)
+			slow, err := inspect.Inspect(ctx, connOf(t, db.WithEngineQueries()), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

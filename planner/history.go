@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"keel/internal/pgsql"
 	"keel/planner/pg"
 
 	"github.com/jackc/pgx/v5"
@@ -72,33 +73,102 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// ensureHistory creates what is missing of keel's history: the schema, the
-// table, or (in a table made by an older keel) the outcome "running". It
-// creates nothing that exists, so a role that may use the schema but not
-// create one in the database can apply.
-func ensureHistory(ctx context.Context, q querier) error {
-	var hasSchema, hasTable, hasRunning bool
+// HistoryTable is keel's history table, in HistorySchema.
+const HistoryTable = HistorySchema + ".history"
+
+// HistoryStatus is what exists of keel's history on a database and what the
+// role may do there. ensureHistory creates what is missing from it, and
+// keel doctor words it: one reading for both.
+type HistoryStatus struct {
+	// SchemaExists, TableExists: schema keel and table keel.history.
+	SchemaExists, TableExists bool
+	// Current: the table takes the outcome "running" (an older keel's
+	// does not, and is altered at the next apply).
+	Current bool
+	// The role's privileges: CREATE on the database (to create the
+	// schema), USAGE and CREATE on the schema, SELECT and INSERT on the
+	// table, and ownership of the table (to alter an older one).
+	CreateSchema, UseSchema, CreateInSchema, ReadWrite, OwnTable bool
+}
+
+// ReadHistoryStatus reads the status of keel's history on the connection's
+// database.
+func ReadHistoryStatus(ctx context.Context, q querier) (HistoryStatus, error) {
+	var s HistoryStatus
 	err := q.QueryRow(ctx, `
-SELECT to_regnamespace('keel') IS NOT NULL, to_regclass('keel.history') IS NOT NULL,
+SELECT n.oid IS NOT NULL, t.oid IS NOT NULL,
        EXISTS (SELECT 1 FROM pg_catalog.pg_constraint
-               WHERE conrelid = to_regclass('keel.history') AND conname = 'history_outcome_check'
-                 AND pg_catalog.pg_get_constraintdef(oid) LIKE '%''running''%')`).Scan(&hasSchema, &hasTable, &hasRunning)
+               WHERE conrelid = t.oid AND conname = 'history_outcome_check'
+                 AND pg_catalog.pg_get_constraintdef(oid) LIKE '%''running''%'),
+       has_database_privilege(current_database(), 'CREATE'),
+       coalesce(has_schema_privilege(n.oid, 'USAGE'), false),
+       coalesce(has_schema_privilege(n.oid, 'CREATE'), false),
+       coalesce(has_table_privilege(t.oid, 'SELECT') AND has_table_privilege(t.oid, 'INSERT'), false),
+       coalesce(pg_has_role(t.relowner, 'USAGE'), false)
+FROM (SELECT 1) one
+LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = $1
+LEFT JOIN pg_catalog.pg_class t ON t.relnamespace = n.oid AND t.relname = 'history'`, HistorySchema).Scan(
+		&s.SchemaExists, &s.TableExists, &s.Current, &s.CreateSchema, &s.UseSchema, &s.CreateInSchema, &s.ReadWrite, &s.OwnTable)
 	if err != nil {
-		return fmt.Errorf("reading keel's history table keel.history: %w", pg.ServerError(err))
+		return s, fmt.Errorf("reading keel's history table %s: %w", HistoryTable, pg.ServerError(err))
 	}
+	return s, nil
+}
+
+// Missing are the statements that create what is missing: the schema, the
+// table, or the outcome "running" in an older table. Nothing that exists
+// is created again, so a role that may use the schema keel but not create
+// one in the database can apply.
+func (s HistoryStatus) Missing() []string {
 	var stmts []string
-	if !hasSchema {
-		stmts = append(stmts, "CREATE SCHEMA keel")
+	if !s.SchemaExists {
+		stmts = append(stmts, "CREATE SCHEMA "+HistorySchema)
 	}
 	switch {
-	case !hasTable:
+	case !s.TableExists:
 		stmts = append(stmts, historyTableDDL,
 			"COMMENT ON TABLE keel.history IS 'One row per keel apply: what ran, from which state, who approved it, how it ended.'")
-	case !hasRunning:
+	case !s.Current:
 		stmts = append(stmts, "ALTER TABLE keel.history DROP CONSTRAINT IF EXISTS history_outcome_check, "+
 			"ADD CONSTRAINT history_outcome_check CHECK (outcome IN ('applied', 'failed', 'running'))")
 	}
-	for _, st := range stmts {
+	return stmts
+}
+
+// Problem says what keeps the role from recording an apply, and the fix;
+// "" when nothing does.
+func (s HistoryStatus) Problem(role, database string) (problem, fix string) {
+	r := pgsql.QuoteIdent(role)
+	switch {
+	case !s.SchemaExists && !s.CreateSchema:
+		return fmt.Sprintf("schema %s, where keel records what it applied, does not exist, and role %q lacks CREATE on database %q to create it", HistorySchema, role, database),
+			fmt.Sprintf("as the database's owner or a superuser: CREATE SCHEMA %s AUTHORIZATION %s (or GRANT CREATE ON DATABASE %s TO %s)",
+				HistorySchema, r, pgsql.QuoteIdent(database), r)
+	case !s.SchemaExists:
+		return "", ""
+	case !s.UseSchema:
+		return fmt.Sprintf("role %q lacks USAGE on schema %s, where keel records what it applied", role, HistorySchema),
+			fmt.Sprintf("as the schema's owner or a superuser: GRANT USAGE, CREATE ON SCHEMA %s TO %s", HistorySchema, r)
+	case !s.TableExists && !s.CreateInSchema:
+		return fmt.Sprintf("%s does not exist yet, and role %q lacks CREATE on schema %s to create it", HistoryTable, role, HistorySchema),
+			fmt.Sprintf("as the schema's owner or a superuser: GRANT CREATE ON SCHEMA %s TO %s", HistorySchema, r)
+	case s.TableExists && !s.ReadWrite:
+		return fmt.Sprintf("role %q may not read and insert into %s", role, HistoryTable),
+			fmt.Sprintf("as the table's owner or a superuser: GRANT SELECT, INSERT ON %s TO %s", HistoryTable, r)
+	case s.TableExists && !s.Current && !s.OwnTable:
+		return fmt.Sprintf("%s was made by an older keel and needs its outcome check widened, which only its owner may do", HistoryTable),
+			fmt.Sprintf("as the table's owner: ALTER TABLE %s DROP CONSTRAINT history_outcome_check, ADD CONSTRAINT history_outcome_check CHECK (outcome IN ('applied', 'failed', 'running'))", HistoryTable)
+	}
+	return "", ""
+}
+
+// ensureHistory creates what is missing of keel's history (see Missing).
+func ensureHistory(ctx context.Context, q querier) error {
+	s, err := ReadHistoryStatus(ctx, q)
+	if err != nil {
+		return err
+	}
+	for _, st := range s.Missing() {
 		if _, err := q.Exec(ctx, st); err != nil {
 			return fmt.Errorf("creating keel's history table keel.history: %w", pg.ServerError(err))
 		}
@@ -154,12 +224,7 @@ SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM done`).Scan(&ids)
 
 // History returns the last n applies recorded on the target, newest first.
 // A database keel never applied to has none.
-func History(ctx context.Context, target *pg.DB, n int) ([]HistoryEntry, error) {
-	conn, err := target.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
+func History(ctx context.Context, conn *pg.Conn, n int) ([]HistoryEntry, error) {
 	var exists bool
 	if err := conn.QueryRow(ctx, "SELECT to_regclass('keel.history') IS NOT NULL").Scan(&exists); err != nil {
 		return nil, fmt.Errorf("reading keel.history: %w", pg.ServerError(err))

@@ -287,7 +287,7 @@ func TestInspectHostileNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := inspect.Inspect(context.Background(), db, nil)
+	st, err := inspect.Inspect(context.Background(), connOf(t, db), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func TestInspectHostileNames(t *testing.T) {
 	if db, err = pg.ParseURL(v); err != nil {
 		t.Fatal(err)
 	}
-	if st, err = inspect.Inspect(context.Background(), db, nil); err != nil {
+	if st, err = inspect.Inspect(context.Background(), connOf(t, db), nil); err != nil {
 		t.Fatal(err)
 	}
 	_, err = state.MarshalHCL(st)

@@ -73,7 +73,7 @@ func TestExtensionTypesByNameAndInspectRoundTrip(t *testing.T) {
 	}
 
 	db, _ := pg.ParseURL(u)
-	st, err := inspect.Inspect(ctx, db, nil)
+	st, err := inspect.Inspect(ctx, connOf(t, db), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestExtensionTypesByNameAndInspectRoundTrip(t *testing.T) {
 	apply(t, copyURL, planFor(t, copyURL, inspected))
 	original := &planner.Database{DB: db}
 	cp, _ := pg.ParseURL(copyURL)
-	p, err := planner.Generate(ctx, cp, original, planner.Options{})
+	p, _, err := planner.Generate(ctx, connOf(t, cp), original, planner.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

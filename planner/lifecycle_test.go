@@ -110,7 +110,7 @@ table "bad" {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = planner.Generate(context.Background(), target, desired, opts)
+		_, _, err = planner.Generate(context.Background(), connOf(t, target), desired, opts)
 		switch {
 		case tc.wantErr == "" && err != nil:
 			t.Fatalf("%s: %v", tc.name, err)
@@ -167,7 +167,7 @@ table "people" {
 	}
 	db, _ := pg.ParseURL(u)
 	opts := planner.Options{ConcurrentIndexes: true}
-	p, err := planner.Generate(ctx, db, desired, opts)
+	p, _, err := planner.Generate(ctx, connOf(t, db), desired, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,13 +177,13 @@ table "people" {
 	if drop < 0 || create < drop {
 		t.Fatalf("want the invalid index dropped, then built concurrently:\n%s", sql)
 	}
-	if err := planner.Apply(ctx, db, p, nil, "test", planner.ApplyOptions{}); err != nil {
+	if err := planner.Apply(ctx, connOf(t, db), p, nil, "test", planner.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if !pgtest.QueryValue[bool](t, u, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'people_email_key'::regclass") {
 		t.Fatal("the index is still invalid")
 	}
-	if again, err := planner.Generate(ctx, db, desired, opts); err != nil || !again.Empty() {
+	if again, _, err := planner.Generate(ctx, connOf(t, db), desired, opts); err != nil || !again.Empty() {
 		t.Fatalf("re-plan: %v\n%s", err, sqlOf(again))
 	}
 }
@@ -199,7 +199,7 @@ func TestHCLSchemaOutsideManagedSchemas(t *testing.T) {
 		t.Fatal(err)
 	}
 	db, _ := pg.ParseURL(u)
-	_, err = planner.Generate(context.Background(), db, desired, planner.Options{Schemas: []string{"public"}})
+	_, _, err = planner.Generate(context.Background(), connOf(t, db), desired, planner.Options{Schemas: []string{"public"}})
 	if err == nil || !strings.Contains(err.Error(), path+":2: schema \"billing\" is declared") {
 		t.Fatalf("error %v, want one naming %s:2 and schema billing", err, path)
 	}
@@ -248,7 +248,7 @@ func TestStaleThrowawaysAreSwept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := planner.Generate(context.Background(), target, desired, planner.Options{Dev: planner.DevDatabase{Server: serverDB, Prefix: prefix}}); err != nil {
+	if _, _, err := planner.Generate(context.Background(), connOf(t, target), desired, planner.Options{Dev: planner.DevDatabase{Server: serverDB, Prefix: prefix}}); err != nil {
 		t.Fatal(err)
 	}
 	for db, swept := range dbs {

@@ -12,8 +12,19 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// lockKey is the advisory lock every keel apply on a database holds.
-const lockKey = `hashtextextended('keel apply ' || current_database(), 0)`
+// LockKey is the SQL expression of the advisory lock every keel apply on a
+// database holds (a bigint key: the lock's pg_locks row has objsubid 1).
+const LockKey = `hashtextextended('keel apply ' || current_database(), 0)`
+
+// lockHolderQuery finds the session holding the apply lock.
+const lockHolderQuery = `
+WITH k AS (SELECT ` + LockKey + ` AS key)
+SELECT a.pid, coalesce(a.application_name, ''), a.backend_start
+FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid, k
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+  AND l.classid::bigint = (k.key >> 32) & 4294967295 AND l.objid::bigint = k.key & 4294967295
+LIMIT 1`
 
 // LockError says another apply holds the database's apply lock.
 type LockError struct {
@@ -33,7 +44,7 @@ func acquireLock(ctx context.Context, conn *pgx.Conn, wait time.Duration) error 
 	deadline := time.Now().Add(wait)
 	for {
 		var ok bool
-		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock("+lockKey+")").Scan(&ok); err != nil {
+		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock("+LockKey+")").Scan(&ok); err != nil {
 			return fmt.Errorf("taking the apply lock: %w", pg.ServerError(err))
 		}
 		if ok {
@@ -68,12 +79,7 @@ func lockHolderIfAny(ctx context.Context, conn *pgx.Conn) (string, bool) {
 		app     string
 		started time.Time
 	)
-	err := conn.QueryRow(ctx, `
-SELECT a.pid, a.application_name, a.backend_start
-FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND ((l.classid::bigint << 32) | l.objid::bigint) = `+lockKey+`
-LIMIT 1`, pgx.QueryExecModeSimpleProtocol).Scan(&pid, &app, &started)
+	err := conn.QueryRow(ctx, lockHolderQuery, pgx.QueryExecModeSimpleProtocol).Scan(&pid, &app, &started)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false
 	}
@@ -115,7 +121,7 @@ func releaseLock(ctx context.Context, conn *pgx.Conn, target *pg.DB) error {
 		pid      int32
 		released bool
 	)
-	err := conn.QueryRow(ctx, "SELECT pg_backend_pid(), pg_advisory_unlock("+lockKey+")", pgx.QueryExecModeSimpleProtocol).Scan(&pid, &released)
+	err := conn.QueryRow(ctx, "SELECT pg_backend_pid(), pg_advisory_unlock("+LockKey+")", pgx.QueryExecModeSimpleProtocol).Scan(&pid, &released)
 	switch {
 	case err != nil && conn.IsClosed():
 		return nil
@@ -129,4 +135,22 @@ func releaseLock(ctx context.Context, conn *pgx.Conn, target *pg.DB) error {
 		return e
 	}
 	return nil
+}
+
+// ProbeLock takes the apply lock on conn and releases it at once, as keel
+// doctor does to tell whether an apply could take it. When another session
+// holds it, held is true and holder describes that session.
+func ProbeLock(ctx context.Context, conn *pgx.Conn) (holder string, held bool, err error) {
+	var got bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock("+LockKey+")").Scan(&got); err != nil {
+		return "", false, fmt.Errorf("taking the apply lock: %w", pg.ServerError(err))
+	}
+	if !got {
+		return lockHolder(ctx, conn), true, nil
+	}
+	var released bool
+	if err := conn.QueryRow(ctx, "SELECT pg_advisory_unlock("+LockKey+")").Scan(&released); err != nil || !released {
+		return "", false, fmt.Errorf("releasing the apply lock it took: %v", pg.ServerError(err))
+	}
+	return "", false, nil
 }

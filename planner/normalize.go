@@ -32,7 +32,8 @@ type Desired interface {
 // when the context is cancelled or loading fails.
 type DevDatabase struct {
 	// Server is any database on the server where the throwaway database may
-	// be created; the connecting role needs CREATEDB.
+	// be created; the connecting role needs CREATEDB. Nil means the
+	// target's server, through the target's connection.
 	Server *pg.DB
 	// Prefix starts the throwaway database's name; the default is
 	// "keel_tmp_". The name goes on with the creation time and a random
@@ -41,20 +42,43 @@ type DevDatabase struct {
 	// Cache, if not nil, keeps normalized HCL desired states across runs
 	// (see Cache); the CLI uses DefaultCache.
 	Cache *Cache
+
+	// admin is a connection to the server, for CREATE DATABASE and the
+	// cache's questions about the server (set by open).
+	admin *pg.Conn
+	// lookedUp says that entry and key are the cache's answer for the
+	// desired state being loaded, so that it is not asked twice.
+	lookedUp bool
+	entry    *cacheEntry
+	key      string
+}
+
+// open returns d with a connection to its server: target's, when d has no
+// Server of its own, else a new one, which done closes.
+func (d DevDatabase) open(ctx context.Context, target *pg.Conn) (DevDatabase, func(), error) {
+	if d.Server == nil {
+		d.Server, d.admin = target.DB(), target
+		return d, func() {}, nil
+	}
+	c, err := d.Server.Open(ctx, "keel normalize")
+	if err != nil {
+		return d, nil, fmt.Errorf("normalizing the desired state on the dev_url server: %w", err)
+	}
+	d.admin = c
+	return d, func() { c.Close() }, nil
 }
 
 // With creates a throwaway database, calls fn with it and drops it.
 func (d DevDatabase) With(ctx context.Context, fn func(db *pg.DB) error) (err error) {
-	admin, err := d.Server.Connect(ctx)
-	if err != nil {
-		return fmt.Errorf("normalizing the desired state: %w", err)
+	admin := d.admin
+	if admin == nil {
+		return errors.New("normalizing the desired state: no connection to the server (DevDatabase not opened)")
 	}
-	defer admin.Close(context.WithoutCancel(ctx))
 	prefix := d.Prefix
 	if prefix == "" {
 		prefix = "keel_tmp_"
 	}
-	sweepThrowaways(ctx, admin, prefix, time.Now())
+	sweepThrowaways(ctx, admin.Pgx(), prefix, time.Now())
 	name, err := throwawayName(prefix, time.Now())
 	if err != nil {
 		return err
@@ -83,8 +107,11 @@ func (d DevDatabase) With(ctx context.Context, fn func(db *pg.DB) error) (err er
 func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err error) {
 	var key string
 	if dev.Cache != nil {
-		var e *cacheEntry
-		if e, key = dev.Cache.lookup(ctx, h, dev.Server); e != nil {
+		e, k := dev.entry, dev.key
+		if !dev.lookedUp {
+			e, k = dev.Cache.lookup(ctx, h, dev.admin)
+		}
+		if key = k; e != nil {
 			if st, err := e.load(h); err == nil {
 				return st, nil
 			}
@@ -99,7 +126,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		return err
 	})
 	if err == nil && key != "" {
-		dev.Cache.put(ctx, key, st, dev.Server, h.Files)
+		dev.Cache.put(ctx, key, st, dev.admin, h.Files)
 	}
 	return st, err
 }
@@ -107,11 +134,15 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 // loadAndInspect creates the desired state in the (empty) database db and
 // inspects it back.
 func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*state.State, error) {
-	live, err := inspect.OpenLive(ctx, db)
+	conn, err := db.Open(ctx, "keel normalize")
+	if err != nil {
+		return nil, fmt.Errorf("normalizing the desired state: %w", err)
+	}
+	defer conn.Close()
+	live, err := inspect.OpenLive(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
-	defer live.Close()
 	empty, err := live.Inspect(ctx, desired.SchemaNames())
 	if err != nil {
 		return nil, err
@@ -130,11 +161,6 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 			rest = append(rest, c)
 		}
 	}
-	conn, err := db.Connect(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("normalizing the desired state: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
 	run := func(changes []schema.Change) error {
 		if len(changes) == 0 {
 			return nil
@@ -144,7 +170,7 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 			return fmt.Errorf("normalizing the desired state: %w", err)
 		}
 		for _, c := range rendered {
-			if err := pg.ExecStatement(ctx, conn.PgConn(), c.Cmd); err != nil {
+			if err := pg.ExecStatement(ctx, conn.Pgx().PgConn(), c.Cmd); err != nil {
 				return fmt.Errorf("%sthe desired state does not load into PostgreSQL: %s:\n  %s\n%w",
 					sourcePos(desired, c), c.Comment, c.Cmd, pg.ServerError(err))
 			}
@@ -155,7 +181,7 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 		return nil, err
 	}
 	for _, e := range desired.Extensions {
-		if err := pg.ExecStatement(ctx, conn.PgConn(), diff.CreateExtensionSQL(e)); err != nil {
+		if err := pg.ExecStatement(ctx, conn.Pgx().PgConn(), diff.CreateExtensionSQL(e)); err != nil {
 			return nil, fmt.Errorf("%s: normalizing the desired state: extension %q: %w", e.Pos, e.Name, pg.ServerError(err))
 		}
 	}

@@ -31,26 +31,96 @@ type Options struct {
 	NoFingerprints bool
 }
 
-// Generate computes the plan that brings the target database to the desired
-// state. It changes nothing on the target.
-func Generate(ctx context.Context, target *pg.DB, desired Desired, opts Options) (*plan.Plan, error) {
-	if p, ok, err := generateCached(ctx, target, desired, opts); ok {
-		return p, err
+// Generate computes the plan that brings the target, on its connection
+// conn, to the desired state, and returns it with the normalized desired
+// state it leads to. It is the one way keel makes a plan (plan, apply,
+// status and doctor all come here): the target is inspected once, on conn;
+// the desired state is normalized on the dev server (the target's through
+// conn, unless opts.Dev has a Server), or read from the cache. It changes
+// nothing on the target.
+func Generate(ctx context.Context, conn *pg.Conn, desired Desired, opts Options) (*plan.Plan, *state.State, error) {
+	if opts.Timeouts == (plan.Timeouts{}) {
+		opts.Timeouts = plan.DefaultTimeouts
 	}
-	want, err := Normalize(ctx, target, desired, opts)
+	dev, done, err := opts.Dev.open(ctx, conn)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer done()
+	var (
+		want    *state.State
+		current *state.State
+		schemas = opts.Schemas
+	)
+	live, err := inspect.OpenLive(ctx, conn)
+	if err != nil {
+		return nil, nil, err
+	}
+	// A normalized HCL state from the cache: when the target prints as it
+	// (no changes to tables and enums), it is not even read back.
+	if h, ok := HCLOf(desired); ok && dev.Cache != nil {
+		dev.entry, dev.key = dev.Cache.lookup(ctx, h, dev.admin)
+		dev.lookedUp = true
+		if e := dev.entry; e != nil && e.RealmHash != "" && coversSchemas(schemas, e.Schemas) {
+			if len(schemas) == 0 {
+				schemas = e.Schemas
+			}
+			if current, err = inspectTarget(ctx, live, schemas, opts.Timeouts); err != nil {
+				return nil, nil, err
+			}
+			if current.RealmHash() == e.RealmHash {
+				want = &state.State{Realm: current.Realm, Extensions: e.extensions(h)}
+				want.SetFingerprint(e.Fingerprint)
+			} else {
+				h.parseInBackground() // wanted later, for messages
+				want, _ = e.load(h)   // nil when the entry does not read: normalize below
+			}
+		}
+	}
+	if want == nil {
+		if want, err = normalize(ctx, dev, desired, opts); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(schemas) == 0 {
+		schemas = want.SchemaNames()
+	}
+	if current == nil {
+		if current, err = inspectTarget(ctx, live, schemas, opts.Timeouts); err != nil {
+			return nil, nil, err
+		}
+	}
+	p, err := diffLive(ctx, live, conn.DB(), current, want, schemas, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, want, nil
+}
+
+// coversSchemas reports whether a cached state's schemas are all managed:
+// when one is left out, normalizing says so (see normalize).
+func coversSchemas(managed, cached []string) bool {
+	for _, s := range cached {
+		if len(managed) > 0 && !slices.Contains(managed, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// Normalize loads the desired state in the server's normal form, in a
+// throwaway database on opts.Dev's server (the target's, through conn, by
+// default) or from the cache.
+func Normalize(ctx context.Context, conn *pg.Conn, desired Desired, opts Options) (*state.State, error) {
+	dev, done, err := opts.Dev.open(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
-	return Diff(ctx, target, want, opts)
+	defer done()
+	return normalize(ctx, dev, desired, opts)
 }
 
-// Normalize loads the desired state in the server's normal form, using a
-// throwaway database on opts.Dev's server (the target's by default).
-func Normalize(ctx context.Context, target *pg.DB, desired Desired, opts Options) (*state.State, error) {
-	dev := opts.Dev
-	if dev.Server == nil {
-		dev.Server = target
-	}
+func normalize(ctx context.Context, dev DevDatabase, desired Desired, opts Options) (*state.State, error) {
 	want, err := desired.Load(ctx, dev)
 	if err != nil {
 		return nil, err
@@ -86,39 +156,33 @@ func HCLOf(d Desired) (*HCL, bool) {
 	}
 }
 
-// Diff inspects the target and computes the plan to the normalized desired
-// state want.
-func Diff(ctx context.Context, target *pg.DB, want *state.State, opts Options) (*plan.Plan, error) {
+// Diff inspects the target on conn and computes the plan to the normalized
+// desired state want.
+func Diff(ctx context.Context, conn *pg.Conn, want *state.State, opts Options) (*plan.Plan, error) {
+	if opts.Timeouts == (plan.Timeouts{}) {
+		opts.Timeouts = plan.DefaultTimeouts
+	}
 	schemas := opts.Schemas
 	if len(schemas) == 0 {
 		schemas = want.SchemaNames()
 	}
-	live, current, err := inspectTarget(ctx, target, schemas, &opts)
+	live, err := inspect.OpenLive(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
-	defer live.Close()
-	return diffLive(ctx, live, target, current, want, schemas, opts)
+	current, err := inspectTarget(ctx, live, schemas, opts.Timeouts)
+	if err != nil {
+		return nil, err
+	}
+	return diffLive(ctx, live, conn.DB(), current, want, schemas, opts)
 }
 
-// inspectTarget opens the target and reads the managed schemas.
-func inspectTarget(ctx context.Context, target *pg.DB, schemas []string, opts *Options) (*inspect.Live, *state.State, error) {
+// inspectTarget reads the managed schemas of the target.
+func inspectTarget(ctx context.Context, live *inspect.Live, schemas []string, t plan.Timeouts) (*state.State, error) {
 	if slices.Contains(schemas, HistorySchema) {
-		return nil, nil, fmt.Errorf("schema %q is keel's own (its apply history) and cannot be managed: rename the schema in the desired state", HistorySchema)
+		return nil, fmt.Errorf("schema %q is keel's own (its apply history) and cannot be managed: rename the schema in the desired state", HistorySchema)
 	}
-	if opts.Timeouts == (plan.Timeouts{}) {
-		opts.Timeouts = plan.DefaultTimeouts
-	}
-	live, err := inspect.OpenLive(ctx, target)
-	if err != nil {
-		return nil, nil, err
-	}
-	current, err := live.InspectUnder(ctx, schemas, opts.Timeouts)
-	if err != nil {
-		live.Close()
-		return nil, nil, err
-	}
-	return live, current, nil
+	return live.InspectUnder(ctx, schemas, t)
 }
 
 // diffLive computes the plan from the inspected state current to want.
@@ -149,50 +213,4 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		DesiredNotManaged: want.NotManaged, From: from, To: to, LockRetries: opts.Timeouts.Retries,
 		DesiredExtensions: append([]plan.Extension{}, want.Extensions...),
 	}, nil
-}
-
-// generateCached plans an HCL desired state whose normalized form is in the
-// cache. When the target's schemas print exactly as the cached state (the
-// common case of a plan with no changes to tables and enums), the cached
-// state is not even read back: the realms are equal, and only extensions
-// can differ. ok is false when there is no usable entry.
-func generateCached(ctx context.Context, target *pg.DB, desired Desired, opts Options) (p *plan.Plan, ok bool, err error) {
-	h, isHCL := HCLOf(desired)
-	dev := opts.Dev
-	if dev.Server == nil {
-		dev.Server = target
-	}
-	if !isHCL || dev.Cache == nil {
-		return nil, false, nil
-	}
-	e, _ := dev.Cache.lookup(ctx, h, dev.Server)
-	if e == nil || e.RealmHash == "" {
-		return nil, false, nil
-	}
-	schemas := opts.Schemas
-	if len(schemas) == 0 {
-		schemas = e.Schemas
-	}
-	for _, s := range e.Schemas {
-		if !slices.Contains(schemas, s) {
-			return nil, false, nil // Normalize names the schema left out.
-		}
-	}
-	live, current, err := inspectTarget(ctx, target, schemas, &opts)
-	if err != nil {
-		return nil, true, err
-	}
-	defer live.Close()
-	var want *state.State
-	if current.RealmHash() == e.RealmHash {
-		want = &state.State{Realm: current.Realm, Extensions: e.extensions(h)}
-		want.SetFingerprint(e.Fingerprint)
-	} else {
-		h.parseInBackground() // wanted later, for messages
-		if want, err = e.load(h); err != nil {
-			return nil, false, nil
-		}
-	}
-	p, err = diffLive(ctx, live, target, current, want, schemas, opts)
-	return p, true, err
 }

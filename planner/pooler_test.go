@@ -46,7 +46,12 @@ func lockAndClose(t *testing.T, dbURL string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := Lock(context.Background(), db, "dev", time.Second)
+	conn, err := db.Open(context.Background(), "keel test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sess, err := Lock(context.Background(), conn, "dev", time.Second)
 	if err != nil {
 		return err
 	}
@@ -169,11 +174,16 @@ func TestCloseSaysWhenTheLockWasNotReleased(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := Lock(ctx, db, "dev", time.Second)
+	conn, err := db.Open(ctx, "keel test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sess.conn.Exec(ctx, "SELECT pg_advisory_unlock("+lockKey+")"); err != nil {
+	defer conn.Close()
+	sess, err := Lock(ctx, conn, "dev", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.Conn().Exec(ctx, "SELECT pg_advisory_unlock("+LockKey+")"); err != nil {
 		t.Fatal(err)
 	}
 	other, err := db.Connect(ctx)
@@ -182,7 +192,7 @@ func TestCloseSaysWhenTheLockWasNotReleased(t *testing.T) {
 	}
 	defer other.Close(ctx)
 	var pid int
-	if err := other.QueryRow(ctx, "SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock("+lockKey+")) l").Scan(&pid); err != nil {
+	if err := other.QueryRow(ctx, "SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock("+LockKey+")) l").Scan(&pid); err != nil {
 		t.Fatal(err)
 	}
 	err = sess.Close()

@@ -21,19 +21,24 @@ func TestRealmHashOfConvergedDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	conn, err := db.Open(ctx, "keel test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
 	desired, err := LoadHCL("../schema.hcl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := Normalize(ctx, db, desired, Options{})
+	want, err := Normalize(ctx, conn, desired, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Diff(ctx, db, want, Options{})
+	p, err := Diff(ctx, conn, want, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Apply(ctx, db, p, want, "test", ApplyOptions{}); err != nil {
+	if err := Apply(ctx, conn, p, want, "test", ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	pgtest.Exec(t, u,
@@ -41,7 +46,7 @@ func TestRealmHashOfConvergedDatabase(t *testing.T) {
 		"INSERT INTO orders (user_id, total_cents) SELECT id, 100 FROM users")
 	live := func() string {
 		t.Helper()
-		st, err := inspect.Inspect(ctx, db, []string{"public"})
+		st, err := inspect.Inspect(ctx, conn, []string{"public"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -86,7 +86,12 @@ func (s *SQLFiles) Load(ctx context.Context, dev DevDatabase) (st *state.State, 
 		if err := RunSQLFiles(ctx, db, s.Files); err != nil {
 			return fmt.Errorf("loading the desired state: %w", err)
 		}
-		st, err = inspect.All(ctx, db, true)
+		conn, err := db.Open(ctx, "keel normalize")
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		st, err = inspect.All(ctx, conn, true)
 		return err
 	})
 	return st, err
@@ -100,7 +105,12 @@ type Database struct {
 // Load implements Desired; it needs no throwaway database, as the state is
 // already in the form the server reports.
 func (d *Database) Load(ctx context.Context, _ DevDatabase) (*state.State, error) {
-	st, err := inspect.All(ctx, d.DB, false)
+	conn, err := d.DB.Open(ctx, "keel desired state")
+	if err != nil {
+		return nil, fmt.Errorf("reading the desired state: %w", err)
+	}
+	defer conn.Close()
+	st, err := inspect.All(ctx, conn, false)
 	if err != nil {
 		return nil, fmt.Errorf("reading the desired state from %s: %w", d.DB, err)
 	}

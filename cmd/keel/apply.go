@@ -21,11 +21,7 @@ type applyCmd struct {
 	AllowHazard []string `name:"allow-hazard" help:"Allow a hazard the env denies (repeatable), where apply = \"auto\"."`
 }
 
-func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) (err error) {
-	r, err := c.resolve(root, s)
-	if err != nil {
-		return err
-	}
+func (c *applyCmd) Run(ctx context.Context, r *resolved, s *streams) (err error) {
 	if c.Plan == "" && r.profile.Apply != envs.ApplyAuto {
 		return &plan.RefusedError{Reason: fmt.Sprintf(
 			"env %s applies only reviewed plans (apply = %q in %s): run `keel plan --env %[1]s --out plan.json`, "+
@@ -51,9 +47,14 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) (err error) {
 			return err
 		}
 	}
+	conn, err := r.open(ctx, "apply")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
 	// One apply at a time per database: the lock covers reading the live
-	// state, applying and checking the result.
-	sess, err := planner.Lock(ctx, r.db, r.profile.Name, r.profile.LockWaitDuration())
+	// state, applying and checking the result, all on this connection.
+	sess, err := planner.Lock(ctx, conn, r.profile.Name, r.profile.LockWaitDuration())
 	if err != nil {
 		return err
 	}
@@ -66,13 +67,9 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) (err error) {
 	if file != nil {
 		return applyFile(ctx, sess, r, s, file, approval)
 	}
-	want, err := r.normalize(ctx, s)
+	p, want, err := planner.Generate(ctx, conn, r.desired, r.opts)
 	if err != nil {
-		return err
-	}
-	p, err := planner.Diff(ctx, r.db, want, r.opts)
-	if err != nil {
-		return err
+		return r.check(ctx, conn, nil, err, true)
 	}
 	if err := allowHazards(p, c.AllowHazard); err != nil {
 		return err
@@ -83,14 +80,14 @@ func (c *applyCmd) Run(ctx context.Context, root *cli, s *streams) (err error) {
 	if p.Empty() {
 		return render.Text(s.out, p)
 	}
-	return execute(ctx, sess, r, s, p, want, "", "")
+	return execute(ctx, sess, r, s, p, want, "")
 }
 
 // applyFile applies a reviewed plan file exactly as it was approved.
 func applyFile(ctx context.Context, sess *planner.Session, r *resolved, s *streams, f *planfile.File, approval *planfile.Approval) error {
-	want, err := r.normalize(ctx, s)
+	want, err := planner.Normalize(ctx, sess.Conn(), r.desired, r.opts)
 	if err != nil {
-		return err
+		return r.check(ctx, sess.Conn(), nil, err, true)
 	}
 	fp, err := want.Fingerprint()
 	if err != nil {
@@ -102,33 +99,21 @@ func applyFile(ctx context.Context, sess *planner.Session, r *resolved, s *strea
 			r.desiredPath, strings.Join(changes, "\n  "))}
 	}
 	fmt.Fprintf(s.out, "Plan %s approved by %s at %s.\n", f.Digest, approval.By, approval.At.Format("2006-01-02 15:04:05Z07:00"))
-	return execute(ctx, sess, r, s, f.Plan, want, approval.By, f.Digest)
+	return execute(ctx, sess, r, s, f.Plan, want, approval.By)
 }
 
-// normalize loads the desired state; when that fails, the checks of keel
-// doctor usually say why better than the error does.
-func (r *resolved) normalize(ctx context.Context, s *streams) (*state.State, error) {
-	want, err := planner.Normalize(ctx, r.db, r.desired, r.opts)
-	if err == nil {
-		return want, nil
-	}
-	if _, cerr := r.checkedPlan(ctx, s, true, nil); cerr != nil {
-		return nil, cerr
-	}
-	return nil, err
-}
-
-func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams, p *plan.Plan, want *state.State, approver, digest string) error {
+// execute runs the plan in the session. keel.history records the plan's
+// digest, the same whether it came from a plan file or was made here.
+func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams, p *plan.Plan, want *state.State, approver string) error {
 	if p.Empty() {
 		return render.Text(s.out, p)
 	}
 	opts := planner.ApplyOptions{
 		Approver: approver,
-		Digest:   digest,
-		// The checks of keel doctor for exactly these statements, before any runs.
+		// The checks of keel doctor for exactly these statements, inside
+		// the plan's transaction, before any runs.
 		BeforeRun: func(p *plan.Plan) error {
-			_, err := r.checkedPlan(ctx, s, true, p)
-			return err
+			return r.check(ctx, sess.Conn(), p, nil, true)
 		},
 		Progress: func(i int, st plan.Step) {
 			if i == 1 {

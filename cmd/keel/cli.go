@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
+	"keel/doctor"
 	"keel/envs"
 	"keel/internal/connstr"
 	"keel/planner"
@@ -77,7 +79,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	kctx.BindTo(ctx, (*context.Context)(nil))
-	err = kctx.Run(&c, &streams{out: stdout, err: stderr})
+	st := &streams{out: stdout, err: stderr}
+	// One resolution of the target for every command that has one.
+	if t, ok := kctx.Selected().Target.Addr().Interface().(targeted); ok {
+		if err := kctx.BindToProvider(func() (*resolved, error) { return t.flags().resolve(&c, st) }); err != nil {
+			fmt.Fprintln(stderr, "keel:", err)
+			return exitError
+		}
+	}
+	err = kctx.Run(&c, st)
 	if err == nil {
 		return exitOK
 	}
@@ -103,28 +113,28 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type target struct {
 	Env    string `required:"" help:"Environment profile: a file envs/NAME.hcl."`
 	URL    string `name:"url" help:"Database URL; overrides the profile's."`
-	Schema string `help:"Desired state: an .hcl file or a directory of them; overrides the profile's."`
+	Schema string `help:"Desired state: an .hcl or .sql file or a directory of them, or a database URL; overrides the profile's."`
 	DevURL string `name:"dev-url" env:"KEEL_DEV_URL" help:"A database on the server where the desired state is normalized in a throwaway database; overrides the profile's dev_url."`
 }
 
-// resolved is what a command needs: the profile, the database, the desired state.
-type resolved struct {
-	profile     *envs.Profile
-	db          *pg.DB
-	desired     planner.Desired
-	desiredPath string
-	opts        planner.Options
-	// normalizeRefused says why the desired state may not be normalized
-	// on the target's server (an env with apply = "review" and no dev_url).
-	normalizeRefused string
-}
+// flags returns the target flags of a command that has them.
+func (t *target) flags() *target { return t }
 
-// ready refuses, before anything connects, what the env's policy forbids.
-func (r *resolved) ready() error {
-	if r.normalizeRefused != "" {
-		return &plan.RefusedError{Reason: r.normalizeRefused}
-	}
-	return nil
+// targeted is a command that works on a target: its Run takes a *resolved.
+type targeted interface{ flags() *target }
+
+// resolved is what a command needs: the profile, the database, the desired
+// state (opened when first asked for: inspect needs none). Every command
+// that works on a target gets it from the same resolve, bound by kong.
+type resolved struct {
+	profile *envs.Profile
+	db      *pg.DB
+	opts    planner.Options
+	// schemaPath is the desired state as given: a path, or a database's
+	// connection string; desiredPath is it as shown (no password).
+	schemaPath, desiredPath string
+	desired                 planner.Desired
+	streams                 *streams
 }
 
 func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
@@ -153,11 +163,7 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 	if path == "" {
 		path = p.SchemaPath()
 	}
-	desired, err := planner.OpenDesired(path)
-	if err != nil {
-		return nil, err
-	}
-	r := &resolved{profile: p, db: db, desired: planner.Memo(desired), desiredPath: connstr.Redact(path), opts: planner.Options{
+	r := &resolved{profile: p, db: db, schemaPath: path, desiredPath: connstr.Redact(path), streams: s, opts: planner.Options{
 		Schemas: p.Schemas, ConcurrentIndexes: p.ConcurrentIndexes, Timeouts: p.Timeouts(),
 		Dev: planner.DevDatabase{Cache: planner.DefaultCache()},
 	}}
@@ -175,8 +181,50 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 		}
 		r.opts.Dev.Server = dev
 	}
-	if r.opts.Dev.Server == nil && planner.Normalizes(desired) {
-		r.normalizeRefused = p.NormalizeRefused()
-	}
 	return r, nil
+}
+
+// desiredState opens the desired state, once.
+func (r *resolved) desiredState() (planner.Desired, error) {
+	if r.desired == nil {
+		d, err := planner.OpenDesired(r.schemaPath)
+		if err != nil {
+			return nil, err
+		}
+		r.desired = planner.Memo(d)
+	}
+	return r.desired, nil
+}
+
+// normalizeRefused says why the desired state may not be normalized on the
+// target's server (an env with apply = "review" and no dev_url), or "".
+func (r *resolved) normalizeRefused() string {
+	if r.opts.Dev.Server != nil || r.desired == nil || !planner.Normalizes(r.desired) {
+		return ""
+	}
+	return r.profile.NormalizeRefused()
+}
+
+// ready opens the desired state and refuses, before anything connects,
+// what the env's policy forbids.
+func (r *resolved) ready() error {
+	if _, err := r.desiredState(); err != nil {
+		return err
+	}
+	if why := r.normalizeRefused(); why != "" {
+		return &plan.RefusedError{Reason: why}
+	}
+	return nil
+}
+
+// open connects to the target: the one connection the command holds there.
+// Its application_name names the command, the env and when it started.
+func (r *resolved) open(ctx context.Context, command string) (*pg.Conn, error) {
+	app := fmt.Sprintf("keel %s %s %s", command, r.profile.Name, time.Now().UTC().Format(time.RFC3339))
+	conn, err := r.db.Open(ctx, app)
+	if err != nil {
+		// The doctor's connection check says why and what to do.
+		return nil, doctor.ConnectionFailed(r.db, err).Err()
+	}
+	return conn, nil
 }

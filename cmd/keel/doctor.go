@@ -5,7 +5,10 @@ import (
 	"fmt"
 
 	"keel/doctor"
+	"keel/planner"
+	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/state"
 )
 
 type doctorCmd struct {
@@ -13,14 +16,21 @@ type doctorCmd struct {
 	Format string `enum:"text,json" default:"text" help:"Output: text (one line per check) or json."`
 }
 
-func (c *doctorCmd) Run(ctx context.Context, root *cli, s *streams) error {
-	r, err := c.resolve(root, s)
+func (c *doctorCmd) Run(ctx context.Context, r *resolved, s *streams) error {
+	var rep *doctor.Report
+	conn, err := r.db.Open(ctx, fmt.Sprintf("keel doctor %s", r.profile.Name))
 	if err != nil {
-		return err
+		rep = doctor.ConnectionFailed(r.db, err)
+	} else {
+		defer conn.Close()
+		opts := r.doctorOptions()
+		opts.SkipHistory = false
+		if opts.PlanErr = r.ready(); opts.PlanErr == nil {
+			opts.Plan, _, opts.PlanErr = planner.Generate(ctx, conn, r.desired, r.opts)
+		}
+		opts.Declared, opts.NormalizeRefused = r.declared(), r.normalizeRefused()
+		rep = doctor.Run(ctx, conn, opts)
 	}
-	opts := r.doctorOptions()
-	opts.SkipHistory = false
-	rep := doctor.Run(ctx, r.db, opts)
 	switch c.Format {
 	case "json":
 		err = doctor.WriteJSON(s.out, rep)
@@ -39,34 +49,36 @@ func (c *doctorCmd) Run(ctx context.Context, root *cli, s *streams) error {
 // doctorOptions are the checks' options for the resolved target; plan and
 // apply skip the history and lock checks (apply holds the lock itself).
 func (r *resolved) doctorOptions() doctor.Options {
-	tls := doctor.TLSAny
-	switch r.profile.TLS {
-	case "require", "verify-ca":
-		tls = doctor.TLSRequire
-	case "verify-full":
-		tls = doctor.TLSVerifyFull
-	}
-	return doctor.Options{Desired: r.desired, Planner: r.opts, TLS: tls, SkipHistory: true, NormalizeRefused: r.normalizeRefused}
+	return doctor.Options{Schemas: r.opts.Schemas, Dev: r.opts.Dev.Server, TLS: r.profile.TLS, SkipHistory: true}
 }
 
-// checkedPlan runs the checks a plan depends on (not those of keel's history
-// and lock: apply holds the lock itself) and returns the plan they computed,
-// or checks the given plan. With strict (apply), a failed check is an error
-// and nothing runs; otherwise (plan) failed checks are written to stderr as
-// warnings.
-func (r *resolved) checkedPlan(ctx context.Context, s *streams, strict bool, p *plan.Plan) (*plan.Plan, error) {
+// declared is the desired state as written, when it is HCL that parses.
+func (r *resolved) declared() *state.State {
+	if h, ok := planner.HCLOf(r.desired); ok {
+		if st, err := h.Parsed(); err == nil {
+			return st
+		}
+	}
+	return nil
+}
+
+// check runs the checks of keel doctor (but for history and lock) for the
+// plan p, or for none when it could not be made (planErr). With strict
+// (apply), a failed check is an error and nothing runs; otherwise (plan)
+// failed checks are written to stderr as warnings. Without a plan, the
+// error says why, with the checks that explain it.
+func (r *resolved) check(ctx context.Context, conn *pg.Conn, p *plan.Plan, planErr error, strict bool) error {
 	opts := r.doctorOptions()
-	opts.Plan = p
-	rep := doctor.Run(ctx, r.db, opts)
+	opts.Plan, opts.PlanErr, opts.Declared, opts.NormalizeRefused = p, planErr, r.declared(), r.normalizeRefused()
+	rep := doctor.Run(ctx, conn, opts)
 	if strict && rep.Failed() {
-		return nil, fmt.Errorf("refusing to apply, nothing was executed: %w", rep.Err())
+		return fmt.Errorf("refusing to apply, nothing was executed: %w", rep.Err())
 	}
-	if rep.Plan == nil {
-		// The connection or the plan failed: the report says why.
-		return nil, rep.Err()
+	if p == nil {
+		if err := rep.Err(); err != nil {
+			return err
+		}
+		return planErr
 	}
-	if err := doctor.WriteWarnings(s.err, rep); err != nil {
-		return nil, err
-	}
-	return rep.Plan, nil
+	return doctor.WriteWarnings(r.streams.err, rep)
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"keel/planner"
 	"keel/planner/plan"
 	"keel/planner/planfile"
 	"keel/planner/render"
@@ -19,18 +20,19 @@ type planCmd struct {
 	Out              string   `help:"Also save the plan to this file, for keel approve and keel apply --plan."`
 }
 
-func (c *planCmd) Run(ctx context.Context, root *cli, s *streams) error {
-	r, err := c.resolve(root, s)
-	if err != nil {
-		return err
-	}
+func (c *planCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 	if err := r.ready(); err != nil {
 		return err
 	}
+	conn, err := r.open(ctx, "plan")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
 	// Fingerprints only matter to a plan that is saved or read by tools.
 	r.opts.NoFingerprints = c.Out == "" && c.Format != "json"
-	p, err := r.checkedPlan(ctx, s, false, nil)
-	if err != nil {
+	p, _, err := planner.Generate(ctx, conn, r.desired, r.opts)
+	if err := r.check(ctx, conn, p, err, false); err != nil {
 		return err
 	}
 	if err := allowHazards(p, c.AllowHazard); err != nil {

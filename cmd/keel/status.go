@@ -13,12 +13,13 @@ type statusCmd struct {
 	Last int `default:"5" help:"How many past applies to show."`
 }
 
-func (c *statusCmd) Run(ctx context.Context, root *cli, s *streams) error {
-	r, err := c.resolve(root, s)
+func (c *statusCmd) Run(ctx context.Context, r *resolved, s *streams) error {
+	conn, err := r.open(ctx, "status")
 	if err != nil {
 		return err
 	}
-	entries, err := planner.History(ctx, r.db, c.Last)
+	defer conn.Close()
+	entries, err := planner.History(ctx, conn, c.Last)
 	if err != nil {
 		return err
 	}
@@ -41,7 +42,7 @@ func (c *statusCmd) Run(ctx context.Context, root *cli, s *streams) error {
 	if err := r.ready(); err != nil {
 		return err
 	}
-	p, err := planner.Generate(ctx, r.db, r.desired, r.opts)
+	p, _, err := planner.Generate(ctx, conn, r.desired, r.opts)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"keel/internal/pgsql"
+	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/state"
 
@@ -18,7 +19,7 @@ const countLimit = 64 << 20
 // Facts answers the hazard analysis from the live database.
 type Facts struct {
 	ctx   context.Context
-	db    *sql.DB
+	db    *pg.Conn
 	stats map[string][2]int64 // "schema.table" -> rows estimate, bytes
 }
 

@@ -18,7 +18,7 @@ import (
 // fastQuerier implements schema.ExecQuerier over db, rewriting the engine's
 // slow inspection queries.
 type fastQuerier struct {
-	*sql.DB
+	schema.ExecQuerier
 }
 
 var _ schema.ExecQuerier = fastQuerier{}
@@ -36,19 +36,19 @@ func inspectRewriteEnabled(d *pg.DB) bool {
 }
 
 // newFastQuerier wraps db (limited to one connection, see DB.OpenSQL).
-func newFastQuerier(ctx context.Context, db *sql.DB) fastQuerier {
+func newFastQuerier(ctx context.Context, db schema.ExecQuerier) fastQuerier {
 	// JIT exists from PostgreSQL 11 on; on older servers this fails harmlessly.
 	_, _ = db.ExecContext(ctx, "SET jit = off")
-	return fastQuerier{DB: db}
+	return fastQuerier{ExecQuerier: db}
 }
 
 // QueryContext runs query, or its faster equivalent when it is one of the
 // engine's slow inspection queries.
 func (q fastQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if fast, fargs, ok := rewriteInspectQuery(query, args); ok {
-		return q.DB.QueryContext(ctx, fast, fargs...)
+		return q.ExecQuerier.QueryContext(ctx, fast, fargs...)
 	}
-	return q.DB.QueryContext(ctx, query, args...)
+	return q.ExecQuerier.QueryContext(ctx, query, args...)
 }
 
 // slowQueries maps the engine's slow queries to their faster forms. An

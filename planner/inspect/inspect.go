@@ -7,7 +7,6 @@ package inspect
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"keel/internal/pgsql"
@@ -20,37 +19,31 @@ import (
 	"ariga.io/atlas/sql/schema"
 )
 
-// Live is a connected database, inspected through the Atlas engine plus
-// keel's own catalog queries (extensions, objects keel does not manage).
+// Live is a database inspected on its connection through the Atlas engine
+// plus keel's own catalog queries (extensions, objects keel does not manage).
 type Live struct {
-	db  *sql.DB
+	db  *pg.Conn
 	drv migrate.Driver
 }
 
-// OpenLive connects to the database for inspection and planning.
-func OpenLive(ctx context.Context, d *pg.DB) (*Live, error) {
-	db, err := d.OpenSQL(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var eq schema.ExecQuerier = db
-	if inspectRewriteEnabled(d) {
-		eq = newFastQuerier(ctx, db)
+// OpenLive sets the schema engine up on the connection c, for inspection
+// and planning. It opens no connection: everything runs on c, in c's
+// session (and in its transaction, when one is open).
+func OpenLive(ctx context.Context, c *pg.Conn) (*Live, error) {
+	var eq schema.ExecQuerier = c
+	if inspectRewriteEnabled(c.DB()) {
+		eq = newFastQuerier(ctx, c)
 	}
 	drv, err := postgres.Open(eq)
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening the schema engine on %s: %w", d, err)
+		return nil, fmt.Errorf("opening the schema engine on %s: %w", c.DB(), err)
 	}
-	return &Live{db: db, drv: drv}, nil
+	return &Live{db: c, drv: drv}, nil
 }
 
 // Engine is the schema engine's driver on the connection: it renders
 // changes as SQL (and runs no SQL doing so).
 func (l *Live) Engine() migrate.Driver { return l.drv }
-
-// Close closes the connection.
-func (l *Live) Close() error { return l.db.Close() }
 
 // Inspect reads the state of the given schemas and the installed extensions.
 func (l *Live) Inspect(ctx context.Context, schemas []string) (*state.State, error) {

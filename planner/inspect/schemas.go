@@ -13,19 +13,14 @@ import (
 // UserSchemas lists the database's schemas except the system ones
 // (pg_catalog, information_schema, pg_toast*, pg_temp*) and keel's own
 // schema "keel".
-func UserSchemas(ctx context.Context, db *pg.DB) ([]string, error) {
-	conn, err := db.Connect(ctx)
+func UserSchemas(ctx context.Context, c *pg.Conn) ([]string, error) {
+	rows, err := c.Query(ctx, userSchemasQuery)
 	if err != nil {
-		return nil, err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	rows, err := conn.Query(ctx, userSchemasQuery)
-	if err != nil {
-		return nil, fmt.Errorf("listing schemas of %s: %w", db, pg.ServerError(err))
+		return nil, fmt.Errorf("listing schemas of %s: %w", c.DB(), pg.ServerError(err))
 	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("listing schemas of %s: %w", db, pg.ServerError(err))
+		return nil, fmt.Errorf("listing schemas of %s: %w", c.DB(), pg.ServerError(err))
 	}
 	return names, nil
 }
@@ -35,17 +30,16 @@ SELECT nspname FROM pg_catalog.pg_namespace
 WHERE nspname NOT IN ('information_schema', 'keel') AND nspname NOT LIKE 'pg\_%'
 ORDER BY nspname`
 
-// Inspect reads the live state of the given schemas of db (all but the
-// system ones and keel's when schemas is empty) and its extensions.
-func Inspect(ctx context.Context, db *pg.DB, schemas []string) (*state.State, error) {
+// Inspect reads the live state of the given schemas (all but the system
+// ones and keel's when schemas is empty) and the extensions, on c.
+func Inspect(ctx context.Context, c *pg.Conn, schemas []string) (*state.State, error) {
 	if len(schemas) == 0 {
-		return All(ctx, db, false)
+		return All(ctx, c, false)
 	}
-	live, err := OpenLive(ctx, db)
+	live, err := OpenLive(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	defer live.Close()
 	return live.Inspect(ctx, schemas)
 }
 
@@ -54,16 +48,15 @@ func Inspect(ctx context.Context, db *pg.DB, schemas []string) (*state.State, er
 // only when it is not the one CREATE EXTENSION sets; with unpinDefaults, an
 // extension at its server's default version is left unpinned, as a CREATE
 // EXTENSION without VERSION would install it.
-func All(ctx context.Context, db *pg.DB, unpinDefaults bool) (*state.State, error) {
-	schemas, err := UserSchemas(ctx, db)
+func All(ctx context.Context, c *pg.Conn, unpinDefaults bool) (*state.State, error) {
+	schemas, err := UserSchemas(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	live, err := OpenLive(ctx, db)
+	live, err := OpenLive(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	defer live.Close()
 	st, err := live.Inspect(ctx, schemas)
 	if err != nil {
 		return nil, err
