@@ -1,10 +1,14 @@
 package planner_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"keel/internal/pgtest"
+	"keel/planner"
+	"keel/planner/pg"
 )
 
 // functionsSQL defines functions with side effects on the database they run
@@ -43,4 +47,49 @@ func TestPlanRunsNothingOnTheTarget(t *testing.T) {
 			t.Errorf("the plan lacks %q:\n%s", want, sql)
 		}
 	}
+}
+
+// A plan that does not bring the database to the desired state is rolled
+// back whole: the result is checked inside the transaction, before COMMIT,
+// and the failure is recorded.
+func TestApplyThatDoesNotReachTheDesiredStateRollsBack(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	conn := connOf(t, parseURL(t, u))
+	oneTable, err := planner.LoadHCL(writeSchema(t, "schema \"public\" {}\ntable \"a\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	twoTables, err := planner.LoadHCL(writeSchema(t, "schema \"public\" {}\ntable \"a\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\ntable \"b\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := planner.Generate(context.Background(), conn, oneTable, planner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := planner.Normalize(context.Background(), conn, twoTables, planner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = planner.Apply(context.Background(), conn, p, want, "test", planner.ApplyOptions{})
+	var ve *planner.VerifyError
+	if !errors.As(err, &ve) || len(ve.Remaining) != 1 || !strings.Contains(ve.Remaining[0], `CREATE TABLE "public"."b"`) {
+		t.Fatalf("apply: %v, want a VerifyError naming the table still missing", err)
+	}
+	if pgtest.QueryValue[bool](t, u, "SELECT to_regclass('public.a') IS NOT NULL") {
+		t.Fatal("the plan's table exists: the transaction was committed")
+	}
+	if got := pgtest.QueryValue[string](t, u, "SELECT string_agg(outcome, ',') FROM keel.history"); got != "failed" {
+		t.Fatalf("history outcomes %q, want failed", got)
+	}
+}
+
+func parseURL(t *testing.T, u string) *pg.DB {
+	t.Helper()
+	db, err := pg.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

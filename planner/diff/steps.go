@@ -8,6 +8,7 @@ package diff
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,7 +49,7 @@ func Steps(ctx context.Context, drv migrate.PlanApplier, facts Facts, from, to *
 			rest = append(rest, c)
 		}
 	}
-	rest, pieces := splitModify(rest, concurrent)
+	rest, pieces, pinned := splitModify(rest, concurrent)
 	before, after := extensionSteps(from.Extensions, to.Extensions)
 	var steps []plan.Step
 	realms := []*schema.Realm{from.Realm, to.Realm}
@@ -59,6 +60,10 @@ func Steps(ctx context.Context, drv migrate.PlanApplier, facts Facts, from, to *
 	steps = append(append(steps, s...), before...)
 	steps = append(steps, invalidIndexSteps(from.Invalid, concurrent)...)
 	if s, err = renderSteps(ctx, drv, rest, pieces, facts, realms); err != nil {
+		return nil, err
+	}
+	noteNeededIndexes(s, pinned)
+	if err != nil {
 		return nil, err
 	}
 	steps = append(append(steps, s...), after...)
@@ -85,8 +90,16 @@ const (
 // splitModify splits each table modification into one piece per index
 // created or dropped (their own statements, maybe CONCURRENTLY) and one for
 // the rest, so that every statement maps to the changes behind it.
-func splitModify(changes []schema.Change, concurrent bool) ([]schema.Change, map[*schema.ModifyTable]pieceKind) {
+//
+// A new unique index that a foreign key of the same plan references is not
+// built concurrently: the foreign key, inside the transaction, needs it
+// there (PostgreSQL refuses the key without it, 42830). Its piece comes
+// before every change that adds such a key. pinned maps those indexes to
+// the keys that need them.
+func splitModify(changes []schema.Change, concurrent bool) ([]schema.Change, map[*schema.ModifyTable]pieceKind, map[*schema.Index]neededBy) {
 	pieces := make(map[*schema.ModifyTable]pieceKind)
+	pinned := make(map[*schema.Index]neededBy)
+	needs := addedForeignKeys(changes)
 	out := make([]schema.Change, 0, len(changes))
 	for _, c := range changes {
 		m, ok := c.(*schema.ModifyTable)
@@ -109,7 +122,9 @@ func splitModify(changes []schema.Change, concurrent bool) ([]schema.Change, map
 					rest = append(rest, sub)
 					continue
 				}
-				if concurrent {
+				if fks := needs[uniqueKey(m.T, sub.I)]; len(fks) > 0 {
+					pinned[sub.I] = neededBy{table: m.T, keys: fks}
+				} else if concurrent {
 					sub.Extra = append(sub.Extra, &postgres.Concurrently{})
 				}
 				adds = append(adds, sub)
@@ -143,7 +158,132 @@ func splitModify(changes []schema.Change, concurrent bool) ([]schema.Change, map
 			out = append(out, p)
 		}
 	}
-	return out, pieces
+	return keysAfterIndexes(out, pinned), pieces, pinned
+}
+
+// neededBy is a new unique index's table and the foreign keys that need it.
+type neededBy struct {
+	table *schema.Table
+	keys  []string
+}
+
+// addedForeignKeys maps each referenced key ("table(col,...)", columns
+// sorted) of the foreign keys the changes add to their names.
+func addedForeignKeys(changes []schema.Change) map[string][]string {
+	needs := make(map[string][]string)
+	add := func(fk *schema.ForeignKey) {
+		if fk.RefTable == nil {
+			return
+		}
+		cols := make([]string, len(fk.RefColumns))
+		for i, c := range fk.RefColumns {
+			cols[i] = c.Name
+		}
+		k := keyOf(fk.RefTable, cols)
+		needs[k] = append(needs[k], state.TableName(fk.Table)+"."+plan.DisplayPart(fk.Symbol))
+	}
+	for _, c := range changes {
+		switch c := c.(type) {
+		case *schema.AddTable:
+			for _, fk := range c.T.ForeignKeys {
+				add(fk)
+			}
+		case *schema.ModifyTable:
+			for _, sub := range c.Changes {
+				switch sub := sub.(type) {
+				case *schema.AddForeignKey:
+					add(sub.F)
+				case *schema.ModifyForeignKey:
+					add(sub.To)
+				}
+			}
+		}
+	}
+	return needs
+}
+
+// uniqueKey is keyOf the columns of a unique index that can back a foreign
+// key (no expressions, no predicate), or "".
+func uniqueKey(t *schema.Table, idx *schema.Index) string {
+	if !idx.Unique || hasAttr[*postgres.IndexPredicate](idx.Attrs) {
+		return ""
+	}
+	cols := make([]string, 0, len(idx.Parts))
+	for _, p := range idx.Parts {
+		if p.C == nil {
+			return ""
+		}
+		cols = append(cols, p.C.Name)
+	}
+	return keyOf(t, cols)
+}
+
+func keyOf(t *schema.Table, cols []string) string {
+	cols = slices.Clone(cols)
+	slices.Sort(cols)
+	return state.TableName(t) + "(" + strings.Join(cols, ",") + ")"
+}
+
+// keysAfterIndexes moves each change that adds a foreign key after the
+// pieces building the unique indexes it needs, keeping the order otherwise.
+func keysAfterIndexes(changes []schema.Change, pinned map[*schema.Index]neededBy) []schema.Change {
+	if len(pinned) == 0 {
+		return changes
+	}
+	needing := func(c schema.Change) map[string]bool {
+		keys := make(map[string]bool)
+		for k := range addedForeignKeys([]schema.Change{c}) {
+			keys[k] = true
+		}
+		return keys
+	}
+	builds := func(c schema.Change) string {
+		if m, ok := c.(*schema.ModifyTable); ok && len(m.Changes) == 1 {
+			if a, ok := m.Changes[0].(*schema.AddIndex); ok {
+				if _, ok := pinned[a.I]; ok {
+					return uniqueKey(m.T, a.I)
+				}
+			}
+		}
+		return ""
+	}
+	out := slices.Clone(changes)
+	for i := 0; i < len(out); i++ {
+		k := builds(out[i])
+		if k == "" {
+			continue
+		}
+		// Any earlier change that needs k goes right after this piece.
+		for j := 0; j < i; j++ {
+			if needing(out[j])[k] {
+				c := out[j]
+				out = slices.Delete(out, j, j+1)
+				out = slices.Insert(out, i, c)
+				j--
+				i--
+			}
+		}
+	}
+	return out
+}
+
+// noteNeededIndexes says, on the steps building indexes in the transaction
+// because a foreign key needs them, why they are not built concurrently.
+func noteNeededIndexes(steps []plan.Step, pinned map[*schema.Index]neededBy) {
+	if len(pinned) == 0 {
+		return
+	}
+	for idx, nb := range pinned {
+		obj := "index " + state.TableName(nb.table) + "." + plan.DisplayPart(idx.Name)
+		for i := range steps {
+			for j := range steps[i].Hazards {
+				h := &steps[i].Hazards[j]
+				if h.Object == obj && h.Code == plan.HazardBlockingLock {
+					h.Message += fmt.Sprintf(" (built inside the transaction, not concurrently: foreign key %s needs it there)", strings.Join(nb.keys, ", "))
+				}
+			}
+		}
+	}
 }
 
 func isConstraint(idx *schema.Index) bool {
