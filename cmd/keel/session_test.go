@@ -53,7 +53,7 @@ table "b_accounts" {
 func TestUniqueIndexNeededByAForeignKeyStaysInTheTransaction(t *testing.T) {
 	t.Parallel()
 	for name, setup := range map[string]string{
-		"key on a new table":      "CREATE TABLE b_accounts (id int PRIMARY KEY, email text NOT NULL)",
+		"key on a new table":       "CREATE TABLE b_accounts (id int PRIMARY KEY, email text NOT NULL)",
 		"key on an existing table": "CREATE TABLE b_accounts (id int PRIMARY KEY, email text NOT NULL); CREATE TABLE a_invites (code text PRIMARY KEY, email text NOT NULL)",
 	} {
 		t.Run(name, func(t *testing.T) {
