@@ -29,9 +29,9 @@ go vet ./...
 KEEL_CACHE_DIR=$(mktemp -d)
 export KEEL_CACHE_DIR
 trap 'rm -rf "$KEEL_CACHE_DIR"' EXIT
-go test -count=1 "$@" ./...
+go test -count=1 -timeout 8m "$@" ./...
 if [ -d "$corpus/migra" ]; then
-  go test -count=1 ./corpus -run TestCorpus -corpus "$corpus"
+  go test -count=1 -timeout 4m ./corpus -run TestCorpus -corpus "$corpus"
 else
   echo "corpus check skipped: no $corpus/migra (set KEEL_CORPUS to the corpus directory)" >&2
 fi

@@ -189,6 +189,8 @@ func holdLock(t *testing.T, dbURL, table, mode string) int {
 
 // Another session holds a lock on a table the plan changes: apply gives up
 // after lock_timeout x (retries + 1), names the holder, and leaves nothing.
+// What keel controls is asserted (the timeout it set, the tries it made),
+// not the wall-clock time of the whole apply.
 // ACCESS EXCLUSIVE already blocks reading the table's definition; SHARE lets
 // keel read it and blocks the ALTER TABLE inside the plan's transaction.
 func TestLockTimeoutRollsBackAndNamesTheHolder(t *testing.T) {
@@ -212,10 +214,7 @@ func TestLockTimeoutRollsBackAndNamesTheHolder(t *testing.T) {
   }
 }`))
 			holder := holdLock(t, u, "accounts", tc.mode)
-			start := time.Now()
 			code, out, errs := keelIn(t, dir, "apply", "--env", "dev", "--url", u, "--schema", desired)
-			elapsed := time.Since(start)
-			t.Logf("apply gave up after %s", elapsed)
 			if code != 1 {
 				t.Fatalf("exit %d, want 1:\n%s%s", code, out, errs)
 			}
@@ -223,10 +222,6 @@ func TestLockTimeoutRollsBackAndNamesTheHolder(t *testing.T) {
 				if !strings.Contains(errs, want) {
 					t.Errorf("the error lacks %q:\n%s", want, errs)
 				}
-			}
-			// lock_timeout x (retries + 1) + 5 s: the timeouts were applied, not waited out.
-			if bound := 500*time.Millisecond*3 + 5*time.Second; elapsed > bound {
-				t.Errorf("apply took %s, more than %s", elapsed, bound)
 			}
 			if tableExists(t, u, "public.audit") {
 				t.Fatal("the new table exists: part of the plan remained")

@@ -364,10 +364,51 @@ func StepOf(c *migrate.Change) plan.Step {
 		s.Action, s.Object = plan.ActionDrop, objectName(src.O)
 	case *schema.ModifyObject:
 		s.Action, s.Object = plan.ActionAlter, objectName(src.From)
+	case nil:
+		// The engine leaves some statements without their change (ALTER
+		// TYPE ... ADD VALUE): name the object from the statement.
+		s.Action, s.Object = plan.ActionAlter, objectOfStatement(s.SQL)
 	default:
 		s.Action, s.Object = plan.ActionAlter, fmt.Sprintf("%T", c.Source)
 	}
 	return s
+}
+
+// objectOfStatement names the object an ALTER TYPE or ALTER TABLE statement
+// changes ("enum public.status"), read with PostgreSQL's lexical rules; ""
+// when it is neither.
+func objectOfStatement(sql string) string {
+	toks, err := pgsql.Lex(sql)
+	if err != nil {
+		return ""
+	}
+	// The statement's first words; a name as PostgreSQL reads it (quoted
+	// as written, unquoted folded to lower case).
+	type word struct{ upper, name string }
+	var words []word
+	for _, t := range toks {
+		switch {
+		case len(words) == 4:
+		case t.Kind == pgsql.Word:
+			words = append(words, word{strings.ToUpper(t.Text), strings.ToLower(t.Text)})
+		case t.Kind == pgsql.QuotedIdent:
+			words = append(words, word{"", t.Value})
+		case t.Kind == pgsql.Other && t.Text == ".", t.Kind == pgsql.Space, t.Kind == pgsql.Comment:
+		default:
+			words = append(words, word{}) // anything else ends the name
+		}
+	}
+	if len(words) < 3 || words[0].upper != "ALTER" {
+		return ""
+	}
+	kind := map[string]string{"TYPE": "enum", "TABLE": "table"}[words[1].upper]
+	if kind == "" {
+		return ""
+	}
+	if len(words) == 4 && words[3].name != "" && words[3].upper != "ADD" && words[3].upper != "RENAME" {
+		return kind + " " + plan.DisplayName(words[2].name, words[3].name)
+	}
+	return kind + " " + plan.DisplayPart(words[2].name)
 }
 
 func objectName(o schema.Object) string {
