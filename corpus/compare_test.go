@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"keel/planner"
+	"keel/planner/plan"
 	"os"
 	"os/exec"
 	"sort"
@@ -51,7 +51,7 @@ func dumpScope(schemas []string, exclude string, only bool) []string {
 		args = append(args, "-N", exclude)
 	}
 	// keel's own schema (its apply history) is on A only.
-	return append(args, "-N", planner.HistorySchema)
+	return append(args, "-N", plan.KeelSchema)
 }
 
 // dump runs `pg_dump -s -O` and splits its output into entries, keyed by

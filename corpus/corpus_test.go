@@ -19,6 +19,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/apply"
 	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
@@ -188,7 +189,7 @@ func runCase(t *testing.T, dir, name string) (Result, string) {
 	if err != nil {
 		return Failed, "plan: " + oneLine(err.Error())
 	}
-	if err := planner.Apply(ctx, aConn, plan, nil, "corpus", planner.ApplyOptions{}); err != nil {
+	if err := apply.Apply(ctx, aConn, plan, nil, "corpus", apply.ApplyOptions{}); err != nil {
 		return Failed, "apply: " + oneLine(err.Error())
 	}
 	again, _, err := planner.Generate(ctx, aConn, desired, opts)

@@ -11,6 +11,7 @@ import (
 	"keel/doctor"
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/apply"
 	"keel/planner/pg"
 
 	"github.com/jackc/pgx/v5"
@@ -235,7 +236,7 @@ func TestApplyLockHeldElsewhere(t *testing.T) {
 	}
 	defer holder.Close(ctx)
 	var pid int32
-	if err := holder.QueryRow(ctx, "SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock("+planner.LockKey+")) l").Scan(&pid); err != nil {
+	if err := holder.QueryRow(ctx, "SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock("+apply.LockKey+")) l").Scan(&pid); err != nil {
 		t.Fatal(err)
 	}
 	r := doctor.Run(ctx, connect(t, u), doctor.Options{})

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"keel/planner"
+	"keel/planner/apply"
 	"keel/planner/pg"
+	"keel/planner/plan"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -49,7 +50,7 @@ func throwawayCheck(ctx context.Context, f *facts, dev *pg.DB) Check {
 // exists, it may use.
 func historyCheck(ctx context.Context, conn *pgx.Conn, f *facts) Check {
 	c := Check{Name: "history", Status: OK}
-	s, err := planner.ReadHistoryStatus(ctx, conn)
+	s, err := apply.ReadHistoryStatus(ctx, conn)
 	if err != nil {
 		c.Status, c.Message = Fail, err.Error()
 		return c
@@ -60,11 +61,11 @@ func historyCheck(ctx context.Context, conn *pgx.Conn, f *facts) Check {
 	}
 	switch {
 	case !s.SchemaExists:
-		c.Message = fmt.Sprintf("schema %s does not exist yet; role %q may create it (CREATE on database %q) at the first apply", planner.HistorySchema, f.user, f.database)
+		c.Message = fmt.Sprintf("schema %s does not exist yet; role %q may create it (CREATE on database %q) at the first apply", plan.KeelSchema, f.user, f.database)
 	case !s.TableExists:
-		c.Message = fmt.Sprintf("%s does not exist yet; role %q may create it at the first apply", planner.HistoryTable, f.user)
+		c.Message = fmt.Sprintf("%s does not exist yet; role %q may create it at the first apply", apply.HistoryTable, f.user)
 	default:
-		c.Message = fmt.Sprintf("role %q may read and insert into %s", f.user, planner.HistoryTable)
+		c.Message = fmt.Sprintf("role %q may read and insert into %s", f.user, apply.HistoryTable)
 	}
 	return c
 }
@@ -75,8 +76,8 @@ func historyCheck(ctx context.Context, conn *pgx.Conn, f *facts) Check {
 // (planner.DetectPooler says how it tells).
 func poolerCheck(ctx context.Context, target *pg.DB, conn *pgx.Conn) Check {
 	c := Check{Name: "pooler", Status: OK}
-	found, err := planner.DetectPooler(ctx, target, conn)
-	var pe *planner.PoolerError
+	found, err := apply.DetectPooler(ctx, target, conn)
+	var pe *apply.PoolerError
 	switch {
 	case errors.As(err, &pe):
 		t := target.Target()
@@ -98,7 +99,7 @@ func poolerCheck(ctx context.Context, target *pg.DB, conn *pgx.Conn) Check {
 // another session is a warning: an apply may be running.
 func lockCheck(ctx context.Context, conn *pgx.Conn) Check {
 	c := Check{Name: "apply lock", Status: OK}
-	holder, held, err := planner.ProbeLock(ctx, conn)
+	holder, held, err := apply.ProbeLock(ctx, conn)
 	switch {
 	case err != nil:
 		c.Status = Fail

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -204,10 +205,8 @@ func (p *Profile) validate() error {
 		}
 		p.deny = append(p.deny, c)
 	}
-	for _, s := range p.Schemas {
-		if s == "keel" {
-			return errors.New(`schemas: "keel" is keel's own schema (its apply history); it cannot be managed`)
-		}
+	if slices.Contains(p.Schemas, plan.KeelSchema) {
+		return fmt.Errorf("schemas: %q is keel's own schema (its apply history); it cannot be managed", plan.KeelSchema)
 	}
 	return nil
 }

@@ -73,7 +73,7 @@ func TestSQLDesiredStateConverges(t *testing.T) {
 	if len(first.DesiredNotManaged) != 1 || first.DesiredNotManaged[0].Name != "public.answer()" {
 		t.Errorf("DesiredNotManaged = %v, want the function answer()", first.DesiredNotManaged)
 	}
-	apply(t, u, first)
+	applyPlan(t, u, first)
 	if again := generate(t, u, desired); !again.Empty() {
 		t.Fatalf("re-plan is not empty:\n%s", sqlOf(again))
 	}
@@ -87,7 +87,7 @@ func TestSQLDirectoryRunsInNameOrder(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "02_index.sql"), []byte("CREATE INDEX t_a ON t (a);\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "01_table.sql"), []byte("CREATE TABLE t (a int);\n"), 0o644)
 	p := generate(t, u, open(t, dir))
-	apply(t, u, p)
+	applyPlan(t, u, p)
 	if !pgtest.QueryValue[bool](t, u, "SELECT to_regclass('public.t_a') IS NOT NULL") {
 		t.Fatalf("index t_a not created; plan:\n%s", sqlOf(p))
 	}
@@ -125,7 +125,7 @@ func TestDatabaseDesiredState(t *testing.T) {
 	if !strings.Contains(sqlOf(first), "DROP TABLE") {
 		t.Errorf("public.leftover, absent from B, is not dropped:\n%s", sqlOf(first))
 	}
-	apply(t, cURL, first)
+	applyPlan(t, cURL, first)
 	if again := generate(t, cURL, desired); !again.Empty() {
 		t.Fatalf("re-plan is not empty:\n%s", sqlOf(again))
 	}

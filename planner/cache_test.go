@@ -68,7 +68,7 @@ func TestCachedStatePlansAsFresh(t *testing.T) {
 				t.Fatalf("want one cache entry, found %v", entries)
 			}
 			same("empty database", fresh, planWith(cache))
-			apply(t, u, fresh)
+			applyPlan(t, u, fresh)
 			fresh = planWith(nil)
 			if !fresh.Empty() {
 				t.Fatalf("re-plan is not empty:\n%s", sqlOf(fresh))
@@ -109,7 +109,7 @@ table "docs" {
 	db, _ := pg.ParseURL(u)
 	cache := &planner.Cache{Dir: t.TempDir()}
 	planWith := func(c *planner.Cache) *plan.Plan { return planWithCache(t, db, path, c) }
-	apply(t, u, planWith(nil))
+	applyPlan(t, u, planWith(nil))
 	pgtest.Exec(t, u, "CREATE EXTENSION hstore")
 	fresh := planWith(nil)
 	if got := sqlOf(fresh); got != "DROP EXTENSION \"hstore\";\n" {

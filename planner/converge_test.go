@@ -9,6 +9,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/apply"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/render"
@@ -304,13 +305,13 @@ func planFor(t *testing.T, dbURL, hclPath string) *plan.Plan {
 	return generate(t, dbURL, desired)
 }
 
-func apply(t *testing.T, dbURL string, p *plan.Plan) {
+func applyPlan(t *testing.T, dbURL string, p *plan.Plan) {
 	t.Helper()
 	db, err := pg.ParseURL(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := planner.Apply(context.Background(), connOf(t, db), p, nil, "test", planner.ApplyOptions{}); err != nil {
+	if err := apply.Apply(context.Background(), connOf(t, db), p, nil, "test", apply.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -331,7 +332,7 @@ func TestConvergence(t *testing.T) {
 			if first.Empty() {
 				t.Fatal("the first plan on an empty database is empty")
 			}
-			apply(t, u, first)
+			applyPlan(t, u, first)
 			if !pgtest.QueryValue[bool](t, u, tc.check) {
 				t.Fatalf("after apply, %s is false; plan was:\n%s", tc.check, sqlOf(first))
 			}

@@ -99,7 +99,7 @@ func TestFastInspectionIsEquivalent(t *testing.T) {
 			if f.sql != "" {
 				pgtest.Exec(t, u, f.sql)
 			} else {
-				apply(t, u, planFor(t, u, writeSchema(t, f.hcl)))
+				applyPlan(t, u, planFor(t, u, writeSchema(t, f.hcl)))
 			}
 			db, err := pg.ParseURL(u)
 			if err != nil {

@@ -48,7 +48,7 @@ func TestPlanGolden(t *testing.T) {
 			if got != string(want) {
 				t.Fatalf("the plan differs from %s:\n%s", golden, got)
 			}
-			apply(t, u, p)
+			applyPlan(t, u, p)
 			if again := planFor(t, u, path); !again.Empty() {
 				t.Fatalf("re-plan is not empty:\n%s", sqlOf(again))
 			}

@@ -118,7 +118,7 @@ func applyAndReplan(t *testing.T, dbURL string, desired planner.Desired) *plan.P
 			t.Fatalf("step %d is not one statement (%v):\n%s", i+1, err, st.SQL)
 		}
 	}
-	apply(t, dbURL, first)
+	applyPlan(t, dbURL, first)
 	if n := canaryRows(t, dbURL); n != 1000 {
 		t.Fatalf("public.canary has %d rows after apply, want 1000; the plan was:\n%s", n, sqlOf(first))
 	}

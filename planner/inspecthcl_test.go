@@ -61,7 +61,7 @@ func TestExtensionTypesByNameAndInspectRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	u, _ := pgtest.NewDatabase(t)
 	first := planFor(t, u, writeSchema(t, extTypesHCL))
-	apply(t, u, first)
+	applyPlan(t, u, first)
 	for col, want := range map[string]string{"email": "citext", "attrs": "ext.hstore", "path": "ltree", "aliases": "citext[]"} {
 		got := pgtest.QueryValue[string](t, u, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.pages'::regclass AND attname = $1", col)
 		if got != want {
@@ -96,7 +96,7 @@ func TestExtensionTypesByNameAndInspectRoundTrip(t *testing.T) {
 	// Applied to an empty database, the inspected HCL gives one that plans
 	// nothing against the original.
 	copyURL, _ := pgtest.NewDatabase(t)
-	apply(t, copyURL, planFor(t, copyURL, inspected))
+	applyPlan(t, copyURL, planFor(t, copyURL, inspected))
 	original := &planner.Database{DB: db}
 	cp, _ := pg.ParseURL(copyURL)
 	p, _, err := planner.Generate(ctx, connOf(t, cp), original, planner.Options{})

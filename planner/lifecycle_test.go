@@ -9,6 +9,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/apply"
 	"keel/planner/pg"
 
 	"github.com/jackc/pgx/v5"
@@ -33,7 +34,7 @@ table "t" {
   }
 }
 `)
-	apply(t, u, planFor(t, u, v15))
+	applyPlan(t, u, planFor(t, u, v15))
 	if v := pgtest.QueryValue[string](t, u, "SELECT extversion FROM pg_extension WHERE extname = 'pg_trgm'"); v != "1.5" {
 		t.Fatalf("pg_trgm version %s, want 1.5", v)
 	}
@@ -56,7 +57,7 @@ extension "pg_trgm" {
 	if !strings.HasPrefix(strings.TrimSpace(sql[dropE:]), `DROP EXTENSION "hstore";`) || strings.TrimSpace(sql[dropE+len(`DROP EXTENSION "hstore";`):]) != "" {
 		t.Fatalf("DROP EXTENSION is not the last statement:\n%s", sql)
 	}
-	apply(t, u, p)
+	applyPlan(t, u, p)
 	if v := pgtest.QueryValue[string](t, u, "SELECT string_agg(extname || ' ' || extversion, ',' ORDER BY extname) FROM pg_extension WHERE extname <> 'plpgsql'"); v != "pg_trgm 1.6" {
 		t.Fatalf("extensions after apply: %s", v)
 	}
@@ -177,7 +178,7 @@ table "people" {
 	if drop < 0 || create < drop {
 		t.Fatalf("want the invalid index dropped, then built concurrently:\n%s", sql)
 	}
-	if err := planner.Apply(ctx, connOf(t, db), p, nil, "test", planner.ApplyOptions{}); err != nil {
+	if err := apply.Apply(ctx, connOf(t, db), p, nil, "test", apply.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if !pgtest.QueryValue[bool](t, u, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'people_email_key'::regclass") {

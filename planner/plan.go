@@ -179,8 +179,8 @@ func Diff(ctx context.Context, conn *pg.Conn, want *state.State, opts Options) (
 
 // inspectTarget reads the managed schemas of the target.
 func inspectTarget(ctx context.Context, live *inspect.Live, schemas []string, t plan.Timeouts) (*state.State, error) {
-	if slices.Contains(schemas, HistorySchema) {
-		return nil, fmt.Errorf("schema %q is keel's own (its apply history) and cannot be managed: rename the schema in the desired state", HistorySchema)
+	if slices.Contains(schemas, plan.KeelSchema) {
+		return nil, fmt.Errorf("schema %q is keel's own (its apply history) and cannot be managed: rename the schema in the desired state", plan.KeelSchema)
 	}
 	return live.InspectUnder(ctx, schemas, t)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"keel/internal/pgtest"
+	"keel/planner/apply"
 	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/state"
@@ -38,7 +39,7 @@ func TestRealmHashOfConvergedDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Apply(ctx, conn, p, want, "test", ApplyOptions{}); err != nil {
+	if err := apply.Apply(ctx, conn, p, want, "test", apply.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	pgtest.Exec(t, u,

@@ -8,6 +8,7 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/apply"
 	"keel/planner/pg"
 )
 
@@ -72,8 +73,8 @@ func TestApplyThatDoesNotReachTheDesiredStateRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = planner.Apply(context.Background(), conn, p, want, "test", planner.ApplyOptions{})
-	var ve *planner.VerifyError
+	err = apply.Apply(context.Background(), conn, p, want, "test", apply.ApplyOptions{})
+	var ve *apply.VerifyError
 	if !errors.As(err, &ve) || len(ve.Remaining) != 1 || !strings.Contains(ve.Remaining[0], `CREATE TABLE "public"."b"`) {
 		t.Fatalf("apply: %v, want a VerifyError naming the table still missing", err)
 	}

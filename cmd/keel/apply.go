@@ -9,6 +9,7 @@ import (
 
 	"keel/envs"
 	"keel/planner"
+	"keel/planner/apply"
 	"keel/planner/plan"
 	"keel/planner/planfile"
 	"keel/planner/render"
@@ -54,7 +55,7 @@ func (c *applyCmd) Run(ctx context.Context, r *resolved, s *streams) (err error)
 	defer conn.Close()
 	// One apply at a time per database: the lock covers reading the live
 	// state, applying and checking the result, all on this connection.
-	sess, err := planner.Lock(ctx, conn, r.profile.Name, r.profile.LockWaitDuration())
+	sess, err := apply.Lock(ctx, conn, r.profile.Name, r.profile.LockWaitDuration())
 	if err != nil {
 		return err
 	}
@@ -84,7 +85,7 @@ func (c *applyCmd) Run(ctx context.Context, r *resolved, s *streams) (err error)
 }
 
 // applyFile applies a reviewed plan file exactly as it was approved.
-func applyFile(ctx context.Context, sess *planner.Session, r *resolved, s *streams, f *planfile.File, approval *planfile.Approval) error {
+func applyFile(ctx context.Context, sess *apply.Session, r *resolved, s *streams, f *planfile.File, approval *planfile.Approval) error {
 	want, err := planner.Normalize(ctx, sess.Conn(), r.desired, r.opts)
 	if err != nil {
 		return r.check(ctx, sess.Conn(), nil, err, true)
@@ -104,11 +105,11 @@ func applyFile(ctx context.Context, sess *planner.Session, r *resolved, s *strea
 
 // execute runs the plan in the session. keel.history records the plan's
 // digest, the same whether it came from a plan file or was made here.
-func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams, p *plan.Plan, want *state.State, approver string) error {
+func execute(ctx context.Context, sess *apply.Session, r *resolved, s *streams, p *plan.Plan, want *state.State, approver string) error {
 	if p.Empty() {
 		return render.Text(s.out, p)
 	}
-	opts := planner.ApplyOptions{
+	opts := apply.ApplyOptions{
 		Approver: approver,
 		// The checks of keel doctor for exactly these statements, inside
 		// the plan's transaction, before any runs.
@@ -125,7 +126,7 @@ func execute(ctx context.Context, sess *planner.Session, r *resolved, s *streams
 			}
 			fmt.Fprintf(s.out, "%s;\n", st.SQL)
 		},
-		Retry: func(attempt int, wait time.Duration, err *planner.StepError) {
+		Retry: func(attempt int, wait time.Duration, err *apply.StepError) {
 			fmt.Fprintf(s.err, "keel: statement %d of %d hit lock_timeout %s (lock held by %s); retrying in %s (retry %d of %d)\n",
 				err.Index, err.Total, err.Step.LockTimeout, err.Blocker, wait.Round(time.Millisecond), attempt, p.LockRetries)
 		},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"keel/planner"
+	"keel/planner/apply"
 )
 
 type statusCmd struct {
@@ -19,7 +20,7 @@ func (c *statusCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 		return err
 	}
 	defer conn.Close()
-	entries, err := planner.History(ctx, conn, c.Last)
+	entries, err := apply.History(ctx, conn, c.Last)
 	if err != nil {
 		return err
 	}

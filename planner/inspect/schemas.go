@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"keel/planner/pg"
+	"keel/planner/plan"
 	"keel/planner/state"
 
 	"github.com/jackc/pgx/v5"
@@ -14,7 +15,7 @@ import (
 // (pg_catalog, information_schema, pg_toast*, pg_temp*) and keel's own
 // schema "keel".
 func UserSchemas(ctx context.Context, c *pg.Conn) ([]string, error) {
-	rows, err := c.Query(ctx, userSchemasQuery)
+	rows, err := c.Query(ctx, userSchemasQuery, plan.KeelSchema)
 	if err != nil {
 		return nil, fmt.Errorf("listing schemas of %s: %w", c.DB(), pg.ServerError(err))
 	}
@@ -27,7 +28,7 @@ func UserSchemas(ctx context.Context, c *pg.Conn) ([]string, error) {
 
 const userSchemasQuery = `
 SELECT nspname FROM pg_catalog.pg_namespace
-WHERE nspname NOT IN ('information_schema', 'keel') AND nspname NOT LIKE 'pg\_%'
+WHERE nspname NOT IN ('information_schema', $1) AND nspname NOT LIKE 'pg\_%'
 ORDER BY nspname`
 
 // Inspect reads the live state of the given schemas (all but the system

@@ -15,3 +15,7 @@ type Target struct {
 func (t Target) String() string {
 	return fmt.Sprintf("database %q on %s:%d as user %q", t.Database, t.Host, t.Port, t.User)
 }
+
+// KeelSchema is keel's own schema on a target, holding the history of
+// applies. It is never part of a plan.
+const KeelSchema = "keel"

@@ -1,21 +1,17 @@
-package planner
+package apply
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
-
 	"keel/internal/pgsql"
 	"keel/planner/pg"
+	"keel/planner/plan"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// HistorySchema is keel's own schema on the target, holding the history of
-// applies. It is never part of a plan.
-const HistorySchema = "keel"
 
 // The outcomes of an apply in keel.history.
 const (
@@ -30,6 +26,8 @@ const (
 	OutcomeRunning = "running"
 )
 
+// historyTableDDL creates HistoryTable; its SQL names keel.history, and
+// every statement on it lives in this file.
 const historyTableDDL = `CREATE TABLE keel.history (
   id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   env              text NOT NULL,
@@ -74,7 +72,7 @@ type querier interface {
 }
 
 // HistoryTable is keel's history table, in HistorySchema.
-const HistoryTable = HistorySchema + ".history"
+const HistoryTable = plan.KeelSchema + ".history"
 
 // HistoryStatus is what exists of keel's history on a database and what the
 // role may do there. ensureHistory creates what is missing from it, and
@@ -107,7 +105,7 @@ SELECT n.oid IS NOT NULL, t.oid IS NOT NULL,
        coalesce(pg_has_role(t.relowner, 'USAGE'), false)
 FROM (SELECT 1) one
 LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = $1
-LEFT JOIN pg_catalog.pg_class t ON t.relnamespace = n.oid AND t.relname = 'history'`, HistorySchema).Scan(
+LEFT JOIN pg_catalog.pg_class t ON t.relnamespace = n.oid AND t.relname = 'history'`, plan.KeelSchema).Scan(
 		&s.SchemaExists, &s.TableExists, &s.Current, &s.CreateSchema, &s.UseSchema, &s.CreateInSchema, &s.ReadWrite, &s.OwnTable)
 	if err != nil {
 		return s, fmt.Errorf("reading keel's history table %s: %w", HistoryTable, pg.ServerError(err))
@@ -122,7 +120,7 @@ LEFT JOIN pg_catalog.pg_class t ON t.relnamespace = n.oid AND t.relname = 'histo
 func (s HistoryStatus) Missing() []string {
 	var stmts []string
 	if !s.SchemaExists {
-		stmts = append(stmts, "CREATE SCHEMA "+HistorySchema)
+		stmts = append(stmts, "CREATE SCHEMA "+plan.KeelSchema)
 	}
 	switch {
 	case !s.TableExists:
@@ -141,17 +139,17 @@ func (s HistoryStatus) Problem(role, database string) (problem, fix string) {
 	r := pgsql.QuoteIdent(role)
 	switch {
 	case !s.SchemaExists && !s.CreateSchema:
-		return fmt.Sprintf("schema %s, where keel records what it applied, does not exist, and role %q lacks CREATE on database %q to create it", HistorySchema, role, database),
+		return fmt.Sprintf("schema %s, where keel records what it applied, does not exist, and role %q lacks CREATE on database %q to create it", plan.KeelSchema, role, database),
 			fmt.Sprintf("as the database's owner or a superuser: CREATE SCHEMA %s AUTHORIZATION %s (or GRANT CREATE ON DATABASE %s TO %s)",
-				HistorySchema, r, pgsql.QuoteIdent(database), r)
+				plan.KeelSchema, r, pgsql.QuoteIdent(database), r)
 	case !s.SchemaExists:
 		return "", ""
 	case !s.UseSchema:
-		return fmt.Sprintf("role %q lacks USAGE on schema %s, where keel records what it applied", role, HistorySchema),
-			fmt.Sprintf("as the schema's owner or a superuser: GRANT USAGE, CREATE ON SCHEMA %s TO %s", HistorySchema, r)
+		return fmt.Sprintf("role %q lacks USAGE on schema %s, where keel records what it applied", role, plan.KeelSchema),
+			fmt.Sprintf("as the schema's owner or a superuser: GRANT USAGE, CREATE ON SCHEMA %s TO %s", plan.KeelSchema, r)
 	case !s.TableExists && !s.CreateInSchema:
-		return fmt.Sprintf("%s does not exist yet, and role %q lacks CREATE on schema %s to create it", HistoryTable, role, HistorySchema),
-			fmt.Sprintf("as the schema's owner or a superuser: GRANT CREATE ON SCHEMA %s TO %s", HistorySchema, r)
+		return fmt.Sprintf("%s does not exist yet, and role %q lacks CREATE on schema %s to create it", HistoryTable, role, plan.KeelSchema),
+			fmt.Sprintf("as the schema's owner or a superuser: GRANT CREATE ON SCHEMA %s TO %s", plan.KeelSchema, r)
 	case s.TableExists && !s.ReadWrite:
 		return fmt.Sprintf("role %q may not read and insert into %s", role, HistoryTable),
 			fmt.Sprintf("as the table's owner or a superuser: GRANT SELECT, INSERT ON %s TO %s", HistoryTable, r)
@@ -174,6 +172,15 @@ func ensureHistory(ctx context.Context, q querier) error {
 		}
 	}
 	return nil
+}
+
+// hasHistory reports whether keel.history exists.
+func hasHistory(ctx context.Context, q querier) (bool, error) {
+	var exists bool
+	if err := q.QueryRow(ctx, "SELECT to_regclass('keel.history') IS NOT NULL").Scan(&exists); err != nil {
+		return false, fmt.Errorf("reading keel.history: %w", pg.ServerError(err))
+	}
+	return exists, nil
 }
 
 // insertHistory records an apply and returns its id.
@@ -204,8 +211,7 @@ func finishHistory(ctx context.Context, q execer, id int64, outcome, errText str
 // while the statements after it ran. The caller holds the apply lock, so no
 // apply is running. It returns the ids it recorded.
 func recordInterrupted(ctx context.Context, q querier) ([]int64, error) {
-	var exists bool
-	if err := q.QueryRow(ctx, "SELECT to_regclass('keel.history') IS NOT NULL").Scan(&exists); err != nil || !exists {
+	if exists, err := hasHistory(ctx, q); err != nil || !exists {
 		return nil, err
 	}
 	var ids []int64
@@ -225,12 +231,8 @@ SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM done`).Scan(&ids)
 // History returns the last n applies recorded on the target, newest first.
 // A database keel never applied to has none.
 func History(ctx context.Context, conn *pg.Conn, n int) ([]HistoryEntry, error) {
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT to_regclass('keel.history') IS NOT NULL").Scan(&exists); err != nil {
-		return nil, fmt.Errorf("reading keel.history: %w", pg.ServerError(err))
-	}
-	if !exists {
-		return nil, nil
+	if exists, err := hasHistory(ctx, conn.Pgx()); err != nil || !exists {
+		return nil, err
 	}
 	rows, err := conn.Query(ctx, `SELECT id, env, plan_digest, from_fingerprint, to_fingerprint, statements, os_user,
   approver, started_at, finished_at, outcome, error FROM keel.history ORDER BY id DESC LIMIT $1`, n)

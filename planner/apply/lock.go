@@ -1,13 +1,12 @@
-package planner
+package apply
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
-
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )

@@ -1,4 +1,4 @@
-package planner
+package apply
 
 import (
 	"context"
@@ -6,12 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"keel/planner/pg"
+	"keel/planner/plan"
 	"net"
 	"net/netip"
 	"time"
-
-	"keel/planner/pg"
-	"keel/planner/plan"
 
 	"github.com/jackc/pgx/v5"
 )

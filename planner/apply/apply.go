@@ -1,18 +1,22 @@
-package planner
+// Package apply runs plans: one Session per target holds the apply lock
+// on the command's connection and, in one transaction, checks that the live
+// state is the one the plan was made from, runs the statements, checks the
+// result and records it in keel.history. It also finds connection poolers
+// that would break the lock.
+package apply
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os/user"
-	"strings"
-	"time"
-
 	"keel/planner/diff"
 	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/state"
+	"os/user"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -147,11 +151,11 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, 
 		return err
 	}
 	conn := s.c.Pgx()
-	var hasHistory bool
-	if err := conn.QueryRow(ctx, "SELECT to_regclass('keel.history') IS NOT NULL").Scan(&hasHistory); err != nil {
-		return fmt.Errorf("reading keel.history: %w", pg.ServerError(err))
+	exists, err := hasHistory(ctx, conn)
+	if err != nil {
+		return err
 	}
-	if hasHistory {
+	if exists {
 		prev, err := appliedBefore(ctx, conn, o.Digest)
 		if err != nil {
 			return err

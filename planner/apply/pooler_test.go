@@ -1,8 +1,10 @@
-package planner
+package apply
 
 import (
 	"context"
 	"errors"
+	"keel/internal/pgtest"
+	"keel/planner/pg"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -10,9 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"keel/internal/pgtest"
-	"keel/planner/pg"
 )
 
 // advisoryLocks counts the advisory locks held in the database at dbURL,
