@@ -23,6 +23,7 @@ import (
 	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/source"
 )
 
 var corpusDir = flag.String("corpus", os.Getenv("KEEL_CORPUS"), "corpus directory (holding migra/); default $KEEL_CORPUS")
@@ -149,10 +150,10 @@ func runCase(t *testing.T, dir, name string) (Result, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := planner.RunSQLFiles(ctx, a, []string{filepath.Join(dir, "a.sql")}); err != nil {
+	if err := source.RunSQLFiles(ctx, a, []string{filepath.Join(dir, "a.sql")}); err != nil {
 		return Failed, "loading a.sql: " + err.Error()
 	}
-	if err := planner.RunSQLFiles(ctx, b, []string{filepath.Join(dir, "b.sql")}); err != nil {
+	if err := source.RunSQLFiles(ctx, b, []string{filepath.Join(dir, "b.sql")}); err != nil {
 		return Failed, "loading b.sql: " + err.Error()
 	}
 	aConn, err := a.Open(ctx, "keel corpus")
@@ -184,7 +185,7 @@ func runCase(t *testing.T, dir, name string) (Result, string) {
 	}
 	rowsBefore := rowCounts(t, aURL)
 
-	desired := &planner.Database{DB: b}
+	desired := &source.Database{DB: b}
 	plan, _, err := planner.Generate(ctx, aConn, desired, opts)
 	if err != nil {
 		return Failed, "plan: " + oneLine(err.Error())

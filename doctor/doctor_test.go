@@ -13,6 +13,7 @@ import (
 	"keel/planner"
 	"keel/planner/apply"
 	"keel/planner/pg"
+	"keel/planner/source"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -50,14 +51,14 @@ func connect(t *testing.T, dbURL string) *pg.Conn {
 // (normalizing on opts.Dev's server), then runs the checks on dbURL for it.
 func run(t *testing.T, dbURL, hclPath string, opts doctor.Options) *doctor.Report {
 	t.Helper()
-	desired, err := planner.LoadHCL(hclPath)
+	desired, err := source.LoadHCL(hclPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	conn := connect(t, dbURL)
 	opts.Declared, _ = desired.Parsed()
 	opts.Plan, _, opts.PlanErr = planner.Generate(context.Background(), conn, desired,
-		planner.Options{Schemas: opts.Schemas, Dev: planner.DevDatabase{Server: opts.Dev}})
+		planner.Options{Schemas: opts.Schemas, Dev: source.DevDatabase{Server: opts.Dev}})
 	return doctor.Run(context.Background(), conn, opts)
 }
 

@@ -11,6 +11,7 @@ import (
 	"keel/planner"
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/source"
 )
 
 // schemaSQL has an extension, an enum, a CHECK, defaults, a partial index and
@@ -37,7 +38,7 @@ func writeFile(t *testing.T, name, body string) string {
 	return p
 }
 
-func generate(t *testing.T, dbURL string, desired planner.Desired) *plan.Plan {
+func generate(t *testing.T, dbURL string, desired source.Desired) *plan.Plan {
 	t.Helper()
 	db, err := pg.ParseURL(dbURL)
 	if err != nil {
@@ -50,9 +51,9 @@ func generate(t *testing.T, dbURL string, desired planner.Desired) *plan.Plan {
 	return p
 }
 
-func open(t *testing.T, path string) planner.Desired {
+func open(t *testing.T, path string) source.Desired {
 	t.Helper()
-	d, err := planner.OpenDesired(path)
+	d, err := source.OpenDesired(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestDatabaseDesiredState(t *testing.T) {
 }
 
 func TestDesiredDatabaseURLIsNotPrinted(t *testing.T) {
-	_, err := planner.OpenDesired("postgres://kim:s3cret@127.0.0.1:1/x?sslmode=bogus")
+	_, err := source.OpenDesired("postgres://kim:s3cret@127.0.0.1:1/x?sslmode=bogus")
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("error = %v: want an error without the password", err)
 	}
@@ -145,7 +146,7 @@ func TestOpenDesiredRefusesMixedDirectory(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.sql"), []byte("SELECT 1;"), 0o644)
 	os.WriteFile(filepath.Join(dir, "b.hcl"), []byte(`schema "public" {}`), 0o644)
-	if _, err := planner.OpenDesired(dir); err == nil || !strings.Contains(err.Error(), "both .sql and .hcl") {
+	if _, err := source.OpenDesired(dir); err == nil || !strings.Contains(err.Error(), "both .sql and .hcl") {
 		t.Fatalf("error = %v, want a refusal of a directory with both kinds", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"keel/planner"
 	"keel/planner/inspect"
 	"keel/planner/pg"
+	"keel/planner/source"
 	"keel/planner/state"
 )
 
@@ -88,7 +89,7 @@ func BenchmarkPlanNoop(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		desired, err := planner.LoadHCL(path)
+		desired, err := source.LoadHCL(path)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/source"
 	"keel/planner/state"
 )
 
@@ -48,13 +49,13 @@ func TestCachedStatePlansAsFresh(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			path := writeSchema(t, hcl)
-			cache := &planner.Cache{Dir: t.TempDir()}
+			cache := &source.Cache{Dir: t.TempDir()}
 			u, _ := pgtest.NewDatabase(t)
 			db, err := pg.ParseURL(u)
 			if err != nil {
 				t.Fatal(err)
 			}
-			planWith := func(c *planner.Cache) *plan.Plan { return planWithCache(t, db, path, c) }
+			planWith := func(c *source.Cache) *plan.Plan { return planWithCache(t, db, path, c) }
 			same := func(what string, fresh, cached *plan.Plan) {
 				t.Helper()
 				if !reflect.DeepEqual(fresh.Steps, cached.Steps) || fresh.To.Hash != cached.To.Hash {
@@ -107,8 +108,8 @@ table "docs" {
 }
 `)
 	db, _ := pg.ParseURL(u)
-	cache := &planner.Cache{Dir: t.TempDir()}
-	planWith := func(c *planner.Cache) *plan.Plan { return planWithCache(t, db, path, c) }
+	cache := &source.Cache{Dir: t.TempDir()}
+	planWith := func(c *source.Cache) *plan.Plan { return planWithCache(t, db, path, c) }
 	applyPlan(t, u, planWith(nil))
 	pgtest.Exec(t, u, "CREATE EXTENSION hstore")
 	fresh := planWith(nil)
@@ -123,13 +124,13 @@ table "docs" {
 }
 
 // planWithCache plans the HCL at path against db, normalizing through c (nil: no cache).
-func planWithCache(t *testing.T, db *pg.DB, path string, c *planner.Cache) *plan.Plan {
+func planWithCache(t *testing.T, db *pg.DB, path string, c *source.Cache) *plan.Plan {
 	t.Helper()
-	desired, err := planner.LoadHCL(path)
+	desired, err := source.LoadHCL(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _, err := planner.Generate(context.Background(), connOf(t, db), desired, planner.Options{Dev: planner.DevDatabase{Cache: c}})
+	p, _, err := planner.Generate(context.Background(), connOf(t, db), desired, planner.Options{Dev: source.DevDatabase{Cache: c}})
 	if err != nil {
 		t.Fatal(err)
 	}

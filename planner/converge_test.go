@@ -8,11 +8,11 @@ import (
 	"testing"
 
 	"keel/internal/pgtest"
-	"keel/planner"
 	"keel/planner/apply"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/render"
+	"keel/planner/source"
 )
 
 // convergeCase is a desired state that, once applied, must plan no changes.
@@ -298,7 +298,7 @@ func writeSchema(t *testing.T, body string) string {
 // planFor loads the desired state and plans it against the database.
 func planFor(t *testing.T, dbURL, hclPath string) *plan.Plan {
 	t.Helper()
-	desired, err := planner.LoadHCL(hclPath)
+	desired, err := source.LoadHCL(hclPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,11 +9,11 @@ import (
 
 	"keel/internal/pgsql"
 	"keel/internal/pgtest"
-	"keel/planner"
 	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/render"
+	"keel/planner/source"
 	"keel/planner/state"
 )
 
@@ -107,7 +107,7 @@ func canaryRows(t *testing.T, dbURL string) int {
 
 // applyAndReplan applies the plan of desired to dbURL, then checks that the
 // canary kept its rows and that a new plan is empty.
-func applyAndReplan(t *testing.T, dbURL string, desired planner.Desired) *plan.Plan {
+func applyAndReplan(t *testing.T, dbURL string, desired source.Desired) *plan.Plan {
 	t.Helper()
 	first := generate(t, dbURL, desired)
 	if first.Empty() {
@@ -140,10 +140,10 @@ func TestHostileNamesFromSQLAndDatabase(t *testing.T) {
 	want := pgtest.DumpSchema(t, ref)
 	for _, src := range []struct {
 		name    string
-		desired func() planner.Desired
+		desired func() source.Desired
 	}{
-		{"sql", func() planner.Desired { return open(t, writeFile(t, "schema.sql", script)) }},
-		{"database", func() planner.Desired { return open(t, ref) }},
+		{"sql", func() source.Desired { return open(t, writeFile(t, "schema.sql", script)) }},
+		{"database", func() source.Desired { return open(t, ref) }},
 	} {
 		t.Run(src.name, func(t *testing.T) {
 			t.Parallel()
@@ -197,7 +197,7 @@ func TestHostileNamesFromHCL(t *testing.T) {
 		}
 		b.WriteString("}\n")
 	}
-	desired, err := planner.LoadHCL(writeSchema(t, b.String()))
+	desired, err := source.LoadHCL(writeSchema(t, b.String()))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, b.String())
 	}
@@ -218,7 +218,7 @@ func TestHostileNamesInTheTarget(t *testing.T) {
 	t.Parallel()
 	u := canaryDatabase(t)
 	pgtest.Exec(t, u, hostileSQL("public"))
-	desired, err := planner.LoadHCL(writeSchema(t, canaryHCL))
+	desired, err := source.LoadHCL(writeSchema(t, canaryHCL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestHostileNamesInPlanText(t *testing.T) {
 	t.Parallel()
 	u, _ := pgtest.NewDatabase(t)
 	pgtest.Exec(t, u, "CREATE TABLE public.\"x\n-- 1/1: harmless\" (a int)")
-	desired, err := planner.LoadHCL(writeSchema(t, "schema \"public\" {}\n"))
+	desired, err := source.LoadHCL(writeSchema(t, "schema \"public\" {}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestInspectHostileNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	desired, err := planner.LoadHCL(writeSchema(t, string(text)))
+	desired, err := source.LoadHCL(writeSchema(t, string(text)))
 	if err != nil {
 		t.Fatalf("the inspected HCL does not read back: %v\n%s", err, text)
 	}

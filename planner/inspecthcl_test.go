@@ -9,6 +9,7 @@ import (
 	"keel/planner"
 	"keel/planner/inspect"
 	"keel/planner/pg"
+	"keel/planner/source"
 	"keel/planner/state"
 )
 
@@ -97,7 +98,7 @@ func TestExtensionTypesByNameAndInspectRoundTrip(t *testing.T) {
 	// nothing against the original.
 	copyURL, _ := pgtest.NewDatabase(t)
 	applyPlan(t, copyURL, planFor(t, copyURL, inspected))
-	original := &planner.Database{DB: db}
+	original := &source.Database{DB: db}
 	cp, _ := pg.ParseURL(copyURL)
 	p, _, err := planner.Generate(ctx, connOf(t, cp), original, planner.Options{})
 	if err != nil {
@@ -109,7 +110,7 @@ func TestExtensionTypesByNameAndInspectRoundTrip(t *testing.T) {
 }
 
 func TestExtensionTypeNeedsItsExtension(t *testing.T) {
-	_, err := planner.LoadHCL(writeSchema(t, `
+	_, err := source.LoadHCL(writeSchema(t, `
 schema "public" {}
 table "t" {
   schema = schema.public

@@ -11,6 +11,7 @@ import (
 	"keel/planner"
 	"keel/planner/apply"
 	"keel/planner/pg"
+	"keel/planner/source"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -80,7 +81,7 @@ func TestThrowawayDatabaseIsDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := planner.Options{Dev: planner.DevDatabase{Server: server, Prefix: prefix}}
+	opts := planner.Options{Dev: source.DevDatabase{Server: server, Prefix: prefix}}
 	left := func() int {
 		return pgtest.QueryValue[int](t, pgtest.ServerURL(), "SELECT count(*)::int FROM pg_database WHERE starts_with(datname, $1)", prefix)
 	}
@@ -107,7 +108,7 @@ table "bad" {
 }
 `, "schema.hcl:3: the desired state does not load into PostgreSQL"},
 	} {
-		desired, err := planner.LoadHCL(writeSchema(t, tc.hcl))
+		desired, err := source.LoadHCL(writeSchema(t, tc.hcl))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +163,7 @@ table "people" {
   }
 }
 `)
-	desired, err := planner.LoadHCL(path)
+	desired, err := source.LoadHCL(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestHCLSchemaOutsideManagedSchemas(t *testing.T) {
 	t.Parallel()
 	u, _ := pgtest.NewDatabase(t)
 	path := writeSchema(t, "schema \"public\" {}\nschema \"billing\" {}\n")
-	desired, err := planner.LoadHCL(path)
+	desired, err := source.LoadHCL(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,11 +246,11 @@ func TestStaleThrowawaysAreSwept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	desired, err := planner.LoadHCL(writeSchema(t, "schema \"public\" {}\n"))
+	desired, err := source.LoadHCL(writeSchema(t, "schema \"public\" {}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := planner.Generate(context.Background(), connOf(t, target), desired, planner.Options{Dev: planner.DevDatabase{Server: serverDB, Prefix: prefix}}); err != nil {
+	if _, _, err := planner.Generate(context.Background(), connOf(t, target), desired, planner.Options{Dev: source.DevDatabase{Server: serverDB, Prefix: prefix}}); err != nil {
 		t.Fatal(err)
 	}
 	for db, swept := range dbs {

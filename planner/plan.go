@@ -10,6 +10,7 @@ import (
 	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/source"
 	"keel/planner/state"
 )
 
@@ -19,7 +20,7 @@ type Options struct {
 	Schemas []string
 	// Dev is where throwaway databases are created to normalize the desired
 	// state. A nil Server means the target's server.
-	Dev DevDatabase
+	Dev source.DevDatabase
 	// ConcurrentIndexes builds new indexes on existing tables (and drops
 	// indexes) CONCURRENTLY, after the transaction commits.
 	ConcurrentIndexes bool
@@ -38,11 +39,11 @@ type Options struct {
 // the desired state is normalized on the dev server (the target's through
 // conn, unless opts.Dev has a Server), or read from the cache. It changes
 // nothing on the target.
-func Generate(ctx context.Context, conn *pg.Conn, desired Desired, opts Options) (*plan.Plan, *state.State, error) {
+func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts Options) (*plan.Plan, *state.State, error) {
 	if opts.Timeouts == (plan.Timeouts{}) {
 		opts.Timeouts = plan.DefaultTimeouts
 	}
-	dev, done, err := opts.Dev.open(ctx, conn)
+	dev, done, err := opts.Dev.Open(ctx, conn)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -58,23 +59,15 @@ func Generate(ctx context.Context, conn *pg.Conn, desired Desired, opts Options)
 	}
 	// A normalized HCL state from the cache: when the target prints as it
 	// (no changes to tables and enums), it is not even read back.
-	if h, ok := HCLOf(desired); ok && dev.Cache != nil {
-		dev.entry, dev.key = dev.Cache.lookup(ctx, h, dev.admin)
-		dev.lookedUp = true
-		if e := dev.entry; e != nil && e.RealmHash != "" && coversSchemas(schemas, e.Schemas) {
+	if h, ok := source.HCLOf(desired); ok {
+		if c := dev.Lookup(ctx, h); c != nil && c.RealmHash != "" && coversSchemas(schemas, c.Schemas) {
 			if len(schemas) == 0 {
-				schemas = e.Schemas
+				schemas = c.Schemas
 			}
 			if current, err = inspectTarget(ctx, live, schemas, opts.Timeouts); err != nil {
 				return nil, nil, err
 			}
-			if current.RealmHash() == e.RealmHash {
-				want = &state.State{Realm: current.Realm, Extensions: e.extensions(h)}
-				want.SetFingerprint(e.Fingerprint)
-			} else {
-				h.parseInBackground() // wanted later, for messages
-				want, _ = e.load(h)   // nil when the entry does not read: normalize below
-			}
+			want = c.For(current, h) // nil when the entry does not read: normalize below
 		}
 	}
 	if want == nil {
@@ -111,8 +104,8 @@ func coversSchemas(managed, cached []string) bool {
 // Normalize loads the desired state in the server's normal form, in a
 // throwaway database on opts.Dev's server (the target's, through conn, by
 // default) or from the cache.
-func Normalize(ctx context.Context, conn *pg.Conn, desired Desired, opts Options) (*state.State, error) {
-	dev, done, err := opts.Dev.open(ctx, conn)
+func Normalize(ctx context.Context, conn *pg.Conn, desired source.Desired, opts Options) (*state.State, error) {
+	dev, done, err := opts.Dev.Open(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
@@ -120,14 +113,14 @@ func Normalize(ctx context.Context, conn *pg.Conn, desired Desired, opts Options
 	return normalize(ctx, dev, desired, opts)
 }
 
-func normalize(ctx context.Context, dev DevDatabase, desired Desired, opts Options) (*state.State, error) {
+func normalize(ctx context.Context, dev source.DevDatabase, desired source.Desired, opts Options) (*state.State, error) {
 	want, err := desired.Load(ctx, dev)
 	if err != nil {
 		return nil, err
 	}
 	// A schema written in HCL is meant to be managed: leaving it out
 	// silently would hide it from review. SQL and databases may hold more.
-	if h, ok := HCLOf(desired); ok && len(opts.Schemas) > 0 {
+	if h, ok := source.HCLOf(desired); ok && len(opts.Schemas) > 0 {
 		declared, err := h.Parsed()
 		if err != nil {
 			return nil, err
@@ -140,20 +133,6 @@ func normalize(ctx context.Context, dev DevDatabase, desired Desired, opts Optio
 		}
 	}
 	return want.Only(opts.Schemas), nil
-}
-
-// HCLOf returns the HCL behind a desired state, if it is one.
-func HCLOf(d Desired) (*HCL, bool) {
-	for {
-		switch v := d.(type) {
-		case *HCL:
-			return v, true
-		case interface{ Unwrap() Desired }:
-			d = v.Unwrap()
-		default:
-			return nil, false
-		}
-	}
 }
 
 // Diff inspects the target on conn and computes the plan to the normalized

@@ -8,6 +8,7 @@ import (
 	"keel/planner/apply"
 	"keel/planner/inspect"
 	"keel/planner/pg"
+	"keel/planner/source"
 	"keel/planner/state"
 )
 
@@ -27,7 +28,7 @@ func TestRealmHashOfConvergedDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	desired, err := LoadHCL("../schema.hcl")
+	desired, err := source.LoadHCL("../schema.hcl")
 	if err != nil {
 		t.Fatal(err)
 	}

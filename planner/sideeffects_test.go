@@ -10,6 +10,7 @@ import (
 	"keel/planner"
 	"keel/planner/apply"
 	"keel/planner/pg"
+	"keel/planner/source"
 )
 
 // functionsSQL defines functions with side effects on the database they run
@@ -57,11 +58,11 @@ func TestApplyThatDoesNotReachTheDesiredStateRollsBack(t *testing.T) {
 	t.Parallel()
 	u, _ := pgtest.NewDatabase(t)
 	conn := connOf(t, parseURL(t, u))
-	oneTable, err := planner.LoadHCL(writeSchema(t, "schema \"public\" {}\ntable \"a\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\n"))
+	oneTable, err := source.LoadHCL(writeSchema(t, "schema \"public\" {}\ntable \"a\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	twoTables, err := planner.LoadHCL(writeSchema(t, "schema \"public\" {}\ntable \"a\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\ntable \"b\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\n"))
+	twoTables, err := source.LoadHCL(writeSchema(t, "schema \"public\" {}\ntable \"a\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\ntable \"b\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"keel/planner"
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/source"
 
 	"github.com/alecthomas/kong"
 )
@@ -133,7 +134,7 @@ type resolved struct {
 	// schemaPath is the desired state as given: a path, or a database's
 	// connection string; desiredPath is it as shown (no password).
 	schemaPath, desiredPath string
-	desired                 planner.Desired
+	desired                 source.Desired
 	streams                 *streams
 }
 
@@ -165,7 +166,7 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 	}
 	r := &resolved{profile: p, db: db, schemaPath: path, desiredPath: connstr.Redact(path), streams: s, opts: planner.Options{
 		Schemas: p.Schemas, ConcurrentIndexes: p.ConcurrentIndexes, Timeouts: p.Timeouts(),
-		Dev: planner.DevDatabase{Cache: planner.DefaultCache()},
+		Dev: source.DevDatabase{Cache: source.DefaultCache()},
 	}}
 	switch {
 	case t.DevURL != "":
@@ -185,13 +186,13 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 }
 
 // desiredState opens the desired state, once.
-func (r *resolved) desiredState() (planner.Desired, error) {
+func (r *resolved) desiredState() (source.Desired, error) {
 	if r.desired == nil {
-		d, err := planner.OpenDesired(r.schemaPath)
+		d, err := source.OpenDesired(r.schemaPath)
 		if err != nil {
 			return nil, err
 		}
-		r.desired = planner.Memo(d)
+		r.desired = source.Memo(d)
 	}
 	return r.desired, nil
 }
@@ -199,7 +200,7 @@ func (r *resolved) desiredState() (planner.Desired, error) {
 // normalizeRefused says why the desired state may not be normalized on the
 // target's server (an env with apply = "review" and no dev_url), or "".
 func (r *resolved) normalizeRefused() string {
-	if r.opts.Dev.Server != nil || r.desired == nil || !planner.Normalizes(r.desired) {
+	if r.opts.Dev.Server != nil || r.desired == nil || !source.Normalizes(r.desired) {
 		return ""
 	}
 	return r.profile.NormalizeRefused()

@@ -8,6 +8,7 @@ import (
 	"keel/planner"
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/source"
 	"keel/planner/state"
 )
 
@@ -54,7 +55,7 @@ func (r *resolved) doctorOptions() doctor.Options {
 
 // declared is the desired state as written, when it is HCL that parses.
 func (r *resolved) declared() *state.State {
-	if h, ok := planner.HCLOf(r.desired); ok {
+	if h, ok := source.HCLOf(r.desired); ok {
 		if st, err := h.Parsed(); err == nil {
 			return st
 		}

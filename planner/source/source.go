@@ -1,4 +1,8 @@
-package planner
+// Package source reads desired states: Atlas HCL files (parsed strictly),
+// SQL files and other databases, and normalizes them in a throwaway
+// database on a dev server into the form the server reports back, with a
+// cache of normalized HCL states on disk.
+package source
 
 import (
 	"context"
@@ -169,4 +173,18 @@ func firstLine(s string) string {
 		return s[:i] + " ..."
 	}
 	return s
+}
+
+// HCLOf returns the HCL behind a desired state, if it is one.
+func HCLOf(d Desired) (*HCL, bool) {
+	for {
+		switch v := d.(type) {
+		case *HCL:
+			return v, true
+		case interface{ Unwrap() Desired }:
+			d = v.Unwrap()
+		default:
+			return nil, false
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package planner
+package source
 
 import (
 	"context"
@@ -59,8 +59,8 @@ func DefaultCache() *Cache {
 // cacheFormat changes when the form of an entry changes.
 const cacheFormat = "keel-normalized-state/6"
 
-// cacheEntry is one normalized state, as stored.
-type cacheEntry struct {
+// Cached is one normalized state, as stored.
+type Cached struct {
 	Format string `json:"format"`
 	Key    string `json:"key"`
 	// HCL is the realm and extensions as MarshalHCL prints them.
@@ -84,7 +84,7 @@ type cacheEntry struct {
 	ExtensionDefaults string `json:"extension_defaults"`
 }
 
-func (e *cacheEntry) checksum() string {
+func (e *Cached) checksum() string {
 	ext, _ := json.Marshal(e.Extensions)
 	h := sha256.New()
 	h.Write([]byte(e.HCL))
@@ -161,7 +161,7 @@ func (c *Cache) path(key string) string { return filepath.Join(c.Dir, key+".json
 // lookup returns the entry for the HCL's content on the server dev, or nil
 // when there is none that is whole and still matches the server; key is
 // where a new entry goes ("" when nothing can be cached).
-func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.Conn) (e *cacheEntry, key string) {
+func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.Conn) (e *Cached, key string) {
 	conn := dev.Pgx()
 	v, err := serverVersion(ctx, conn)
 	if err != nil {
@@ -175,7 +175,7 @@ func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.Conn) (e *cacheEntry
 	if err != nil {
 		return nil, key
 	}
-	e = &cacheEntry{}
+	e = &Cached{}
 	if err := json.Unmarshal(b, e); err != nil || e.Format != cacheFormat || e.Key != key {
 		return nil, key
 	}
@@ -188,8 +188,27 @@ func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.Conn) (e *cacheEntry
 	return e, key
 }
 
+// For is the desired state from the entry, for the target's state current:
+// when current hashes as the entry (the target already is the desired
+// state, for tables and enums), current's realm with the entry's extensions
+// and fingerprint, without reading the entry back; else the entry read back
+// (nil when it does not read: normalize then).
+func (e *Cached) For(current *state.State, h *HCL) *state.State {
+	if current.RealmHash() == e.RealmHash {
+		want := &state.State{Realm: current.Realm, Extensions: e.extensions(h)}
+		want.SetFingerprint(e.Fingerprint)
+		return want
+	}
+	h.parseInBackground() // wanted later, for messages
+	want, err := e.load(h)
+	if err != nil {
+		return nil
+	}
+	return want
+}
+
 // load reads an entry back into a state.
-func (e *cacheEntry) load(h *HCL) (*state.State, error) {
+func (e *Cached) load(h *HCL) (*state.State, error) {
 	st, err := e.state()
 	if err != nil {
 		return nil, err
@@ -201,7 +220,7 @@ func (e *cacheEntry) load(h *HCL) (*state.State, error) {
 
 // extensions are the entry's extensions with the positions of their
 // declarations in h's files.
-func (e *cacheEntry) extensions(h *HCL) []plan.Extension {
+func (e *Cached) extensions(h *HCL) []plan.Extension {
 	exts := make([]plan.Extension, len(e.Extensions))
 	copy(exts, e.Extensions)
 	for i, x := range exts {
@@ -215,7 +234,7 @@ func (e *cacheEntry) extensions(h *HCL) []plan.Extension {
 }
 
 // state reads the entry back.
-func (e *cacheEntry) state() (*state.State, error) {
+func (e *Cached) state() (*state.State, error) {
 	st, err := state.ParseHCL([]string{"normalized.hcl"}, [][]byte{[]byte(e.HCL)})
 	if err != nil {
 		return nil, err
@@ -270,7 +289,7 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	if err != nil {
 		return
 	}
-	e := cacheEntry{Format: cacheFormat, Key: key, HCL: string(text), Extensions: st.Extensions, Fingerprint: fp,
+	e := Cached{Format: cacheFormat, Key: key, HCL: string(text), Extensions: st.Extensions, Fingerprint: fp,
 		Schemas: st.SchemaNames(), ExtensionDefaults: defaults, RealmHash: st.RealmHash(),
 		ExtensionPositions: make(map[string]string)}
 	for _, x := range st.Extensions {

@@ -1,4 +1,4 @@
-package planner
+package source
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"keel/internal/pgsql"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // throwawayComment marks a database as a throwaway one of keel's: the sweep

@@ -1,4 +1,4 @@
-package planner
+package source
 
 import (
 	"context"
@@ -49,13 +49,14 @@ type DevDatabase struct {
 	// lookedUp says that entry and key are the cache's answer for the
 	// desired state being loaded, so that it is not asked twice.
 	lookedUp bool
-	entry    *cacheEntry
+	entry    *Cached
 	key      string
 }
 
-// open returns d with a connection to its server: target's, when d has no
-// Server of its own, else a new one, which done closes.
-func (d DevDatabase) open(ctx context.Context, target *pg.Conn) (DevDatabase, func(), error) {
+// Open returns d with a connection to its server: target's, when d has no
+// Server of its own, else a new one, which done closes. Lookup, With and the
+// cache use it.
+func (d DevDatabase) Open(ctx context.Context, target *pg.Conn) (DevDatabase, func(), error) {
 	if d.Server == nil {
 		d.Server, d.admin = target.DB(), target
 		return d, func() {}, nil
@@ -66,6 +67,17 @@ func (d DevDatabase) open(ctx context.Context, target *pg.Conn) (DevDatabase, fu
 	}
 	d.admin = c
 	return d, func() { c.Close() }, nil
+}
+
+// Lookup returns the cache's normalized form of h on d's server, or nil;
+// Load then does not ask the cache again.
+func (d *DevDatabase) Lookup(ctx context.Context, h *HCL) *Cached {
+	if d.Cache == nil || d.admin == nil {
+		return nil
+	}
+	d.entry, d.key = d.Cache.lookup(ctx, h, d.admin)
+	d.lookedUp = true
+	return d.entry
 }
 
 // With creates a throwaway database, calls fn with it and drops it.
