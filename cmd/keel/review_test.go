@@ -422,3 +422,18 @@ func TestReviewEnvDoesNotNormalizeOnTarget(t *testing.T) {
 		t.Fatalf("plan against an empty database as desired state: exit %d, want 0:\n%s%s", code, out, errs)
 	}
 }
+
+// keel inspect resolves its target as every command does: the profile's TLS
+// requirement applies to it.
+func TestInspectHonoursTheProfilesTLS(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	envs, _ := prodEnv(t, "")
+	code, out, errs := keelIn(t, envs, "inspect", "--env", "prod", "--url", withPassword(t, u, "disable"))
+	if code != 1 || !strings.Contains(errs, "sslmode=disable") {
+		t.Fatalf("inspect with sslmode=disable in an env that requires TLS: exit %d, want 1 naming the sslmode:\n%s%s", code, out, errs)
+	}
+	if code, out, errs := keelIn(t, envs, "inspect", "--env", "prod", "--url", withPassword(t, u, "require")); code != 0 {
+		t.Fatalf("inspect with sslmode=require: exit %d:\n%s%s", code, out, errs)
+	}
+}
