@@ -42,13 +42,14 @@ func (e *codeError) Unwrap() error { return e.err }
 type cli struct {
 	EnvsDir string `name:"envs-dir" default:"envs" env:"KEEL_ENVS_DIR" help:"Directory of environment profiles." type:"path"`
 
-	Plan    planCmd    `cmd:"" help:"Show the SQL that brings the database to the desired state; changes nothing."`
-	Apply   applyCmd   `cmd:"" help:"Apply: at once (apply = \"auto\"), or a reviewed plan file (apply = \"review\")."`
-	Approve approveCmd `cmd:"" help:"Approve a plan file, by name or signed with a key."`
-	Keygen  keygenCmd  `cmd:"" help:"Make an approver's ed25519 key pair."`
-	Status  statusCmd  `cmd:"" help:"Show the last applies and whether the database matches the desired state."`
-	Inspect inspectCmd `cmd:"" help:"Print the database's current state as HCL that keel reads back."`
-	Doctor  doctorCmd  `cmd:"" help:"Check that the database can take the plan: connection, TLS, privileges, extensions, history and lock."`
+	Plan     planCmd     `cmd:"" help:"Show the SQL that brings the database to the desired state; changes nothing."`
+	Apply    applyCmd    `cmd:"" help:"Apply: at once (apply = \"auto\"), or a reviewed plan file (apply = \"review\")."`
+	Approve  approveCmd  `cmd:"" help:"Approve a plan file, by name or signed with a key."`
+	Keygen   keygenCmd   `cmd:"" help:"Make an approver's ed25519 key pair."`
+	Status   statusCmd   `cmd:"" help:"Show the last applies and whether the database matches the desired state."`
+	Inspect  inspectCmd  `cmd:"" help:"Print the database's current state as HCL that keel reads back."`
+	Validate validateCmd `cmd:"" help:"Check the desired-state files without a database: every block and attribute understood, references and types."`
+	Doctor   doctorCmd   `cmd:"" help:"Check that the database can take the plan: connection, TLS, privileges, extensions, history and lock."`
 }
 
 // streams are the writers commands print to.

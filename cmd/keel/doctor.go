@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"keel/doctor"
@@ -28,6 +29,12 @@ func (c *doctorCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 		opts.SkipHistory = false
 		if opts.PlanErr = r.ready(); opts.PlanErr == nil {
 			opts.Plan, _, opts.PlanErr = planner.Generate(ctx, conn, r.desired, r.opts)
+		}
+		// A desired state that does not read is about the files, not the
+		// database: keel validate's answer, not a check.
+		var se *state.SchemaError
+		if errors.As(opts.PlanErr, &se) {
+			return opts.PlanErr
 		}
 		opts.Declared, opts.NormalizeRefused = r.declared(), r.normalizeRefused()
 		rep = doctor.Run(ctx, conn, opts)
@@ -69,6 +76,12 @@ func (r *resolved) declared() *state.State {
 // failed checks are written to stderr as warnings. Without a plan, the
 // error says why, with the checks that explain it.
 func (r *resolved) check(ctx context.Context, conn *pg.Conn, p *plan.Plan, planErr error, strict bool) error {
+	// The desired state does not read: that is about the files, not the
+	// database, and says so on its own.
+	var se *state.SchemaError
+	if errors.As(planErr, &se) {
+		return planErr
+	}
 	opts := r.doctorOptions()
 	opts.Plan, opts.PlanErr, opts.Declared, opts.NormalizeRefused = p, planErr, r.declared(), r.normalizeRefused()
 	rep := doctor.Run(ctx, conn, opts)

@@ -56,8 +56,9 @@ func DefaultCache() *Cache {
 	return &Cache{Dir: filepath.Join(d, "keel")}
 }
 
-// cacheFormat changes when the form of an entry changes.
-const cacheFormat = "keel-normalized-state/6"
+// cacheFormat changes when the form of an entry changes, or what keel
+// accepts in a desired state does (an entry vouches that its files read).
+const cacheFormat = "keel-normalized-state/7"
 
 // Cached is one normalized state, as stored.
 type Cached struct {

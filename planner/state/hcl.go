@@ -19,11 +19,17 @@ import (
 
 // ParseHCL parses and evaluates the files' contents, srcs.
 func ParseHCL(files []string, srcs [][]byte) (*State, error) {
+	st, err := parseHCL(files, srcs)
+	return st, asSchemaError(err)
+}
+
+func parseHCL(files []string, srcs [][]byte) (*State, error) {
 	parser := hclparse.NewParser()
 	var (
-		exts   []plan.Extension
-		bodies []*hclsyntax.Body
-		pos    = make(map[string]string)
+		exts     []plan.Extension
+		bodies   []*hclsyntax.Body
+		pos      = make(map[string]string)
+		problems []string
 	)
 	for i, f := range files {
 		file, diags := parser.ParseHCL(srcs[i], f)
@@ -41,9 +47,13 @@ func ParseHCL(files []string, srcs [][]byte) (*State, error) {
 		if err := checkReferences(body); err != nil {
 			return nil, err
 		}
+		problems = append(problems, checkGrammar(body)...)
 		exts = append(exts, found...)
 		recordPositions(body, pos)
 		bodies = append(bodies, body)
+	}
+	if err := schemaError(problems); err != nil {
+		return nil, err
 	}
 	seen := make(map[string]string)
 	for _, e := range exts {
