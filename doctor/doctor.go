@@ -178,8 +178,11 @@ func Run(ctx context.Context, conn *pg.Conn, opts Options) *Report {
 func planCheck(opts Options, failedAlready bool) (Check, bool) {
 	p := opts.Plan
 	switch {
-	case p != nil && p.Empty():
+	case p != nil && p.Matches():
 		return Check{Name: "plan", Status: OK, Message: "no changes: the database matches the desired state"}, true
+	case p != nil && len(p.Unplanned) > 0:
+		return Check{Name: "plan", Status: Fail, Message: fmt.Sprintf("%d difference(s) keel cannot plan between the database and the desired state (the first: %s)", len(p.Unplanned), p.Unplanned[0].Object),
+			Fix: "keel plan lists them; change the desired state to match the database, or make the change in a reviewed migration by hand"}, true
 	case p != nil:
 		return Check{Name: "plan", Status: OK, Message: fmt.Sprintf("%d %s (%s)", len(p.Steps), plural(len(p.Steps), "statement", "statements"), p.Summary())}, true
 	case opts.NormalizeRefused != "":

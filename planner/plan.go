@@ -170,9 +170,26 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 	if err != nil {
 		return nil, fmt.Errorf("reading table sizes: %w", err)
 	}
-	steps, err := diff.Steps(ctx, l.Engine(), facts, current, want, opts.ConcurrentIndexes, opts.Timeouts)
+	steps, cov, err := diff.StepsCovering(ctx, l.Engine(), facts, current, want, opts.ConcurrentIndexes, opts.Timeouts)
 	if err != nil {
 		return nil, err
+	}
+	// The engine's word is not taken for it: PostgreSQL's catalog of both
+	// sides is compared, and what differs that no statement changes is
+	// listed (and the plan is not applied).
+	var (
+		unplanned   []plan.Difference
+		fromCatalog plan.Fingerprint
+	)
+	if want.Catalog != nil {
+		cat, err := l.Catalog(ctx, schemas)
+		if err != nil {
+			return nil, err
+		}
+		unplanned = state.PlanDifferences(cov.Unplanned(want.Catalog.Differences(cat)))
+		if !opts.NoFingerprints {
+			fromCatalog = cat.Fingerprint()
+		}
 	}
 	notManaged, err := l.NotManaged(ctx, schemas)
 	if err != nil {
@@ -190,6 +207,7 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 	return &plan.Plan{
 		Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,
 		DesiredNotManaged: want.NotManaged, From: from, To: to, LockRetries: opts.Timeouts.Retries,
-		DesiredExtensions: append([]plan.Extension{}, want.Extensions...),
+		DesiredExtensions: append([]plan.Extension{}, want.Extensions...), Unplanned: unplanned,
+		FromCatalog: fromCatalog,
 	}, nil
 }

@@ -78,8 +78,14 @@ func (c *applyCmd) Run(ctx context.Context, r *resolved, s *streams) (err error)
 	if err := checkDenied(p, r); err != nil {
 		return err
 	}
-	if p.Empty() {
+	if p.Matches() {
 		return render.Text(s.out, p)
+	}
+	if len(p.Unplanned) > 0 {
+		// Shown whole; Execute refuses it before anything runs.
+		if err := render.Text(s.out, p); err != nil {
+			return err
+		}
 	}
 	return execute(ctx, sess, r, s, p, want, "")
 }
@@ -106,7 +112,7 @@ func applyFile(ctx context.Context, sess *apply.Session, r *resolved, s *streams
 // execute runs the plan in the session. keel.history records the plan's
 // digest, the same whether it came from a plan file or was made here.
 func execute(ctx context.Context, sess *apply.Session, r *resolved, s *streams, p *plan.Plan, want *state.State, approver string) error {
-	if p.Empty() {
+	if p.Matches() {
 		return render.Text(s.out, p)
 	}
 	opts := apply.ApplyOptions{

@@ -36,7 +36,7 @@ func (c *doctorCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 		if errors.As(opts.PlanErr, &se) {
 			return opts.PlanErr
 		}
-		opts.Declared, opts.NormalizeRefused = r.declared(), r.normalizeRefused()
+		opts.Declared, opts.NormalizeRefused = r.declaredUnless(opts.Plan), r.normalizeRefused()
 		rep = doctor.Run(ctx, conn, opts)
 	}
 	switch c.Format {
@@ -58,6 +58,16 @@ func (c *doctorCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 // apply skip the history and lock checks (apply holds the lock itself).
 func (r *resolved) doctorOptions() doctor.Options {
 	return doctor.Options{Schemas: r.opts.Schemas, Dev: r.opts.Dev.Server, TLS: r.profile.TLS, SkipHistory: true}
+}
+
+// declaredUnless is the desired state as written, for the checks, unless
+// the plan p answers what they ask (its statements and extensions): a plan
+// from the cache then never parses the HCL files.
+func (r *resolved) declaredUnless(p *plan.Plan) *state.State {
+	if p != nil && p.DesiredExtensions != nil {
+		return nil
+	}
+	return r.declared()
 }
 
 // declared is the desired state as written, when it is HCL that parses.
@@ -83,7 +93,7 @@ func (r *resolved) check(ctx context.Context, conn *pg.Conn, p *plan.Plan, planE
 		return planErr
 	}
 	opts := r.doctorOptions()
-	opts.Plan, opts.PlanErr, opts.Declared, opts.NormalizeRefused = p, planErr, r.declared(), r.normalizeRefused()
+	opts.Plan, opts.PlanErr, opts.Declared, opts.NormalizeRefused = p, planErr, r.declaredUnless(p), r.normalizeRefused()
 	rep := doctor.Run(ctx, conn, opts)
 	if strict && rep.Failed() {
 		return fmt.Errorf("refusing to apply, nothing was executed: %w", rep.Err())

@@ -44,6 +44,14 @@ func (c *planCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 	if err := checkDenied(p, r); err != nil {
 		return err
 	}
+	if len(p.Unplanned) > 0 {
+		// Not saved: it cannot be applied.
+		code := exitError
+		if c.DetailedExitcode {
+			code = exitChanges
+		}
+		return &codeError{code: code, err: unplannedError(p)}
+	}
 	if c.Out != "" {
 		f := planfile.NewFile(p, r.profile.Name, r.desiredPath, version)
 		if err := f.Write(c.Out); err != nil {
@@ -56,6 +64,12 @@ func (c *planCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 		return &codeError{code: exitChanges}
 	}
 	return nil
+}
+
+// unplannedError says that p leaves differences the catalog shows.
+func unplannedError(p *plan.Plan) error {
+	return fmt.Errorf("the database differs from the desired state in %d way(s) keel cannot plan (listed in the plan, the first: %s)",
+		len(p.Unplanned), p.Unplanned[0].Object)
 }
 
 // allowHazards records the --allow-hazard codes in the plan.

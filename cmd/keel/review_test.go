@@ -209,6 +209,12 @@ func TestReviewedProdApply(t *testing.T) {
 		t.Errorf("the stale refusal does not show what changed:\n%s", msg)
 	}
 	pgtest.Exec(t, base, "ALTER TABLE users DROP COLUMN nickname")
+	// A change the schema engine does not see makes the plan stale too.
+	pgtest.Exec(t, base, "ALTER TABLE users SET (fillfactor = 70)")
+	if msg := refused("stale catalog", "apply", "--env", "prod", "--schema", next, "--plan", planPath); !strings.Contains(msg, "stale") || !strings.Contains(msg, "table public.users (changed)") {
+		t.Errorf("a storage parameter set since the plan does not make it stale:\n%s", msg)
+	}
+	pgtest.Exec(t, base, "ALTER TABLE users RESET (fillfactor)")
 
 	changedDesired := writeFile(t, "schema.hcl", string(schemaFile)+strings.Replace(oneMore, `"coupons"`, `"vouchers"`, 1))
 	if msg := refused("desired state changed", "apply", "--env", "prod", "--schema", changedDesired, "--plan", planPath); !strings.Contains(msg, "no longer matches") {

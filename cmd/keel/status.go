@@ -47,9 +47,14 @@ func (c *statusCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 	if err != nil {
 		return err
 	}
-	if p.Empty() {
+	if p.Matches() {
 		fmt.Fprintln(s.out, "\nThe database matches the desired state.")
 		return nil
+	}
+	if len(p.Unplanned) > 0 {
+		fmt.Fprintf(s.out, "\nThe database differs from the desired state: %s pending, and %d difference(s) keel cannot plan (keel plan --env %s shows them).\n",
+			p.Summary(), len(p.Unplanned), r.profile.Name)
+		return &codeError{code: exitChanges}
 	}
 	fmt.Fprintf(s.out, "\nThe database differs from the desired state: %s pending (keel plan --env %s shows them).\n", p.Summary(), r.profile.Name)
 	return &codeError{code: exitChanges}

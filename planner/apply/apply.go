@@ -150,6 +150,12 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, 
 	if err := p.CheckStatements(); err != nil {
 		return err
 	}
+	if len(p.Unplanned) > 0 {
+		return &plan.RefusedError{Reason: fmt.Sprintf("the plan does not account for %d difference(s) PostgreSQL's catalog shows between the database and the desired state "+
+			"(listed under \"Differences keel cannot plan\" in the plan, the first: %s); nothing was run: "+
+			"change the desired state to match the database, or make the change by hand in a reviewed migration, then plan again",
+			len(p.Unplanned), p.Unplanned[0].Object)}
+	}
 	conn := s.c.Pgx()
 	exists, err := hasHistory(ctx, conn)
 	if err != nil {
@@ -197,13 +203,12 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, 
 	if want == nil || !hasNonTransactional(p) {
 		return nil // checked inside the transaction
 	}
-	rest, err := remaining(ctx, s.c, p, want)
+	rest, diffs, err := remaining(ctx, s.c, p, want)
 	if err != nil {
 		return fmt.Errorf("the plan was applied; checking the result: %w", err)
 	}
-	if len(rest) > 0 {
-		return fmt.Errorf("the plan was applied, but the database still differs from the desired state; a new plan has %d statements:\n  %s",
-			len(rest), strings.Join(rest, "\n  "))
+	if len(rest) > 0 || len(diffs) > 0 {
+		return fmt.Errorf("the plan was applied, but the database still differs from the desired state:%s", describeRemaining(rest, diffs))
 	}
 	return nil
 }
@@ -223,26 +228,46 @@ type VerifyError struct {
 	// Remaining are the statements a new plan would still hold, beyond the
 	// plan's statements that run after the transaction.
 	Remaining []string
+	// Differences are what PostgreSQL's catalog still shows different from
+	// the desired state, beyond what those statements change.
+	Differences []plan.Difference
 }
 
 func (e *VerifyError) Error() string {
-	return fmt.Sprintf("the plan's statements ran, but the database would still differ from the desired state "+
-		"(a new plan would also run:\n  %s\n), so the transaction was rolled back and nothing was changed; this is a bug in keel or the schema engine: "+
-		"please report it with the plan", strings.Join(e.Remaining, "\n  "))
+	return "the plan's statements ran, but the database would still differ from the desired state:" +
+		describeRemaining(e.Remaining, e.Differences) +
+		"\nso the transaction was rolled back and nothing was changed; this is a bug in keel or the schema engine: please report it with the plan"
+}
+
+// describeRemaining says what a database still lacks of the desired state.
+func describeRemaining(rest []string, diffs []plan.Difference) string {
+	var b strings.Builder
+	if len(rest) > 0 {
+		b.WriteString("\na new plan would also run:\n  " + strings.Join(rest, "\n  "))
+	}
+	if len(diffs) > 0 {
+		b.WriteString("\nPostgreSQL's catalog shows:")
+		for _, d := range diffs {
+			fmt.Fprintf(&b, "\n  %s\n    desired: %s\n    live:    %s", d.Object, d.Desired, d.Live)
+		}
+	}
+	return b.String()
 }
 
 // remaining inspects the target on c (inside the plan's transaction, when
 // one is open) and returns the statements of a new plan to want that are
-// not among p's statements that run after the transaction.
-func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State) ([]string, error) {
+// not among p's statements that run after the transaction, and the
+// differences PostgreSQL's catalog shows from want's catalog (when want has
+// one) that those statements do not change.
+func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State) ([]string, []plan.Difference, error) {
 	live, err := inspect.OpenLive(ctx, c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t := planTimeouts(p)
 	now, err := live.InspectUnder(ctx, p.Schemas, t)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	later := make(map[string]int)
 	for _, st := range p.Steps {
@@ -250,9 +275,9 @@ func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State)
 			later[st.SQL]++
 		}
 	}
-	steps, err := diff.Steps(ctx, live.Engine(), diff.NoFacts{}, now, want, len(later) > 0, t)
+	steps, cov, err := diff.StepsCovering(ctx, live.Engine(), diff.NoFacts{}, now, want, len(later) > 0, t)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var rest []string
 	for _, st := range steps {
@@ -262,7 +287,16 @@ func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State)
 		}
 		rest = append(rest, st.SQL)
 	}
-	return rest, nil
+	if want.Catalog == nil {
+		return rest, nil, nil
+	}
+	cat, err := inspect.ReadCatalog(ctx, c, p.Schemas)
+	if err != nil {
+		return nil, nil, err
+	}
+	// What the remaining statements change is either among them (rest) or
+	// done after the transaction: the catalog shows the rest.
+	return rest, state.PlanDifferences(cov.Unplanned(want.Catalog.Differences(cat))), nil
 }
 
 // planTimeouts are the timeouts the plan's statements run with, for the
@@ -290,10 +324,25 @@ func checkFresh(ctx context.Context, c *pg.Conn, p *plan.Plan) error {
 	if err != nil {
 		return err
 	}
-	if fp.Hash == p.From.Hash {
+	var changes []string
+	switch {
+	case fp.Hash != p.From.Hash:
+		changes = p.From.Changes(fp)
+	case p.FromCatalog.Hash == "":
 		return nil
+	default:
+		// What the engine does not model changed too (a storage parameter,
+		// a comment on a constraint, ...).
+		cat, err := inspect.ReadCatalog(ctx, c, p.Schemas)
+		if err != nil {
+			return err
+		}
+		now := cat.Fingerprint()
+		if now.Hash == p.FromCatalog.Hash {
+			return nil
+		}
+		changes = p.FromCatalog.Changes(now)
 	}
-	changes := p.From.Changes(fp)
 	if len(changes) > 20 {
 		changes = append(changes[:20], fmt.Sprintf("... and %d more", len(changes)-20))
 	}
@@ -430,12 +479,12 @@ func (s *Session) runTx(ctx context.Context, p *plan.Plan, want *state.State, en
 	// The result, before COMMIT: a plan that does not reach the desired
 	// state is rolled back whole.
 	if want != nil {
-		rest, err := remaining(ctx, s.c, p, want)
+		rest, diffs, err := remaining(ctx, s.c, p, want)
 		if err != nil {
 			return 0, fmt.Errorf("checking the result before committing: %w", err)
 		}
-		if len(rest) > 0 {
-			return 0, &VerifyError{Remaining: rest}
+		if len(rest) > 0 || len(diffs) > 0 {
+			return 0, &VerifyError{Remaining: rest, Differences: diffs}
 		}
 	}
 	entry.FinishedAt = time.Now().UTC()

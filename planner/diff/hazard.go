@@ -24,6 +24,10 @@ type Facts interface {
 	// Dependents lists the views and materialized views that use a table,
 	// or one of its columns when column is not empty.
 	Dependents(t *schema.Table, column string) []string
+	// Attached lists the objects keel does not manage that PostgreSQL drops
+	// with a table, without asking: its policies, triggers and rules
+	// ("policy public.accounts.owner_only").
+	Attached(t *schema.Table) []string
 }
 
 // blockedBy is the hazard of a drop or type change that views keel does
@@ -48,6 +52,10 @@ func hazardsOf(changes []schema.Change, facts Facts) []plan.Hazard {
 				plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: "table " + state.TableName(c.T), Message: "drops the table and all its rows", Rows: rows, Bytes: bytes},
 				plan.Hazard{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: "table " + state.TableName(c.T), Message: "code that uses the table breaks"})
 			hs = append(hs, blockedBy("table "+state.TableName(c.T), facts.Dependents(c.T, ""))...)
+			for _, o := range facts.Attached(c.T) {
+				hs = append(hs, plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: o,
+					Message: "dropped with its table; keel does not manage it and will not create it again"})
+			}
 		case *schema.DropObject:
 			if e, ok := c.O.(*schema.EnumType); ok {
 				hs = append(hs, plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: objectName(e), Message: "drops the enum type"})
@@ -266,3 +274,6 @@ func (NoFacts) Volatile(string) bool { return false }
 
 // Dependents implements Facts.
 func (NoFacts) Dependents(*schema.Table, string) []string { return nil }
+
+// Attached implements Facts.
+func (NoFacts) Attached(*schema.Table) []string { return nil }

@@ -26,13 +26,21 @@ import (
 // statements that run outside the transaction come last. drv renders the
 // engine's changes (it runs no SQL); facts answer the hazard analysis.
 func Steps(ctx context.Context, drv migrate.PlanApplier, facts Facts, from, to *state.State, concurrent bool, t plan.Timeouts) ([]plan.Step, error) {
+	steps, _, err := StepsCovering(ctx, drv, facts, from, to, concurrent, t)
+	return steps, err
+}
+
+// StepsCovering is Steps, and the objects of the catalog its statements change.
+func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, from, to *state.State, concurrent bool, t plan.Timeouts) ([]plan.Step, *Coverage, error) {
 	// The engine's own differ would compare column defaults by running
 	// `SELECT <old> = <new>` on the target: text from the desired state,
 	// evaluated there. Both states print their defaults through the same
 	// server, so keel compares them as text: DefaultDiff runs no SQL.
-	changes, err := postgres.DefaultDiff.RealmDiff(from.Realm, to.Realm)
+	// Both states are normalized (read back from PostgreSQL), so check
+	// expressions are compared too: a changed CHECK is planned.
+	changes, err := postgres.DefaultDiff.RealmDiff(from.Realm, to.Realm, schema.DiffNormalized())
 	if err != nil {
-		return nil, fmt.Errorf("computing the difference: %w", err)
+		return nil, nil, fmt.Errorf("computing the difference: %w", err)
 	}
 	changes = fixColumnChanges(from.Realm, to.Realm, changes)
 	var first, rest []schema.Change
@@ -44,7 +52,7 @@ func Steps(ctx context.Context, drv migrate.PlanApplier, facts Facts, from, to *
 			// Atlas drops schemas with CASCADE, which would take objects keel
 			// does not manage with it. Managed schemas are the desired ones,
 			// so this cannot come from a desired state: refuse rather than guess.
-			return nil, fmt.Errorf("computing the difference: schema %q would be dropped; keel does not drop schemas", c.S.Name)
+			return nil, nil, fmt.Errorf("computing the difference: schema %q would be dropped; keel does not drop schemas", c.S.Name)
 		default:
 			rest = append(rest, c)
 		}
@@ -52,20 +60,21 @@ func Steps(ctx context.Context, drv migrate.PlanApplier, facts Facts, from, to *
 	rest, pieces, pinned := splitModify(rest, concurrent)
 	before, after := extensionSteps(from.Extensions, to.Extensions)
 	var steps []plan.Step
+	cov := newCoverage()
+	for _, ix := range from.Invalid {
+		cov.index(state.CatalogKey{Kind: state.CatalogTable, Schema: ix.Schema, Name: ix.Table}, &schema.Index{Name: ix.Name})
+	}
 	realms := []*schema.Realm{from.Realm, to.Realm}
-	s, err := renderSteps(ctx, drv, first, nil, facts, realms)
+	s, err := renderSteps(ctx, drv, first, nil, facts, realms, cov)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	steps = append(append(steps, s...), before...)
 	steps = append(steps, invalidIndexSteps(from.Invalid, concurrent)...)
-	if s, err = renderSteps(ctx, drv, rest, pieces, facts, realms); err != nil {
-		return nil, err
+	if s, err = renderSteps(ctx, drv, rest, pieces, facts, realms, cov); err != nil {
+		return nil, nil, err
 	}
 	noteNeededIndexes(s, pinned)
-	if err != nil {
-		return nil, err
-	}
 	steps = append(append(steps, s...), after...)
 	ordered := make([]plan.Step, 0, len(steps))
 	for _, tx := range []bool{true, false} {
@@ -76,7 +85,7 @@ func Steps(ctx context.Context, drv migrate.PlanApplier, facts Facts, from, to *
 			}
 		}
 	}
-	return ordered, nil
+	return ordered, cov, nil
 }
 
 // pieceKind tells the pieces splitModify makes apart.
@@ -296,7 +305,7 @@ func isConstraint(idx *schema.Index) bool {
 }
 
 // plan turns engine changes into steps with their hazards.
-func renderSteps(ctx context.Context, drv migrate.PlanApplier, changes []schema.Change, pieces map[*schema.ModifyTable]pieceKind, facts Facts, realms []*schema.Realm) ([]plan.Step, error) {
+func renderSteps(ctx context.Context, drv migrate.PlanApplier, changes []schema.Change, pieces map[*schema.ModifyTable]pieceKind, facts Facts, realms []*schema.Realm, cov *Coverage) ([]plan.Step, error) {
 	if len(changes) == 0 {
 		return nil, nil
 	}
@@ -309,6 +318,7 @@ func renderSteps(ctx context.Context, drv migrate.PlanApplier, changes []schema.
 	for _, c := range rendered {
 		st := StepOf(c)
 		st.Transactional = true
+		cov.add(c)
 		m, isModify := c.Source.(*schema.ModifyTable)
 		kind, isPiece := pieces[m]
 		switch {

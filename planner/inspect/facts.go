@@ -124,6 +124,39 @@ ORDER BY 2, 3, 1`, sch, t.Name, column)
 	return out
 }
 
+func (f *Facts) Attached(t *schema.Table) []string {
+	if _, ok := f.stats[state.TableName(t)]; !ok {
+		return nil
+	}
+	var sch string
+	if t.Schema != nil {
+		sch = t.Schema.Name
+	}
+	rows, err := f.db.QueryContext(f.ctx, `
+WITH tbl AS (
+  SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relname = $2
+)
+SELECT 'policy', polname FROM pg_catalog.pg_policy WHERE polrelid = (SELECT oid FROM tbl)
+UNION ALL
+SELECT 'trigger', tgname FROM pg_catalog.pg_trigger WHERE tgrelid = (SELECT oid FROM tbl) AND NOT tgisinternal
+UNION ALL
+SELECT 'rule', rulename FROM pg_catalog.pg_rewrite WHERE ev_class = (SELECT oid FROM tbl) AND rulename <> '_RETURN'
+ORDER BY 1, 2`, sch, t.Name)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var kind, name string
+		if rows.Scan(&kind, &name) == nil {
+			out = append(out, kind+" "+plan.DisplayName(sch, t.Name)+"."+plan.DisplayPart(name))
+		}
+	}
+	return out
+}
+
 var funcCall = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
 
 func (f *Facts) Volatile(expr string) bool {

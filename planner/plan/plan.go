@@ -62,9 +62,27 @@ type Plan struct {
 	From Fingerprint `json:"from"`
 	// To is the fingerprint of the (normalized) desired state it leads to.
 	To Fingerprint `json:"to"`
+	// FromCatalog is the fingerprint of PostgreSQL's catalog of the managed
+	// schemas when the plan was computed (what the engine does not model is
+	// in it too), so that a change to any of it makes the plan stale.
+	FromCatalog Fingerprint `json:"from_catalog"`
 	// DesiredNotManaged lists objects of the desired state (SQL or a
 	// database) that keel does not manage: the plan does not create them.
 	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`
+	// Unplanned are differences PostgreSQL's catalog shows between the
+	// database and the desired state that no statement of the plan
+	// accounts for. A plan with any is not applied.
+	Unplanned []Difference `json:"unplanned_differences,omitempty"`
+}
+
+// Difference is an object that differs between the database and the
+// desired state, as PostgreSQL describes it on each side.
+type Difference struct {
+	// Object is "column public.users.email".
+	Object string `json:"object"`
+	// Desired and Live describe it; "(missing)" where it does not exist.
+	Desired string `json:"desired"`
+	Live    string `json:"live"`
 }
 
 // Summary counts the objects a plan creates, alters and drops.
@@ -102,6 +120,10 @@ func (p *Plan) Summary() Summary {
 
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Steps) == 0 }
+
+// Matches reports whether the database is the desired state: nothing to
+// change and no difference the plan cannot account for.
+func (p *Plan) Matches() bool { return len(p.Steps) == 0 && len(p.Unplanned) == 0 }
 
 // Timeouts bound how long a statement may wait and run.
 type Timeouts struct {

@@ -40,9 +40,12 @@ func SQL(w io.Writer, p *plan.Plan) error {
 func Text(w io.Writer, p *plan.Plan) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s (schemas: %s)\n", p.Target, schemaList(p.Schemas))
-	if p.Empty() {
+	switch {
+	case p.Matches():
 		b.WriteString("\nNo changes: the database matches the desired state.\n")
-	} else {
+	case p.Empty():
+		b.WriteString("\nNo statements: the schema engine finds nothing to change, but the database does not match the desired state.\n")
+	default:
 		fmt.Fprintf(&b, "%s\n\n", timeoutsLine(p))
 		for i, s := range p.Steps {
 			if !s.Transactional && (i == 0 || p.Steps[i-1].Transactional) {
@@ -62,11 +65,21 @@ func Text(w io.Writer, p *plan.Plan) error {
 			fmt.Fprintf(&b, "Allowed by the planner (--allow-hazard): %s.\n", joinCodes(p.Allowed))
 		}
 	}
+	if len(p.Unplanned) > 0 {
+		fmt.Fprintf(&b, "\nDifferences keel cannot plan (%d): PostgreSQL's catalog shows them, and no statement above changes them.\n", len(p.Unplanned))
+		for _, d := range p.Unplanned {
+			fmt.Fprintf(&b, "  %s\n    desired: %s\n    live:    %s\n", plan.OneLine(d.Object), plan.OneLine(d.Desired), plan.OneLine(d.Live))
+		}
+		b.WriteString(UnplannedAdvice + "\n")
+	}
 	writeNotManaged(&b, "Not managed by keel, left as they are", p.NotManaged)
 	writeNotManaged(&b, "In the desired state but not managed by keel, not created", p.DesiredNotManaged)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// UnplannedAdvice says what to do about differences keel cannot plan.
+const UnplannedAdvice = "keel does not apply this plan: change the desired state to match the database, or make the change in a reviewed migration by hand, then plan again."
 
 // timeoutsLine states the timeouts the statements run with, as Apply sets them.
 func timeoutsLine(p *plan.Plan) string {
@@ -193,9 +206,12 @@ func JSON(w io.Writer, p *plan.Plan) error {
 // a hazards table, the SQL and the objects keel leaves alone.
 func Markdown(w io.Writer, p *plan.Plan) error {
 	var b strings.Builder
-	if p.Empty() {
+	switch {
+	case p.Matches():
 		fmt.Fprintf(&b, "### keel plan: no changes\n\n%s matches the desired state (schemas: %s).\n", mdCode(p.Target.Database), mdEscape(schemaList(p.Schemas)))
-	} else {
+	case p.Empty():
+		fmt.Fprintf(&b, "### keel plan: differences keel cannot plan\n\n%s does not match the desired state (schemas: %s).\n", mdCode(p.Target.Database), mdEscape(schemaList(p.Schemas)))
+	default:
 		fmt.Fprintf(&b, "### keel plan: %s\n\n", p.Summary())
 		fmt.Fprintf(&b, "Target: %s on %s · schemas: %s · %s\n\n", mdCode(p.Target.Database), mdCode(fmt.Sprintf("%s:%d", p.Target.Host, p.Target.Port)),
 			mdEscape(schemaList(p.Schemas)), strings.TrimSuffix(timeoutsLine(p), "."))
@@ -220,6 +236,14 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		}
 		fence := mdFence(sql.String())
 		b.WriteString(fence + "sql\n" + sql.String() + fence + "\n")
+	}
+	if len(p.Unplanned) > 0 {
+		fmt.Fprintf(&b, "\n**Differences keel cannot plan (%d)**: PostgreSQL's catalog shows them, and no statement changes them.\n\n", len(p.Unplanned))
+		b.WriteString("| Object | Desired | Live |\n| --- | --- | --- |\n")
+		for _, d := range p.Unplanned {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", mdEscape(mdCode(d.Object)), mdEscape(mdCode(d.Desired)), mdEscape(mdCode(d.Live)))
+		}
+		b.WriteString("\n" + UnplannedAdvice + "\n")
 	}
 	if len(p.NotManaged) > 0 {
 		fmt.Fprintf(&b, "\n<details><summary>Not managed by keel, left as they are (%d)</summary>\n\n", len(p.NotManaged))

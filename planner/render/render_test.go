@@ -17,7 +17,8 @@ func int64p(n int64) *int64 { return &n }
 
 // goldenPlan has a bit of everything a renderer shows: an extension, a
 // dropped column with its table size, a rewrite, an index built outside the
-// transaction, an allowance and objects keel leaves alone.
+// transaction, an allowance, objects keel leaves alone and differences it
+// cannot plan.
 func goldenPlan() *plan.Plan {
 	to := plan.Duration(2 * time.Second)
 	st := plan.Duration(15 * time.Second)
@@ -38,6 +39,10 @@ func goldenPlan() *plan.Plan {
 				Hazards: []plan.Hazard{{Code: plan.HazardNonTransactional, Severity: plan.SeverityInfo, Object: "index public.orders.orders_placed_at", Message: "built CONCURRENTLY after the transaction commits"}}},
 		},
 		NotManaged: []plan.Object{{Kind: "view", Name: "public.open_orders"}, {Kind: "function", Name: "public.total_of(bigint)"}},
+		Unplanned: []plan.Difference{
+			{Object: "constraint public.orders.orders_code_check", Desired: "CHECK (((code || '-'::text) <> '-'::text))", Live: "CHECK (((code || '-'::text) <> '-'::text)) NOT VALID"},
+			{Object: "table public.orders", Desired: "table", Live: "table with(fillfactor=70)"},
+		},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,7 +59,7 @@ func DefaultCache() *Cache {
 
 // cacheFormat changes when the form of an entry changes, or what keel
 // accepts in a desired state does (an entry vouches that its files read).
-const cacheFormat = "keel-normalized-state/7"
+const cacheFormat = "keel-normalized-state/8"
 
 // Cached is one normalized state, as stored.
 type Cached struct {
@@ -83,13 +84,31 @@ type Cached struct {
 	// ExtensionDefaults are the server's default versions of Extensions when
 	// the entry was made (extensionDefaults).
 	ExtensionDefaults string `json:"extension_defaults"`
+	// Catalog is the state's catalog, as read in the throwaway database.
+	Catalog []CatalogEntry `json:"catalog"`
+}
+
+// CatalogEntry is one object of a cached catalog.
+type CatalogEntry struct {
+	Key         state.CatalogKey `json:"key"`
+	Description string           `json:"description"`
+}
+
+func (e *Cached) catalog() state.Catalog {
+	cat := make(state.Catalog, len(e.Catalog))
+	for _, x := range e.Catalog {
+		cat[x.Key] = x.Description
+	}
+	return cat
 }
 
 func (e *Cached) checksum() string {
 	ext, _ := json.Marshal(e.Extensions)
+	cat, _ := json.Marshal(e.Catalog)
 	h := sha256.New()
 	h.Write([]byte(e.HCL))
 	h.Write(ext)
+	h.Write(cat)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -196,7 +215,7 @@ func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.Conn) (e *Cached, ke
 // (nil when it does not read: normalize then).
 func (e *Cached) For(current *state.State, h *HCL) *state.State {
 	if current.RealmHash() == e.RealmHash {
-		want := &state.State{Realm: current.Realm, Extensions: e.extensions(h)}
+		want := &state.State{Realm: current.Realm, Extensions: e.extensions(h), Catalog: e.catalog()}
 		want.SetFingerprint(e.Fingerprint)
 		return want
 	}
@@ -216,6 +235,7 @@ func (e *Cached) load(h *HCL) (*state.State, error) {
 	}
 	st.SetFingerprint(e.Fingerprint)
 	st.Extensions = e.extensions(h)
+	st.Catalog = e.catalog()
 	return st, nil
 }
 
@@ -275,7 +295,7 @@ func (e *Cached) state() (*state.State, error) {
 // put stores st under key, if it reads back to the same fingerprint. A
 // failure to store is not an error: the next plan normalizes again.
 func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Conn, files []string) {
-	if len(st.Invalid) > 0 || len(st.NotManaged) > 0 {
+	if len(st.Invalid) > 0 || len(st.NotManaged) > 0 || st.Catalog == nil {
 		return
 	}
 	defaults, err := extensionDefaults(ctx, dev.Pgx(), st.Extensions)
@@ -300,6 +320,10 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 			}
 		}
 	}
+	for k, d := range st.Catalog {
+		e.Catalog = append(e.Catalog, CatalogEntry{Key: k, Description: d})
+	}
+	sort.Slice(e.Catalog, func(i, j int) bool { return e.Catalog[i].Key.String() < e.Catalog[j].Key.String() })
 	e.Checksum = e.checksum()
 	back, err := e.state()
 	if err != nil {

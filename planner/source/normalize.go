@@ -204,6 +204,9 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 	if err != nil {
 		return nil, err
 	}
+	if norm.Catalog, err = inspect.ReadCatalog(ctx, conn, desired.SchemaNames()); err != nil {
+		return nil, err
+	}
 	// Extensions stay as declared: a version or schema left open stays open.
 	norm.Extensions = desired.Extensions
 	return norm, nil

@@ -95,7 +95,10 @@ func (s *SQLFiles) Load(ctx context.Context, dev DevDatabase) (st *state.State, 
 			return err
 		}
 		defer conn.Close()
-		st, err = inspect.All(ctx, conn, true)
+		if st, err = inspect.All(ctx, conn, true); err != nil {
+			return err
+		}
+		st.Catalog, err = inspect.ReadCatalog(ctx, conn, st.SchemaNames())
 		return err
 	})
 	return st, err
@@ -115,6 +118,9 @@ func (d *Database) Load(ctx context.Context, _ DevDatabase) (*state.State, error
 	}
 	defer conn.Close()
 	st, err := inspect.All(ctx, conn, false)
+	if err == nil {
+		st.Catalog, err = inspect.ReadCatalog(ctx, conn, st.SchemaNames())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the desired state from %s: %w", d.DB, err)
 	}

@@ -32,6 +32,10 @@ type State struct {
 	// NotManaged lists objects of a desired state read from SQL or a
 	// database that keel does not manage: plans do not create them.
 	NotManaged []plan.Object
+	// Catalog is what PostgreSQL's catalog says of the state's objects,
+	// when the state was read from a database (a throwaway one for a
+	// desired state); nil when it was not.
+	Catalog Catalog
 
 	// fingerprint is computed once, by Fingerprint; realm by RealmHash.
 	fingerprint *plan.Fingerprint
@@ -86,6 +90,7 @@ func (s *State) Only(schemas []string) *State {
 	}
 	out.Realm = &realm
 	out.NotManaged = nil
+	out.Catalog = s.Catalog.only(keep)
 	for _, o := range s.NotManaged {
 		if sc, _, ok := strings.Cut(o.Name, "."); ok && keep[sc] {
 			out.NotManaged = append(out.NotManaged, o)

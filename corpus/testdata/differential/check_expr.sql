@@ -1,0 +1,7 @@
+-- A CHECK constraint's expression changes.
+-- prefix
+CREATE TABLE t (a int);
+-- a
+ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);
+-- b
+ALTER TABLE t ADD CONSTRAINT c CHECK (a > 1);

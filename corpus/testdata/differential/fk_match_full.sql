@@ -1,0 +1,10 @@
+-- A two-column foreign key becomes MATCH FULL.
+-- refused: MATCH FULL is not modelled by the engine: a difference keel cannot plan.
+-- refused reverse: As A to B.
+-- prefix
+CREATE TABLE parent (a int, b int, PRIMARY KEY (a, b));
+CREATE TABLE child (a int, b int);
+-- a
+ALTER TABLE child ADD CONSTRAINT fk FOREIGN KEY (a, b) REFERENCES parent (a, b);
+-- b
+ALTER TABLE child ADD CONSTRAINT fk FOREIGN KEY (a, b) REFERENCES parent (a, b) MATCH FULL;

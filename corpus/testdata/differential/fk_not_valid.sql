@@ -1,0 +1,10 @@
+-- A foreign key becomes NOT VALID.
+-- refused: NOT VALID foreign keys are not modelled: a difference keel cannot plan.
+-- refused reverse: As A to B.
+-- prefix
+CREATE TABLE parent (id int PRIMARY KEY);
+CREATE TABLE child (pid int);
+-- a
+ALTER TABLE child ADD CONSTRAINT fk FOREIGN KEY (pid) REFERENCES parent (id);
+-- b
+ALTER TABLE child ADD CONSTRAINT fk FOREIGN KEY (pid) REFERENCES parent (id) NOT VALID;

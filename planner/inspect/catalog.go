@@ -1,0 +1,147 @@
+package inspect
+
+import (
+	"context"
+	"fmt"
+
+	"keel/planner/pg"
+	"keel/planner/state"
+)
+
+// catalogQueries read a Catalog: each returns rows of (kind, schema, table,
+// name, description) for the schemas $1, the description never empty. They
+// run with search_path set to pg_catalog alone, so that every name outside
+// it is printed qualified, the same way whatever the connection's path.
+var catalogQueries = []string{
+	// Tables: kind, persistence, row level security, storage parameters,
+	// replica identity, the type of a typed table, partitioning, the
+	// parents, the comment.
+	`SELECT 'table', n.nspname, '', c.relname,
+  concat_ws(' ',
+    CASE c.relkind WHEN 'p' THEN 'partitioned table' ELSE 'table' END,
+    CASE c.relpersistence WHEN 'u' THEN 'unlogged' ELSE NULL END,
+    CASE WHEN c.relrowsecurity THEN 'row level security' END,
+    CASE WHEN c.relforcerowsecurity THEN 'force row level security' END,
+    'with(' || array_to_string(c.reloptions, ',') || ')',
+    CASE c.relreplident WHEN 'n' THEN 'replica identity nothing' WHEN 'f' THEN 'replica identity full'
+      WHEN 'i' THEN 'replica identity using index ' || (SELECT quote_ident(ri.relname) FROM pg_index rx JOIN pg_class ri ON ri.oid = rx.indexrelid WHERE rx.indrelid = c.oid AND rx.indisreplident) END,
+    'of ' || CASE WHEN c.reloftype <> 0 THEN format_type(c.reloftype, NULL) END,
+    'partition by ' || pg_get_partkeydef(c.oid),
+    'partition of ' || (SELECT string_agg(quote_ident(pn.nspname) || '.' || quote_ident(p.relname), ', ' ORDER BY i.inhseqno)
+                        FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+                        WHERE i.inhrelid = c.oid AND c.relispartition) || ' ' || pg_get_expr(c.relpartbound, c.oid),
+    'inherits ' || (SELECT string_agg(quote_ident(pn.nspname) || '.' || quote_ident(p.relname), ', ' ORDER BY i.inhseqno)
+                    FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+                    WHERE i.inhrelid = c.oid AND NOT c.relispartition),
+    'comment ' || quote_literal(obj_description(c.oid, 'pg_class')))
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`,
+	// Columns: type, null, default, identity and its sequence's options,
+	// generation, collation, storage and compression when not the type's,
+	// statistics target, whether it is inherited, the sequences it owns,
+	// comment.
+	`SELECT 'column', n.nspname, c.relname, a.attname,
+  concat_ws(' ',
+    format_type(a.atttypid, a.atttypmod),
+    CASE WHEN a.attnotnull THEN 'not null' END,
+    CASE WHEN a.attgenerated = '' THEN 'default ' || pg_get_expr(ad.adbin, ad.adrelid) END,
+    CASE WHEN a.attgenerated = 's' THEN 'generated always as (' || pg_get_expr(ad.adbin, ad.adrelid) || ') stored' END,
+    CASE a.attidentity WHEN 'a' THEN 'identity always' WHEN 'd' THEN 'identity by default' END,
+    CASE WHEN s.seqrelid IS NOT NULL THEN format('(start %s increment %s min %s max %s cache %s%s)', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
+      CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END) END,
+    CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN 'collate ' || (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
+    CASE WHEN a.attstorage <> t.typstorage THEN 'storage ' || CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external' WHEN 'm' THEN 'main' WHEN 'x' THEN 'extended' END END,
+    CASE a.attcompression WHEN 'p' THEN 'compression pglz' WHEN 'l' THEN 'compression lz4' END,
+    CASE WHEN a.attstattarget >= 0 THEN 'statistics ' || a.attstattarget END,
+    CASE WHEN a.attinhcount > 0 THEN 'inherited' END,
+    -- A sequence the column owns (serial, OWNED BY): dropped with it.
+    (SELECT 'owns sequence ' || string_agg(quote_ident(sn.nspname) || '.' || quote_ident(sq.relname), ', ' ORDER BY sq.relname)
+     FROM pg_depend od JOIN pg_class sq ON sq.oid = od.objid JOIN pg_namespace sn ON sn.oid = sq.relnamespace
+     WHERE od.classid = 'pg_class'::regclass AND od.refclassid = 'pg_class'::regclass AND od.refobjid = c.oid
+       AND od.refobjsubid = a.attnum AND od.deptype = 'a' AND sq.relkind = 'S'),
+    'comment ' || quote_literal(ds.description))
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+-- An identity column's sequence depends on it internally.
+LEFT JOIN pg_depend sd ON a.attidentity <> '' AND sd.refclassid = 'pg_class'::regclass AND sd.refobjid = c.oid
+  AND sd.refobjsubid = a.attnum AND sd.classid = 'pg_class'::regclass AND sd.deptype = 'i'
+LEFT JOIN pg_sequence s ON s.seqrelid = sd.objid
+LEFT JOIN pg_description ds ON ds.classoid = 'pg_class'::regclass AND ds.objoid = c.oid AND ds.objsubid = a.attnum
+WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`,
+	// Constraints of tables, as PostgreSQL prints them (NOT VALID,
+	// DEFERRABLE, MATCH FULL and ON DELETE SET NULL (...) included), with
+	// their comments.
+	`SELECT 'constraint', n.nspname, c.relname, k.conname,
+  concat_ws(' ', pg_get_constraintdef(k.oid), CASE WHEN k.coninhcount > 0 THEN 'inherited' END,
+    'comment ' || quote_literal(ds.description))
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_description ds ON ds.classoid = 'pg_constraint'::regclass AND ds.objoid = k.oid AND ds.objsubid = 0
+WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND k.contype IN ('c', 'f', 'p', 'u', 'x')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`,
+	// Indexes of tables, as PostgreSQL prints them (method, keys, operator
+	// classes, collations, INCLUDE, WITH (...), WHERE), with their comments.
+	`SELECT 'index', n.nspname, c.relname, i.relname,
+  concat_ws(' ', CASE WHEN x.indisprimary THEN 'primary key:' END, pg_get_indexdef(x.indexrelid), CASE WHEN NOT x.indisvalid THEN 'invalid' END,
+    'comment ' || quote_literal(ds.description))
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
+JOIN pg_namespace n ON n.oid = i.relnamespace
+LEFT JOIN pg_description ds ON ds.classoid = 'pg_class'::regclass AND ds.objoid = i.oid AND ds.objsubid = 0
+WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`,
+	// Enums: their labels in order, and comments.
+	`SELECT 'enum', n.nspname, '', t.typname,
+  concat_ws(' ', '(' || coalesce((SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '') || ')',
+    'comment ' || quote_literal(obj_description(t.oid, 'pg_type')))
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = ANY($1) AND t.typtype = 'e'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')`,
+}
+
+// Catalog reads the Catalog of the schemas on the live database.
+func (l *Live) Catalog(ctx context.Context, schemas []string) (state.Catalog, error) {
+	return ReadCatalog(ctx, l.db, schemas)
+}
+
+// ReadCatalog reads the Catalog of the schemas on c. Inside a transaction
+// it sees the transaction's changes; the connection's search_path is as it
+// was when it returns.
+func ReadCatalog(ctx context.Context, c *pg.Conn, schemas []string) (cat state.Catalog, err error) {
+	var path string
+	if err := c.QueryRow(ctx, `SELECT current_setting('search_path'), set_config('search_path', 'pg_catalog', false)`).Scan(&path, new(string)); err != nil {
+		return nil, fmt.Errorf("reading the catalog of %s: %w", c.DB(), pg.ServerError(err))
+	}
+	defer func() {
+		if _, rerr := c.Exec(ctx, `SELECT set_config('search_path', $1, false)`, path); rerr != nil && err == nil {
+			err = fmt.Errorf("reading the catalog of %s: %w", c.DB(), pg.ServerError(rerr))
+		}
+	}()
+	cat = make(state.Catalog)
+	for _, q := range catalogQueries {
+		rows, err := c.Query(ctx, q, schemas)
+		if err != nil {
+			return nil, fmt.Errorf("reading the catalog of %s: %w", c.DB(), pg.ServerError(err))
+		}
+		for rows.Next() {
+			var (
+				k    state.CatalogKey
+				desc string
+			)
+			if err := rows.Scan(&k.Kind, &k.Schema, &k.Table, &k.Name, &desc); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("reading the catalog of %s: %w", c.DB(), err)
+			}
+			cat[k] = desc
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("reading the catalog of %s: %w", c.DB(), pg.ServerError(err))
+		}
+	}
+	return cat, nil
+}

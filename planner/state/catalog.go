@@ -1,0 +1,129 @@
+package state
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+
+	"keel/planner/plan"
+)
+
+// A Catalog describes what PostgreSQL's catalog holds about the objects
+// keel manages in some schemas: each object (a table, a column, a
+// constraint, an index, an enum) by a description PostgreSQL prints itself
+// (pg_get_indexdef, pg_get_constraintdef, pg_get_expr, format_type, ...),
+// so that two databases on one server describe the same object the same
+// way. It does not trust the engine: what the engine does not model
+// (storage parameters, persistence, deferrable constraints, identity
+// options, inheritance, column storage and compression, ...) is in it too.
+// inspect.ReadCatalog reads one.
+type Catalog map[CatalogKey]string
+
+// A CatalogKey names an object of a Catalog. Table is empty for tables and
+// enums (their name is Name); columns, constraints and indexes belong to
+// the table Table.
+type CatalogKey struct {
+	Kind   string `json:"kind"`
+	Schema string `json:"schema"`
+	Table  string `json:"table,omitempty"`
+	Name   string `json:"name"`
+}
+
+// The kinds of a CatalogKey.
+const (
+	CatalogTable      = "table"
+	CatalogColumn     = "column"
+	CatalogConstraint = "constraint"
+	CatalogIndex      = "index"
+	CatalogEnum       = "enum"
+)
+
+// String names the object as plans do: "column public.users.email".
+func (k CatalogKey) String() string {
+	if k.Table == "" {
+		return k.Kind + " " + plan.DisplayName(k.Schema, k.Name)
+	}
+	return k.Kind + " " + plan.DisplayName(k.Schema, k.Table) + "." + plan.DisplayPart(k.Name)
+}
+
+// Owner is the table or enum the object belongs to (itself for tables and
+// enums).
+func (k CatalogKey) Owner() CatalogKey {
+	if k.Table == "" {
+		return k
+	}
+	return CatalogKey{Kind: CatalogTable, Schema: k.Schema, Name: k.Table}
+}
+
+// CatalogDifference is an object that differs between two catalogs.
+type CatalogDifference struct {
+	Key CatalogKey
+	// Desired and Live are the descriptions (never empty); "" where the
+	// object is missing.
+	Desired, Live string
+}
+
+// Differences lists the objects that differ from live to desired, sorted.
+func (desired Catalog) Differences(live Catalog) []CatalogDifference {
+	var out []CatalogDifference
+	for k, d := range desired {
+		if l, ok := live[k]; !ok || l != d {
+			out = append(out, CatalogDifference{Key: k, Desired: d, Live: l})
+		}
+	}
+	for k, l := range live {
+		if _, ok := desired[k]; !ok {
+			out = append(out, CatalogDifference{Key: k, Live: l})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key.String() < out[j].Key.String() })
+	return out
+}
+
+// PlanDifferences turns differences into the plan's form.
+func PlanDifferences(diffs []CatalogDifference) []plan.Difference {
+	out := make([]plan.Difference, 0, len(diffs))
+	for _, d := range diffs {
+		out = append(out, plan.Difference{Object: d.Key.String(), Desired: orMissing(d.Desired), Live: orMissing(d.Live)})
+	}
+	return out
+}
+
+func orMissing(s string) string {
+	if s == "" {
+		return "(missing)"
+	}
+	return s
+}
+
+// only keeps the objects of the given schemas.
+func (c Catalog) only(keep map[string]bool) Catalog {
+	if c == nil {
+		return nil
+	}
+	out := make(Catalog, len(c))
+	for k, v := range c {
+		if keep[k.Schema] {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Fingerprint identifies the catalog: a hash of the whole and one per
+// object, so that two fingerprints say which objects changed.
+func (c Catalog) Fingerprint() plan.Fingerprint {
+	keys := make([]CatalogKey, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	whole := sha256.New()
+	objects := make(map[string]string, len(keys))
+	for _, k := range keys {
+		line := k.String() + "\x00" + c[k] + "\n"
+		whole.Write([]byte(line))
+		objects[k.String()] = shortHash([]byte(line))
+	}
+	return plan.Fingerprint{Hash: "sha256:" + hex.EncodeToString(whole.Sum(nil)), Objects: objects}
+}
