@@ -333,3 +333,40 @@ func devEnv(t *testing.T, extra string) string {
 	}
 	return dir
 }
+
+// Every narrowing the catalog can show is data-loss, a conversion
+// PostgreSQL does not make on its own is may-fail, and widenings are
+// neither.
+func TestNarrowingAndConversionHazards(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	pgtest.Exec(t, u, `CREATE TABLE t (a numeric, b timestamptz, c text, d bit varying(10), e numeric, f text,
+  g interval, h numeric(10,2), i int, j timestamptz, k text[], l numeric[], m bigint, n time(3))`)
+	desired := writeFile(t, "schema.sql", `CREATE TABLE t (a numeric(10,2), b timestamptz(0), c integer, d bit varying(5),
+  e integer, f varchar(5), g interval day to second, h numeric, i bigint, j date, k int[], l numeric(5,1)[],
+  m numeric(12,0), n time(0));`)
+	code, out, errs := keel(t, "plan", "--env", "dev", "--url", u, "--schema", desired, "--format", "json")
+	if code != 0 {
+		t.Fatalf("plan: exit %d: %s", code, errs)
+	}
+	doc := jsonOf(t, out)
+	for col, want := range map[string]plan.HazardCode{
+		"a": plan.HazardDataLoss, "b": plan.HazardDataLoss, "c": plan.HazardMayFail, "d": plan.HazardDataLoss,
+		"e": plan.HazardDataLoss, "f": plan.HazardDataLoss, "g": plan.HazardDataLoss, "j": plan.HazardDataLoss,
+		"k": plan.HazardMayFail, "l": plan.HazardDataLoss, "m": plan.HazardDataLoss, "n": plan.HazardDataLoss,
+	} {
+		if findHazard(doc.Hazards, want, "column public.t."+col) == nil {
+			t.Errorf("column %s: no %s hazard", col, want)
+		}
+	}
+	for _, col := range []string{"h", "i"} {
+		for _, code := range []plan.HazardCode{plan.HazardDataLoss, plan.HazardMayFail} {
+			if findHazard(doc.Hazards, code, "column public.t."+col) != nil {
+				t.Errorf("column %s widens, but is flagged %s", col, code)
+			}
+		}
+	}
+	if t.Failed() {
+		t.Logf("plan:\n%s", out)
+	}
+}

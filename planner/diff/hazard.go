@@ -28,6 +28,10 @@ type Facts interface {
 	// with a table, without asking: its policies, triggers and rules
 	// ("policy public.accounts.owner_only").
 	Attached(t *schema.Table) []string
+	// Converts reports whether PostgreSQL converts a column's values from
+	// one type to another on its own (ALTER COLUMN ... TYPE without USING:
+	// an implicit or assignment cast); nil when it cannot tell.
+	Converts(from, to string) *bool
 }
 
 // blockedBy is the hazard of a drop or type change that views keel does
@@ -110,6 +114,13 @@ func modifyHazards(t *schema.Table, c schema.Change, facts Facts) []plan.Hazard 
 				hs = append(hs, plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: obj,
 					Message: fmt.Sprintf("narrows the type from %s to %s: values may be cut or rejected", typeString(c.From.Type.Type), typeString(c.To.Type.Type)), Rows: rows, Bytes: bytes})
 			}
+			if !enumChange(c.From.Type.Type, c.To.Type.Type) {
+				if ok := facts.Converts(typeString(c.From.Type.Type), typeString(c.To.Type.Type)); ok != nil && !*ok {
+					hs = append(hs, plan.Hazard{Code: plan.HazardMayFail, Severity: plan.SeverityDanger, Object: obj,
+						Message: fmt.Sprintf("PostgreSQL has no automatic conversion from %s to %s: the statement fails (SQLSTATE 42804) and the plan rolls back; keel cannot state a USING conversion yet",
+							typeString(c.From.Type.Type), typeString(c.To.Type.Type))})
+				}
+			}
 			hs = append(hs, plan.Hazard{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: obj, Message: "changes the column's type: code that expects the old type may break"})
 			hs = append(hs, blockedBy(obj, facts.Dependents(t, c.From.Name))...)
 		}
@@ -175,6 +186,14 @@ func modifyHazards(t *schema.Table, c schema.Change, facts Facts) []plan.Hazard 
 		}
 	}
 	return nil
+}
+
+// enumChange reports whether either type is an enum: keel converts those
+// through text itself (USING col::text::type).
+func enumChange(from, to schema.Type) bool {
+	_, f := from.(*schema.EnumType)
+	_, t := to.(*schema.EnumType)
+	return f || t
 }
 
 func mayFail(obj, msg string, offending, rows *int64) plan.Hazard {
@@ -277,3 +296,6 @@ func (NoFacts) Dependents(*schema.Table, string) []string { return nil }
 
 // Attached implements Facts.
 func (NoFacts) Attached(*schema.Table) []string { return nil }
+
+// Converts implements Facts.
+func (NoFacts) Converts(string, string) *bool { return nil }

@@ -157,6 +157,32 @@ ORDER BY 1, 2`, sch, t.Name)
 	return out
 }
 
+func (f *Facts) Converts(from, to string) *bool {
+	var ok bool
+	// Domains convert as their base types; arrays as their elements; any
+	// type converts to a string type (an I/O conversion cast).
+	err := f.db.QueryRowContext(f.ctx, `
+WITH RECURSIVE ty(name, oid) AS (SELECT 'from', $1::regtype::oid UNION ALL SELECT 'to', $2::regtype::oid),
+base AS (
+  SELECT ty.name, coalesce(nullif(t.typbasetype, 0), t.oid) AS oid FROM ty JOIN pg_catalog.pg_type t ON t.oid = ty.oid
+),
+pair AS (
+  SELECT f.oid AS f, t.oid AS t, ft.typelem AS fe, tt.typelem AS te, tt.typcategory AS tc, ft.typcategory AS fc
+  FROM base f JOIN base t ON f.name = 'from' AND t.name = 'to'
+  JOIN pg_catalog.pg_type ft ON ft.oid = f.oid JOIN pg_catalog.pg_type tt ON tt.oid = t.oid
+)
+SELECT f = t OR tc = 'S'
+  OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast WHERE castsource = f AND casttarget = t AND castcontext IN ('a', 'i'))
+  OR (fc = 'A' AND tc = 'A' AND (fe = te
+      OR (SELECT typcategory FROM pg_catalog.pg_type WHERE oid = te) = 'S'
+      OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast WHERE castsource = fe AND casttarget = te AND castcontext IN ('a', 'i'))))
+FROM pair`, from, to).Scan(&ok)
+	if err != nil {
+		return nil
+	}
+	return &ok
+}
+
 var funcCall = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
 
 func (f *Facts) Volatile(expr string) bool {
