@@ -88,13 +88,22 @@ func (f *Facts) Count(t *schema.Table, query string) *int64 {
 	return &n
 }
 
-func (f *Facts) Dependents(t *schema.Table, column string) []string {
+// schemaOf is the schema of a table of the live database; ok is false
+// when the table is not there (a table the plan creates).
+func (f *Facts) schemaOf(t *schema.Table) (sch string, ok bool) {
 	if _, ok := f.stats[state.TableName(t)]; !ok {
-		return nil
+		return "", false
 	}
-	var sch string
 	if t.Schema != nil {
 		sch = t.Schema.Name
+	}
+	return sch, true
+}
+
+func (f *Facts) Dependents(t *schema.Table, column string) []string {
+	sch, ok := f.schemaOf(t)
+	if !ok {
+		return nil
 	}
 	rows, err := f.db.QueryContext(f.ctx, `
 WITH tbl AS (
@@ -125,12 +134,9 @@ ORDER BY 2, 3, 1`, sch, t.Name, column)
 }
 
 func (f *Facts) Attached(t *schema.Table) []string {
-	if _, ok := f.stats[state.TableName(t)]; !ok {
+	sch, ok := f.schemaOf(t)
+	if !ok {
 		return nil
-	}
-	var sch string
-	if t.Schema != nil {
-		sch = t.Schema.Name
 	}
 	rows, err := f.db.QueryContext(f.ctx, `
 WITH tbl AS (
