@@ -19,7 +19,23 @@ import (
 var managedKinds = map[string]bool{
 	"SCHEMA": true, "EXTENSION": true, "COMMENT": true, "TYPE": true, "TABLE": true, "DEFAULT": true,
 	"CONSTRAINT": true, "FK CONSTRAINT": true, "INDEX": true, "SEQUENCE": true, "SEQUENCE OWNED BY": true,
-	"TABLE ATTACH": true, "INDEX ATTACH": true,
+	"TABLE ATTACH": true, "INDEX ATTACH": true, "CHECK CONSTRAINT": true,
+}
+
+// sortedOptions sorts the storage parameters of a table's WITH (...) line:
+// PostgreSQL keeps them in the order they were set, which means nothing.
+func sortedOptions(line string) string {
+	opts, ok := strings.CutPrefix(line, "WITH (")
+	if !ok {
+		return line
+	}
+	opts, end, ok := strings.Cut(opts, ")")
+	if !ok || strings.Count(opts, "'")%2 != 0 {
+		return line
+	}
+	list := strings.Split(opts, ", ")
+	sort.Strings(list)
+	return "WITH (" + strings.Join(list, ", ") + ")" + end
 }
 
 // entry is one object of a `pg_dump -s` script.
@@ -104,7 +120,7 @@ func dump(dbURL string, scope []string) (map[string]entry, error) {
 			strings.HasPrefix(t, `\unrestrict`) || strings.HasPrefix(t, "SELECT pg_catalog.set_config") {
 			continue
 		}
-		lines = append(lines, strings.TrimSuffix(t, ","))
+		lines = append(lines, sortedOptions(strings.TrimSuffix(t, ",")))
 	}
 	flush()
 	return entries, nil

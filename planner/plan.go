@@ -186,6 +186,13 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		if err != nil {
 			return nil, err
 		}
+		// What the engine does not model and keel does: after the
+		// engine's statements, in the transaction.
+		more, err := diff.CatalogSteps(want.Catalog, cat, cov)
+		if err != nil {
+			return nil, err
+		}
+		steps = insertTransactional(steps, more, opts.Timeouts)
 		unplanned = state.PlanDifferences(cov.Unplanned(want.Catalog.Differences(cat)))
 		if !opts.NoFingerprints {
 			fromCatalog = cat.Fingerprint()
@@ -210,4 +217,24 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		DesiredExtensions: append([]plan.Extension{}, want.Extensions...), Unplanned: unplanned,
 		FromCatalog: fromCatalog,
 	}, nil
+}
+
+// insertTransactional puts more after the last statement of steps that runs
+// in the plan's transaction, with the plan's timeouts.
+func insertTransactional(steps, more []plan.Step, t plan.Timeouts) []plan.Step {
+	if len(more) == 0 {
+		return steps
+	}
+	at := 0
+	for i, st := range steps {
+		if st.Transactional {
+			at = i + 1
+		}
+	}
+	for i := range more {
+		more[i].LockTimeout, more[i].StatementTimeout = plan.Duration(t.Lock), plan.Duration(t.Statement)
+	}
+	out := make([]plan.Step, 0, len(steps)+len(more))
+	out = append(append(append(out, steps[:at]...), more...), steps[at:]...)
+	return out
 }

@@ -211,7 +211,7 @@ func TestReviewedProdApply(t *testing.T) {
 	pgtest.Exec(t, base, "ALTER TABLE users DROP COLUMN nickname")
 	// A change the schema engine does not see makes the plan stale too.
 	pgtest.Exec(t, base, "ALTER TABLE users SET (fillfactor = 70)")
-	if msg := refused("stale catalog", "apply", "--env", "prod", "--schema", next, "--plan", planPath); !strings.Contains(msg, "stale") || !strings.Contains(msg, "table public.users (changed)") {
+	if msg := refused("stale catalog", "apply", "--env", "prod", "--schema", next, "--plan", planPath); !strings.Contains(msg, "stale") || !strings.Contains(msg, "storage parameter public.users.fillfactor (added)") {
 		t.Errorf("a storage parameter set since the plan does not make it stale:\n%s", msg)
 	}
 	pgtest.Exec(t, base, "ALTER TABLE users RESET (fillfactor)")

@@ -20,6 +20,42 @@ type Coverage struct {
 	whole map[state.CatalogKey]bool // tables and enums created, dropped or renamed
 	pkeys map[state.CatalogKey]bool // tables whose primary key changes
 	drops map[state.CatalogKey]bool // tables that lose a column
+	// engine reports whether the engine's desired schema has a constraint
+	// (nil: not known): one it does not model is not created by its
+	// statements.
+	engine func(k state.CatalogKey, desc string) bool
+}
+
+// engineConstraints returns a function that tells whether the realm has a
+// constraint of a catalog: a primary key, foreign key, check, or a unique
+// or exclusion constraint (the engine models these as indexes).
+func engineConstraints(r *schema.Realm) func(state.CatalogKey, string) bool {
+	return func(k state.CatalogKey, desc string) bool {
+		s, ok := r.Schema(k.Schema)
+		if !ok {
+			return false
+		}
+		t, ok := s.Table(k.Table)
+		if !ok {
+			return false
+		}
+		if strings.HasPrefix(desc, "PRIMARY KEY") {
+			// A state read back from HCL has no name for it.
+			return t.PrimaryKey != nil
+		}
+		if _, ok := t.ForeignKey(k.Name); ok {
+			return true
+		}
+		if _, ok := t.Index(k.Name); ok {
+			return true
+		}
+		for _, a := range t.Attrs {
+			if c, ok := a.(*schema.Check); ok && c.Name == k.Name {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 func newCoverage() *Coverage {

@@ -61,6 +61,7 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 	before, after := extensionSteps(from.Extensions, to.Extensions)
 	var steps []plan.Step
 	cov := newCoverage()
+	cov.engine = engineConstraints(to.Realm)
 	for _, ix := range from.Invalid {
 		cov.index(state.CatalogKey{Kind: state.CatalogTable, Schema: ix.Schema, Name: ix.Table}, &schema.Index{Name: ix.Name})
 	}

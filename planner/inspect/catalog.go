@@ -13,18 +13,14 @@ import (
 // run with search_path set to pg_catalog alone, so that every name outside
 // it is printed qualified, the same way whatever the connection's path.
 var catalogQueries = []string{
-	// Tables: kind, persistence, row level security, storage parameters,
-	// replica identity, the type of a typed table, partitioning, the
-	// parents, the comment.
+	// Tables: kind, row level security, the type of a typed table,
+	// partitioning, the parents, the comment. Their persistence, storage
+	// parameters and replica identity are objects of their own (below).
 	`SELECT 'table', n.nspname, '', c.relname,
   concat_ws(' ',
     CASE c.relkind WHEN 'p' THEN 'partitioned table' ELSE 'table' END,
-    CASE c.relpersistence WHEN 'u' THEN 'unlogged' ELSE NULL END,
     CASE WHEN c.relrowsecurity THEN 'row level security' END,
     CASE WHEN c.relforcerowsecurity THEN 'force row level security' END,
-    'with(' || array_to_string(c.reloptions, ',') || ')',
-    CASE c.relreplident WHEN 'n' THEN 'replica identity nothing' WHEN 'f' THEN 'replica identity full'
-      WHEN 'i' THEN 'replica identity using index ' || (SELECT quote_ident(ri.relname) FROM pg_index rx JOIN pg_class ri ON ri.oid = rx.indexrelid WHERE rx.indrelid = c.oid AND rx.indisreplident) END,
     'of ' || CASE WHEN c.reloftype <> 0 THEN format_type(c.reloftype, NULL) END,
     'partition by ' || pg_get_partkeydef(c.oid),
     'partition of ' || (SELECT string_agg(quote_ident(pn.nspname) || '.' || quote_ident(p.relname), ', ' ORDER BY i.inhseqno)
@@ -37,10 +33,10 @@ var catalogQueries = []string{
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`,
-	// Columns: type, null, default, identity and its sequence's options,
-	// generation, collation, storage and compression when not the type's,
-	// statistics target, whether it is inherited, the sequences it owns,
-	// comment.
+	// Columns: type, null, default, identity with its start and increment,
+	// generation, collation, whether it is inherited, the sequences it
+	// owns, comment. Storage, compression, statistics target and the other
+	// identity options are objects of their own (below).
 	`SELECT 'column', n.nspname, c.relname, a.attname,
   concat_ws(' ',
     format_type(a.atttypid, a.atttypmod),
@@ -48,12 +44,8 @@ WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
     CASE WHEN a.attgenerated = '' THEN 'default ' || pg_get_expr(ad.adbin, ad.adrelid) END,
     CASE WHEN a.attgenerated = 's' THEN 'generated always as (' || pg_get_expr(ad.adbin, ad.adrelid) || ') stored' END,
     CASE a.attidentity WHEN 'a' THEN 'identity always' WHEN 'd' THEN 'identity by default' END,
-    CASE WHEN s.seqrelid IS NOT NULL THEN format('(start %s increment %s min %s max %s cache %s%s)', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
-      CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END) END,
+    CASE WHEN s.seqrelid IS NOT NULL THEN format('(start %s increment %s)', s.seqstart, s.seqincrement) END,
     CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN 'collate ' || (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
-    CASE WHEN a.attstorage <> t.typstorage THEN 'storage ' || CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external' WHEN 'm' THEN 'main' WHEN 'x' THEN 'extended' END END,
-    CASE a.attcompression WHEN 'p' THEN 'compression pglz' WHEN 'l' THEN 'compression lz4' END,
-    CASE WHEN a.attstattarget >= 0 THEN 'statistics ' || a.attstattarget END,
     CASE WHEN a.attinhcount > 0 THEN 'inherited' END,
     -- A sequence the column owns (serial, OWNED BY): dropped with it.
     (SELECT 'owns sequence ' || string_agg(quote_ident(sn.nspname) || '.' || quote_ident(sq.relname), ', ' ORDER BY sq.relname)
@@ -73,14 +65,12 @@ LEFT JOIN pg_description ds ON ds.classoid = 'pg_class'::regclass AND ds.objoid 
 WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`,
 	// Constraints of tables, as PostgreSQL prints them (NOT VALID,
-	// DEFERRABLE, MATCH FULL and ON DELETE SET NULL (...) included), with
-	// their comments.
+	// DEFERRABLE, MATCH FULL and ON DELETE SET NULL (...) included): what
+	// ALTER TABLE ... ADD CONSTRAINT takes.
 	`SELECT 'constraint', n.nspname, c.relname, k.conname,
-  concat_ws(' ', pg_get_constraintdef(k.oid), CASE WHEN k.coninhcount > 0 THEN 'inherited' END,
-    'comment ' || quote_literal(ds.description))
+  concat_ws(' ', pg_get_constraintdef(k.oid), CASE WHEN k.coninhcount > 0 THEN 'inherited' END)
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_description ds ON ds.classoid = 'pg_constraint'::regclass AND ds.objoid = k.oid AND ds.objsubid = 0
 WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND k.contype IN ('c', 'f', 'p', 'u', 'x')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`,
 	// Indexes of tables, as PostgreSQL prints them (method, keys, operator
@@ -101,6 +91,67 @@ WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 WHERE n.nspname = ANY($1) AND t.typtype = 'e'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')`,
+	// Unlogged tables.
+	`SELECT 'table persistence', n.nspname, c.relname, '', 'unlogged' ` + ofTables + ` AND c.relpersistence = 'u'`,
+	// Storage parameters of tables and of their TOAST tables, by name.
+	`SELECT 'storage parameter', n.nspname, c.relname, o.prefix || split_part(o.option, '=', 1), substr(o.option, strpos(o.option, '=') + 1)
+` + ofTables + `
+CROSS JOIN LATERAL (SELECT '' AS prefix, unnest(c.reloptions) AS option
+  UNION ALL SELECT 'toast.', unnest(tc.reloptions) FROM pg_class tc WHERE tc.oid = c.reltoastrelid) o`,
+	// Replica identities other than the default.
+	`SELECT 'replica identity', n.nspname, c.relname, '',
+  CASE c.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full'
+    ELSE 'index ' || (SELECT ri.relname FROM pg_index rx JOIN pg_class ri ON ri.oid = rx.indexrelid WHERE rx.indrelid = c.oid AND rx.indisreplident) END
+` + ofTables + ` AND c.relreplident IN ('n', 'f', 'i')`,
+	// Column storage other than the type's, with the type's (what a reset
+	// sets); compression methods; statistics targets.
+	`SELECT 'column storage', n.nspname, c.relname, a.attname, format('%s (the type''s: %s)', ` + storageName("a.attstorage") + `, ` + storageName("t.typstorage") + `)
+` + ofTables + ` JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped JOIN pg_type t ON t.oid = a.atttypid
+WHERE a.attstorage <> t.typstorage`,
+	`SELECT 'column compression', n.nspname, c.relname, a.attname, CASE a.attcompression WHEN 'p' THEN 'pglz' ELSE 'lz4' END
+` + ofTables + ` JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE a.attcompression IN ('p', 'l')`,
+	`SELECT 'column statistics', n.nspname, c.relname, a.attname, a.attstattarget::text
+` + ofTables + ` JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE a.attstattarget >= 0`,
+	// The options of identity columns' sequences that are not the
+	// default for the sequence's type and direction.
+	`SELECT 'identity options', n.nspname, c.relname, a.attname, concat_ws(' ',
+    CASE WHEN s.seqmin <> CASE WHEN s.seqincrement > 0 THEN 1 ELSE ` + typeBound("min") + ` END THEN 'minvalue ' || s.seqmin END,
+    CASE WHEN s.seqmax <> CASE WHEN s.seqincrement > 0 THEN ` + typeBound("max") + ` ELSE -1 END THEN 'maxvalue ' || s.seqmax END,
+    CASE WHEN s.seqcache <> 1 THEN 'cache ' || s.seqcache END,
+    CASE WHEN s.seqcycle THEN 'cycle' END) AS options
+` + ofTables + ` JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity <> ''
+JOIN pg_depend sd ON sd.refclassid = 'pg_class'::regclass AND sd.refobjid = c.oid AND sd.refobjsubid = a.attnum AND sd.classid = 'pg_class'::regclass AND sd.deptype = 'i'
+JOIN pg_sequence s ON s.seqrelid = sd.objid
+WHERE s.seqmin <> CASE WHEN s.seqincrement > 0 THEN 1 ELSE ` + typeBound("min") + ` END
+   OR s.seqmax <> CASE WHEN s.seqincrement > 0 THEN ` + typeBound("max") + ` ELSE -1 END
+   OR s.seqcache <> 1 OR s.seqcycle`,
+	// Comments on constraints.
+	`SELECT 'constraint comment', n.nspname, c.relname, k.conname, ds.description
+` + ofTables + ` JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype IN ('c', 'f', 'p', 'u', 'x')
+JOIN pg_description ds ON ds.classoid = 'pg_constraint'::regclass AND ds.objoid = k.oid AND ds.objsubid = 0`,
+}
+
+// ofTables selects the tables (plain and partitioned) of the schemas $1 as
+// c, with their schema n, leaving out those of extensions; a query goes on
+// with AND or JOIN.
+const ofTables = `FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`
+
+// storageName spells a storage code (pg_attribute.attstorage) as ALTER
+// COLUMN ... SET STORAGE takes it.
+func storageName(code string) string {
+	return "CASE " + code + " WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external' WHEN 'm' THEN 'main' ELSE 'extended' END"
+}
+
+// typeBound is the least ("min") or greatest ("max") value of the identity
+// sequence s's type.
+func typeBound(which string) string {
+	if which == "min" {
+		return "CASE s.seqtypid WHEN 'int2'::regtype THEN -32768 WHEN 'int4'::regtype THEN -2147483648 ELSE -9223372036854775808 END"
+	}
+	return "CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647 ELSE 9223372036854775807 END"
 }
 
 // Catalog reads the Catalog of the schemas on the live database.

@@ -197,7 +197,11 @@ SELECT
 	pg_index_column_has_property(idx.indexrelid, idx.ord, 'nulls_first') AS nulls_first,
 	pg_index_column_has_property(idx.indexrelid, idx.ord, 'nulls_last') AS nulls_last,
 	obj_description(i.oid, 'pg_class') AS comment,
-	i.reloptions AS options,
+	-- The engine reads autosummarize only as true or false; PostgreSQL
+	-- keeps it as written (on, yes, 1, ...).
+	(SELECT array_agg(CASE WHEN o LIKE 'autosummarize=%%' THEN 'autosummarize=' ||
+	   CASE WHEN lower(substr(o, 15)) IN ('on', 'true', 'yes', '1', 't', 'y', 'tr', 'tru', 'ye') THEN 'true' ELSE 'false' END ELSE o END ORDER BY n)
+	 FROM unnest(i.reloptions) WITH ORDINALITY AS r(o, n)) AS options,
 	op.opcname AS opclass_name,
 	op.opcnamespace::regnamespace::text AS opclass_schema,
 	op.opcdefault AS opclass_default,

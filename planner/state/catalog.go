@@ -38,10 +38,40 @@ const (
 	CatalogEnum       = "enum"
 )
 
+// The settings of tables, columns and constraints that keel plans itself
+// (the schema engine does not model them), each its own object of the
+// catalog so that a difference in one is planned as one statement. They
+// are in a catalog only where they are not PostgreSQL's default. Table is
+// the table; Name is the column or constraint, the storage parameter, or
+// empty for the table's persistence and replica identity.
+const (
+	// "unlogged".
+	CatalogPersistence = "table persistence"
+	// A storage parameter of the table (fillfactor, autovacuum_enabled,
+	// toast.autovacuum_enabled, ...) and its value as PostgreSQL keeps it.
+	CatalogStorageParameter = "storage parameter"
+	// "full", "nothing" or "index NAME".
+	CatalogReplicaIdentity = "replica identity"
+	// The column's storage, and the type's own: "external (the type's: extended)".
+	CatalogColumnStorage = "column storage"
+	// The column's compression method: "pglz" or "lz4".
+	CatalogColumnCompression = "column compression"
+	// The column's statistics target: "500".
+	CatalogColumnStatistics = "column statistics"
+	// An identity column's sequence options that are not the default:
+	// "minvalue 5 maxvalue 100 cache 20 cycle".
+	CatalogIdentityOptions = "identity options"
+	// The comment on a constraint, as written.
+	CatalogConstraintComment = "constraint comment"
+)
+
 // String names the object as plans do: "column public.users.email".
 func (k CatalogKey) String() string {
 	if k.Table == "" {
 		return k.Kind + " " + plan.DisplayName(k.Schema, k.Name)
+	}
+	if k.Name == "" {
+		return k.Kind + " " + plan.DisplayName(k.Schema, k.Table)
 	}
 	return k.Kind + " " + plan.DisplayName(k.Schema, k.Table) + "." + plan.DisplayPart(k.Name)
 }

@@ -1,6 +1,4 @@
 -- A CHECK constraint becomes NOT VALID.
--- refused: NOT VALID is not modelled by the engine; the catalog shows it: a difference keel cannot plan.
--- refused reverse: As A to B.
 -- prefix
 CREATE TABLE t (a int);
 -- a

@@ -1,6 +1,4 @@
 -- A column's statistics target.
--- refused: Column statistics targets are not modelled: a difference keel cannot plan.
--- refused reverse: As A to B.
 -- prefix
 CREATE TABLE t (a text);
 -- a

@@ -1,6 +1,4 @@
 -- A column's STORAGE.
--- refused: Column STORAGE is not modelled: a difference keel cannot plan.
--- refused reverse: As A to B.
 -- prefix
 CREATE TABLE t (a text);
 -- a

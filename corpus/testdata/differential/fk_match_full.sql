@@ -1,6 +1,4 @@
 -- A two-column foreign key becomes MATCH FULL.
--- refused: MATCH FULL is not modelled by the engine: a difference keel cannot plan.
--- refused reverse: As A to B.
 -- prefix
 CREATE TABLE parent (a int, b int, PRIMARY KEY (a, b));
 CREATE TABLE child (a int, b int);

@@ -1,6 +1,4 @@
 -- A foreign key becomes NOT VALID.
--- refused: NOT VALID foreign keys are not modelled: a difference keel cannot plan.
--- refused reverse: As A to B.
 -- prefix
 CREATE TABLE parent (id int PRIMARY KEY);
 CREATE TABLE child (pid int);

@@ -1,6 +1,4 @@
 -- An index column's collation.
--- refused: An index column's collation is not modelled: a difference keel cannot plan.
--- refused reverse: As A to B.
 -- prefix
 CREATE TABLE t (a text);
 -- a

@@ -1,6 +1,4 @@
 -- A table's REPLICA IDENTITY.
--- refused: REPLICA IDENTITY is not modelled: a difference keel cannot plan.
--- refused reverse: As A to B.
 -- prefix
 CREATE TABLE t (a int);
 -- a

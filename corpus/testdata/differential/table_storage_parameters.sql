@@ -1,6 +1,4 @@
 -- A table's storage parameters (fillfactor, autovacuum).
--- refused: Table storage parameters (fillfactor, autovacuum) are not modelled: a difference keel cannot plan.
--- refused reverse: As A to B.
 -- a
 CREATE TABLE t (a int);
 -- b

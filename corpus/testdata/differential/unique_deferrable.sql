@@ -1,6 +1,4 @@
 -- A unique constraint becomes DEFERRABLE.
--- refused: DEFERRABLE unique constraints are not modelled: a difference keel cannot plan.
--- refused reverse: As A to B.
 -- prefix
 CREATE TABLE t (a int);
 -- a
