@@ -38,11 +38,16 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 	// server, so keel compares them as text: DefaultDiff runs no SQL.
 	// Both states are normalized (read back from PostgreSQL), so check
 	// expressions are compared too: a changed CHECK is planned.
+	cov := newCoverage()
+	cov.engine = engineConstraints(to.Realm)
+	regen, restore := regenerated(from.Realm, to.Realm, facts)
 	changes, err := postgres.DefaultDiff.RealmDiff(from.Realm, to.Realm, schema.DiffNormalized())
+	restore()
 	if err != nil {
 		return nil, nil, fmt.Errorf("computing the difference: %w", err)
 	}
 	changes = fixColumnChanges(from.Realm, to.Realm, changes)
+	changes, idBefore, idAfter := identityChanges(changes, facts, cov)
 	var first, rest []schema.Change
 	for _, c := range changes {
 		switch c := c.(type) {
@@ -60,8 +65,6 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 	rest, pieces, pinned := splitModify(rest, concurrent)
 	before, after := extensionSteps(from.Extensions, to.Extensions)
 	var steps []plan.Step
-	cov := newCoverage()
-	cov.engine = engineConstraints(to.Realm)
 	for _, ix := range from.Invalid {
 		cov.index(state.CatalogKey{Kind: state.CatalogTable, Schema: ix.Schema, Name: ix.Table}, &schema.Index{Name: ix.Name})
 	}
@@ -72,11 +75,12 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 	}
 	steps = append(append(steps, s...), before...)
 	steps = append(steps, invalidIndexSteps(from.Invalid, concurrent)...)
+	steps = append(append(steps, regen...), idBefore...)
 	if s, err = renderSteps(ctx, drv, rest, pieces, facts, realms, cov); err != nil {
 		return nil, nil, err
 	}
 	noteNeededIndexes(s, pinned)
-	steps = append(append(steps, s...), after...)
+	steps = append(append(append(steps, s...), idAfter...), after...)
 	ordered := make([]plan.Step, 0, len(steps))
 	for _, tx := range []bool{true, false} {
 		for _, st := range steps {

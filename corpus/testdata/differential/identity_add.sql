@@ -1,6 +1,4 @@
 -- An existing column becomes an identity column.
--- refused: The engine cannot plan adding identity to an existing column (unexpected attribute change); the plan fails, naming the table.
--- refused reverse: The engine cannot plan dropping identity from a column either; the plan fails, naming the table.
 -- a
 CREATE TABLE t (id int NOT NULL);
 -- b
