@@ -40,6 +40,11 @@ func CatalogSteps(desired, live state.Catalog, cov *Coverage) ([]plan.Step, erro
 			c.index(d)
 		}
 	}
+	for _, d := range diffs {
+		if d.Key.Kind == state.CatalogEnum {
+			c.emptyEnum(d)
+		}
+	}
 	// What the engine creates is as the engine models it: the constraints
 	// and indexes of new tables that it does not carry whole.
 	c.newTables()
@@ -433,4 +438,31 @@ func (c *catalogPlan) recommented() error {
 		c.done[ck] = true
 	}
 	return nil
+}
+
+// emptyEnum creates or drops an enum without values, which the engine does
+// not see.
+func (c *catalogPlan) emptyEnum(d state.CatalogDifference) {
+	k := d.Key
+	name := pgsql.QuoteQualified(k.Schema, k.Name)
+	obj := "enum " + plan.DisplayName(k.Schema, k.Name)
+	switch {
+	case d.Live == "" && (d.Desired == "()" || strings.HasPrefix(d.Desired, "() comment ")):
+		c.steps = append(c.steps, plan.Step{SQL: "CREATE TYPE " + name + " AS ENUM ()", Comment: "create enum " + plan.DisplayPart(k.Name) + " without values",
+			Action: plan.ActionCreate, Object: obj, Transactional: true})
+		if comment := strings.TrimPrefix(d.Desired, "() comment "); comment != d.Desired {
+			if toks, err := pgsql.Lex(comment); err == nil && len(toks) == 1 && toks[0].Kind == pgsql.String {
+				c.steps = append(c.steps, plan.Step{SQL: "COMMENT ON TYPE " + name + " IS " + comment, Comment: "comment on enum " + plan.DisplayPart(k.Name),
+					Action: plan.ActionCreate, Object: obj, Transactional: true})
+			} else {
+				return
+			}
+		}
+		c.done[k] = true
+	case d.Desired == "" && (d.Live == "()" || strings.HasPrefix(d.Live, "() comment ")):
+		c.steps = append(c.steps, plan.Step{SQL: "DROP TYPE " + name, Comment: "drop enum " + plan.DisplayPart(k.Name) + ", which has no values",
+			Action: plan.ActionDrop, Object: obj, Transactional: true,
+			Hazards: []plan.Hazard{{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: obj, Message: "code that uses the type breaks"}}})
+		c.done[k] = true
+	}
 }

@@ -83,6 +83,8 @@ type Difference struct {
 	// Desired and Live describe it; "(missing)" where it does not exist.
 	Desired string `json:"desired"`
 	Live    string `json:"live"`
+	// Why says why keel does not plan it, where keel knows.
+	Why string `json:"why,omitempty"`
 }
 
 // Summary counts the objects a plan creates, alters and drops.

@@ -69,6 +69,9 @@ func Text(w io.Writer, p *plan.Plan) error {
 		fmt.Fprintf(&b, "\nDifferences keel cannot plan (%d): PostgreSQL's catalog shows them, and no statement above changes them.\n", len(p.Unplanned))
 		for _, d := range p.Unplanned {
 			fmt.Fprintf(&b, "  %s\n    desired: %s\n    live:    %s\n", plan.OneLine(d.Object), plan.OneLine(d.Desired), plan.OneLine(d.Live))
+			if d.Why != "" {
+				fmt.Fprintf(&b, "    why:     %s\n", plan.OneLine(d.Why))
+			}
 		}
 		b.WriteString(UnplannedAdvice + "\n")
 	}
@@ -239,9 +242,9 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 	}
 	if len(p.Unplanned) > 0 {
 		fmt.Fprintf(&b, "\n**Differences keel cannot plan (%d)**: PostgreSQL's catalog shows them, and no statement changes them.\n\n", len(p.Unplanned))
-		b.WriteString("| Object | Desired | Live |\n| --- | --- | --- |\n")
+		b.WriteString("| Object | Desired | Live | Why |\n| --- | --- | --- | --- |\n")
 		for _, d := range p.Unplanned {
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", mdEscape(mdCode(d.Object)), mdEscape(mdCode(d.Desired)), mdEscape(mdCode(d.Live)))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(mdCode(d.Object)), mdEscape(mdCode(d.Desired)), mdEscape(mdCode(d.Live)), mdEscape(d.Why))
 		}
 		b.WriteString("\n" + UnplannedAdvice + "\n")
 	}

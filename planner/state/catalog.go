@@ -3,8 +3,11 @@ package state
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"sort"
+	"strings"
 
+	"keel/internal/pgsql"
 	"keel/planner/plan"
 )
 
@@ -114,7 +117,65 @@ func (desired Catalog) Differences(live Catalog) []CatalogDifference {
 func PlanDifferences(diffs []CatalogDifference) []plan.Difference {
 	out := make([]plan.Difference, 0, len(diffs))
 	for _, d := range diffs {
-		out = append(out, plan.Difference{Object: d.Key.String(), Desired: orMissing(d.Desired), Live: orMissing(d.Live)})
+		out = append(out, plan.Difference{Object: d.Key.String(), Desired: orMissing(d.Desired), Live: orMissing(d.Live), Why: d.why()})
+	}
+	return out
+}
+
+// why says why keel does not plan a difference, for the kinds it knows it
+// does not: "" otherwise.
+func (d CatalogDifference) why() string {
+	either := func(s string) bool { return strings.Contains(d.Desired, s) != strings.Contains(d.Live, s) }
+	switch d.Key.Kind {
+	case CatalogEnum:
+		if d.Desired == "" || d.Live == "" {
+			return ""
+		}
+		want, have := enumLabels(d.Desired), enumLabels(d.Live)
+		for _, l := range have {
+			if !slices.Contains(want, l) {
+				return "PostgreSQL cannot drop a value from an enum: re-create the type in a reviewed migration by hand, or keep the value in the desired state"
+			}
+		}
+		if len(want) == len(have) {
+			return "PostgreSQL cannot reorder the values of an enum: re-create the type in a reviewed migration by hand, or keep the order in the desired state"
+		}
+	case CatalogTable:
+		switch {
+		case either("row level security"):
+			return "row-level security is not managed by keel yet"
+		case either("partition "):
+			return "partitions are not managed by keel yet"
+		case either("inherits "):
+			return "table inheritance is not managed by keel yet"
+		case either(" of "):
+			return "typed tables (OF type) are not managed by keel yet"
+		}
+	case CatalogColumn:
+		switch {
+		case either("owns sequence"):
+			return "which column owns a sequence (serial, OWNED BY) is not managed by keel yet"
+		case either(" inherited"):
+			return "table inheritance is not managed by keel yet"
+		}
+	}
+	return ""
+}
+
+// enumLabels reads the labels of an enum's description, "('a', 'b')".
+func enumLabels(desc string) []string {
+	toks, err := pgsql.Lex(desc)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, t := range toks {
+		if t.Kind == pgsql.Other && t.Text == ")" {
+			break
+		}
+		if t.Kind == pgsql.String {
+			out = append(out, t.Value)
+		}
 	}
 	return out
 }
