@@ -150,8 +150,13 @@ func (c *catalogPlan) constraint(d state.CatalogDifference) {
 			c.add(tableObject(k), sql, "make index "+plan.DisplayPart(k.Name)+" constraint "+plan.DisplayPart(k.Name))
 			c.done[ik] = true
 		} else {
+			if c.live[ik] != "" && !c.backsConstraint(c.live, ik) {
+				// The constraint's index takes the name of the index there.
+				c.add(tableObject(k), "DROP INDEX "+pgsql.QuoteQualified(k.Schema, k.Name), "drop index "+plan.DisplayPart(k.Name)+": constraint "+plan.DisplayPart(k.Name)+" takes its name")
+				c.done[ik] = true
+			}
 			c.add(tableObject(k), alterTable(k)+" ADD CONSTRAINT "+pgsql.QuoteIdent(k.Name)+" "+d.Desired, "add constraint "+plan.DisplayPart(k.Name), addHazards(obj, d.Desired)...)
-			c.done[ik] = c.live[ik] == ""
+			c.done[ik] = c.done[ik] || c.live[ik] == ""
 		}
 		c.done[k] = true
 	default:
