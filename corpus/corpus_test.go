@@ -68,9 +68,6 @@ var caseOptions = map[string]struct {
 var knownRefusals = map[string]string{
 	"collations reverse": "The engine prints the collation \"POSIX\" in lower case; PostgreSQL has no \"posix\" " +
 		"for UTF8 and refuses the ALTER COLUMN, so the plan is rolled back.",
-	"constraints": "DEFERRABLE / INITIALLY DEFERRED on primary keys and foreign keys is not modelled by the " +
-		"open-source engine keel embeds: the catalog comparison lists it as a difference keel cannot plan.",
-	"constraints reverse": "As constraints: a DEFERRABLE foreign key made plain is a difference keel cannot plan.",
 	"dependencies2": "A view keel does not manage depends on a table the plan drops; keel never drops or " +
 		"recreates views, so PostgreSQL refuses (SQLSTATE 2BP01) and the whole plan is rolled back.",
 	"dependencies2 reverse": "B has a table where A has a view of the same name (x.data); keel does not drop " +
@@ -82,17 +79,11 @@ var knownRefusals = map[string]string{
 	"enumdeps reverse":         "As enumdefaults reverse: an enum loses a value.",
 	"singleschema reverse":     "As enumdefaults reverse: an enum loses a value.",
 	"singleschema_ext reverse": "As enumdefaults reverse: an enum loses a value.",
-	"everything": "Tables switched between LOGGED and UNLOGGED: persistence is not modelled by the engine, so " +
-		"it is listed as a difference keel cannot plan.",
-	"everything reverse": "As everything (LOGGED / UNLOGGED), and enums lose values (see enumdefaults reverse).",
+	"everything": "A view and a materialized view keel does not manage depend on a column the plan drops; " +
+		"PostgreSQL refuses (SQLSTATE 2BP01) and the whole plan is rolled back.",
+	"everything reverse": "Enums lose values (see enumdefaults reverse).",
 	"extversions reverse": "An extension downgrade: pg_trgm has no update path from 1.4 to 1.3, PostgreSQL " +
 		"refuses ALTER EXTENSION ... UPDATE and the plan is rolled back.",
-	"generated": "Turning a plain column into a generated one needs DROP COLUMN + ADD COLUMN; the engine " +
-		"refuses to plan it rather than drop the column, and keel does not override that yet.",
-	"generated reverse": "A generated column turned into a plain one: the engine refuses to plan it (drop and " +
-		"add required).",
-	"identitycols":         "As generated: a plain column becomes a generated one.",
-	"identitycols reverse": "As generated reverse: a generated column becomes a plain one.",
 	"inherit": "Table inheritance (INHERITS) is not modelled: the children are created as plain tables, and " +
 		"the check of the result before COMMIT finds them without their parent; rolled back.",
 	"inherit reverse": "Table inheritance: the plan drops a parent table that children still inherit from " +

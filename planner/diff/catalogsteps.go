@@ -117,7 +117,14 @@ func inherited(desc string) bool { return strings.HasSuffix(desc, " inherited") 
 
 func (c *catalogPlan) constraint(d state.CatalogDifference) {
 	k := d.Key
-	if c.done[k] || c.cov.Covers(d) || inherited(d.Desired) || inherited(d.Live) || !exists(c.desired, k) || !exists(c.live, k) {
+	if c.done[k] || inherited(d.Desired) || inherited(d.Live) || !exists(c.desired, k) || !exists(c.live, k) {
+		return
+	}
+	if c.cov.Covers(d) {
+		// The engine makes it, without what it does not model.
+		if d.Desired != "" && (c.cov.engine == nil || c.cov.engine(k, d.Desired)) {
+			c.completeEngines(k, d.Desired)
+		}
 		return
 	}
 	obj := partObject("constraint", k)
@@ -353,13 +360,8 @@ func (c *catalogPlan) newTables() {
 			case c.cov.engine != nil && !c.cov.engine(k, desc):
 				c.add(tableObject(k), alterTable(k)+" ADD CONSTRAINT "+pgsql.QuoteIdent(k.Name)+" "+desc, "add constraint "+plan.DisplayPart(k.Name))
 				c.done[k] = true
-			case notValid || engineMisses(def):
-				c.recreate(k, desc)
-			case timing != "" && strings.HasPrefix(def, "FOREIGN KEY"):
-				c.add(tableObject(k), alterTable(k)+" ALTER CONSTRAINT "+pgsql.QuoteIdent(k.Name)+" "+timingClause(timing), "change when constraint "+plan.DisplayPart(k.Name)+" is checked")
-				c.done[k] = true
-			case timing != "":
-				c.recreate(k, desc)
+			default:
+				c.completeEngines(k, desc)
 			}
 			continue
 		}
@@ -367,6 +369,24 @@ func (c *catalogPlan) newTables() {
 			c.add(tableObject(k), "DROP INDEX "+pgsql.QuoteQualified(k.Schema, k.Name), "drop index "+plan.DisplayPart(k.Name)+" to build it as the desired state defines it")
 			c.createIndex(k, desc)
 		}
+	}
+}
+
+// completeEngines makes a constraint that the engine's statements create
+// what the desired state defines (desc), where it has what the engine does
+// not model: its timing (ALTER CONSTRAINT, for a foreign key), or its
+// validity, MATCH FULL, SET NULL of some columns, storage parameters
+// (re-created).
+func (c *catalogPlan) completeEngines(k state.CatalogKey, desc string) {
+	def, timing, notValid := constraintParts(desc)
+	switch {
+	case notValid || engineMisses(def):
+		c.recreate(k, desc)
+	case timing != "" && strings.HasPrefix(def, "FOREIGN KEY"):
+		c.add(tableObject(k), alterTable(k)+" ALTER CONSTRAINT "+pgsql.QuoteIdent(k.Name)+" "+timingClause(timing), "change when constraint "+plan.DisplayPart(k.Name)+" is checked")
+		c.done[k] = true
+	case timing != "":
+		c.recreate(k, desc)
 	}
 }
 
