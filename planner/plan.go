@@ -188,7 +188,7 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		}
 		// What the engine does not model and keel does: after the
 		// engine's statements, in the transaction.
-		more, err := diff.CatalogSteps(want.Catalog, cat, cov)
+		more, err := diff.CatalogSteps(want.Catalog, cat, cov, opts.ConcurrentIndexes)
 		if err != nil {
 			return nil, err
 		}
@@ -219,8 +219,9 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 	}, nil
 }
 
-// insertTransactional puts more after the last statement of steps that runs
-// in the plan's transaction, with the plan's timeouts.
+// insertTransactional puts the statements of more that run in the plan's
+// transaction after the last such statement of steps, and the others at
+// the end, with the plan's timeouts.
 func insertTransactional(steps, more []plan.Step, t plan.Timeouts) []plan.Step {
 	if len(more) == 0 {
 		return steps
@@ -231,10 +232,16 @@ func insertTransactional(steps, more []plan.Step, t plan.Timeouts) []plan.Step {
 			at = i + 1
 		}
 	}
-	for i := range more {
-		more[i].LockTimeout, more[i].StatementTimeout = plan.Duration(t.Lock), plan.Duration(t.Statement)
+	var in, after []plan.Step
+	for _, st := range more {
+		st.LockTimeout, st.StatementTimeout = plan.Duration(t.Lock), plan.Duration(t.Statement)
+		if st.Transactional {
+			in = append(in, st)
+		} else {
+			after = append(after, st)
+		}
 	}
 	out := make([]plan.Step, 0, len(steps)+len(more))
-	out = append(append(append(out, steps[:at]...), more...), steps[at:]...)
-	return out
+	out = append(append(append(out, steps[:at]...), in...), steps[at:]...)
+	return append(out, after...)
 }

@@ -259,7 +259,7 @@ func describeRemaining(rest []string, diffs []plan.Difference) string {
 // not among p's statements that run after the transaction, and the
 // differences PostgreSQL's catalog shows from want's catalog (when want has
 // one) that those statements do not change.
-func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State) ([]string, []plan.Difference, error) {
+func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State) (rest []string, diffs []plan.Difference, err error) {
 	live, err := inspect.OpenLive(ctx, c)
 	if err != nil {
 		return nil, nil, err
@@ -279,7 +279,19 @@ func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State)
 	if err != nil {
 		return nil, nil, err
 	}
-	var rest []string
+	if want.Catalog != nil {
+		cat, err := inspect.ReadCatalog(ctx, c, p.Schemas)
+		if err != nil {
+			return nil, nil, err
+		}
+		// What keel plans from the catalog, as the plan did.
+		more, err := diff.CatalogSteps(want.Catalog, cat, cov, len(later) > 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		steps = append(steps, more...)
+		diffs = state.PlanDifferences(cov.Unplanned(want.Catalog.Differences(cat)))
+	}
 	for _, st := range steps {
 		if later[st.SQL] > 0 {
 			later[st.SQL]--
@@ -287,16 +299,7 @@ func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State)
 		}
 		rest = append(rest, st.SQL)
 	}
-	if want.Catalog == nil {
-		return rest, nil, nil
-	}
-	cat, err := inspect.ReadCatalog(ctx, c, p.Schemas)
-	if err != nil {
-		return nil, nil, err
-	}
-	// What the remaining statements change is either among them (rest) or
-	// done after the transaction: the catalog shows the rest.
-	return rest, state.PlanDifferences(cov.Unplanned(want.Catalog.Differences(cat))), nil
+	return rest, diffs, nil
 }
 
 // planTimeouts are the timeouts the plan's statements run with, for the

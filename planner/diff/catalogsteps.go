@@ -24,9 +24,10 @@ import (
 // CatalogSteps returns the statements that change what the engine's
 // statements (whose objects cov holds) leave different between the live
 // catalog and the desired one, and records the objects they change in cov.
-// They run after the engine's statements, in its transaction.
-func CatalogSteps(desired, live state.Catalog, cov *Coverage) ([]plan.Step, error) {
-	c := &catalogPlan{desired: desired, live: live, cov: cov, done: map[state.CatalogKey]bool{}}
+// They run after the engine's statements, in its transaction, but for
+// indexes built CONCURRENTLY (when concurrent), which run after it.
+func CatalogSteps(desired, live state.Catalog, cov *Coverage, concurrent bool) ([]plan.Step, error) {
+	c := &catalogPlan{desired: desired, live: live, cov: cov, concurrent: concurrent, done: map[state.CatalogKey]bool{}}
 	diffs := desired.Differences(live)
 	// Constraints first: re-creating a unique constraint or primary key
 	// re-creates its index too.
@@ -67,6 +68,7 @@ func CatalogSteps(desired, live state.Catalog, cov *Coverage) ([]plan.Step, erro
 type catalogPlan struct {
 	desired, live state.Catalog
 	cov           *Coverage
+	concurrent    bool // indexes of existing tables are built CONCURRENTLY
 	steps         []plan.Step
 	done          map[state.CatalogKey]bool
 	// recommentKeys are the constraints re-created, whose comments go with them.
@@ -305,16 +307,48 @@ func (c *catalogPlan) index(d state.CatalogDifference) {
 		// The engine builds the index, without what it does not model:
 		// built again as the desired state defines it.
 		if d.Desired != "" && engineMisses(indexDef(d.Desired)) {
-			c.add(tableObject(k), "DROP INDEX "+pgsql.QuoteQualified(k.Schema, k.Name), "drop index "+plan.DisplayPart(k.Name)+" to build it as the desired state defines it")
-			c.createIndex(k, d.Desired)
+			c.rebuildIndex(k, true, d.Desired)
 		}
 		return
 	}
-	if d.Live != "" {
-		c.add(tableObject(k), "DROP INDEX "+pgsql.QuoteQualified(k.Schema, k.Name), "drop index "+plan.DisplayPart(k.Name)+" to build it as the desired state defines it")
+	c.rebuildIndex(k, d.Live != "", d.Desired)
+}
+
+// rebuildIndex drops an index of an existing table (when drop) and builds
+// it as desc describes (unless desc is ""): CONCURRENTLY, after the
+// transaction, where the plan builds indexes so.
+func (c *catalogPlan) rebuildIndex(k state.CatalogKey, drop bool, desc string) {
+	if !c.concurrent {
+		if drop {
+			c.add(tableObject(k), "DROP INDEX "+pgsql.QuoteQualified(k.Schema, k.Name), "drop index "+plan.DisplayPart(k.Name)+" to build it as the desired state defines it")
+		}
+		if desc != "" {
+			c.createIndex(k, desc)
+		}
+		c.done[k] = true
+		return
 	}
-	if d.Desired != "" {
-		c.createIndex(k, d.Desired)
+	later := func(sql, comment string, hazards ...plan.Hazard) {
+		c.steps = append(c.steps, plan.Step{SQL: sql, Comment: comment, Action: plan.ActionAlter, Object: tableObject(k), Hazards: hazards})
+	}
+	obj := partObject("index", k)
+	if drop {
+		later("DROP INDEX CONCURRENTLY "+pgsql.QuoteQualified(k.Schema, k.Name), "drop index "+plan.DisplayPart(k.Name)+" to build it as the desired state defines it",
+			plan.Hazard{Code: plan.HazardNonTransactional, Severity: plan.SeverityInfo, Object: obj, Message: "dropped CONCURRENTLY after the transaction commits"})
+	}
+	if desc != "" {
+		def, comment := indexParts(desc)
+		if rest, ok := strings.CutPrefix(def, "CREATE INDEX "); ok {
+			def = "CREATE INDEX CONCURRENTLY " + rest
+		} else if rest, ok := strings.CutPrefix(def, "CREATE UNIQUE INDEX "); ok {
+			def = "CREATE UNIQUE INDEX CONCURRENTLY " + rest
+		}
+		later(def, "create index "+plan.DisplayPart(k.Name),
+			plan.Hazard{Code: plan.HazardNonTransactional, Severity: plan.SeverityInfo, Object: obj,
+				Message: "built CONCURRENTLY after the transaction commits: reads and writes go on; a failed build leaves an INVALID index that the next plan rebuilds"})
+		if comment != "" {
+			later("COMMENT ON INDEX "+pgsql.QuoteQualified(k.Schema, k.Name)+" IS "+comment, "comment on index "+plan.DisplayPart(k.Name))
+		}
 	}
 	c.done[k] = true
 }
