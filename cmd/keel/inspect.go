@@ -23,6 +23,11 @@ func (c *inspectCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 	if err != nil {
 		return err
 	}
+	// The catalog says what the engine does not model (storage parameters,
+	// deferrable constraints, ...): MarshalHCL prints it as keel's attributes.
+	if st.Catalog, err = inspect.ReadCatalog(ctx, conn, st.SchemaNames()); err != nil {
+		return err
+	}
 	out, err := state.MarshalHCL(st)
 	if err != nil {
 		return err

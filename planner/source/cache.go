@@ -59,7 +59,9 @@ func DefaultCache() *Cache {
 
 // cacheFormat changes when the form of an entry changes, or what keel
 // accepts in a desired state does (an entry vouches that its files read).
-const cacheFormat = "keel-normalized-state/8"
+// 9: keel's setting attributes (unlogged, storage_params, deferrable, ...),
+// and fingerprints that cover the catalog's settings and constraints.
+const cacheFormat = "keel-normalized-state/9"
 
 // Cached is one normalized state, as stored.
 type Cached struct {
@@ -289,7 +291,8 @@ func (e *Cached) state() (*state.State, error) {
 			}
 		}
 	}
-	return &state.State{Realm: st.Realm, Extensions: e.Extensions}, nil
+	// The catalog too: the fingerprint covers its settings and constraints.
+	return &state.State{Realm: st.Realm, Extensions: e.Extensions, Catalog: e.catalog()}, nil
 }
 
 // put stores st under key, if it reads back to the same fingerprint. A

@@ -200,6 +200,10 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 	if err := run(rest); err != nil {
 		return nil, err
 	}
+	// What the engine does not model, on the tables it made.
+	if err := applySettings(ctx, conn, desired.Settings); err != nil {
+		return nil, err
+	}
 	norm, err := live.Inspect(ctx, desired.SchemaNames())
 	if err != nil {
 		return nil, err

@@ -15,9 +15,10 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
-// Fingerprint computes the state's fingerprint from its canonical HCL form
-// and its extensions. It is computed once per state: a State is not changed
-// after it is read.
+// Fingerprint computes the state's fingerprint from its canonical HCL form,
+// its extensions and, when it has a catalog, the catalog's settings and
+// constraints (what keel's HCL says beyond the engine's realm). It is
+// computed once per state: a State is not changed after it is read.
 func (s *State) Fingerprint() (plan.Fingerprint, error) {
 	if s.fingerprint != nil {
 		return *s.fingerprint, nil
@@ -48,6 +49,15 @@ func (s *State) Fingerprint() (plan.Fingerprint, error) {
 	for _, e := range s.Extensions {
 		line := fmt.Sprintf("extension %q schema=%q version=%q comment=%q\n", e.Name, e.Schema, e.Version, e.Comment)
 		objects["extension "+e.Name] = shortHash([]byte(line))
+		whole.Write([]byte(line))
+	}
+	// What the realm does not carry and the desired state can say (a
+	// storage parameter, a constraint's timing or comment, ...): a change
+	// of it is another desired state. Live states, read without their
+	// catalog, fingerprint as before.
+	for _, k := range s.Catalog.beyondRealm() {
+		line := k.String() + "\x00" + s.Catalog[k] + "\n"
+		objects[k.String()] = shortHash([]byte(line))
 		whole.Write([]byte(line))
 	}
 	fp := plan.Fingerprint{Hash: "sha256:" + hex.EncodeToString(whole.Sum(nil)), Objects: objects}

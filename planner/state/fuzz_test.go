@@ -16,6 +16,7 @@ func FuzzHCL(f *testing.F) {
 		"schema \"public\" {}\nextension \"uuid-ossp\" {\n  schema = schema.public\n}\n",
 		"schema \"public\" {}\nenum \"e\" {\n  schema = schema.public\n  values = [\"a\", \"b\"]\n}\n",
 		`schema "public" {} table "x\" (a int); DROP TABLE t; --" { schema = schema.public }`,
+		"schema \"public\" {}\ntable \"t\" {\n  schema = schema.public\n  unlogged = true\n  storage_params = { fillfactor = 70, \"toast.autovacuum_enabled\" = false }\n  replica_identity = index.t_a_key\n  column \"a\" {\n    type = text\n    storage = EXTERNAL\n    statistics = 5\n    identity {\n      cache = 2\n      cycle = true\n    }\n  }\n  unique \"t_a_key\" {\n    columns = [column.a]\n    deferrable = true\n  }\n}\n",
 	} {
 		f.Add(s)
 	}

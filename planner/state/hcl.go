@@ -27,6 +27,7 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 	parser := hclparse.NewParser()
 	var (
 		exts     []plan.Extension
+		settings []Setting
 		bodies   []*hclsyntax.Body
 		pos      = make(map[string]string)
 		problems []string
@@ -48,6 +49,10 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 			return nil, err
 		}
 		problems = append(problems, checkGrammar(body)...)
+		// keel's own attributes come out before the engine evaluates the rest.
+		taken, bad := takeSettings(body)
+		problems = append(problems, bad...)
+		settings = append(settings, taken...)
 		exts = append(exts, found...)
 		recordPositions(body, pos)
 		bodies = append(bodies, body)
@@ -90,7 +95,10 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 		}
 	}
 	sortExtensions(exts)
-	return &State{Realm: realm, Extensions: exts, Positions: pos}, nil
+	if err := checkSettingTables(realm, settings); err != nil {
+		return nil, err
+	}
+	return &State{Realm: realm, Extensions: exts, Positions: pos, Settings: settings}, nil
 }
 
 // recordPositions notes where each schema, table and enum block starts, under

@@ -17,6 +17,10 @@ import (
 // state: the engine's schema, table and enum blocks, preceded by keel's
 // extension blocks (with the installed schema and version), and with the
 // column types of known extensions written by name (`type = citext`).
+// When the state has a catalog, its settings (unlogged, storage_params,
+// replica_identity, column storage, compression and statistics, identity
+// options, deferrable constraints, comments on constraints) are written as
+// keel's attributes; see writeSettings.
 func MarshalHCL(st *State) ([]byte, error) {
 	if objs := unreferable(st.Realm); len(objs) > 0 {
 		more := ""
@@ -55,7 +59,14 @@ func MarshalHCL(st *State) ([]byte, error) {
 	if b.Len() > 0 && b.Bytes()[b.Len()-1] != '\n' {
 		b.WriteByte('\n')
 	}
-	return b.Bytes(), nil
+	if st.Catalog == nil {
+		return b.Bytes(), nil
+	}
+	out, err := writeSettings(b.Bytes(), st.Catalog)
+	if err != nil {
+		return nil, fmt.Errorf("printing the state as HCL: %w", err)
+	}
+	return out, nil
 }
 
 // schemaRefHCL returns a reference to a schema block: schema.NAME, or the

@@ -36,6 +36,11 @@ type State struct {
 	// when the state was read from a database (a throwaway one for a
 	// desired state); nil when it was not.
 	Catalog Catalog
+	// Settings are what a desired state read from HCL says of its tables,
+	// columns and constraints that the engine does not model (see
+	// Setting), in the order written; loading it into the throwaway
+	// database sets them. Nil for other states.
+	Settings []Setting
 
 	// fingerprint is computed once, by Fingerprint; realm by RealmHash.
 	fingerprint *plan.Fingerprint
@@ -91,6 +96,12 @@ func (s *State) Only(schemas []string) *State {
 	out.Realm = &realm
 	out.NotManaged = nil
 	out.Catalog = s.Catalog.only(keep)
+	out.Settings = nil
+	for _, st := range s.Settings {
+		if keep[st.Key.Schema] {
+			out.Settings = append(out.Settings, st)
+		}
+	}
 	for _, o := range s.NotManaged {
 		if sc, _, ok := strings.Cut(o.Name, "."); ok && keep[sc] {
 			out.NotManaged = append(out.NotManaged, o)

@@ -39,7 +39,8 @@ var (
 
 	// topLevel is keel's grammar of Atlas HCL for PostgreSQL: what the
 	// open-source engine reads and carries into the schema, plus keel's
-	// extension blocks (checked when they are taken out, see extensionBlock).
+	// extension blocks (checked when they are taken out, see extensionBlock)
+	// and keel's setting attributes (settingAttrs, read by takeSettings).
 	topLevel = &blockSpec{
 		blocks: map[string]*blockSpec{
 			"schema": {minLabels: 1, maxLabels: 1, labelHint: `schema "public" {}`, attrs: []string{"comment"}},
@@ -47,22 +48,22 @@ var (
 				attrs: []string{"schema", "values"}},
 			"table": {
 				minLabels: 1, maxLabels: 2, labelHint: `table "users" { schema = schema.public ... }`,
-				attrs: []string{"schema", "comment"},
+				attrs: append([]string{"schema", "comment"}, settingAttrs["table"]...),
 				blocks: map[string]*blockSpec{
 					"column": {minLabels: 1, maxLabels: 1, labelHint: `column "id" { type = int }`,
-						attrs: []string{"type", "null", "default", "comment", "as"},
+						attrs: append([]string{"type", "null", "default", "comment", "as"}, settingAttrs["column"]...),
 						blocks: map[string]*blockSpec{
-							"identity": {attrs: []string{"generated", "start", "increment"}},
+							"identity": {attrs: append([]string{"generated", "start", "increment"}, settingAttrs["identity"]...)},
 							"as":       {attrs: []string{"expr", "type"}},
 						}},
-					"primary_key": {maxLabels: 1, attrs: []string{"columns"}, blocks: map[string]*blockSpec{"on": indexPartSpec}},
+					"primary_key": {maxLabels: 1, attrs: append([]string{"columns"}, settingAttrs["primary_key"]...), blocks: map[string]*blockSpec{"on": indexPartSpec}},
 					"index": {minLabels: 1, maxLabels: 1, labelHint: `index "users_email_idx" { columns = [...] }`,
 						attrs: append([]string{"unique"}, indexAttrs...), blocks: map[string]*blockSpec{"on": indexPartSpec}},
 					"unique": {minLabels: 1, maxLabels: 1, labelHint: `unique "users_email_key" { columns = [...] }`,
-						attrs: indexAttrs, blocks: map[string]*blockSpec{"on": indexPartSpec}},
+						attrs: append(append([]string{}, indexAttrs...), settingAttrs["unique"]...), blocks: map[string]*blockSpec{"on": indexPartSpec}},
 					"foreign_key": {minLabels: 1, maxLabels: 1, labelHint: `foreign_key "orders_user_fk" { columns = [...], ref_columns = [...] }`,
-						attrs: []string{"columns", "ref_columns", "on_update", "on_delete"}},
-					"check": {maxLabels: 1, attrs: []string{"expr"}},
+						attrs: append([]string{"columns", "ref_columns", "on_update", "on_delete"}, settingAttrs["foreign_key"]...)},
+					"check": {maxLabels: 1, attrs: append([]string{"expr"}, settingAttrs["check"]...)},
 				},
 				unsupported: map[string]string{
 					"exclude":      "exclusion constraints are not supported yet",
