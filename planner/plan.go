@@ -170,29 +170,31 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 	if err != nil {
 		return nil, fmt.Errorf("reading table sizes: %w", err)
 	}
-	steps, cov, err := diff.StepsCovering(ctx, l.Engine(), facts, current, want, opts.ConcurrentIndexes, opts.Timeouts)
-	if err != nil {
-		return nil, err
-	}
 	// The engine's word is not taken for it: PostgreSQL's catalog of both
 	// sides is compared, and what differs that no statement changes is
 	// listed (and the plan is not applied).
 	var (
 		unplanned   []plan.Difference
 		fromCatalog plan.Fingerprint
+		cat         state.Catalog
 	)
 	if want.Catalog != nil {
-		cat, err := l.Catalog(ctx, schemas)
+		if cat, err = l.Catalog(ctx, schemas); err != nil {
+			return nil, err
+		}
+	}
+	steps, cov, err := diff.StepsCovering(ctx, l.Engine(), facts, current, want, cat, opts.ConcurrentIndexes, opts.Timeouts)
+	if err != nil {
+		return nil, err
+	}
+	if want.Catalog != nil {
+		// What the engine does not model and keel does: before and after
+		// the engine's statements, in the transaction.
+		first, more, err := diff.CatalogSteps(want.Catalog, cat, cov, opts.ConcurrentIndexes)
 		if err != nil {
 			return nil, err
 		}
-		// What the engine does not model and keel does: after the
-		// engine's statements, in the transaction.
-		more, err := diff.CatalogSteps(want.Catalog, cat, cov, opts.ConcurrentIndexes)
-		if err != nil {
-			return nil, err
-		}
-		steps = insertTransactional(steps, more, opts.Timeouts)
+		steps = insertTransactional(steps, first, more, opts.Timeouts)
 		unplanned = state.PlanDifferences(cov.Unplanned(want.Catalog.Differences(cat)))
 		if !opts.NoFingerprints {
 			fromCatalog = cat.Fingerprint()
@@ -219,10 +221,16 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 	}, nil
 }
 
-// insertTransactional puts the statements of more that run in the plan's
-// transaction after the last such statement of steps, and the others at
-// the end, with the plan's timeouts.
-func insertTransactional(steps, more []plan.Step, t plan.Timeouts) []plan.Step {
+// insertTransactional puts first before steps and the statements of more
+// that run in the plan's transaction after the last such statement of
+// steps, and the others at the end, all with the plan's timeouts.
+func insertTransactional(steps, first, more []plan.Step, t plan.Timeouts) []plan.Step {
+	if len(first) > 0 {
+		for i := range first {
+			first[i].LockTimeout, first[i].StatementTimeout = plan.Duration(t.Lock), plan.Duration(t.Statement)
+		}
+		steps = append(append([]plan.Step{}, first...), steps...)
+	}
 	if len(more) == 0 {
 		return steps
 	}

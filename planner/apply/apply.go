@@ -275,21 +275,23 @@ func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State)
 			later[st.SQL]++
 		}
 	}
-	steps, cov, err := diff.StepsCovering(ctx, live.Engine(), diff.NoFacts{}, now, want, len(later) > 0, t)
+	var cat state.Catalog
+	if want.Catalog != nil {
+		if cat, err = inspect.ReadCatalog(ctx, c, p.Schemas); err != nil {
+			return nil, nil, err
+		}
+	}
+	steps, cov, err := diff.StepsCovering(ctx, live.Engine(), diff.NoFacts{}, now, want, cat, len(later) > 0, t)
 	if err != nil {
 		return nil, nil, err
 	}
 	if want.Catalog != nil {
-		cat, err := inspect.ReadCatalog(ctx, c, p.Schemas)
-		if err != nil {
-			return nil, nil, err
-		}
 		// What keel plans from the catalog, as the plan did.
-		more, err := diff.CatalogSteps(want.Catalog, cat, cov, len(later) > 0)
+		first, more, err := diff.CatalogSteps(want.Catalog, cat, cov, len(later) > 0)
 		if err != nil {
 			return nil, nil, err
 		}
-		steps = append(steps, more...)
+		steps = append(append(first, steps...), more...)
 		diffs = state.PlanDifferences(cov.Unplanned(want.Catalog.Differences(cat)))
 	}
 	for _, st := range steps {

@@ -23,12 +23,21 @@ import (
 
 // CatalogSteps returns the statements that change what the engine's
 // statements (whose objects cov holds) leave different between the live
-// catalog and the desired one, and records the objects they change in cov.
-// They run after the engine's statements, in its transaction, but for
-// indexes built CONCURRENTLY (when concurrent), which run after it.
-func CatalogSteps(desired, live state.Catalog, cov *Coverage, concurrent bool) ([]plan.Step, error) {
-	c := &catalogPlan{desired: desired, live: live, cov: cov, concurrent: concurrent, done: map[state.CatalogKey]bool{}}
+// catalog and the desired one, and records the objects they change in cov:
+// before are to run before the engine's statements (partitions dropped or
+// detached, inheritance removed), after after them, in its transaction,
+// but for indexes built CONCURRENTLY (when concurrent), which run after it.
+func CatalogSteps(desired, live state.Catalog, cov *Coverage, concurrent bool) (before, after []plan.Step, err error) {
+	c := &catalogPlan{desired: desired, live: live, cov: cov, concurrent: concurrent, done: map[state.CatalogKey]bool{}, made: map[state.CatalogKey]bool{}}
 	diffs := desired.Differences(live)
+	c.partitions(diffs)
+	for _, d := range diffs {
+		owner := d.Key.Owner()
+		_, inDesired := desired[owner]
+		if c.followsParent(d) || c.made[owner] && !inDesired {
+			c.done[d.Key] = true
+		}
+	}
 	// Constraints first: re-creating a unique constraint or primary key
 	// re-creates its index too.
 	for _, d := range diffs {
@@ -52,25 +61,28 @@ func CatalogSteps(desired, live state.Catalog, cov *Coverage, concurrent bool) (
 	for _, d := range diffs {
 		if IsSetting(d.Key.Kind) {
 			if err := c.setting(d); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	if err := c.recommented(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for k := range c.done {
 		cov.keys[k] = true
 	}
-	return c.steps, nil
+	return c.before, c.steps, nil
 }
 
 type catalogPlan struct {
 	desired, live state.Catalog
 	cov           *Coverage
 	concurrent    bool // indexes of existing tables are built CONCURRENTLY
-	steps         []plan.Step
+	steps, before []plan.Step
 	done          map[state.CatalogKey]bool
+	// made are the tables keel creates, drops, attaches or detaches itself
+	// (partitions, children): what they get from their parents follows.
+	made map[state.CatalogKey]bool
 	// recommentKeys are the constraints re-created, whose comments go with them.
 	recommentKeys []state.CatalogKey
 }
@@ -295,7 +307,7 @@ func indexParts(desc string) (def, comment string) {
 			def, comment = def[:toks[n-4].Offset], toks[n-1].Text
 		}
 	}
-	return strings.TrimSuffix(def, " invalid"), comment
+	return strings.TrimSuffix(strings.TrimSuffix(def, " attached"), " invalid"), comment
 }
 
 func (c *catalogPlan) index(d state.CatalogDifference) {
@@ -399,7 +411,12 @@ func (c *catalogPlan) newTables() {
 			}
 			continue
 		}
-		if def := indexDef(desc); !c.backsConstraint(c.desired, k) && engineMisses(def) {
+		switch def := indexDef(desc); {
+		case c.backsConstraint(c.desired, k) || strings.Contains(desc, " attached"):
+		case c.made[k.Owner()]:
+			// A partition keel creates: the engine does not know it.
+			c.createIndex(k, desc)
+		case engineMisses(def):
 			c.add(tableObject(k), "DROP INDEX "+pgsql.QuoteQualified(k.Schema, k.Name), "drop index "+plan.DisplayPart(k.Name)+" to build it as the desired state defines it")
 			c.createIndex(k, desc)
 		}

@@ -20,6 +20,8 @@ type Coverage struct {
 	whole map[state.CatalogKey]bool // tables and enums created, dropped or renamed
 	pkeys map[state.CatalogKey]bool // tables whose primary key changes
 	drops map[state.CatalogKey]bool // tables that lose a column
+	// tables whose parts are in keys
+	tables map[state.CatalogKey]bool
 	// engine reports whether the engine's desired schema has a constraint
 	// (nil: not known): one it does not model is not created by its
 	// statements.
@@ -59,7 +61,8 @@ func engineConstraints(r *schema.Realm) func(state.CatalogKey, string) bool {
 }
 
 func newCoverage() *Coverage {
-	return &Coverage{keys: map[state.CatalogKey]bool{}, whole: map[state.CatalogKey]bool{}, pkeys: map[state.CatalogKey]bool{}, drops: map[state.CatalogKey]bool{}}
+	return &Coverage{keys: map[state.CatalogKey]bool{}, whole: map[state.CatalogKey]bool{}, pkeys: map[state.CatalogKey]bool{}, drops: map[state.CatalogKey]bool{},
+		tables: map[state.CatalogKey]bool{}}
 }
 
 // Covers reports whether a statement of the plan changes d's object.
@@ -109,6 +112,13 @@ func schemaOf(s *schema.Schema) string {
 
 func (c *Coverage) part(t state.CatalogKey, kind, name string) {
 	c.keys[state.CatalogKey{Kind: kind, Schema: t.Schema, Table: t.Name, Name: name}] = true
+	c.tables[t] = true
+}
+
+// touched reports whether the engine's statements change any column,
+// constraint or index of table t, or the table as a whole.
+func (c *Coverage) touched(t state.CatalogKey) bool {
+	return c.tables[t] || c.whole[t] || c.pkeys[t]
 }
 
 // index covers an index and the constraint it may back (unique).

@@ -32,6 +32,23 @@ type Facts interface {
 	// one type to another on its own (ALTER COLUMN ... TYPE without USING:
 	// an implicit or assignment cast); nil when it cannot tell.
 	Converts(from, to string) *bool
+	// Descendants lists the partitions and children of a table, at any
+	// depth ("public.events_2026_01").
+	Descendants(t *schema.Table) []string
+}
+
+// andBelow adds to a drop's message the partitions and children of t whose
+// rows it takes too.
+func andBelow(msg string, t *schema.Table, facts Facts) string {
+	below := facts.Descendants(t)
+	if len(below) == 0 {
+		return msg
+	}
+	more := ""
+	if len(below) > 5 {
+		below, more = below[:5], fmt.Sprintf(" and %d more", len(below)-5)
+	}
+	return msg + ", in the table and in its partitions or children " + strings.Join(below, ", ") + more
 }
 
 // blockedBy is the hazard of a drop or type change that views keel does
@@ -53,7 +70,7 @@ func hazardsOf(changes []schema.Change, facts Facts) []plan.Hazard {
 		case *schema.DropTable:
 			rows, bytes := facts.Size(c.T)
 			hs = append(hs,
-				plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: "table " + state.TableName(c.T), Message: "drops the table and all its rows", Rows: rows, Bytes: bytes},
+				plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: "table " + state.TableName(c.T), Message: andBelow("drops the table and all its rows", c.T, facts), Rows: rows, Bytes: bytes},
 				plan.Hazard{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: "table " + state.TableName(c.T), Message: "code that uses the table breaks"})
 			hs = append(hs, blockedBy("table "+state.TableName(c.T), facts.Dependents(c.T, ""))...)
 			for _, o := range facts.Attached(c.T) {
@@ -85,7 +102,7 @@ func modifyHazards(t *schema.Table, c schema.Change, facts Facts) []plan.Hazard 
 	switch c := c.(type) {
 	case *schema.DropColumn:
 		return append([]plan.Hazard{
-			{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: columnName(t, c.C), Message: "drops the column and its values", Rows: rows, Bytes: bytes},
+			{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: columnName(t, c.C), Message: andBelow("drops the column and its values", t, facts), Rows: rows, Bytes: bytes},
 			{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: columnName(t, c.C), Message: "code that reads or writes the column breaks"},
 		}, blockedBy(columnName(t, c.C), facts.Dependents(t, c.C.Name))...)
 	case *schema.AddColumn:
@@ -284,6 +301,9 @@ type NoFacts struct{}
 
 // Size implements Facts.
 func (NoFacts) Size(*schema.Table) (rows, bytes *int64) { return nil, nil }
+
+// Descendants implements Facts.
+func (NoFacts) Descendants(*schema.Table) []string { return nil }
 
 // Count implements Facts.
 func (NoFacts) Count(*schema.Table, string) *int64 { return nil }

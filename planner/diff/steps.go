@@ -26,12 +26,14 @@ import (
 // statements that run outside the transaction come last. drv renders the
 // engine's changes (it runs no SQL); facts answer the hazard analysis.
 func Steps(ctx context.Context, drv migrate.PlanApplier, facts Facts, from, to *state.State, concurrent bool, t plan.Timeouts) ([]plan.Step, error) {
-	steps, _, err := StepsCovering(ctx, drv, facts, from, to, concurrent, t)
+	steps, _, err := StepsCovering(ctx, drv, facts, from, to, nil, concurrent, t)
 	return steps, err
 }
 
-// StepsCovering is Steps, and the objects of the catalog its statements change.
-func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, from, to *state.State, concurrent bool, t plan.Timeouts) ([]plan.Step, *Coverage, error) {
+// StepsCovering is Steps, and the objects of the catalog its statements
+// change. fromCatalog is the catalog of from (a live state has none of its
+// own), if read: the engine leaves out the tables it has as partitions.
+func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, from, to *state.State, fromCatalog state.Catalog, concurrent bool, t plan.Timeouts) ([]plan.Step, *Coverage, error) {
 	// The engine's own differ would compare column defaults by running
 	// `SELECT <old> = <new>` on the target: text from the desired state,
 	// evaluated there. Both states print their defaults through the same
@@ -40,9 +42,14 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 	// expressions are compared too: a changed CHECK is planned.
 	cov := newCoverage()
 	cov.engine = engineConstraints(to.Realm)
+	if fromCatalog == nil {
+		fromCatalog = from.Catalog
+	}
+	unhide := hidePartitions(from.Realm, fromCatalog, to.Realm, to.Catalog)
 	regen, restore := regenerated(from.Realm, to.Realm, facts)
 	changes, err := postgres.DefaultDiff.RealmDiff(from.Realm, to.Realm, schema.DiffNormalized())
 	restore()
+	unhide()
 	if err != nil {
 		return nil, nil, fmt.Errorf("computing the difference: %w", err)
 	}

@@ -13,9 +13,10 @@ import (
 // run with search_path set to pg_catalog alone, so that every name outside
 // it is printed qualified, the same way whatever the connection's path.
 var catalogQueries = []string{
-	// Tables: kind, row level security, the type of a typed table,
-	// partitioning, the parents, the comment. Their persistence, storage
-	// parameters and replica identity are objects of their own (below).
+	// Tables: kind, row level security, the type of a typed table, the
+	// partition key, the comment. Their persistence, storage parameters,
+	// replica identity, the table they are a partition of and the tables
+	// they inherit from are objects of their own (below).
 	`SELECT 'table', n.nspname, '', c.relname,
   concat_ws(' ',
     CASE c.relkind WHEN 'p' THEN 'partitioned table' ELSE 'table' END,
@@ -23,12 +24,6 @@ var catalogQueries = []string{
     CASE WHEN c.relforcerowsecurity THEN 'force row level security' END,
     'of ' || CASE WHEN c.reloftype <> 0 THEN format_type(c.reloftype, NULL) END,
     'partition by ' || pg_get_partkeydef(c.oid),
-    'partition of ' || (SELECT string_agg(quote_ident(pn.nspname) || '.' || quote_ident(p.relname), ', ' ORDER BY i.inhseqno)
-                        FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
-                        WHERE i.inhrelid = c.oid AND c.relispartition) || ' ' || pg_get_expr(c.relpartbound, c.oid),
-    'inherits ' || (SELECT string_agg(quote_ident(pn.nspname) || '.' || quote_ident(p.relname), ', ' ORDER BY i.inhseqno)
-                    FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
-                    WHERE i.inhrelid = c.oid AND NOT c.relispartition),
     'comment ' || quote_literal(obj_description(c.oid, 'pg_class')))
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
@@ -46,7 +41,7 @@ WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
     CASE a.attidentity WHEN 'a' THEN 'identity always' WHEN 'd' THEN 'identity by default' END,
     CASE WHEN s.seqrelid IS NOT NULL THEN format('(start %s increment %s)', s.seqstart, s.seqincrement) END,
     CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN 'collate ' || (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
-    CASE WHEN a.attinhcount > 0 THEN 'inherited' END,
+    CASE WHEN a.attinhcount > 0 AND a.attislocal THEN 'inherited and local' WHEN a.attinhcount > 0 THEN 'inherited' END,
     -- A sequence the column owns (serial, OWNED BY): dropped with it.
     (SELECT 'owns sequence ' || string_agg(quote_ident(sn.nspname) || '.' || quote_ident(sq.relname), ', ' ORDER BY sq.relname)
      FROM pg_depend od JOIN pg_class sq ON sq.oid = od.objid JOIN pg_namespace sn ON sn.oid = sq.relnamespace
@@ -72,11 +67,16 @@ WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND k.contype IN ('c', 'f', 'p', 'u', 'x')
+  -- Not the copies of a foreign key to a partitioned table, one per
+  -- partition, that PostgreSQL keeps under the key's name.
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint pk WHERE pk.oid = k.conparentid AND pk.conrelid = k.conrelid)
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`,
 	// Indexes of tables, as PostgreSQL prints them (method, keys, operator
 	// classes, collations, INCLUDE, WITH (...), WHERE), with their comments.
 	`SELECT 'index', n.nspname, c.relname, i.relname,
   concat_ws(' ', CASE WHEN x.indisprimary THEN 'primary key:' END, pg_get_indexdef(x.indexrelid), CASE WHEN NOT x.indisvalid THEN 'invalid' END,
+    -- An index of a partition made by its parent's index.
+    CASE WHEN EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.oid) THEN 'attached' END,
     'comment ' || quote_literal(ds.description))
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
@@ -91,6 +91,16 @@ WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 WHERE n.nspname = ANY($1) AND t.typtype = 'e'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')`,
+	// Partitions: the parent and the bound ("public.t FOR VALUES FROM
+	// (1) TO (10)", "public.t DEFAULT").
+	`SELECT 'partition', n.nspname, c.relname, '', quote_ident(pn.nspname) || '.' || quote_ident(p.relname) || ' ' || pg_get_expr(c.relpartbound, c.oid)
+` + ofTables + ` AND c.relispartition
+JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace`,
+	// Tables that inherit from others (INHERITS): the parents in order.
+	`SELECT 'inherits', n.nspname, c.relname, '', string_agg(quote_ident(pn.nspname) || '.' || quote_ident(p.relname), ', ' ORDER BY i.inhseqno)
+` + ofTables + ` AND NOT c.relispartition
+JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+GROUP BY n.nspname, c.relname`,
 	// Unlogged tables.
 	`SELECT 'table persistence', n.nspname, c.relname, '', 'unlogged' ` + ofTables + ` AND c.relpersistence = 'u'`,
 	// Storage parameters of tables and of their TOAST tables, by name.

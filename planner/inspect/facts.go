@@ -3,6 +3,7 @@ package inspect
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"regexp"
 
 	"keel/internal/pgsql"
@@ -21,30 +22,58 @@ type Facts struct {
 	ctx   context.Context
 	db    *pg.Conn
 	stats map[string][2]int64 // "schema.table" -> rows estimate, bytes
+	// descendants maps "schema.table" to its partitions and children.
+	descendants map[string][]string
 }
 
 func (l *Live) TableFacts(ctx context.Context, schemas []string) (*Facts, error) {
+	// A table's rows and bytes are its own and those of its partitions
+	// and children (what a drop of it or of one of its columns touches);
+	// -1 rows when one of them was never analyzed.
 	res, err := l.db.QueryContext(ctx, `
-SELECT n.nspname, c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
-FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1)`, schemas)
+WITH RECURSIVE tree AS (
+  SELECT c.oid AS root, c.oid AS rel
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1)
+  UNION
+  SELECT t.root, i.inhrelid FROM tree t JOIN pg_catalog.pg_inherits i ON i.inhparent = t.rel
+)
+SELECT n.nspname, c.relname,
+  CASE WHEN bool_or(d.reltuples < 0 AND d.relkind = 'r') THEN -1 ELSE sum(greatest(d.reltuples, 0))::bigint END,
+  sum(pg_catalog.pg_total_relation_size(d.oid))::bigint,
+  coalesce(json_agg(json_build_array(dn.nspname, d.relname) ORDER BY dn.nspname, d.relname) FILTER (WHERE d.oid <> c.oid), '[]')::text
+FROM tree JOIN pg_catalog.pg_class c ON c.oid = tree.root JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_class d ON d.oid = tree.rel JOIN pg_catalog.pg_namespace dn ON dn.oid = d.relnamespace
+GROUP BY n.nspname, c.relname`, schemas)
 	if err != nil {
 		return nil, err
 	}
 	defer res.Close()
-	f := &Facts{ctx: ctx, db: l.db, stats: make(map[string][2]int64)}
+	f := &Facts{ctx: ctx, db: l.db, stats: make(map[string][2]int64), descendants: make(map[string][]string)}
 	for res.Next() {
 		var (
-			nsp, name   string
-			rows, bytes int64
+			nsp, name, below string
+			rows, bytes      int64
+			names            [][2]string
 		)
-		if err := res.Scan(&nsp, &name, &rows, &bytes); err != nil {
+		if err := res.Scan(&nsp, &name, &rows, &bytes, &below); err != nil {
 			return nil, err
 		}
-		f.stats[plan.DisplayName(nsp, name)] = [2]int64{rows, bytes}
+		if err := json.Unmarshal([]byte(below), &names); err != nil {
+			return nil, err
+		}
+		t := plan.DisplayName(nsp, name)
+		f.stats[t] = [2]int64{rows, bytes}
+		for _, d := range names {
+			f.descendants[t] = append(f.descendants[t], plan.DisplayName(d[0], d[1]))
+		}
 	}
 	return f, res.Err()
 }
+
+// Descendants lists the partitions and children of a table (at any depth),
+// whose rows a drop of it or of one of its columns takes too.
+func (f *Facts) Descendants(t *schema.Table) []string { return f.descendants[state.TableName(t)] }
 
 func (f *Facts) Size(t *schema.Table) (rows, bytes *int64) {
 	s, ok := f.stats[state.TableName(t)]

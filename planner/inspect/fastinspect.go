@@ -64,6 +64,8 @@ var slowQueries = func() map[string]string {
 		"bdfd166e330d0e20ab1de1895938396d0fd8236f47601a88ebb0645a4c7c65f4": fmt.Sprintf(fastIndexesQueryTmpl, "false", "false"),
 		"a72ec75e7f19fea4b595e1fe1bf2cf588b9759d21c98c1cd5c86bcfa11997cc3": fmt.Sprintf(fastIndexesQueryTmpl, included, "false"),
 		"c5cc939eeb9301e8784729d0d6469a127839225c2f761952aedb2d0ce4b1aa9c": fmt.Sprintf(fastIndexesQueryTmpl, included, "idx.indnullsnotdistinct"),
+		// fksQuery.
+		"3c95aea55c97612aadde609642040b475e1bddddf95927041f43d9ebdfb82cae": foreignKeysQuery,
 	}
 }()
 
@@ -218,4 +220,27 @@ FROM
 	LEFT JOIN pg_attribute a2 ON (a2.attrelid, a2.attnum) = (idx.indexrelid, idx.ord)
 ORDER BY
 	table_name, index_name, idx.ord
+`
+
+// foreignKeysQuery lists the foreign keys of the tables, one row per
+// column pair, as the engine's query does, without the copies PostgreSQL
+// keeps of a foreign key to a partitioned table (one per partition, under
+// the key's name, on the same table): the engine would read them as
+// references to the partitions, which it does not see, and fail ("missing
+// reference for column").
+const foreignKeysQuery = `
+SELECT con.conname AS constraint_name, t1.relname AS table_name, a1.attname AS column_name, ns1.nspname AS schema_name,
+  t2.relname AS referenced_table_name, a2.attname AS referenced_column_name, ns2.nspname AS referenced_schema_name,
+  con.confupdtype, con.confdeltype
+FROM pg_constraint con
+JOIN pg_class t1 ON t1.oid = con.conrelid
+JOIN pg_namespace ns1 ON ns1.oid = t1.relnamespace
+JOIN pg_class t2 ON t2.oid = con.confrelid
+JOIN pg_namespace ns2 ON ns2.oid = t2.relnamespace
+CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(conkey, confkey, ord)
+JOIN pg_attribute a1 ON a1.attrelid = con.conrelid AND a1.attnum = k.conkey
+JOIN pg_attribute a2 ON a2.attrelid = con.confrelid AND a2.attnum = k.confkey
+WHERE ns1.nspname = $1 AND t1.relname = ANY($2) AND con.contype = 'f'
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint pc WHERE pc.oid = con.conparentid AND pc.conrelid = con.conrelid)
+ORDER BY con.conrelid, con.conname, k.ord
 `

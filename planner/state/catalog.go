@@ -66,6 +66,11 @@ const (
 	CatalogIdentityOptions = "identity options"
 	// The comment on a constraint, as written.
 	CatalogConstraintComment = "constraint comment"
+	// The table a partition is of and its bound: "public.t FOR VALUES FROM
+	// (1) TO (10)", names as quote_ident prints them.
+	CatalogPartition = "partition"
+	// The tables a table inherits from, in order: "public.a, public.b".
+	CatalogInherits = "inherits"
 )
 
 // String names the object as plans do: "column public.users.email".
@@ -144,10 +149,8 @@ func (d CatalogDifference) why() string {
 		switch {
 		case either("row level security"):
 			return "row-level security is not managed by keel yet"
-		case either("partition "):
-			return "partitions are not managed by keel yet"
-		case either("inherits "):
-			return "table inheritance is not managed by keel yet"
+		case either("partition by "):
+			return "a table's partition key cannot change: PostgreSQL needs the table re-created"
 		case either(" of "):
 			return "typed tables (OF type) are not managed by keel yet"
 		}

@@ -1,0 +1,292 @@
+package diff
+
+import (
+	"sort"
+	"strings"
+
+	"keel/internal/pgsql"
+	"keel/planner/plan"
+	"keel/planner/state"
+
+	"ariga.io/atlas/sql/schema"
+)
+
+// The schema engine does not see partitions (it skips every table that is
+// one) and models inheritance as plain columns. keel plans partitions from
+// the catalogs: a partition the database lacks is created (PARTITION OF,
+// its own sub-partition key, checks and indexes after it), one the desired
+// state lacks is dropped with a data-loss hazard, a table whose parent or
+// bound changes is detached and attached again, a plain table that becomes
+// a partition is attached. Of inheritance, it plans INHERIT and NO
+// INHERIT of existing tables. The columns, constraints and indexes a
+// partition or child gets from its parent follow the parent.
+
+// qualified reads a schema-qualified name as quote_ident prints it
+// ("public.t", `"My Schema"."t"`) at the start of s, and the rest after one
+// space.
+func qualified(s string) (schemaName, name, rest string, ok bool) {
+	toks, err := pgsql.Lex(s)
+	if err != nil {
+		return "", "", "", false
+	}
+	part := func(t pgsql.Token) (string, bool) {
+		switch t.Kind {
+		case pgsql.QuotedIdent:
+			return t.Value, true
+		case pgsql.Word:
+			return t.Text, true
+		}
+		return "", false
+	}
+	if len(toks) < 3 || toks[1].Kind != pgsql.Other || toks[1].Text != "." {
+		return "", "", "", false
+	}
+	if schemaName, ok = part(toks[0]); !ok {
+		return "", "", "", false
+	}
+	if name, ok = part(toks[2]); !ok {
+		return "", "", "", false
+	}
+	if len(toks) > 3 {
+		if toks[3].Kind != pgsql.Space {
+			return "", "", "", false
+		}
+		rest = s[toks[3].Offset+len(toks[3].Text):]
+	}
+	return schemaName, name, rest, true
+}
+
+// partitionOf reads a partition's description: its parent and its bound.
+func partitionOf(desc string) (parent state.CatalogKey, bound string, ok bool) {
+	sc, name, bound, ok := qualified(desc)
+	return state.CatalogKey{Kind: state.CatalogTable, Schema: sc, Name: name}, bound, ok && bound != ""
+}
+
+// parentsOf reads the parents of a table in a catalog: the table it is a
+// partition of, or the tables it inherits from.
+func parentsOf(cat state.Catalog, t state.CatalogKey) []state.CatalogKey {
+	if desc, ok := cat[state.CatalogKey{Kind: state.CatalogPartition, Schema: t.Schema, Table: t.Name}]; ok {
+		if p, _, ok := partitionOf(desc); ok {
+			return []state.CatalogKey{p}
+		}
+	}
+	var out []state.CatalogKey
+	if desc, ok := cat[state.CatalogKey{Kind: state.CatalogInherits, Schema: t.Schema, Table: t.Name}]; ok {
+		for _, p := range strings.Split(desc, ", ") {
+			if sc, name, _, ok := qualified(p); ok {
+				out = append(out, state.CatalogKey{Kind: state.CatalogTable, Schema: sc, Name: name})
+			}
+		}
+	}
+	return out
+}
+
+// isPartition reports whether the catalog has the table as a partition.
+func isPartition(cat state.Catalog, schemaName, table string) bool {
+	_, ok := cat[state.CatalogKey{Kind: state.CatalogPartition, Schema: schemaName, Table: table}]
+	return ok
+}
+
+// hidePartitions takes out of each realm the tables that the other side's
+// catalog has as partitions: the engine, which does not see partitions on
+// either side, would drop a table that is to become a partition and create
+// one that is to stop being one. keel attaches and detaches them. It
+// returns the function that puts the realms back.
+func hidePartitions(from *schema.Realm, fromCat state.Catalog, to *schema.Realm, toCat state.Catalog) (restore func()) {
+	var undo []func()
+	hide := func(r *schema.Realm, other state.Catalog) {
+		if r == nil || other == nil {
+			return
+		}
+		for _, s := range r.Schemas {
+			if !anyPartition(other, s) {
+				continue
+			}
+			s, tables := s, s.Tables
+			undo = append(undo, func() { s.Tables = tables })
+			s.Tables = without(s.Tables, func(t *schema.Table) bool { return isPartition(other, s.Name, t.Name) })
+		}
+	}
+	hide(from, toCat)
+	hide(to, fromCat)
+	return func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+}
+
+func anyPartition(cat state.Catalog, s *schema.Schema) bool {
+	for _, t := range s.Tables {
+		if isPartition(cat, s.Name, t.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// partitions plans the partitions and the inheritance of tables.
+func (c *catalogPlan) partitions(diffs []state.CatalogDifference) {
+	var creates []state.CatalogKey
+	for _, d := range diffs {
+		if d.Key.Kind != state.CatalogPartition && d.Key.Kind != state.CatalogInherits {
+			continue
+		}
+		t := d.Key.Owner()
+		_, inDesired := c.desired[t]
+		_, inLive := c.live[t]
+		switch {
+		case d.Key.Kind == state.CatalogInherits:
+			if inDesired && inLive {
+				c.inherit(d)
+			}
+		case !inDesired:
+			// The table goes (with its parent, or on its own: dropped).
+			if p, _, ok := partitionOf(d.Live); ok && c.desired[p] != "" {
+				c.dropPartition(t, d.Live)
+			}
+			c.made[t] = true
+			c.done[d.Key] = true
+		case !inLive:
+			creates = append(creates, t)
+		default:
+			c.repartition(d)
+		}
+	}
+	// Parents before their sub-partitions.
+	depth := func(t state.CatalogKey) int {
+		n := 0
+		for p := parentsOf(c.desired, t); len(p) == 1 && n < 100; p = parentsOf(c.desired, p[0]) {
+			n++
+		}
+		return n
+	}
+	sort.SliceStable(creates, func(i, j int) bool { return depth(creates[i]) < depth(creates[j]) })
+	for _, t := range creates {
+		c.createPartition(t)
+	}
+}
+
+func tableSQL(t state.CatalogKey) string { return pgsql.QuoteQualified(t.Schema, t.Name) }
+
+func partitionKey(t state.CatalogKey) state.CatalogKey {
+	return state.CatalogKey{Kind: state.CatalogPartition, Schema: t.Schema, Table: t.Name}
+}
+
+// createPartition creates a partition of the desired state, with its own
+// partition key when it is partitioned itself.
+func (c *catalogPlan) createPartition(t state.CatalogKey) {
+	pk := partitionKey(t)
+	p, bound, ok := partitionOf(c.desired[pk])
+	if !ok {
+		return
+	}
+	sql := "CREATE TABLE " + tableSQL(t) + " PARTITION OF " + tableSQL(p) + " " + bound
+	if _, by, ok := strings.Cut(c.desired[t], "partition by "); ok {
+		by, _, _ = strings.Cut(by, " comment ")
+		sql += " PARTITION BY " + by
+	}
+	c.steps = append(c.steps, plan.Step{SQL: sql, Comment: "create partition " + plan.DisplayPart(t.Name) + " of " + plan.DisplayName(p.Schema, p.Name),
+		Action: plan.ActionCreate, Object: "table " + plan.DisplayName(t.Schema, t.Name), Transactional: true})
+	c.made[t] = true
+	c.done[pk] = true
+	c.done[t] = !strings.Contains(c.desired[t], " comment ")
+}
+
+// dropPartition drops a partition the desired state does not have.
+func (c *catalogPlan) dropPartition(t state.CatalogKey, desc string) {
+	obj := "table " + plan.DisplayName(t.Schema, t.Name)
+	c.before = append(c.before, plan.Step{SQL: "DROP TABLE " + tableSQL(t), Comment: "drop partition " + plan.DisplayPart(t.Name),
+		Action: plan.ActionDrop, Object: obj, Transactional: true,
+		Hazards: []plan.Hazard{{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: obj, Message: "drops the partition and all its rows"}}})
+	c.made[t] = true
+	c.done[t] = true
+	c.done[partitionKey(t)] = true
+}
+
+// repartition changes the parent or the bound of an existing table:
+// detached (before the engine's statements) and attached again (after).
+func (c *catalogPlan) repartition(d state.CatalogDifference) {
+	t := d.Key.Owner()
+	obj := "table " + plan.DisplayName(t.Schema, t.Name)
+	if old, _, ok := partitionOf(d.Live); ok {
+		c.before = append(c.before, plan.Step{SQL: "ALTER TABLE " + tableSQL(old) + " DETACH PARTITION " + tableSQL(t),
+			Comment: "detach partition " + plan.DisplayPart(t.Name) + " from " + plan.DisplayName(old.Schema, old.Name),
+			Action:  plan.ActionAlter, Object: obj, Transactional: true,
+			Hazards: []plan.Hazard{{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: obj,
+				Message: "its rows leave the partitioned table " + plan.DisplayName(old.Schema, old.Name) + " until it is attached again"}}})
+	}
+	if p, bound, ok := partitionOf(d.Desired); ok {
+		c.add(obj, "ALTER TABLE "+tableSQL(p)+" ATTACH PARTITION "+tableSQL(t)+" "+bound,
+			"attach "+plan.DisplayPart(t.Name)+" as a partition of "+plan.DisplayName(p.Schema, p.Name),
+			plan.Hazard{Code: plan.HazardMayFail, Severity: plan.SeverityWarning, Object: obj, Message: "fails if rows of the table are outside the bound"},
+			plan.Hazard{Code: plan.HazardBlockingLock, Severity: plan.SeverityWarning, Object: obj,
+				Message: "ATTACH scans the table to check the bound (unless a CHECK constraint implies it), blocking writes to it"})
+	}
+	c.made[t] = true
+	c.done[d.Key] = true
+}
+
+// inherit changes the parents a table inherits from.
+func (c *catalogPlan) inherit(d state.CatalogDifference) {
+	t := d.Key.Owner()
+	obj := "table " + plan.DisplayName(t.Schema, t.Name)
+	want, have := parentsOf(c.desired, t), parentsOf(c.live, t)
+	for _, p := range have {
+		if !containsKey(want, p) {
+			c.before = append(c.before, plan.Step{SQL: "ALTER TABLE " + tableSQL(t) + " NO INHERIT " + tableSQL(p),
+				Comment: plan.DisplayPart(t.Name) + " stops inheriting from " + plan.DisplayName(p.Schema, p.Name), Action: plan.ActionAlter, Object: obj, Transactional: true,
+				Hazards: []plan.Hazard{{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: obj,
+					Message: "its rows no longer show in queries of " + plan.DisplayName(p.Schema, p.Name)}}})
+		}
+	}
+	for _, p := range want {
+		if !containsKey(have, p) {
+			c.add(obj, "ALTER TABLE "+tableSQL(t)+" INHERIT "+tableSQL(p), plan.DisplayPart(t.Name)+" inherits from "+plan.DisplayName(p.Schema, p.Name),
+				plan.Hazard{Code: plan.HazardMayFail, Severity: plan.SeverityWarning, Object: obj, Message: "fails unless the table has every column and check of the parent"})
+		}
+	}
+	c.made[t] = true
+	c.done[d.Key] = true
+}
+
+func containsKey(list []state.CatalogKey, k state.CatalogKey) bool {
+	for _, x := range list {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// followsParent reports whether a difference of a column, constraint or
+// index that a table has from its parent (inherited, attached) is made by
+// what the plan does to the parent or to the table's place under it.
+func (c *catalogPlan) followsParent(d state.CatalogDifference) bool {
+	fromParent := func(desc string) bool {
+		return strings.HasSuffix(desc, " inherited") || strings.HasSuffix(desc, " inherited and local") ||
+			strings.Contains(desc, " attached")
+	}
+	if !fromParent(d.Desired) && !fromParent(d.Live) {
+		return false
+	}
+	t := d.Key.Owner()
+	if c.made[t] {
+		return true
+	}
+	for _, cat := range []state.Catalog{c.desired, c.live} {
+		for _, p := range parentsOf(cat, t) {
+			if c.cov.whole[p] || c.made[p] {
+				return true
+			}
+			pk := state.CatalogKey{Kind: d.Key.Kind, Schema: p.Schema, Table: p.Name, Name: d.Key.Name}
+			if d.Key.Kind == state.CatalogColumn && (c.cov.keys[pk] || c.done[pk]) {
+				return true
+			}
+			if d.Key.Kind != state.CatalogColumn && c.cov.touched(p) {
+				return true
+			}
+		}
+	}
+	return false
+}
