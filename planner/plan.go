@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"keel/internal/pgsql"
 	"keel/planner/diff"
 	"keel/planner/inspect"
 	"keel/planner/pg"
@@ -204,6 +205,21 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 	if err != nil {
 		return nil, err
 	}
+	drops, dropSchemas, unmanaged, err := scope(ctx, l, schemas, len(opts.Schemas) > 0)
+	if err != nil {
+		return nil, err
+	}
+	steps = insertTransactional(steps, nil, drops, opts.Timeouts)
+	notManaged = append(unmanaged, notManaged...)
+	if len(dropSchemas) > 0 && !opts.NoFingerprints && want.Catalog != nil {
+		// What the dropped schemas hold is part of what the plan was
+		// computed from: a table added there since makes it stale.
+		all, err := l.Catalog(ctx, append(slices.Clip(schemas), dropSchemas...))
+		if err != nil {
+			return nil, err
+		}
+		fromCatalog = all.Fingerprint()
+	}
 	var from, to plan.Fingerprint
 	if !opts.NoFingerprints {
 		if from, err = current.Fingerprint(); err != nil {
@@ -217,8 +233,57 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,
 		DesiredNotManaged: want.NotManaged, From: from, To: to, LockRetries: opts.Timeouts.Retries,
 		DesiredExtensions: append([]plan.Extension{}, want.Extensions...), Unplanned: unplanned,
-		FromCatalog: fromCatalog,
+		FromCatalog: fromCatalog, DropSchemas: dropSchemas,
 	}, nil
+}
+
+// scope compares the managed schemas with the database's: a schema keel
+// managed (keel.managed_schemas) that the desired state no longer has is
+// dropped with everything in it, each table and object named in a
+// data-loss hazard, unless the profile pins the managed schemas; any other
+// schema is listed as not managed, with its number of tables.
+func scope(ctx context.Context, l *inspect.Live, schemas []string, pinned bool) (drops []plan.Step, dropped []string, unmanaged []plan.Object, err error) {
+	all, err := l.UserSchemas(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	managed, err := l.ManagedSchemas(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, s := range all {
+		if slices.Contains(schemas, s) {
+			continue
+		}
+		tables, err := l.SchemaTables(ctx, s)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if pinned || !slices.Contains(managed, s) {
+			unmanaged = append(unmanaged, plan.Object{Kind: "schema", Name: plan.DisplayPart(s), Detail: fmt.Sprintf("%d table(s)", len(tables))})
+			continue
+		}
+		obj := "schema " + plan.DisplayPart(s)
+		hazards := []plan.Hazard{{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: obj,
+			Message: "keel managed the schema and the desired state no longer has it: code that uses it breaks"}}
+		for _, t := range tables {
+			rows := t.Rows
+			hazards = append(hazards, plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: "table " + plan.DisplayName(s, t.Name),
+				Message: "dropped with its schema, and all its rows", Rows: &rows})
+		}
+		others, err := l.NotManaged(ctx, []string{s})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for _, o := range others {
+			hazards = append(hazards, plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: o.String(),
+				Message: "dropped with its schema; keel does not manage it and will not create it again"})
+		}
+		drops = append(drops, plan.Step{SQL: "DROP SCHEMA " + pgsql.QuoteIdent(s) + " CASCADE", Comment: "drop schema " + plan.DisplayPart(s) + ", which keel managed, with everything in it",
+			Action: plan.ActionDrop, Object: obj, Hazards: hazards, Transactional: true})
+		dropped = append(dropped, s)
+	}
+	return drops, dropped, unmanaged, nil
 }
 
 // insertTransactional puts first before steps and the statements of more

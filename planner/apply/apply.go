@@ -9,14 +9,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/user"
+	"slices"
+	"strings"
+	"time"
+
 	"keel/planner/diff"
 	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/state"
-	"os/user"
-	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -338,7 +340,9 @@ func checkFresh(ctx context.Context, c *pg.Conn, p *plan.Plan) error {
 	default:
 		// What the engine does not model changed too (a storage parameter,
 		// a comment on a constraint, ...).
-		cat, err := inspect.ReadCatalog(ctx, c, p.Schemas)
+		// The schemas the plan drops too: what they hold is what the
+		// reviewer saw it drop.
+		cat, err := inspect.ReadCatalog(ctx, c, append(slices.Clip(p.Schemas), p.DropSchemas...))
 		if err != nil {
 			return err
 		}
@@ -495,6 +499,9 @@ func (s *Session) runTx(ctx context.Context, p *plan.Plan, want *state.State, en
 	entry.FinishedAt = time.Now().UTC()
 	id, err := insertHistory(ctx, tx, entry)
 	if err != nil {
+		return 0, err
+	}
+	if err := recordManaged(ctx, tx, p); err != nil {
 		return 0, err
 	}
 	if err := tx.Commit(ctx); err != nil {

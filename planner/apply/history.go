@@ -87,7 +87,21 @@ type HistoryStatus struct {
 	// schema), USAGE and CREATE on the schema, SELECT and INSERT on the
 	// table, and ownership of the table (to alter an older one).
 	CreateSchema, UseSchema, CreateInSchema, ReadWrite, OwnTable bool
+	// ManagedExists: the table keel.managed_schemas; ManagedReadWrite:
+	// the role may read, insert and delete its rows.
+	ManagedExists, ManagedReadWrite bool
 }
+
+// managedTableDDL creates ManagedTable, where keel records the schemas it
+// manages in the database (see Plan.DropSchemas).
+const managedTableDDL = `CREATE TABLE keel.managed_schemas (
+  name  text PRIMARY KEY,
+  since timestamptz NOT NULL DEFAULT now()
+)`
+
+// ManagedTable lists the schemas keel manages in the database: the ones
+// its applies brought to a desired state, until one drops them.
+const ManagedTable = plan.KeelSchema + ".managed_schemas"
 
 // ReadHistoryStatus reads the status of keel's history on the connection's
 // database.
@@ -102,11 +116,15 @@ SELECT n.oid IS NOT NULL, t.oid IS NOT NULL,
        coalesce(has_schema_privilege(n.oid, 'USAGE'), false),
        coalesce(has_schema_privilege(n.oid, 'CREATE'), false),
        coalesce(has_table_privilege(t.oid, 'SELECT') AND has_table_privilege(t.oid, 'INSERT'), false),
-       coalesce(pg_has_role(t.relowner, 'USAGE'), false)
+       coalesce(pg_has_role(t.relowner, 'USAGE'), false),
+       m.oid IS NOT NULL,
+       coalesce(has_table_privilege(m.oid, 'SELECT') AND has_table_privilege(m.oid, 'INSERT') AND has_table_privilege(m.oid, 'DELETE'), false)
 FROM (SELECT 1) one
 LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = $1
-LEFT JOIN pg_catalog.pg_class t ON t.relnamespace = n.oid AND t.relname = 'history'`, plan.KeelSchema).Scan(
-		&s.SchemaExists, &s.TableExists, &s.Current, &s.CreateSchema, &s.UseSchema, &s.CreateInSchema, &s.ReadWrite, &s.OwnTable)
+LEFT JOIN pg_catalog.pg_class t ON t.relnamespace = n.oid AND t.relname = 'history'
+LEFT JOIN pg_catalog.pg_class m ON m.relnamespace = n.oid AND m.relname = 'managed_schemas'`, plan.KeelSchema).Scan(
+		&s.SchemaExists, &s.TableExists, &s.Current, &s.CreateSchema, &s.UseSchema, &s.CreateInSchema, &s.ReadWrite, &s.OwnTable,
+		&s.ManagedExists, &s.ManagedReadWrite)
 	if err != nil {
 		return s, fmt.Errorf("reading keel's history table %s: %w", HistoryTable, pg.ServerError(err))
 	}
@@ -130,7 +148,25 @@ func (s HistoryStatus) Missing() []string {
 		stmts = append(stmts, "ALTER TABLE keel.history DROP CONSTRAINT IF EXISTS history_outcome_check, "+
 			"ADD CONSTRAINT history_outcome_check CHECK (outcome IN ('applied', 'failed', 'running'))")
 	}
+	if !s.ManagedExists {
+		stmts = append(stmts, managedTableDDL,
+			"COMMENT ON TABLE keel.managed_schemas IS 'The schemas keel manages here: a managed schema that leaves the desired state is dropped by the next plan.'")
+	}
 	return stmts
+}
+
+// recordManaged records, in the plan's transaction, the schemas it brought
+// to the desired state as managed, and forgets those it dropped.
+func recordManaged(ctx context.Context, q querier, p *plan.Plan) error {
+	if _, err := q.Exec(ctx, "INSERT INTO keel.managed_schemas (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING", p.Schemas); err != nil {
+		return fmt.Errorf("recording the managed schemas in %s: %w", ManagedTable, pg.ServerError(err))
+	}
+	if len(p.DropSchemas) > 0 {
+		if _, err := q.Exec(ctx, "DELETE FROM keel.managed_schemas WHERE name = ANY($1)", p.DropSchemas); err != nil {
+			return fmt.Errorf("recording the dropped schemas in %s: %w", ManagedTable, pg.ServerError(err))
+		}
+	}
+	return nil
 }
 
 // Problem says what keeps the role from recording an apply, and the fix;
@@ -153,6 +189,12 @@ func (s HistoryStatus) Problem(role, database string) (problem, fix string) {
 	case s.TableExists && !s.ReadWrite:
 		return fmt.Sprintf("role %q may not read and insert into %s", role, HistoryTable),
 			fmt.Sprintf("as the table's owner or a superuser: GRANT SELECT, INSERT ON %s TO %s", HistoryTable, r)
+	case !s.ManagedExists && !s.CreateInSchema:
+		return fmt.Sprintf("%s, where keel records the schemas it manages, does not exist yet, and role %q lacks CREATE on schema %s to create it", ManagedTable, role, plan.KeelSchema),
+			fmt.Sprintf("as the schema's owner or a superuser: GRANT CREATE ON SCHEMA %s TO %s", plan.KeelSchema, r)
+	case s.ManagedExists && !s.ManagedReadWrite:
+		return fmt.Sprintf("role %q may not read, insert into and delete from %s", role, ManagedTable),
+			fmt.Sprintf("as the table's owner or a superuser: GRANT SELECT, INSERT, DELETE ON %s TO %s", ManagedTable, r)
 	case s.TableExists && !s.Current && !s.OwnTable:
 		return fmt.Sprintf("%s was made by an older keel and needs its outcome check widened, which only its owner may do", HistoryTable),
 			fmt.Sprintf("as the table's owner: ALTER TABLE %s DROP CONSTRAINT history_outcome_check, ADD CONSTRAINT history_outcome_check CHECK (outcome IN ('applied', 'failed', 'running'))", HistoryTable)

@@ -85,11 +85,18 @@ func IsPlainMixed(name string) bool {
 type Object struct {
 	// Kind is "view", "function", "trigger", "sequence", ...
 	Kind string `json:"kind"`
-	// Name is schema-qualified: "public.active_users".
+	// Name is schema-qualified: "public.active_users" (a schema's is its name).
 	Name string `json:"name"`
+	// Detail says more, where there is more to say: "2 tables".
+	Detail string `json:"detail,omitempty"`
 }
 
-func (o Object) String() string { return o.Kind + " " + o.Name }
+func (o Object) String() string {
+	if o.Detail != "" {
+		return o.Kind + " " + o.Name + " (" + o.Detail + ")"
+	}
+	return o.Kind + " " + o.Name
+}
 
 // OneLine escapes the characters of s that do not print (newlines, control
 // and bidirectional-override characters) as Go does in strings, so that

@@ -69,6 +69,10 @@ type Plan struct {
 	// DesiredNotManaged lists objects of the desired state (SQL or a
 	// database) that keel does not manage: the plan does not create them.
 	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`
+	// DropSchemas are schemas keel managed (keel.managed_schemas) that the
+	// desired state no longer has: the plan drops them, with everything in
+	// them, and the apply forgets them.
+	DropSchemas []string `json:"drop_schemas,omitempty"`
 	// Unplanned are differences PostgreSQL's catalog shows between the
 	// database and the desired state that no statement of the plan
 	// accounts for. A plan with any is not applied.

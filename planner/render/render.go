@@ -251,7 +251,11 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 	if len(p.NotManaged) > 0 {
 		fmt.Fprintf(&b, "\n<details><summary>Not managed by keel, left as they are (%d)</summary>\n\n", len(p.NotManaged))
 		for _, o := range p.NotManaged {
-			fmt.Fprintf(&b, "- %s %s\n", o.Kind, mdCode(o.Name))
+			if o.Detail != "" {
+				fmt.Fprintf(&b, "- %s %s (%s)\n", o.Kind, mdCode(o.Name), mdEscape(o.Detail))
+			} else {
+				fmt.Fprintf(&b, "- %s %s\n", o.Kind, mdCode(o.Name))
+			}
 		}
 		b.WriteString("\n</details>\n")
 	}
