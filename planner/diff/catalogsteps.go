@@ -127,7 +127,9 @@ func constraintParts(desc string) (def, timing string, notValid bool) {
 
 // inherited reports whether a description is of a constraint or column
 // that comes from a parent table (keel does not plan inheritance).
-func inherited(desc string) bool { return strings.HasSuffix(desc, " inherited") }
+func inherited(desc string) bool {
+	return strings.HasSuffix(desc, " inherited") || strings.HasSuffix(desc, " inherited and local")
+}
 
 func (c *catalogPlan) constraint(d state.CatalogDifference) {
 	k := d.Key

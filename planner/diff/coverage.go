@@ -22,6 +22,9 @@ type Coverage struct {
 	drops map[state.CatalogKey]bool // tables that lose a column
 	// tables whose parts are in keys
 	tables map[state.CatalogKey]bool
+	// inherits are the INHERITS clauses of the tables the engine creates
+	// that inherit from others (see inheritingTables).
+	inherits map[*schema.Table]string
 	// engine reports whether the engine's desired schema has a constraint
 	// (nil: not known): one it does not model is not created by its
 	// statements.
@@ -62,7 +65,7 @@ func engineConstraints(r *schema.Realm) func(state.CatalogKey, string) bool {
 
 func newCoverage() *Coverage {
 	return &Coverage{keys: map[state.CatalogKey]bool{}, whole: map[state.CatalogKey]bool{}, pkeys: map[state.CatalogKey]bool{}, drops: map[state.CatalogKey]bool{},
-		tables: map[state.CatalogKey]bool{}}
+		tables: map[state.CatalogKey]bool{}, inherits: map[*schema.Table]string{}}
 }
 
 // Covers reports whether a statement of the plan changes d's object.

@@ -137,8 +137,13 @@ func (c *catalogPlan) partitions(diffs []state.CatalogDifference) {
 		_, inLive := c.live[t]
 		switch {
 		case d.Key.Kind == state.CatalogInherits:
-			if inDesired && inLive {
+			switch {
+			case inDesired && inLive:
 				c.inherit(d)
+			case c.cov.whole[t]:
+				// Created with INHERITS (see inheritingTables), or dropped.
+				c.made[t] = true
+				c.done[d.Key] = true
 			}
 		case !inDesired:
 			// The table goes (with its parent, or on its own: dropped).
@@ -289,4 +294,36 @@ func (c *catalogPlan) followsParent(d state.CatalogDifference) bool {
 		}
 	}
 	return false
+}
+
+// inheritingTables makes the engine create a table of the desired state
+// that inherits from others as PostgreSQL needs it: with its own columns
+// and checks only (the engine sees the inherited ones as its own) and an
+// INHERITS clause, which cov keeps for renderSteps to add.
+func inheritingTables(changes []schema.Change, toCat state.Catalog, cov *Coverage) {
+	for _, ch := range changes {
+		add, ok := ch.(*schema.AddTable)
+		if !ok || add.T.Schema == nil {
+			continue
+		}
+		tk := state.CatalogKey{Kind: state.CatalogTable, Schema: add.T.Schema.Name, Name: add.T.Name}
+		parents := parentsOf(toCat, tk)
+		if len(parents) == 0 || isPartition(toCat, tk.Schema, tk.Name) {
+			continue
+		}
+		own := *add.T
+		own.Columns = without(add.T.Columns, func(c *schema.Column) bool {
+			return strings.HasSuffix(toCat[state.CatalogKey{Kind: state.CatalogColumn, Schema: tk.Schema, Table: tk.Name, Name: c.Name}], " inherited")
+		})
+		own.Attrs = without(add.T.Attrs, func(a schema.Attr) bool {
+			ck, ok := a.(*schema.Check)
+			return ok && strings.HasSuffix(toCat[state.CatalogKey{Kind: state.CatalogConstraint, Schema: tk.Schema, Table: tk.Name, Name: ck.Name}], " inherited")
+		})
+		add.T = &own
+		names := make([]string, len(parents))
+		for i, p := range parents {
+			names[i] = tableSQL(p)
+		}
+		cov.inherits[&own] = " INHERITS (" + strings.Join(names, ", ") + ")"
+	}
 }

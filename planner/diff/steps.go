@@ -55,6 +55,7 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 	}
 	changes = fixColumnChanges(from.Realm, to.Realm, changes)
 	changes, idBefore, idAfter := identityChanges(changes, facts, cov)
+	inheritingTables(changes, to.Catalog, cov)
 	var first, rest []schema.Change
 	for _, c := range changes {
 		switch c := c.(type) {
@@ -331,6 +332,10 @@ func renderSteps(ctx context.Context, drv migrate.PlanApplier, changes []schema.
 		st := StepOf(c)
 		st.Transactional = true
 		cov.add(c)
+		if add, ok := c.Source.(*schema.AddTable); ok && cov.inherits[add.T] != "" && strings.HasPrefix(st.SQL, "CREATE TABLE ") && strings.HasSuffix(st.SQL, ")") {
+			st.SQL += cov.inherits[add.T]
+			delete(cov.inherits, add.T)
+		}
 		m, isModify := c.Source.(*schema.ModifyTable)
 		kind, isPiece := pieces[m]
 		switch {

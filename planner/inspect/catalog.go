@@ -63,7 +63,7 @@ WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a
 	// DEFERRABLE, MATCH FULL and ON DELETE SET NULL (...) included): what
 	// ALTER TABLE ... ADD CONSTRAINT takes.
 	`SELECT 'constraint', n.nspname, c.relname, k.conname,
-  concat_ws(' ', pg_get_constraintdef(k.oid), CASE WHEN k.coninhcount > 0 THEN 'inherited' END)
+  concat_ws(' ', pg_get_constraintdef(k.oid), CASE WHEN k.coninhcount > 0 AND k.conislocal THEN 'inherited and local' WHEN k.coninhcount > 0 THEN 'inherited' END)
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND k.contype IN ('c', 'f', 'p', 'u', 'x')
