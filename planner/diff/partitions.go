@@ -327,3 +327,19 @@ func inheritingTables(changes []schema.Change, toCat state.Catalog, cov *Coverag
 		cov.inherits[&own] = " INHERITS (" + strings.Join(names, ", ") + ")"
 	}
 }
+
+// childrenDroppedFirst moves the drops of tables that inherit from others
+// before the other changes: PostgreSQL refuses to drop a parent that has
+// children.
+func childrenDroppedFirst(changes []schema.Change, fromCat state.Catalog) []schema.Change {
+	var children, rest []schema.Change
+	for _, ch := range changes {
+		if d, ok := ch.(*schema.DropTable); ok && d.T.Schema != nil &&
+			len(parentsOf(fromCat, state.CatalogKey{Kind: state.CatalogTable, Schema: d.T.Schema.Name, Name: d.T.Name})) > 0 {
+			children = append(children, ch)
+			continue
+		}
+		rest = append(rest, ch)
+	}
+	return append(children, rest...)
+}

@@ -56,6 +56,7 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 	changes = fixColumnChanges(from.Realm, to.Realm, changes)
 	changes, idBefore, idAfter := identityChanges(changes, facts, cov)
 	inheritingTables(changes, to.Catalog, cov)
+	changes = childrenDroppedFirst(changes, fromCatalog)
 	var first, rest []schema.Change
 	for _, c := range changes {
 		switch c := c.(type) {
@@ -333,6 +334,11 @@ func renderSteps(ctx context.Context, drv migrate.PlanApplier, changes []schema.
 		st.Transactional = true
 		cov.add(c)
 		if add, ok := c.Source.(*schema.AddTable); ok && cov.inherits[add.T] != "" && strings.HasPrefix(st.SQL, "CREATE TABLE ") && strings.HasSuffix(st.SQL, ")") {
+			// A table whose columns all come from its parents: the
+			// engine writes its constraints after an empty column list.
+			if prefix := "CREATE TABLE " + pgsql.QuoteQualified(add.T.Schema.Name, add.T.Name) + " (, "; len(add.T.Columns) == 0 && strings.HasPrefix(st.SQL, prefix) {
+				st.SQL = strings.TrimSuffix(prefix, ", ") + st.SQL[len(prefix):]
+			}
 			st.SQL += cov.inherits[add.T]
 			delete(cov.inherits, add.T)
 		}
