@@ -27,7 +27,13 @@ func TestInspectPrintsSettings(t *testing.T) {
 		`ALTER TABLE t ALTER COLUMN body SET STORAGE EXTERNAL, ALTER COLUMN n SET STATISTICS 500, REPLICA IDENTITY FULL`,
 		`COMMENT ON CONSTRAINT t_n_chk ON t IS 'positive'`,
 		`COMMENT ON CONSTRAINT t_pid_fk ON t IS 'parent'`,
-		`COMMENT ON CONSTRAINT t_pkey ON t IS 'key'`)
+		`COMMENT ON CONSTRAINT t_pkey ON t IS 'key'`,
+		`CREATE TABLE p2 (id int, x int, PRIMARY KEY (id, x))`,
+		`CREATE TABLE f (a int, b int, c text)`,
+		`ALTER TABLE f ADD CONSTRAINT f_ab_fk FOREIGN KEY (a, b) REFERENCES p2 (id, x) MATCH FULL ON DELETE SET NULL (b) NOT VALID`,
+		`ALTER TABLE f ADD CONSTRAINT f_a_chk CHECK (a > 0) NOT VALID`,
+		`CREATE INDEX f_c_idx ON f (c) WITH (fillfactor = 50, deduplicate_items = off)`,
+		`CREATE INDEX f_c_gin ON f USING gin (to_tsvector('simple', c)) WITH (fastupdate = false)`)
 	code, hcl, errs := keel(t, "inspect", "--env", "dev", "--url", u)
 	if code != 0 {
 		t.Fatalf("inspect exit %d: %s", code, errs)
@@ -38,6 +44,8 @@ func TestInspectPrintsSettings(t *testing.T) {
 		"max_value = 1000", "cache     = 10", "cycle     = true",
 		"deferrable         = true", "initially_deferred = true", `comment            = "parent"`,
 		`comment = "positive"`, `comment = "key"`,
+		"match                 = FULL", "on_delete_set_columns = [column.b]", "not_valid             = true", "not_valid = true",
+		"fillfactor        = 50", `deduplicate_items = "off"`, "fastupdate = false",
 	} {
 		if !strings.Contains(hcl, want) {
 			t.Errorf("inspect output lacks %q:\n%s", want, hcl)
@@ -78,6 +86,18 @@ table "t" {
     columns            = [column.a]
     initially_deferred = true
   }
+  column "b" {
+    type  = int
+    using = "b::integer; DROP TABLE t"
+  }
+  index "t_b_idx" {
+    columns        = [column.b]
+    storage_params = { pages_per_range = 16 }
+  }
+  check {
+    expr      = "b > 0"
+    not_valid = true
+  }
 }
 `)
 	code, out, errs := keel(t, "validate", "--schema", bad)
@@ -85,6 +105,9 @@ table "t" {
 		`schema.hcl:4:3: unlogged in table "t" takes true or false`,
 		`schema.hcl:7:5: storage in table "t", column "a" takes PLAIN, EXTERNAL, MAIN or EXTENDED`,
 		`schema.hcl:11:5: initially_deferred in table "t", unique "t_a_key" needs deferrable = true`,
+		`schema.hcl:15:5: using in table "t", column "b" holds a semicolon outside quotes`,
+		`schema.hcl:19:5: storage_params in table "t", index "t_b_idx" names pages_per_range, which is the engine's`,
+		`schema.hcl:23:5: not_valid in table "t", check needs the constraint's name`,
 	} {
 		if code != 1 || !strings.Contains(errs, want) {
 			t.Errorf("validate: exit %d, want 1 and %q:\n%s%s", code, want, out, errs)

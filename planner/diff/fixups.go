@@ -2,6 +2,7 @@ package diff
 
 import (
 	"keel/internal/pgsql"
+	"keel/planner/state"
 
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
@@ -11,13 +12,26 @@ import (
 // short of what PostgreSQL needs:
 //   - a change of a column's collation, which the engine does not compare,
 //     becomes a type change (ALTER COLUMN ... TYPE ... COLLATE ...);
-//   - a type change to an enum converts through text (USING col::text::enum),
-//     as PostgreSQL casts neither another enum nor text to an enum implicitly.
-func fixColumnChanges(from, to *schema.Realm, changes []schema.Change) []schema.Change {
+//   - a type change of a column with a `using` attribute (using, from the
+//     desired state) converts with the user's expression (USING expr);
+//   - else a type change to an enum converts through text (USING
+//     col::text::enum), as PostgreSQL casts neither another enum nor text
+//     to an enum implicitly.
+//
+// A `using` applies only where the engine found the type changed: a change
+// of the collation alone keeps the values, and the user's conversion is
+// for another type.
+func fixColumnChanges(from, to *schema.Realm, using map[state.CatalogKey]state.Conversion, changes []schema.Change) []schema.Change {
 	modified := make(map[*schema.Table]*schema.ModifyTable)
+	retyped := make(map[*schema.ModifyColumn]bool)
 	for _, c := range changes {
 		if m, ok := c.(*schema.ModifyTable); ok {
 			modified[m.T] = m
+			for _, c := range m.Changes {
+				if mc, ok := c.(*schema.ModifyColumn); ok && mc.Change.Is(schema.ChangeType) {
+					retyped[mc] = true
+				}
+			}
 		}
 	}
 	for _, s2 := range to.Schemas {
@@ -55,12 +69,23 @@ func fixColumnChanges(from, to *schema.Realm, changes []schema.Change) []schema.
 			if !ok || !mc.Change.Is(schema.ChangeType) {
 				continue
 			}
-			if e, ok := mc.To.Type.Type.(*schema.EnumType); ok {
+			if u, ok := using[columnKey(m.T, mc.To)]; ok && retyped[mc] {
+				mc.Extra = append(mc.Extra, &postgres.ConvertUsing{X: u.Expr})
+			} else if e, ok := mc.To.Type.Type.(*schema.EnumType); ok {
 				mc.Extra = append(mc.Extra, &postgres.ConvertUsing{X: pgsql.QuoteIdent(mc.To.Name) + "::text::" + enumName(e, m.T)})
 			}
 		}
 	}
 	return changes
+}
+
+// columnKey names a column as State.Using does.
+func columnKey(t *schema.Table, c *schema.Column) state.CatalogKey {
+	k := state.CatalogKey{Kind: state.CatalogColumn, Table: t.Name, Name: c.Name}
+	if t.Schema != nil {
+		k.Schema = t.Schema.Name
+	}
+	return k
 }
 
 func collation(c *schema.Column) string {

@@ -131,11 +131,9 @@ func modifyHazards(t *schema.Table, c schema.Change, facts Facts) []plan.Hazard 
 				hs = append(hs, plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: obj,
 					Message: fmt.Sprintf("narrows the type from %s to %s: values may be cut or rejected", typeString(c.From.Type.Type), typeString(c.To.Type.Type)), Rows: rows, Bytes: bytes})
 			}
-			if !enumChange(c.From.Type.Type, c.To.Type.Type) {
+			if using := usersConversion(t, c); using != "" || !enumChange(c.From.Type.Type, c.To.Type.Type) {
 				if ok := facts.Converts(typeString(c.From.Type.Type), typeString(c.To.Type.Type)); ok != nil && !*ok {
-					hs = append(hs, plan.Hazard{Code: plan.HazardMayFail, Severity: plan.SeverityDanger, Object: obj,
-						Message: fmt.Sprintf("PostgreSQL has no automatic conversion from %s to %s: the statement fails (SQLSTATE 42804) and the plan rolls back; keel cannot state a USING conversion yet",
-							typeString(c.From.Type.Type), typeString(c.To.Type.Type))})
+					hs = append(hs, conversionHazard(obj, c, using))
 				}
 			}
 			hs = append(hs, plan.Hazard{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: obj, Message: "changes the column's type: code that expects the old type may break"})
@@ -203,6 +201,39 @@ func modifyHazards(t *schema.Table, c schema.Change, facts Facts) []plan.Hazard 
 		}
 	}
 	return nil
+}
+
+// conversionHazard is the risk of a type change that PostgreSQL does not
+// convert on its own: without a conversion (using, the column's `using`
+// attribute: USING expr) the statement fails; with one, it fails on a
+// value the expression cannot convert. Either way the plan rolls back.
+func conversionHazard(obj string, c *schema.ModifyColumn, using string) plan.Hazard {
+	from, to := typeString(c.From.Type.Type), typeString(c.To.Type.Type)
+	if using != "" {
+		return plan.Hazard{Code: plan.HazardMayFail, Severity: plan.SeverityWarning, Object: obj,
+			Message: fmt.Sprintf("PostgreSQL has no automatic conversion from %s to %s: the values are converted with the column's using expression (USING %s), and a value it cannot convert fails the statement and the plan rolls back",
+				from, to, using)}
+	}
+	return plan.Hazard{Code: plan.HazardMayFail, Severity: plan.SeverityDanger, Object: obj,
+		Message: fmt.Sprintf("PostgreSQL has no automatic conversion from %s to %s: the statement fails (SQLSTATE 42804) and the plan rolls back; give the column a using attribute with the conversion (using = \"%s::%s\", or another expression)",
+			from, to, pgsql.QuoteIdent(c.To.Name), to)}
+}
+
+// usersConversion is the USING expression of a column change of table t
+// that came from the column's `using` attribute: "" when there is none, or
+// it is keel's own cast to an enum through text (see fixColumnChanges).
+func usersConversion(t *schema.Table, c *schema.ModifyColumn) string {
+	for _, x := range c.Extra {
+		cu, ok := x.(*postgres.ConvertUsing)
+		if !ok {
+			continue
+		}
+		if e, ok := c.To.Type.Type.(*schema.EnumType); ok && cu.X == pgsql.QuoteIdent(c.To.Name)+"::text::"+enumName(e, t) {
+			return ""
+		}
+		return cu.X
+	}
+	return ""
 }
 
 // enumChange reports whether either type is an enum: keel converts those

@@ -53,7 +53,7 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 	if err != nil {
 		return nil, nil, fmt.Errorf("computing the difference: %w", err)
 	}
-	changes = fixColumnChanges(from.Realm, to.Realm, changes)
+	changes = fixColumnChanges(from.Realm, to.Realm, to.Using, changes)
 	changes, idBefore, idAfter := identityChanges(changes, facts, cov)
 	inheritingTables(changes, to.Catalog, cov)
 	changes = childrenDroppedFirst(changes, fromCatalog)

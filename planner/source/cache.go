@@ -61,7 +61,9 @@ func DefaultCache() *Cache {
 // accepts in a desired state does (an entry vouches that its files read).
 // 9: keel's setting attributes (unlogged, storage_params, deferrable, ...),
 // and fingerprints that cover the catalog's settings and constraints.
-const cacheFormat = "keel-normalized-state/9"
+// 10: the columns' `using` conversions, kept in the entry; not_valid,
+// match and on_delete_set_columns of constraints, storage_params of indexes.
+const cacheFormat = "keel-normalized-state/10"
 
 // Cached is one normalized state, as stored.
 type Cached struct {
@@ -88,6 +90,34 @@ type Cached struct {
 	ExtensionDefaults string `json:"extension_defaults"`
 	// Catalog is the state's catalog, as read in the throwaway database.
 	Catalog []CatalogEntry `json:"catalog"`
+	// Using are the columns' conversions (State.Using), which the printed
+	// HCL does not hold; each position is "N:line:col" with N the index of
+	// the file, as ExtensionPositions.
+	Using []UsingEntry `json:"using,omitempty"`
+}
+
+// UsingEntry is one column's conversion in a cache entry.
+type UsingEntry struct {
+	Column     state.CatalogKey `json:"column"`
+	Conversion state.Conversion `json:"conversion"`
+}
+
+// using is the entry's conversions, with their positions in h's files.
+func (e *Cached) using(h *HCL) map[state.CatalogKey]state.Conversion {
+	if len(e.Using) == 0 {
+		return nil
+	}
+	out := make(map[state.CatalogKey]state.Conversion, len(e.Using))
+	for _, u := range e.Using {
+		c := u.Conversion
+		if idx, rest, ok := strings.Cut(c.Pos, ":"); ok {
+			if n, err := strconv.Atoi(idx); err == nil && n >= 0 && n < len(h.Files) {
+				c.Pos = h.Files[n] + ":" + rest
+			}
+		}
+		out[u.Column] = c
+	}
+	return out
 }
 
 // CatalogEntry is one object of a cached catalog.
@@ -107,10 +137,12 @@ func (e *Cached) catalog() state.Catalog {
 func (e *Cached) checksum() string {
 	ext, _ := json.Marshal(e.Extensions)
 	cat, _ := json.Marshal(e.Catalog)
+	using, _ := json.Marshal(e.Using)
 	h := sha256.New()
 	h.Write([]byte(e.HCL))
 	h.Write(ext)
 	h.Write(cat)
+	h.Write(using)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -217,7 +249,7 @@ func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.Conn) (e *Cached, ke
 // (nil when it does not read: normalize then).
 func (e *Cached) For(current *state.State, h *HCL) *state.State {
 	if current.RealmHash() == e.RealmHash {
-		want := &state.State{Realm: current.Realm, Extensions: e.extensions(h), Catalog: e.catalog()}
+		want := &state.State{Realm: current.Realm, Extensions: e.extensions(h), Catalog: e.catalog(), Using: e.using(h)}
 		want.SetFingerprint(e.Fingerprint)
 		return want
 	}
@@ -238,6 +270,7 @@ func (e *Cached) load(h *HCL) (*state.State, error) {
 	st.SetFingerprint(e.Fingerprint)
 	st.Extensions = e.extensions(h)
 	st.Catalog = e.catalog()
+	st.Using = e.using(h)
 	return st, nil
 }
 
@@ -326,6 +359,16 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	for k, d := range st.Catalog {
 		e.Catalog = append(e.Catalog, CatalogEntry{Key: k, Description: d})
 	}
+	for k, c := range st.Using {
+		for i, f := range files {
+			if rest, ok := strings.CutPrefix(c.Pos, f+":"); ok {
+				c.Pos = fmt.Sprintf("%d:%s", i, rest)
+				break
+			}
+		}
+		e.Using = append(e.Using, UsingEntry{Column: k, Conversion: c})
+	}
+	sort.Slice(e.Using, func(i, j int) bool { return e.Using[i].Column.String() < e.Using[j].Column.String() })
 	sort.Slice(e.Catalog, func(i, j int) bool { return e.Catalog[i].Key.String() < e.Catalog[j].Key.String() })
 	e.Checksum = e.checksum()
 	back, err := e.state()

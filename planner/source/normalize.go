@@ -213,6 +213,8 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 	}
 	// Extensions stay as declared: a version or schema left open stays open.
 	norm.Extensions = desired.Extensions
+	// The columns' conversions are for the plan, not the database.
+	norm.Using = desired.Using
 	return norm, nil
 }
 

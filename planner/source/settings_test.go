@@ -37,15 +37,29 @@ var settingsSQL = []string{
 	`COMMENT ON CONSTRAINT t_n_chk ON t IS 'n is positive'`,
 	`COMMENT ON CONSTRAINT t_pid_fk ON t IS 'the parent row, checked at commit'`,
 	`COMMENT ON CONSTRAINT t_pkey ON t IS 'it''s the key; ${not a template}'`,
+	// Constraint options and index storage parameters.
+	`CREATE TABLE p2 (id int, x int, PRIMARY KEY (id, x))`,
+	`CREATE TABLE f (a int, b int, c text, "D e" int)`,
+	`ALTER TABLE f ADD CONSTRAINT f_ab_fk FOREIGN KEY (a, "D e") REFERENCES p2 (id, x) MATCH FULL ON DELETE SET NULL ("D e") DEFERRABLE NOT VALID`,
+	`ALTER TABLE f ADD CONSTRAINT f_b_fk FOREIGN KEY (b, a) REFERENCES p2 (id, x) ON DELETE SET DEFAULT (b)`,
+	`ALTER TABLE f ADD CONSTRAINT f_a_chk CHECK (a > 0) NOT VALID`,
+	`COMMENT ON CONSTRAINT f_a_chk ON f IS 'not checked on old rows'`,
+	`CREATE INDEX f_c_idx ON f (c) WITH (fillfactor = 50, deduplicate_items = off)`,
+	`CREATE INDEX f_b_brin ON f USING brin (b) WITH (autosummarize = true, pages_per_range = 32)`,
+	`CREATE INDEX f_c_gin ON f USING gin (to_tsvector('simple', c)) WITH (fastupdate = false, gin_pending_list_limit = 128)`,
+	`ALTER TABLE f ADD CONSTRAINT f_c_key UNIQUE (c) WITH (fillfactor = 70) DEFERRABLE`,
+	`COMMENT ON INDEX f_c_key IS 'the key''s index'`,
 }
 
 // settingsOf keeps the objects of a catalog that keel's settings say: the
-// setting kinds and the constraints (whose timing is in their description).
+// setting kinds, the constraints (whose timing, validity, MATCH FULL and
+// SET NULL columns are in their description) and the indexes (whose
+// storage parameters are).
 func settingsOf(c state.Catalog) state.Catalog {
 	out := make(state.Catalog)
 	for k, v := range c {
 		switch k.Kind {
-		case state.CatalogConstraint, state.CatalogPersistence, state.CatalogStorageParameter, state.CatalogReplicaIdentity,
+		case state.CatalogConstraint, state.CatalogIndex, state.CatalogPersistence, state.CatalogStorageParameter, state.CatalogReplicaIdentity,
 			state.CatalogColumnStorage, state.CatalogColumnCompression, state.CatalogColumnStatistics,
 			state.CatalogIdentityOptions, state.CatalogConstraintComment:
 			out[k] = v
@@ -114,6 +128,10 @@ func TestSettingsInspectRoundTrip(t *testing.T) {
 		"max_value = 1000\n", "cache     = 10\n", "cycle     = true\n",
 		"deferrable         = true\n", "initially_deferred = true\n", `comment            = "the parent row, checked at commit"`,
 		"deferrable = true\n", `comment = "n is positive"`, `comment = "it's the key; $${not a template}"`,
+		"match                 = FULL\n", `on_delete_set_columns = [column["D e"]]`, "on_delete_set_columns = [column.b]\n",
+		"not_valid = true\n", "not_valid             = true\n",
+		"fillfactor        = 50\n", `deduplicate_items = "off"`, "autosummarize = true\n", "page_per_range = 32\n",
+		"fastupdate             = false\n", "gin_pending_list_limit = 128\n", "fillfactor = 70\n",
 	} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("the inspected HCL lacks %q:\n%s", want, text)
@@ -137,7 +155,7 @@ func TestSettingsInspectRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(got, have) {
 			t.Errorf("%s: the catalogs differ:\n%v\nHCL:\n%s", how, state.PlanDifferences(got.Differences(have)), text)
 		}
-		if len(got) < 15 {
+		if len(got) < 30 {
 			t.Errorf("%s: the catalog holds %d settings and constraints, want them all: %v", how, len(got), got)
 		}
 		if entries, _ := filepath.Glob(filepath.Join(cache.Dir, "*.json")); len(entries) != 1 {
@@ -199,6 +217,20 @@ table "t" {
 }
 `, `schema.hcl:6:5: the desired state does not load into PostgreSQL: column compression public.t.a:
   ALTER TABLE "public"."t" ALTER COLUMN "a" SET COMPRESSION lz4`},
+		{"a storage parameter the index method does not take", `schema "public" {}
+table "t" {
+  schema = schema.public
+  column "a" {
+    type = int
+  }
+  index "t_a_idx" {
+    columns        = [column.a]
+    type           = BRIN
+    storage_params = { autosummarize = true, fillfactor = 50 }
+  }
+}
+`, `schema.hcl:10:5: the desired state does not load into PostgreSQL: index storage parameters public.t.t_a_idx:
+  ALTER INDEX "public"."t_a_idx" SET (autosummarize = 'true', fillfactor = '50')`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -254,7 +286,8 @@ table "t" {
 	}
 	plain := fingerprint("")
 	seen := map[string]string{plain: "none"}
-	for _, extra := range []string{"deferrable = true", "deferrable = true\ninitially_deferred = true", `comment = "c"`} {
+	for _, extra := range []string{"deferrable = true", "deferrable = true\ninitially_deferred = true", `comment = "c"`,
+		"not_valid = true", "match = FULL", "match = FULL\nnot_valid = true"} {
 		fp := fingerprint(extra)
 		if prev, ok := seen[fp]; ok {
 			t.Errorf("%q fingerprints as %s", extra, prev)
@@ -263,5 +296,38 @@ table "t" {
 	}
 	if again := fingerprint(""); again != plain {
 		t.Errorf("the same state fingerprints as %s and %s", plain, again)
+	}
+}
+
+// What keel's attributes cannot say is printed as a comment where it
+// belongs: the storage parameters of a primary key's index.
+func TestInspectNotesIndexStorageItCannotWrite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u, _ := pgtest.NewDatabase(t)
+	pgtest.Exec(t, u, `CREATE TABLE k (id int, CONSTRAINT k_pkey PRIMARY KEY (id) WITH (fillfactor = 80))`)
+	db, err := pg.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Open(ctx, "keel test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	live, err := inspect.Inspect(ctx, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live.Catalog, err = inspect.ReadCatalog(ctx, conn, live.SchemaNames()); err != nil {
+		t.Fatal(err)
+	}
+	text, err := state.MarshalHCL(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `# keel cannot write this here: index public.k.k_pkey is "storage parameters { fillfactor = 80 }"`
+	if !strings.Contains(string(text), want) || strings.Contains(string(text), "storage_params") {
+		t.Fatalf("the inspected HCL lacks %q, or writes storage_params:\n%s", want, text)
 	}
 }

@@ -28,6 +28,7 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 	var (
 		exts     []plan.Extension
 		settings []Setting
+		using    map[CatalogKey]Conversion
 		bodies   []*hclsyntax.Body
 		pos      = make(map[string]string)
 		problems []string
@@ -50,9 +51,15 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 		}
 		problems = append(problems, checkGrammar(body)...)
 		// keel's own attributes come out before the engine evaluates the rest.
-		taken, bad := takeSettings(body)
+		taken, conv, bad := takeSettings(body)
 		problems = append(problems, bad...)
 		settings = append(settings, taken...)
+		for k, c := range conv {
+			if using == nil {
+				using = make(map[CatalogKey]Conversion)
+			}
+			using[k] = c
+		}
 		exts = append(exts, found...)
 		recordPositions(body, pos)
 		bodies = append(bodies, body)
@@ -95,10 +102,10 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 		}
 	}
 	sortExtensions(exts)
-	if err := checkSettingTables(realm, settings); err != nil {
+	if err := checkSettingTables(realm, settings, using); err != nil {
 		return nil, err
 	}
-	return &State{Realm: realm, Extensions: exts, Positions: pos, Settings: settings}, nil
+	return &State{Realm: realm, Extensions: exts, Positions: pos, Settings: settings, Using: using}, nil
 }
 
 // recordPositions notes where each schema, table and enum block starts, under

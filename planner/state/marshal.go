@@ -19,8 +19,9 @@ import (
 // column types of known extensions written by name (`type = citext`).
 // When the state has a catalog, its settings (unlogged, storage_params,
 // replica_identity, column storage, compression and statistics, identity
-// options, deferrable constraints, comments on constraints) are written as
-// keel's attributes; see writeSettings.
+// options, deferrable, NOT VALID and MATCH FULL constraints, ON DELETE SET
+// NULL (columns), comments on constraints, indexes' storage parameters)
+// are written as keel's attributes; see writeSettings.
 func MarshalHCL(st *State) ([]byte, error) {
 	if objs := unreferable(st.Realm); len(objs) > 0 {
 		more := ""

@@ -3,10 +3,12 @@ package state
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"keel/internal/pgsql"
 	"keel/planner/plan"
 
 	"ariga.io/atlas/sql/schema"
@@ -25,21 +27,56 @@ import (
 // database after the engine's statements, so that the normalized state's
 // catalog has them.
 
-// CatalogConstraintTiming is the kind of a Setting that makes a constraint
-// deferrable: its Value is "DEFERRABLE" or "DEFERRABLE INITIALLY
-// DEFERRED", as pg_get_constraintdef ends. It is not a kind of the catalog,
-// which describes the timing as part of the constraint.
-const CatalogConstraintTiming = "constraint timing"
+// The kinds of a Setting that are no kind of the catalog, which describes
+// these as part of the constraint or index (pg_get_constraintdef,
+// pg_get_indexdef): PostgreSQL cannot alter most of them, so the
+// throwaway database re-creates the constraint with them, all at once, in
+// the order pg_get_constraintdef prints them ("FOREIGN KEY (a) REFERENCES
+// t(id) MATCH FULL ON DELETE SET NULL (a) DEFERRABLE NOT VALID"), or sets
+// the index's storage parameters in one statement.
+const (
+	// CatalogConstraintTiming makes a constraint deferrable: its Value is
+	// "DEFERRABLE" or "DEFERRABLE INITIALLY DEFERRED", as
+	// pg_get_constraintdef ends.
+	CatalogConstraintTiming = "constraint timing"
+	// CatalogConstraintValidity makes a foreign key or check NOT VALID:
+	// its Value is "NOT VALID".
+	CatalogConstraintValidity = "constraint validity"
+	// CatalogConstraintMatch makes a foreign key MATCH FULL: its Value is
+	// "MATCH FULL" (MATCH SIMPLE is the default, and no setting).
+	CatalogConstraintMatch = "constraint match"
+	// CatalogConstraintSetColumns limits the columns a foreign key's ON
+	// DELETE SET NULL or SET DEFAULT sets: its Value is the list, quoted
+	// ("a", "b"), as it goes in the parentheses after the action.
+	CatalogConstraintSetColumns = "constraint set columns"
+	// CatalogIndexStorage is the storage parameters of an index (or of a
+	// unique constraint's index), in the order written: its Value is the
+	// list as ALTER INDEX ... SET takes it ("fillfactor = '50',
+	// deduplicate_items = 'false'").
+	CatalogIndexStorage = "index storage parameters"
+)
+
+// IsConstraintOption reports whether kind is one of the Setting kinds that
+// re-create a constraint (timing, validity, match, set columns).
+func IsConstraintOption(kind string) bool {
+	switch kind {
+	case CatalogConstraintTiming, CatalogConstraintValidity, CatalogConstraintMatch, CatalogConstraintSetColumns:
+		return true
+	}
+	return false
+}
 
 // A Setting is one thing a desired state says of a table, column or
 // constraint that the engine does not model.
 type Setting struct {
 	// Key names the object; Kind is one of the catalog's setting kinds
-	// (CatalogPersistence, ...) or CatalogConstraintTiming.
+	// (CatalogPersistence, ...), a constraint option
+	// (CatalogConstraintTiming, ...) or CatalogIndexStorage.
 	Key CatalogKey
 	// Value is the desired value, as the catalog describes it ("unlogged",
 	// "70", "full", "index NAME", "external", "lz4", "500",
-	// "maxvalue 1000 cache 10 cycle", a comment's text, "DEFERRABLE").
+	// "maxvalue 1000 cache 10 cycle", a comment's text, "DEFERRABLE",
+	// "NOT VALID", "MATCH FULL", `"a", "b"`, "fillfactor = '50'").
 	Value string
 	// Pos is where the setting is written: "schema.hcl:12:5".
 	Pos string
@@ -71,8 +108,9 @@ func isSettingKind(kind string) bool {
 }
 
 // beyondRealm lists, sorted, the objects of the catalog that the engine's
-// realm does not hold all of and keel's HCL can say: the settings, and the
-// constraints (whose timing it can say).
+// realm does not hold all of and keel's HCL can say: the settings, the
+// constraints (whose timing, validity, MATCH FULL and SET NULL columns it
+// can say) and the indexes (whose storage parameters it can say).
 func (c Catalog) beyondRealm() []CatalogKey {
 	type named struct {
 		key  CatalogKey
@@ -80,7 +118,7 @@ func (c Catalog) beyondRealm() []CatalogKey {
 	}
 	var found []named
 	for k := range c {
-		if isSettingKind(k.Kind) || k.Kind == CatalogConstraint {
+		if isSettingKind(k.Kind) || k.Kind == CatalogConstraint || k.Kind == CatalogIndex {
 			found = append(found, named{k, k.String()})
 		}
 	}
@@ -95,31 +133,36 @@ func (c Catalog) beyondRealm() []CatalogKey {
 // settingReader takes keel's setting attributes out of table blocks.
 type settingReader struct {
 	settings []Setting
+	using    map[CatalogKey]Conversion
 	problems []string
 }
 
 // takeSettings removes keel's setting attributes from the table blocks of
-// body and returns them, with every problem found (each starting with
-// file:line:column). Blocks the grammar refuses are left to its messages.
-func takeSettings(body *hclsyntax.Body) ([]Setting, []string) {
+// body and returns them, and the columns' `using` conversions, with every
+// problem found (each starting with file:line:column). Blocks the grammar
+// refuses are left to its messages.
+func takeSettings(body *hclsyntax.Body) ([]Setting, map[CatalogKey]Conversion, []string) {
 	var r settingReader
 	for _, b := range body.Blocks {
 		if b.Type == "table" {
 			r.table(b)
 		}
 	}
-	return r.settings, r.problems
+	return r.settings, r.using, r.problems
 }
 
 // settingAttrs are keel's own attributes, by the kind of block they go in.
+// A column's `using` is no setting (it is the conversion of a type change,
+// see State.Using) but is taken out the same way.
 var settingAttrs = map[string][]string{
 	"table":       {"unlogged", "storage_params", "replica_identity"},
-	"column":      {"storage", "compression", "statistics"},
+	"column":      {"storage", "compression", "statistics", "using"},
 	"identity":    {"min_value", "max_value", "cache", "cycle"},
 	"primary_key": {"deferrable", "initially_deferred", "comment"},
-	"unique":      {"deferrable", "initially_deferred"},
-	"foreign_key": {"deferrable", "initially_deferred", "comment"},
-	"check":       {"comment"},
+	"unique":      {"deferrable", "initially_deferred", "storage_params"},
+	"index":       {"storage_params"},
+	"foreign_key": {"match", "on_delete_set_columns", "deferrable", "initially_deferred", "not_valid", "comment"},
+	"check":       {"not_valid", "comment"},
 }
 
 // take removes keel's attributes of a block of kind from body and returns
@@ -160,6 +203,9 @@ func (r *settingReader) table(b *hclsyntax.Block) {
 	type part struct {
 		kind, label, where string
 		attrs              map[string]*hclsyntax.Attribute
+		// body is the block's, for what keel's attributes are checked
+		// against (a foreign key's columns and on_delete).
+		body *hclsyntax.Body
 	}
 	parts := []part{{kind: "table", where: where, attrs: take(b.Body, "table")}}
 	indexes := make(map[string]bool)
@@ -183,12 +229,12 @@ func (r *settingReader) table(b *hclsyntax.Block) {
 					parts = append(parts, part{kind: id.Type, label: label, where: w + ", identity", attrs: take(id.Body, id.Type)})
 				}
 			}
-		case "primary_key", "unique", "foreign_key", "check":
+		case "primary_key", "unique", "index", "foreign_key", "check":
 			w := where + ", " + sub.Type
 			if label != "" {
 				w += fmt.Sprintf(" %q", label)
 			}
-			parts = append(parts, part{kind: sub.Type, label: label, where: w, attrs: take(sub.Body, sub.Type)})
+			parts = append(parts, part{kind: sub.Type, label: label, where: w, attrs: take(sub.Body, sub.Type), body: sub.Body})
 		}
 	}
 	if !known {
@@ -211,8 +257,13 @@ func (r *settingReader) table(b *hclsyntax.Block) {
 			r.columnAttrs(p.attrs, p.where, key, p.label)
 		case p.kind == "identity" && p.label != "":
 			r.identityAttrs(p.attrs, p.where, key(CatalogIdentityOptions, p.label))
+		case p.kind == "index":
+			r.indexStorage(p.attrs["storage_params"], p.label, p.where, key)
 		case p.kind != "column" && p.kind != "identity":
-			r.constraintAttrs(p.kind, p.label, p.attrs, p.where, key)
+			r.constraintAttrs(p.kind, p.label, p.attrs, p.body, p.where, key)
+			if p.kind == "unique" {
+				r.indexStorage(p.attrs["storage_params"], p.label, p.where, key)
+			}
 		}
 	}
 }
@@ -348,6 +399,67 @@ func (r *settingReader) columnAttrs(attrs map[string]*hclsyntax.Attribute, where
 			r.add(key(CatalogColumnStatistics, column), strconv.FormatInt(n, 10), a, false)
 		}
 	}
+	if a := attrs["using"]; a != nil {
+		v, diags := a.Expr.Value(nil)
+		if diags.HasErrors() || v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
+			r.problem(a, where, `takes a string, the SQL expression that converts the column's values when a plan changes its type: using = "trim(%s)::integer"`, column)
+			return
+		}
+		if why := usingProblem(v.AsString()); why != "" {
+			r.problem(a, where, "%s: it takes one SQL expression, as ALTER COLUMN ... TYPE ... USING does", why)
+			return
+		}
+		if r.using == nil {
+			r.using = make(map[CatalogKey]Conversion)
+		}
+		r.using[key(CatalogColumn, column)] = Conversion{Expr: strings.TrimSpace(v.AsString()), Pos: posCol(a.NameRange)}
+	}
+}
+
+// usingProblem says why expr cannot follow USING in the ALTER TABLE
+// statement the engine writes, where other clauses may come after it on the
+// same line ("" when it can): the statement must stay one statement, and
+// the expression one clause of it.
+func usingProblem(expr string) string {
+	toks, err := pgsql.Lex(expr)
+	if err != nil {
+		return fmt.Sprintf("does not read as SQL (%v)", err)
+	}
+	depth, seen := 0, false
+	for _, t := range toks {
+		switch t.Kind {
+		case pgsql.Space:
+		case pgsql.Comment:
+			if strings.HasPrefix(t.Text, "--") {
+				return "holds a -- comment, which would run on over the rest of the statement: write /* ... */"
+			}
+		case pgsql.Semicolon:
+			return "holds a semicolon outside quotes, which would end the statement"
+		case pgsql.Other:
+			seen = true
+			switch t.Text {
+			case "(", "[":
+				depth++
+			case ")", "]":
+				if depth--; depth < 0 {
+					return fmt.Sprintf("closes a %q it never opened", t.Text)
+				}
+			case ",":
+				if depth == 0 {
+					return "holds a comma outside parentheses, which would start another clause of the statement"
+				}
+			}
+		default:
+			seen = true
+		}
+	}
+	switch {
+	case !seen:
+		return "is empty"
+	case depth > 0:
+		return "leaves a parenthesis or bracket open"
+	}
+	return ""
 }
 
 // identityAttrs reads an identity's min_value, max_value, cache and cycle
@@ -393,9 +505,10 @@ func (r *settingReader) identityAttrs(attrs map[string]*hclsyntax.Attribute, whe
 	}
 }
 
-// constraintAttrs reads deferrable, initially_deferred and comment of a
-// primary_key, unique, foreign_key or check block.
-func (r *settingReader) constraintAttrs(kind, label string, attrs map[string]*hclsyntax.Attribute, where string, key func(kind, name string) CatalogKey) {
+// constraintAttrs reads deferrable, initially_deferred, not_valid, match,
+// on_delete_set_columns and comment of a primary_key, unique, foreign_key
+// or check block (body).
+func (r *settingReader) constraintAttrs(kind, label string, attrs map[string]*hclsyntax.Attribute, body *hclsyntax.Body, where string, key func(kind, name string) CatalogKey) {
 	pk := kind == "primary_key"
 	name := label
 	if pk {
@@ -426,6 +539,29 @@ func (r *settingReader) constraintAttrs(kind, label string, attrs map[string]*hc
 	case deferrable:
 		r.add(key(CatalogConstraintTiming, name), "DEFERRABLE", d, pk)
 	}
+	if a := attrs["match"]; a != nil {
+		switch w, _ := wordValue(a); w {
+		case "full":
+			r.add(key(CatalogConstraintMatch, name), "MATCH FULL", a, false)
+		case "simple":
+		default:
+			r.problem(a, where, "takes FULL or SIMPLE (the default); PostgreSQL does not implement MATCH PARTIAL")
+		}
+	}
+	if a := attrs["on_delete_set_columns"]; a != nil {
+		r.setColumns(a, body, where, key(CatalogConstraintSetColumns, name))
+	}
+	if a := attrs["not_valid"]; a != nil {
+		v, ok := boolValue(a)
+		switch {
+		case !ok:
+			r.problem(a, where, "takes true or false")
+		case v && label == "":
+			r.problem(a, where, "needs the constraint's name, which PostgreSQL would choose: give the block a label, %s \"NAME\" { ... }", kind)
+		case v:
+			r.add(key(CatalogConstraintValidity, name), "NOT VALID", a, false)
+		}
+	}
 	if a := attrs["comment"]; a != nil {
 		v, diags := a.Expr.Value(nil)
 		switch {
@@ -436,6 +572,120 @@ func (r *settingReader) constraintAttrs(kind, label string, attrs map[string]*hc
 		case v.AsString() != "":
 			r.add(key(CatalogConstraintComment, name), v.AsString(), a, pk)
 		}
+	}
+}
+
+// setColumns reads on_delete_set_columns = [column.a, ...]: the columns,
+// of the key's own, that ON DELETE SET NULL or SET DEFAULT sets.
+func (r *settingReader) setColumns(a *hclsyntax.Attribute, body *hclsyntax.Body, where string, key CatalogKey) {
+	const takes = "takes a list of the foreign key's own columns, [column.a, ...], that on_delete = SET_NULL or SET_DEFAULT sets (the others keep their values)"
+	action := ""
+	if od := body.Attributes["on_delete"]; od != nil {
+		w, _ := wordValue(od)
+		action = strings.ReplaceAll(w, "_", " ")
+	}
+	if action != "set null" && action != "set default" {
+		r.problem(a, where, "needs on_delete = SET_NULL or SET_DEFAULT: only those set columns")
+		return
+	}
+	list, ok := a.Expr.(*hclsyntax.TupleConsExpr)
+	if !ok || len(list.Exprs) == 0 {
+		r.problem(a, where, takes)
+		return
+	}
+	var own []string
+	if cols := body.Attributes["columns"]; cols != nil {
+		if l, ok := cols.Expr.(*hclsyntax.TupleConsExpr); ok {
+			for _, x := range l.Exprs {
+				if n, ok := columnRef(x); ok {
+					own = append(own, n)
+				}
+			}
+		}
+	}
+	quoted := make([]string, 0, len(list.Exprs))
+	for _, x := range list.Exprs {
+		n, ok := columnRef(x)
+		switch {
+		case !ok:
+			r.problem(a, where, takes)
+			return
+		case len(own) > 0 && !slices.Contains(own, n):
+			r.problem(a, where, "names column %q, which is not one of the foreign key's columns: it %s", n, takes)
+			return
+		}
+		quoted = append(quoted, pgsql.QuoteIdent(n))
+	}
+	r.add(key, strings.Join(quoted, ", "), a, false)
+}
+
+// columnRef reads column.NAME or column["NAME"] (and the column of a
+// longer reference, table.t.column.NAME).
+func columnRef(x hclsyntax.Expression) (string, bool) {
+	t, ok := x.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(t.Traversal) < 2 || traversalName(t.Traversal[len(t.Traversal)-2]) != "column" {
+		return "", false
+	}
+	switch s := t.Traversal[len(t.Traversal)-1].(type) {
+	case hcl.TraverseAttr:
+		return s.Name, true
+	case hcl.TraverseIndex:
+		if s.Key.Type() == cty.String && !s.Key.IsNull() {
+			return s.Key.AsString(), true
+		}
+	}
+	return "", false
+}
+
+// indexStorage reads storage_params = { fillfactor = 50, ... } of an index
+// or unique block, in the order written: PostgreSQL keeps and prints an
+// index's parameters in the order they were set, and the catalog compares
+// the printed definitions.
+func (r *settingReader) indexStorage(a *hclsyntax.Attribute, label, where string, key func(kind, name string) CatalogKey) {
+	if a == nil {
+		return
+	}
+	const takes = `takes an object of the index's storage parameters and their values (numbers, true or false, or strings): { fillfactor = 50, deduplicate_items = false }`
+	obj, ok := a.Expr.(*hclsyntax.ObjectConsExpr)
+	if !ok {
+		r.problem(a, where, takes)
+		return
+	}
+	if label == "" {
+		r.problem(a, where, "needs the index's name: give the block a label")
+		return
+	}
+	var list []string
+	seen := make(map[string]bool)
+	for _, item := range obj.Items {
+		k, kd := item.KeyExpr.Value(nil)
+		v, vd := item.ValueExpr.Value(nil)
+		if kd.HasErrors() || vd.HasErrors() || k.IsNull() || !k.IsKnown() || k.Type() != cty.String {
+			r.problem(a, where, takes)
+			return
+		}
+		// PostgreSQL folds the names to lower case, and prints them so.
+		n := strings.ToLower(k.AsString())
+		text, ok := paramText(v)
+		switch {
+		case n == "pages_per_range":
+			r.problem(a, where, "names pages_per_range, which is the engine's: write page_per_range = %s in the block instead", strings.TrimSpace(text))
+			continue
+		case strings.HasPrefix(n, "toast.") || !validReloption(n):
+			r.problem(a, where, "names %q, which is not an index storage parameter's name: write the name PostgreSQL gives it (fillfactor, deduplicate_items, fastupdate, gin_pending_list_limit, buffering, autosummarize)", n)
+			continue
+		case seen[n]:
+			r.problem(a, where, "names %q twice", n)
+			continue
+		case !ok:
+			r.problem(a, where, "gives %q a value that is not a number, true or false, or a string: it %s", n, takes)
+			continue
+		}
+		seen[n] = true
+		list = append(list, n+" = "+pgsql.QuoteLiteral(text))
+	}
+	if len(list) > 0 && len(list) == len(obj.Items) {
+		r.add(key(CatalogIndexStorage, label), strings.Join(list, ", "), a, false)
 	}
 }
 
@@ -551,10 +801,24 @@ func sortedAttrs(m map[string]*hclsyntax.Attribute) []*hclsyntax.Attribute {
 	return out
 }
 
-// checkSettingTables makes sure that each setting's table is where the
-// engine put it, so that a setting never goes to another table or nowhere.
-func checkSettingTables(realm *schema.Realm, settings []Setting) error {
+// checkSettingTables makes sure that each setting's table, and each `using`
+// column, is where the engine put it, so that a setting never goes to
+// another table or nowhere.
+func checkSettingTables(realm *schema.Realm, settings []Setting, using map[CatalogKey]Conversion) error {
 	var problems []string
+	for k, u := range using {
+		var ok bool
+		if s, found := realm.Schema(k.Schema); found {
+			if t, found := s.Table(k.Table); found {
+				_, ok = t.Column(k.Name)
+			}
+		}
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s: using of column %s: the engine has no such column: check the table's labels and its schema attribute",
+				u.Pos, plan.DisplayName(k.Schema, k.Table)+"."+plan.DisplayPart(k.Name)))
+		}
+	}
+	sort.Strings(problems)
 	for _, st := range settings {
 		s, ok := realm.Schema(st.Key.Schema)
 		if ok {

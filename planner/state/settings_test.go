@@ -262,3 +262,216 @@ table "t" {
 		t.Fatalf("Only(b) keeps %+v", only.Settings)
 	}
 }
+
+// optionsHCL uses not_valid, match, on_delete_set_columns, storage_params
+// of indexes and using.
+const optionsHCL = `schema "public" {}
+table "p" {
+  schema = schema.public
+  column "id" {
+    type = int
+  }
+  column "x" {
+    type = int
+  }
+  primary_key {
+    columns = [column.id, column.x]
+  }
+}
+table "t" {
+  schema = schema.public
+  column "a" {
+    type = int
+  }
+  column "b" {
+    type  = text
+    using = " trim(b)::integer "
+  }
+  foreign_key "t_ab_fk" {
+    columns               = [column.a, column.b]
+    ref_columns           = [table.p.column.id, table.p.column.x]
+    on_delete             = SET_NULL
+    not_valid             = true
+    deferrable            = true
+    on_delete_set_columns = [column.b]
+    match                 = FULL
+  }
+  foreign_key "t_a_fk" {
+    columns     = [column.a, column.b]
+    ref_columns = [table.p.column.id, table.p.column.x]
+    match       = SIMPLE
+    not_valid   = false
+  }
+  check "t_a_chk" {
+    expr      = "a > 0"
+    not_valid = true
+  }
+  index "t_b_idx" {
+    columns        = [column.b]
+    storage_params = { FillFactor = 50, deduplicate_items = false, "buffering" = "auto" }
+  }
+  unique "t_a_key" {
+    columns        = [column.a]
+    storage_params = { fillfactor = 70 }
+  }
+}
+`
+
+// not_valid, match, on_delete_set_columns and storage_params are read
+// into settings in the form the throwaway database takes them, each at
+// its position; using into the state's conversions. The engine sees none
+// of them.
+func TestConstraintAndIndexOptions(t *testing.T) {
+	st, err := ParseHCL([]string{"o.hcl"}, [][]byte{[]byte(optionsHCL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ Kind, Table, Name, Value, Pos string }
+	var got []row
+	for _, s := range st.Settings {
+		got = append(got, row{s.Key.Kind, s.Key.Table, s.Key.Name, s.Value, s.Pos})
+	}
+	want := []row{
+		{CatalogConstraintTiming, "t", "t_ab_fk", "DEFERRABLE", "o.hcl:28:5"},
+		{CatalogConstraintMatch, "t", "t_ab_fk", "MATCH FULL", "o.hcl:30:5"},
+		{CatalogConstraintSetColumns, "t", "t_ab_fk", `"b"`, "o.hcl:29:5"},
+		{CatalogConstraintValidity, "t", "t_ab_fk", "NOT VALID", "o.hcl:27:5"},
+		{CatalogConstraintValidity, "t", "t_a_chk", "NOT VALID", "o.hcl:40:5"},
+		{CatalogIndexStorage, "t", "t_b_idx", "fillfactor = '50', deduplicate_items = 'false', buffering = 'auto'", "o.hcl:44:5"},
+		{CatalogIndexStorage, "t", "t_a_key", "fillfactor = '70'", "o.hcl:48:5"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("settings:\n got %v\nwant %v", got, want)
+	}
+	conv := st.Using[CatalogKey{Kind: CatalogColumn, Schema: "public", Table: "t", Name: "b"}]
+	if len(st.Using) != 1 || conv != (Conversion{Expr: "trim(b)::integer", Pos: "o.hcl:21:5"}) {
+		t.Errorf("using: %v", st.Using)
+	}
+	if only := st.Only([]string{"other"}); len(only.Using) != 0 {
+		t.Errorf("Only keeps the conversions of other schemas: %v", only.Using)
+	}
+	s, _ := st.Realm.Schema("public")
+	if tb, ok := s.Table("t"); !ok || len(tb.ForeignKeys) != 2 || len(tb.Indexes) != 2 {
+		t.Fatalf("table public.t is not as written: %+v", tb)
+	}
+}
+
+// A wrong using, not_valid, match, on_delete_set_columns or storage_params
+// is an error at file:line:col that says what the attribute takes.
+func TestOptionsRejected(t *testing.T) {
+	src := `schema "public" {}
+table "t" {
+  schema = schema.public
+  column "a" {
+    type  = int
+    using = "a::integer; DROP TABLE t"
+  }
+  column "b" {
+    type  = int
+    using = "b::integer -- cast"
+  }
+  column "c" {
+    type  = int
+    using = "c::integer, ALTER COLUMN a TYPE text"
+  }
+  column "d" {
+    type  = int
+    using = "(d::integer"
+  }
+  column "e" {
+    type  = int
+    using = 5
+  }
+  column "f" {
+    type  = int
+    using = "'unterminated"
+  }
+  column "g" {
+    type  = int
+    using = "  "
+  }
+  column "h" {
+    type  = int
+    using = "h)::integer + (1"
+  }
+  foreign_key "t_a_fk" {
+    columns               = [column.a]
+    ref_columns           = [column.b]
+    match                 = PARTIAL
+    not_valid             = "yes"
+    on_delete_set_columns = [column.a]
+  }
+  foreign_key "t_b_fk" {
+    columns               = [column.b]
+    ref_columns           = [column.a]
+    on_delete             = SET_DEFAULT
+    on_delete_set_columns = [column.c]
+  }
+  check {
+    expr      = "a > 0"
+    not_valid = true
+  }
+  index "t_a_idx" {
+    columns        = [column.a]
+    storage_params = { pages_per_range = 32, "toast.fillfactor" = 1, fillfactor = [1], "fill factor" = 2 }
+  }
+  index "t_b_idx" {
+    columns        = [column.b]
+    storage_params = 50
+  }
+  primary_key {
+    columns        = [column.a]
+    not_valid      = true
+    storage_params = { fillfactor = 50 }
+  }
+}
+`
+	_, err := ParseHCL([]string{"s.hcl"}, [][]byte{[]byte(src)})
+	var se *SchemaError
+	if !errors.As(err, &se) {
+		t.Fatalf("error %v, want a SchemaError", err)
+	}
+	for _, want := range []string{
+		`s.hcl:6:5: using in table "t", column "a" holds a semicolon outside quotes, which would end the statement: it takes one SQL expression`,
+		`s.hcl:10:5: using in table "t", column "b" holds a -- comment`,
+		`s.hcl:14:5: using in table "t", column "c" holds a comma outside parentheses`,
+		`s.hcl:18:5: using in table "t", column "d" leaves a parenthesis or bracket open`,
+		`s.hcl:22:5: using in table "t", column "e" takes a string, the SQL expression that converts the column's values`,
+		`s.hcl:26:5: using in table "t", column "f" does not read as SQL`,
+		`s.hcl:30:5: using in table "t", column "g" is empty`,
+		`s.hcl:34:5: using in table "t", column "h" closes a ")" it never opened`,
+		`s.hcl:39:5: match in table "t", foreign_key "t_a_fk" takes FULL or SIMPLE`,
+		`s.hcl:40:5: not_valid in table "t", foreign_key "t_a_fk" takes true or false`,
+		`s.hcl:41:5: on_delete_set_columns in table "t", foreign_key "t_a_fk" needs on_delete = SET_NULL or SET_DEFAULT`,
+		`s.hcl:47:5: on_delete_set_columns in table "t", foreign_key "t_b_fk" names column "c", which is not one of the foreign key's columns`,
+		`s.hcl:51:5: not_valid in table "t", check needs the constraint's name`,
+		`s.hcl:55:5: storage_params in table "t", index "t_a_idx" names pages_per_range, which is the engine's: write page_per_range = 32`,
+		`s.hcl:55:5: storage_params in table "t", index "t_a_idx" names "toast.fillfactor", which is not an index storage parameter's name`,
+		`s.hcl:55:5: storage_params in table "t", index "t_a_idx" gives "fillfactor" a value that is not a number`,
+		`s.hcl:55:5: storage_params in table "t", index "t_a_idx" names "fill factor"`,
+		`s.hcl:59:5: storage_params in table "t", index "t_b_idx" takes an object of the index's storage parameters`,
+		// Where keel's attributes do not belong, they are unknown.
+		`s.hcl:63:5: unknown attribute "not_valid" in table "t", primary_key`,
+		`s.hcl:64:5: unknown attribute "storage_params" in table "t", primary_key`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+// A using on a column the engine does not have (a table without its
+// schema) is an error at the attribute.
+func TestUsingNeedsItsTable(t *testing.T) {
+	_, err := ParseHCL([]string{"s.hcl"}, [][]byte{[]byte(`schema "public" {}
+table "t" {
+  column "a" {
+    type  = int
+    using = "a::integer"
+  }
+}
+`)})
+	if err == nil || !strings.Contains(err.Error(), `s.hcl:5:5: using in table "t", column "a" needs the table's schema`) {
+		t.Fatalf("error %v, want one at the using", err)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"keel/internal/pgsql"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
@@ -16,8 +18,9 @@ import (
 // MarshalHCL writes them into its output as keel's attributes (the ones
 // takeSettings reads), from the state's catalog: the printed file, read
 // back, gives the same catalog. What keel's HCL cannot say (a comment on a
-// unique constraint, a deferrable exclusion constraint) is written as an
-// HCL comment where it belongs, so that it is seen, not lost silently.
+// unique constraint, a deferrable exclusion constraint, the storage
+// parameters of a primary key's index) is written as an HCL comment where
+// it belongs, so that it is seen, not lost silently.
 
 // settingAttr is one attribute to write into a block.
 type settingAttr struct {
@@ -49,10 +52,12 @@ var settingOrder = map[string]int{
 	"unlogged": 1, "storage_params": 2, "replica_identity": 3,
 	"storage": 1, "compression": 2, "statistics": 3,
 	"min_value": 1, "max_value": 2, "cache": 3, "cycle": 4,
-	"deferrable": 1, "initially_deferred": 2, "comment": 3,
+	// As pg_get_constraintdef prints them.
+	"match": 1, "on_delete_set_columns": 2, "deferrable": 3, "initially_deferred": 4, "not_valid": 5, "comment": 6,
 }
 
-// writeSettings adds the catalog's settings and constraint timings to text,
+// writeSettings adds the catalog's settings, the options of its
+// constraints and the storage parameters of its indexes to text,
 // the engine's HCL of the same state. It returns text unchanged when the
 // catalog has none.
 func writeSettings(text []byte, cat Catalog) ([]byte, error) {
@@ -244,8 +249,8 @@ func commentTokens(text string) hclwrite.Tokens {
 	return hclwrite.Tokens{{Type: hclsyntax.TokenComment, Bytes: []byte("# " + text + "\n")}}
 }
 
-// settingEdits turns the catalog's settings and constraint timings into
-// edits, by table.
+// settingEdits turns the catalog's settings, constraint options and index
+// storage parameters into edits, by table.
 func settingEdits(cat Catalog) map[CatalogKey]tableEdits {
 	out := make(map[CatalogKey]tableEdits)
 	for _, k := range cat.beyondRealm() {
@@ -308,18 +313,39 @@ func settingEdits(cat Catalog) map[CatalogKey]tableEdits {
 				continue
 			}
 		case CatalogConstraint:
-			timing := constraintTiming(v)
-			if timing == "" {
+			o := readConstraintOptions(v)
+			if o.empty() {
 				continue
 			}
-			if path, ok := constraintPath(k, cat); ok && !strings.HasPrefix(path, "check") {
-				set(path, "deferrable", hclwrite.TokensForValue(cty.True))
-				if timing == "DEFERRABLE INITIALLY DEFERRED" {
+			if path, ok := constraintPath(k, cat); ok && o.fits(path) {
+				if o.matchFull {
+					set(path, "match", hclwrite.TokensForIdentifier("FULL"))
+				}
+				if len(o.setColumns) > 0 {
+					set(path, "on_delete_set_columns", columnListTokens(o.setColumns))
+				}
+				if o.timing != "" {
+					set(path, "deferrable", hclwrite.TokensForValue(cty.True))
+				}
+				if o.timing == "DEFERRABLE INITIALLY DEFERRED" {
 					set(path, "initially_deferred", hclwrite.TokensForValue(cty.True))
+				}
+				if o.notValid {
+					set(path, "not_valid", hclwrite.TokensForValue(cty.True))
 				}
 				continue
 			}
-			v = timing
+			v = o.String()
+		case CatalogIndex:
+			params, ok := indexParams(v)
+			if !ok {
+				continue
+			}
+			if path, ok := indexPath(k, cat); ok {
+				set(path, "storage_params", hclwrite.TokensForObject(params))
+				continue
+			}
+			v = "storage parameters " + objectText(params)
 		}
 		be := edit("")
 		be.notes = append(be.notes, note(k.String(), v))
@@ -419,16 +445,200 @@ func constraintPath(k CatalogKey, cat Catalog) (string, bool) {
 	return "", false
 }
 
-// constraintTiming is the timing at the end of a constraint's description
-// ("DEFERRABLE" or "DEFERRABLE INITIALLY DEFERRED", before NOT VALID), or
-// "" when it is checked at once.
-func constraintTiming(desc string) string {
+// constraintOptions are what keel's attributes say of a constraint beyond
+// what the engine models, as its description shows them.
+type constraintOptions struct {
+	// timing is "", "DEFERRABLE" or "DEFERRABLE INITIALLY DEFERRED".
+	timing              string
+	notValid, matchFull bool
+	// setColumns are the columns of ON DELETE SET NULL (...) or SET
+	// DEFAULT (...).
+	setColumns []string
+}
+
+func (o constraintOptions) empty() bool {
+	return o.timing == "" && !o.notValid && !o.matchFull && len(o.setColumns) == 0
+}
+
+// fits reports whether keel's attributes of the block at path can say all
+// of o: a check has no timing; a primary key or unique constraint is
+// never NOT VALID, MATCH FULL or SET NULL.
+func (o constraintOptions) fits(path string) bool {
+	switch {
+	case strings.HasPrefix(path, "foreign_key"):
+		return true
+	case strings.HasPrefix(path, "check"):
+		return o.timing == "" && !o.matchFull && len(o.setColumns) == 0
+	}
+	return !o.notValid && !o.matchFull && len(o.setColumns) == 0
+}
+
+// String writes o as the description does.
+func (o constraintOptions) String() string {
+	var parts []string
+	if o.matchFull {
+		parts = append(parts, "MATCH FULL")
+	}
+	if len(o.setColumns) > 0 {
+		parts = append(parts, "SET ("+strings.Join(o.setColumns, ", ")+")")
+	}
+	if o.timing != "" {
+		parts = append(parts, o.timing)
+	}
+	if o.notValid {
+		parts = append(parts, "NOT VALID")
+	}
+	return strings.Join(parts, " ")
+}
+
+// readConstraintOptions reads a constraint's description (what
+// pg_get_constraintdef prints, and maybe " inherited"): its timing and
+// NOT VALID at the end, and of a foreign key MATCH FULL after the
+// referenced columns and the columns of ON DELETE SET NULL (...).
+func readConstraintOptions(desc string) constraintOptions {
+	var o constraintOptions
+	desc = strings.TrimSuffix(desc, " inherited and local")
 	desc = strings.TrimSuffix(desc, " inherited")
-	desc = strings.TrimSuffix(desc, " NOT VALID")
+	if s, ok := strings.CutSuffix(desc, " NOT VALID"); ok {
+		desc, o.notValid = s, true
+	}
 	for _, t := range []string{"DEFERRABLE INITIALLY DEFERRED", "DEFERRABLE"} {
-		if strings.HasSuffix(desc, " "+t) {
-			return t
+		if s, ok := strings.CutSuffix(desc, " "+t); ok {
+			desc, o.timing = s, t
+			break
 		}
 	}
-	return ""
+	if !strings.HasPrefix(desc, "FOREIGN KEY") {
+		return o
+	}
+	toks, depths := significant(desc)
+	word := func(i int, w string) bool {
+		return i < len(toks) && depths[i] == 0 && toks[i].Kind == pgsql.Word && strings.EqualFold(toks[i].Text, w)
+	}
+	for i := range toks {
+		switch {
+		case word(i, "MATCH") && word(i+1, "FULL"):
+			o.matchFull = true
+		case word(i, "ON") && word(i+1, "DELETE") && word(i+2, "SET") && (word(i+3, "NULL") || word(i+3, "DEFAULT")) &&
+			i+4 < len(toks) && toks[i+4].Text == "(":
+			for j := i + 5; j < len(toks) && toks[j].Text != ")"; j++ {
+				switch toks[j].Kind {
+				case pgsql.Word:
+					o.setColumns = append(o.setColumns, toks[j].Text)
+				case pgsql.QuotedIdent:
+					o.setColumns = append(o.setColumns, toks[j].Value)
+				}
+			}
+		}
+	}
+	return o
+}
+
+// significant lexes SQL text (as PostgreSQL printed it) into its tokens
+// other than spaces and comments, each with the depth of parentheses it is
+// at (a parenthesis itself at the depth outside it).
+func significant(sql string) ([]pgsql.Token, []int) {
+	all, err := pgsql.Lex(sql)
+	if err != nil {
+		return nil, nil
+	}
+	var (
+		toks   []pgsql.Token
+		depths []int
+		depth  int
+	)
+	for _, t := range all {
+		if t.Kind == pgsql.Space || t.Kind == pgsql.Comment {
+			continue
+		}
+		if t.Kind == pgsql.Other && t.Text == ")" {
+			depth--
+		}
+		toks, depths = append(toks, t), append(depths, depth)
+		if t.Kind == pgsql.Other && t.Text == "(" {
+			depth++
+		}
+	}
+	return toks, depths
+}
+
+// columnListTokens writes [column.a, column["B C"]].
+func columnListTokens(names []string) hclwrite.Tokens {
+	items := make([]hclwrite.Tokens, len(names))
+	for i, n := range names {
+		step := hcl.Traverser(hcl.TraverseAttr{Name: n})
+		if !hclsyntax.ValidIdentifier(n) {
+			step = hcl.TraverseIndex{Key: cty.StringVal(n)}
+		}
+		items[i] = hclwrite.TokensForTraversal(hcl.Traversal{hcl.TraverseRoot{Name: "column"}, step})
+	}
+	return hclwrite.TokensForTuple(items)
+}
+
+// indexParams reads the storage parameters of an index's description
+// (pg_get_indexdef's WITH (...)), in its order, as attributes of
+// storage_params: all but pages_per_range, which the engine's
+// page_per_range says. ok is false when there are none to write, and for
+// an index a partition has from its parent's (which says them).
+func indexParams(desc string) (params []hclwrite.ObjectAttrTokens, ok bool) {
+	toks, depths := significant(strings.TrimPrefix(desc, "primary key: "))
+	if attachedIndex(toks, depths) {
+		return nil, false
+	}
+	for i := 0; i+1 < len(toks); i++ {
+		if depths[i] != 0 || toks[i].Kind != pgsql.Word || !strings.EqualFold(toks[i].Text, "WITH") || toks[i+1].Text != "(" {
+			continue
+		}
+		// name=value, ...: a value is a word or a string literal.
+		for j := i + 2; j+2 < len(toks) && depths[j] == 1; j += 4 {
+			name, value := toks[j].Text, toks[j+2].Text
+			if toks[j+2].Kind == pgsql.String {
+				value = toks[j+2].Value
+			}
+			if toks[j].Kind != pgsql.Word || toks[j+1].Text != "=" {
+				return nil, false
+			}
+			if name != "pages_per_range" {
+				params = append(params, hclwrite.ObjectAttrTokens{Name: hclwrite.TokensForIdentifier(name), Value: paramTokens(value)})
+			}
+		}
+		break
+	}
+	return params, len(params) > 0
+}
+
+// attachedIndex reports whether an index's description, as tokens, ends
+// with "attached" (and maybe its comment).
+func attachedIndex(toks []pgsql.Token, depths []int) bool {
+	n := len(toks)
+	if n >= 2 && toks[n-1].Kind == pgsql.String && toks[n-2].Kind == pgsql.Word && toks[n-2].Text == "comment" {
+		n -= 2
+	}
+	return n >= 1 && depths[n-1] == 0 && toks[n-1].Kind == pgsql.Word && toks[n-1].Text == "attached"
+}
+
+// indexPath is the block of the printed table that holds the index k: an
+// index block, or the unique block of its unique constraint. A primary
+// key's or an exclusion constraint's index has none.
+func indexPath(k CatalogKey, cat Catalog) (string, bool) {
+	if strings.HasPrefix(cat[k], "primary key:") {
+		return "", false
+	}
+	def, isConstraint := cat[CatalogKey{Kind: CatalogConstraint, Schema: k.Schema, Table: k.Table, Name: k.Name}]
+	switch {
+	case !isConstraint:
+		return "index\x00" + k.Name, true
+	case strings.HasPrefix(def, "UNIQUE"):
+		return "unique\x00" + k.Name, true
+	}
+	return "", false
+}
+
+// objectText writes storage parameters on one line, for a note.
+func objectText(params []hclwrite.ObjectAttrTokens) string {
+	parts := make([]string, len(params))
+	for i, p := range params {
+		parts[i] = string(p.Name.Bytes()) + " = " + string(p.Value.Bytes())
+	}
+	return "{ " + strings.Join(parts, ", ") + " }"
 }

@@ -41,6 +41,13 @@ type State struct {
 	// Setting), in the order written; loading it into the throwaway
 	// database sets them. Nil for other states.
 	Settings []Setting
+	// Using maps the columns of a desired state read from HCL that have a
+	// `using` attribute (Key.Kind CatalogColumn) to their conversion: the
+	// expression ALTER COLUMN ... TYPE ... USING takes when a plan changes
+	// the column's type. It is no part of the catalog or the fingerprint:
+	// it says how to get to a state, not what the state is (a plan carries
+	// the statement it made with it). Normalizing keeps it.
+	Using map[CatalogKey]Conversion
 
 	// fingerprint is computed once, by Fingerprint; realm by RealmHash.
 	fingerprint *plan.Fingerprint
@@ -53,6 +60,14 @@ func (s *State) RealmHash() string {
 		s.realm = RealmHash(s.Realm)
 	}
 	return s.realm
+}
+
+// Conversion is a column's `using` attribute.
+type Conversion struct {
+	// Expr is the expression as written: one SQL expression.
+	Expr string `json:"expr"`
+	// Pos is where it is written: "schema.hcl:12:5".
+	Pos string `json:"pos"`
 }
 
 // InvalidIndex names an index PostgreSQL marked invalid.
@@ -100,6 +115,15 @@ func (s *State) Only(schemas []string) *State {
 	for _, st := range s.Settings {
 		if keep[st.Key.Schema] {
 			out.Settings = append(out.Settings, st)
+		}
+	}
+	out.Using = nil
+	for k, u := range s.Using {
+		if keep[k.Schema] {
+			if out.Using == nil {
+				out.Using = make(map[CatalogKey]Conversion)
+			}
+			out.Using[k] = u
 		}
 	}
 	for _, o := range s.NotManaged {

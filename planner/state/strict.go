@@ -58,7 +58,7 @@ var (
 						}},
 					"primary_key": {maxLabels: 1, attrs: append([]string{"columns"}, settingAttrs["primary_key"]...), blocks: map[string]*blockSpec{"on": indexPartSpec}},
 					"index": {minLabels: 1, maxLabels: 1, labelHint: `index "users_email_idx" { columns = [...] }`,
-						attrs: append([]string{"unique"}, indexAttrs...), blocks: map[string]*blockSpec{"on": indexPartSpec}},
+						attrs: append(append([]string{"unique"}, indexAttrs...), settingAttrs["index"]...), blocks: map[string]*blockSpec{"on": indexPartSpec}},
 					"unique": {minLabels: 1, maxLabels: 1, labelHint: `unique "users_email_key" { columns = [...] }`,
 						attrs: append(append([]string{}, indexAttrs...), settingAttrs["unique"]...), blocks: map[string]*blockSpec{"on": indexPartSpec}},
 					"foreign_key": {minLabels: 1, maxLabels: 1, labelHint: `foreign_key "orders_user_fk" { columns = [...], ref_columns = [...] }`,

@@ -1,5 +1,5 @@
 -- text becomes integer (no implicit cast).
--- refused: text has no implicit cast to integer: PostgreSQL refuses the ALTER COLUMN ... TYPE (42804) and the plan is rolled back; keel has no USING expression yet.
+-- refused: text has no implicit cast to integer: PostgreSQL refuses the ALTER COLUMN ... TYPE (42804) and the plan is rolled back; a SQL desired state cannot state the conversion (in HCL, the column's `using` attribute does).
 -- a
 CREATE TABLE t (a text);
 -- b
