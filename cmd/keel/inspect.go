@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
 
 	"keel/planner/inspect"
+	"keel/planner/plan"
 	"keel/planner/state"
 )
 
@@ -32,6 +37,51 @@ func (c *inspectCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 	if err != nil {
 		return err
 	}
+	live, err := inspect.OpenLive(ctx, conn)
+	if err != nil {
+		return err
+	}
+	managed, err := live.ManagedSchemas(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(s.out, scopeComment(st, managed)); err != nil {
+		return err
+	}
 	_, err = s.out.Write(out)
 	return err
+}
+
+// scopeComment says, as HCL comments, which schemas keel manages in the
+// database (keel.managed_schemas), and the partitions and inheritance of
+// its tables, which keel plans but keel's HCL cannot declare yet.
+func scopeComment(st *state.State, managed []string) string {
+	var b strings.Builder
+	if len(managed) == 0 {
+		b.WriteString("# keel has not recorded managing any schema of this database yet (keel.managed_schemas).\n")
+	} else {
+		names := make([]string, len(managed))
+		for i, m := range managed {
+			names[i] = plan.OneLine(plan.DisplayPart(m))
+		}
+		fmt.Fprintf(&b, "# keel manages the schemas %s here (keel.managed_schemas): one left out of the desired state is dropped.\n", strings.Join(names, ", "))
+	}
+	var lines []string
+	for k, v := range st.Catalog {
+		switch k.Kind {
+		case state.CatalogPartition:
+			lines = append(lines, fmt.Sprintf("# table %s is a partition of %s", plan.DisplayName(k.Schema, k.Table), v))
+		case state.CatalogInherits:
+			lines = append(lines, fmt.Sprintf("# table %s inherits from %s", plan.DisplayName(k.Schema, k.Table), v))
+		}
+	}
+	if len(lines) > 0 {
+		sort.Strings(lines)
+		b.WriteString("# Partitions and inheritance, which keel plans from a SQL or database desired state but its HCL cannot declare yet:\n")
+		for _, l := range lines {
+			b.WriteString(plan.OneLine(l) + "\n")
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
 }

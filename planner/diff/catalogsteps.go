@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -171,6 +172,7 @@ func (c *catalogPlan) constraint(d state.CatalogDifference) {
 				sql += " " + wtiming
 			}
 			c.add(tableObject(k), sql, "make index "+plan.DisplayPart(k.Name)+" constraint "+plan.DisplayPart(k.Name))
+			c.setIndexParams(ik, c.desired[ik], c.live[ik])
 			c.done[ik] = true
 		} else {
 			if c.live[ik] != "" && !c.backsConstraint(c.live, ik) {
@@ -179,6 +181,7 @@ func (c *catalogPlan) constraint(d state.CatalogDifference) {
 				c.done[ik] = true
 			}
 			c.add(tableObject(k), alterTable(k)+" ADD CONSTRAINT "+pgsql.QuoteIdent(k.Name)+" "+d.Desired, "add constraint "+plan.DisplayPart(k.Name), addHazards(obj, d.Desired)...)
+			c.setIndexParams(ik, c.desired[ik], "")
 			c.done[ik] = c.done[ik] || c.live[ik] == ""
 		}
 		c.done[k] = true
@@ -263,9 +266,87 @@ func (c *catalogPlan) recreate(k state.CatalogKey, desc string) {
 		"re-create constraint "+plan.DisplayPart(k.Name)+" as the desired state defines it", addHazards(partObject("constraint", k), desc)...)
 	// Its index, and its comment, are made again.
 	ik := state.CatalogKey{Kind: state.CatalogIndex, Schema: k.Schema, Table: k.Table, Name: k.Name}
+	c.setIndexParams(ik, c.desired[ik], "")
 	c.done[ik] = true
 	c.done[k] = true
 	c.recommentKeys = append(c.recommentKeys, k)
+}
+
+// param is one storage parameter of an index, as PostgreSQL prints it:
+// fillfactor='50'.
+type param struct{ name, value string }
+
+// indexParams reads the storage parameters of a CREATE INDEX statement
+// (its WITH (...)), and where the clause is, or nil.
+func indexParams(def string) (params []param, start, end int) {
+	at := strings.Index(def, " WITH (")
+	if at < 0 {
+		return nil, 0, 0
+	}
+	toks, err := pgsql.Lex(def[at+len(" WITH ("):])
+	if err != nil {
+		return nil, 0, 0
+	}
+	var cur []pgsql.Token
+	flush := func() bool {
+		if len(cur) != 3 || cur[0].Kind != pgsql.Word || cur[1].Text != "=" || (cur[2].Kind != pgsql.String && cur[2].Kind != pgsql.Word) {
+			return false
+		}
+		params = append(params, param{cur[0].Text, cur[2].Text})
+		cur = nil
+		return true
+	}
+	for _, t := range toks {
+		switch {
+		case t.Kind == pgsql.Space:
+		case t.Kind == pgsql.Other && t.Text == ",":
+			if !flush() {
+				return nil, 0, 0
+			}
+		case t.Kind == pgsql.Other && t.Text == ")":
+			if !flush() {
+				return nil, 0, 0
+			}
+			return params, at, at + len(" WITH (") + t.Offset + 1
+		default:
+			cur = append(cur, t)
+		}
+	}
+	return nil, 0, 0
+}
+
+// withoutParams is a CREATE INDEX statement without its WITH (...).
+func withoutParams(def string) string {
+	if _, start, end := indexParams(def); end > 0 {
+		return def[:start] + def[end:]
+	}
+	return def
+}
+
+// setIndexParams sets on an index the storage parameters the desired
+// description has and the live one (none, for an index the plan makes)
+// does not, and resets those only the live one has.
+func (c *catalogPlan) setIndexParams(k state.CatalogKey, desired, live string) {
+	want, _, _ := indexParams(indexDef(desired))
+	have, _, _ := indexParams(indexDef(live))
+	var set, reset []string
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			set = append(set, pgsql.QuoteIdent(w.name)+" = "+w.value)
+		}
+	}
+	for _, h := range have {
+		if !slices.ContainsFunc(want, func(w param) bool { return w.name == h.name }) {
+			reset = append(reset, pgsql.QuoteIdent(h.name))
+		}
+	}
+	name := pgsql.QuoteQualified(k.Schema, k.Name)
+	if len(reset) > 0 {
+		c.add(tableObject(k), "ALTER INDEX "+name+" RESET ("+strings.Join(reset, ", ")+")", "reset storage parameters of index "+plan.DisplayPart(k.Name))
+	}
+	if len(set) > 0 {
+		c.add(tableObject(k), "ALTER INDEX "+name+" SET ("+strings.Join(set, ", ")+")", "set storage parameters of index "+plan.DisplayPart(k.Name))
+	}
 }
 
 // addHazards are the risks of adding a constraint to a table with rows.
@@ -314,7 +395,21 @@ func indexParts(desc string) (def, comment string) {
 
 func (c *catalogPlan) index(d state.CatalogDifference) {
 	k := d.Key
-	if c.done[k] || !exists(c.desired, k) || !exists(c.live, k) || c.backsConstraint(c.desired, k) || c.backsConstraint(c.live, k) {
+	if c.done[k] || !exists(c.desired, k) || !exists(c.live, k) {
+		return
+	}
+	if c.backsConstraint(c.desired, k) || c.backsConstraint(c.live, k) {
+		// A constraint's index is made with the constraint, without the
+		// storage parameters pg_get_constraintdef does not print: they
+		// are set on it.
+		switch {
+		case d.Desired == "" || strings.Contains(d.Desired, " attached"):
+		case c.cov.Covers(d):
+			c.setIndexParams(k, d.Desired, "")
+		case d.Live != "" && withoutParams(indexDef(d.Desired)) == withoutParams(indexDef(d.Live)):
+			c.setIndexParams(k, d.Desired, d.Live)
+			c.done[k] = true
+		}
 		return
 	}
 	if c.cov.Covers(d) {
@@ -414,7 +509,10 @@ func (c *catalogPlan) newTables() {
 			continue
 		}
 		switch def := indexDef(desc); {
-		case c.backsConstraint(c.desired, k) || strings.Contains(desc, " attached"):
+		case strings.Contains(desc, " attached"):
+		case c.backsConstraint(c.desired, k):
+			// The engine's constraint, without its storage parameters.
+			c.setIndexParams(k, desc, "")
 		case c.made[k.Owner()]:
 			// A partition keel creates: the engine does not know it.
 			c.createIndex(k, desc)

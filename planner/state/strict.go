@@ -67,7 +67,7 @@ var (
 				},
 				unsupported: map[string]string{
 					"exclude":      "exclusion constraints are not supported yet",
-					"partition":    "partitioned tables are not supported yet",
+					"partition":    "partitioned tables are not supported yet in HCL (keel plans partitions from a SQL or database desired state: --schema FILE.sql)",
 					"row_security": "row-level security is not supported yet",
 					"trigger":      "triggers are not supported yet",
 				},
