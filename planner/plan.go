@@ -191,7 +191,7 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 	if want.Catalog != nil {
 		// What the engine does not model and keel does: before and after
 		// the engine's statements, in the transaction.
-		first, more, err := diff.CatalogSteps(want.Catalog, cat, cov, opts.ConcurrentIndexes)
+		first, more, err := diff.CatalogSteps(want.Catalog, cat, cov, facts, opts.ConcurrentIndexes)
 		if err != nil {
 			return nil, err
 		}

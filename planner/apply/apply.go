@@ -289,7 +289,7 @@ func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State)
 	}
 	if want.Catalog != nil {
 		// What keel plans from the catalog, as the plan did.
-		first, more, err := diff.CatalogSteps(want.Catalog, cat, cov, len(later) > 0)
+		first, more, err := diff.CatalogSteps(want.Catalog, cat, cov, diff.NoFacts{}, len(later) > 0)
 		if err != nil {
 			return nil, nil, err
 		}

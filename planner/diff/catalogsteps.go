@@ -28,8 +28,8 @@ import (
 // before are to run before the engine's statements (partitions dropped or
 // detached, inheritance removed), after after them, in its transaction,
 // but for indexes built CONCURRENTLY (when concurrent), which run after it.
-func CatalogSteps(desired, live state.Catalog, cov *Coverage, concurrent bool) (before, after []plan.Step, err error) {
-	c := &catalogPlan{desired: desired, live: live, cov: cov, concurrent: concurrent, done: map[state.CatalogKey]bool{}, made: map[state.CatalogKey]bool{}}
+func CatalogSteps(desired, live state.Catalog, cov *Coverage, facts Facts, concurrent bool) (before, after []plan.Step, err error) {
+	c := &catalogPlan{desired: desired, live: live, cov: cov, facts: facts, concurrent: concurrent, done: map[state.CatalogKey]bool{}, made: map[state.CatalogKey]bool{}}
 	diffs := desired.Differences(live)
 	c.partitions(diffs)
 	for _, d := range diffs {
@@ -79,6 +79,7 @@ type catalogPlan struct {
 	desired, live state.Catalog
 	cov           *Coverage
 	concurrent    bool // indexes of existing tables are built CONCURRENTLY
+	facts         Facts
 	steps, before []plan.Step
 	done          map[state.CatalogKey]bool
 	// made are the tables keel creates, drops, attaches or detaches itself

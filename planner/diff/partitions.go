@@ -201,9 +201,12 @@ func (c *catalogPlan) createPartition(t state.CatalogKey) {
 // dropPartition drops a partition the desired state does not have.
 func (c *catalogPlan) dropPartition(t state.CatalogKey, desc string) {
 	obj := "table " + plan.DisplayName(t.Schema, t.Name)
+	table := &schema.Table{Name: t.Name, Schema: &schema.Schema{Name: t.Schema}}
+	rows, bytes := c.facts.Size(table)
 	c.before = append(c.before, plan.Step{SQL: "DROP TABLE " + tableSQL(t), Comment: "drop partition " + plan.DisplayPart(t.Name),
 		Action: plan.ActionDrop, Object: obj, Transactional: true,
-		Hazards: []plan.Hazard{{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: obj, Message: "drops the partition and all its rows"}}})
+		Hazards: []plan.Hazard{{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: obj,
+			Message: andBelow("drops the partition and all its rows", table, c.facts), Rows: rows, Bytes: bytes}}})
 	c.made[t] = true
 	c.done[t] = true
 	c.done[partitionKey(t)] = true
