@@ -53,8 +53,8 @@ func (c *inspectCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 }
 
 // scopeComment says, as HCL comments, which schemas keel manages in the
-// database (keel.managed_schemas), and the partitions and inheritance of
-// its tables, which keel plans but keel's HCL cannot declare yet.
+// database (keel.managed_schemas), and the inheritance of its tables,
+// which keel plans but keel's HCL cannot declare yet.
 func scopeComment(st *state.State, managed []string) string {
 	var b strings.Builder
 	if len(managed) == 0 {
@@ -68,16 +68,14 @@ func scopeComment(st *state.State, managed []string) string {
 	}
 	var lines []string
 	for k, v := range st.Catalog {
-		switch k.Kind {
-		case state.CatalogPartition:
-			lines = append(lines, fmt.Sprintf("# table %s is a partition of %s", plan.DisplayName(k.Schema, k.Table), v))
-		case state.CatalogInherits:
+		// Partitions are printed as table blocks (partition_of, bound).
+		if k.Kind == state.CatalogInherits {
 			lines = append(lines, fmt.Sprintf("# table %s inherits from %s", plan.DisplayName(k.Schema, k.Table), v))
 		}
 	}
 	if len(lines) > 0 {
 		sort.Strings(lines)
-		b.WriteString("# Partitions and inheritance, which keel plans from a SQL or database desired state but its HCL cannot declare yet:\n")
+		b.WriteString("# Inheritance, which keel plans from a SQL or database desired state but its HCL cannot declare yet:\n")
 		for _, l := range lines {
 			b.WriteString(plan.OneLine(l) + "\n")
 		}

@@ -63,7 +63,9 @@ func DefaultCache() *Cache {
 // and fingerprints that cover the catalog's settings and constraints.
 // 10: the columns' `using` conversions, kept in the entry; not_valid,
 // match and on_delete_set_columns of constraints, storage_params of indexes.
-const cacheFormat = "keel-normalized-state/10"
+// 11: partitioned tables and partitions (partition_of, bound) in HCL, and
+// fingerprints that cover the catalog's partitions.
+const cacheFormat = "keel-normalized-state/11"
 
 // Cached is one normalized state, as stored.
 type Cached struct {

@@ -204,6 +204,10 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 	if err := applySettings(ctx, conn, desired.Settings); err != nil {
 		return nil, err
 	}
+	// The partitions, which the engine does not see, of the tables it made.
+	if err := createPartitions(ctx, conn, desired.Partitions); err != nil {
+		return nil, err
+	}
 	norm, err := live.Inspect(ctx, desired.SchemaNames())
 	if err != nil {
 		return nil, err

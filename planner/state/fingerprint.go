@@ -60,6 +60,15 @@ func (s *State) Fingerprint() (plan.Fingerprint, error) {
 		objects[k.String()] = shortHash([]byte(line))
 		whole.Write([]byte(line))
 	}
+	// Partitions, which the engine does not see: each one's parent and
+	// bound, and its table's description (its own partition key, its
+	// comment). A partition added, dropped or re-bounded is another state.
+	for _, k := range s.Catalog.partitions() {
+		table := CatalogKey{Kind: CatalogTable, Schema: k.Schema, Name: k.Table}
+		line := k.String() + "\x00" + s.Catalog[k] + "\x00" + s.Catalog[table] + "\n"
+		objects["table "+plan.DisplayName(k.Schema, k.Table)] = shortHash([]byte(line))
+		whole.Write([]byte(line))
+	}
 	fp := plan.Fingerprint{Hash: "sha256:" + hex.EncodeToString(whole.Sum(nil)), Objects: objects}
 	s.fingerprint = &fp
 	return fp, nil

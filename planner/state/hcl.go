@@ -29,6 +29,8 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 		exts     []plan.Extension
 		settings []Setting
 		using    map[CatalogKey]Conversion
+		parts    []partitionDecl
+		tables   []tableDecl
 		bodies   []*hclsyntax.Body
 		pos      = make(map[string]string)
 		problems []string
@@ -50,7 +52,11 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 			return nil, err
 		}
 		problems = append(problems, checkGrammar(body)...)
-		// keel's own attributes come out before the engine evaluates the rest.
+		recordPositions(body, pos)
+		// Partitions, which the engine does not see, and keel's own
+		// attributes come out before the engine evaluates the rest.
+		p, t, bad := takePartitions(body)
+		parts, tables, problems = append(parts, p...), append(tables, t...), append(problems, bad...)
 		taken, conv, bad := takeSettings(body)
 		problems = append(problems, bad...)
 		settings = append(settings, taken...)
@@ -61,9 +67,10 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 			using[k] = c
 		}
 		exts = append(exts, found...)
-		recordPositions(body, pos)
 		bodies = append(bodies, body)
 	}
+	partitions, bad := resolvePartitions(parts, tables)
+	problems = append(problems, bad...)
 	if err := schemaError(problems); err != nil {
 		return nil, err
 	}
@@ -101,11 +108,16 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 			}
 		}
 	}
+	for _, p := range partitions {
+		if _, ok := realm.Schema(p.Schema); !ok {
+			return nil, fmt.Errorf("%s: partition %q is in schema %q, which no schema block declares", p.Pos, p.Name, p.Schema)
+		}
+	}
 	sortExtensions(exts)
 	if err := checkSettingTables(realm, settings, using); err != nil {
 		return nil, err
 	}
-	return &State{Realm: realm, Extensions: exts, Positions: pos, Settings: settings, Using: using}, nil
+	return &State{Realm: realm, Extensions: exts, Positions: pos, Settings: settings, Using: using, Partitions: partitions}, nil
 }
 
 // recordPositions notes where each schema, table and enum block starts, under

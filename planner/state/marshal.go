@@ -21,7 +21,9 @@ import (
 // replica_identity, column storage, compression and statistics, identity
 // options, deferrable, NOT VALID and MATCH FULL constraints, ON DELETE SET
 // NULL (columns), comments on constraints, indexes' storage parameters)
-// are written as keel's attributes; see writeSettings.
+// are written as keel's attributes; see writeSettings. Partitions, which
+// the engine's printer skips, are written as table blocks with
+// partition_of and bound (see writePartitions).
 func MarshalHCL(st *State) ([]byte, error) {
 	if objs := unreferable(st.Realm); len(objs) > 0 {
 		more := ""
@@ -67,7 +69,18 @@ func MarshalHCL(st *State) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("printing the state as HCL: %w", err)
 	}
-	return out, nil
+	// The schemas of each table name, for partition_of to qualify a parent
+	// whose name another schema has too.
+	tables := make(map[string][]string)
+	for _, s := range st.Realm.Schemas {
+		for _, t := range s.Tables {
+			tables[t.Name] = append(tables[t.Name], s.Name)
+		}
+	}
+	for _, k := range st.Catalog.partitions() {
+		tables[k.Table] = append(tables[k.Table], k.Schema)
+	}
+	return writePartitions(out, st.Catalog, tables), nil
 }
 
 // schemaRefHCL returns a reference to a schema block: schema.NAME, or the

@@ -48,6 +48,12 @@ type State struct {
 	// it says how to get to a state, not what the state is (a plan carries
 	// the statement it made with it). Normalizing keeps it.
 	Using map[CatalogKey]Conversion
+	// Partitions are the partitions a desired state read from HCL
+	// declares, parents before their sub-partitions; loading it into the
+	// throwaway database creates them after the engine's statements (the
+	// engine does not see partitions). The normalized state has them in
+	// its catalog instead. Nil for other states.
+	Partitions []Partition
 
 	// fingerprint is computed once, by Fingerprint; realm by RealmHash.
 	fingerprint *plan.Fingerprint
@@ -115,6 +121,12 @@ func (s *State) Only(schemas []string) *State {
 	for _, st := range s.Settings {
 		if keep[st.Key.Schema] {
 			out.Settings = append(out.Settings, st)
+		}
+	}
+	out.Partitions = nil
+	for _, p := range s.Partitions {
+		if keep[p.Schema] {
+			out.Partitions = append(out.Partitions, p)
 		}
 	}
 	out.Using = nil

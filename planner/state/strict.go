@@ -48,7 +48,7 @@ var (
 				attrs: []string{"schema", "values"}},
 			"table": {
 				minLabels: 1, maxLabels: 2, labelHint: `table "users" { schema = schema.public ... }`,
-				attrs: append([]string{"schema", "comment"}, settingAttrs["table"]...),
+				attrs: append(append([]string{"schema", "comment"}, settingAttrs["table"]...), partitionAttrs...),
 				blocks: map[string]*blockSpec{
 					"column": {minLabels: 1, maxLabels: 1, labelHint: `column "id" { type = int }`,
 						attrs: append([]string{"type", "null", "default", "comment", "as"}, settingAttrs["column"]...),
@@ -64,10 +64,12 @@ var (
 					"foreign_key": {minLabels: 1, maxLabels: 1, labelHint: `foreign_key "orders_user_fk" { columns = [...], ref_columns = [...] }`,
 						attrs: append([]string{"columns", "ref_columns", "on_update", "on_delete"}, settingAttrs["foreign_key"]...)},
 					"check": {maxLabels: 1, attrs: append([]string{"expr"}, settingAttrs["check"]...)},
+					// The partition key; the engine reads it, and keel for a
+					// partition partitioned itself (see partitionKeySQL).
+					"partition": {attrs: []string{"type", "columns"}, blocks: map[string]*blockSpec{"by": {attrs: []string{"column", "expr"}}}},
 				},
 				unsupported: map[string]string{
 					"exclude":      "exclusion constraints are not supported yet",
-					"partition":    "partitioned tables are not supported yet in HCL (keel plans partitions from a SQL or database desired state: --schema FILE.sql)",
 					"row_security": "row-level security is not supported yet",
 					"trigger":      "triggers are not supported yet",
 				},

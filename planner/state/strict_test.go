@@ -44,16 +44,11 @@ table "t" {
     type = int
   }
   exclude "no_overlap" {}
-  partition {
-    type    = RANGE
-    columns = [column.a]
-  }
 }
 `, []string{
 			"s.hcl:2:1: view blocks are not supported yet",
 			"s.hcl:6:1: function blocks are not supported yet",
 			`s.hcl:12:3: exclusion constraints are not supported yet in table "t"`,
-			`s.hcl:13:3: partitioned tables are not supported yet in HCL (keel plans partitions from a SQL or database desired state: --schema FILE.sql) in table "t"`,
 		}},
 		{"shapes", `schema "public" {}
 schema "a" "b" {}
