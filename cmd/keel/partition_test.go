@@ -49,15 +49,14 @@ func TestInspectPartitionsReadBack(t *testing.T) {
 	if code, pout, errs := keel(t, "plan", "--env", "dev", "--url", u, "--schema", path, "--detailed-exitcode"); code != 0 {
 		t.Fatalf("plan of the inspected file against its database: exit %d:\n%s%s\n%s", code, pout, errs, out)
 	}
-	// The planner does not yet comment a partition it creates (the engine,
-	// which plans tables' comments, does not see partitions): the empty
-	// database is built without the comment.
-	path = writeFile(t, "schema.hcl", strings.Replace(out, `comment      = "all but 2026"`, "", 1))
 	empty, _ := pgtest.NewDatabase(t)
 	if code, aout, errs := keel(t, "apply", "--env", "dev", "--url", empty, "--schema", path); code != 0 {
 		t.Fatalf("apply of the inspected file to an empty database: exit %d:\n%s%s", code, aout, errs)
 	}
 	if n := pgtest.QueryValue[int64](t, empty, "SELECT count(*) FROM pg_class WHERE relispartition AND relkind IN ('r', 'p')"); n != 4 {
 		t.Fatalf("%d partitions in the database built from the inspected file, want 4", n)
+	}
+	if got := pgtest.QueryValue[string](t, empty, "SELECT coalesce(obj_description('events_other'::regclass, 'pg_class'), '')"); got != "all but 2026" {
+		t.Fatalf("the partition's comment is %q, want it set", got)
 	}
 }

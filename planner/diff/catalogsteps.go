@@ -32,6 +32,7 @@ func CatalogSteps(desired, live state.Catalog, cov *Coverage, facts Facts, concu
 	c := &catalogPlan{desired: desired, live: live, cov: cov, facts: facts, concurrent: concurrent, done: map[state.CatalogKey]bool{}, made: map[state.CatalogKey]bool{}}
 	diffs := desired.Differences(live)
 	c.partitions(diffs)
+	c.partitionComments(diffs)
 	for _, d := range diffs {
 		owner := d.Key.Owner()
 		_, inDesired := desired[owner]

@@ -195,7 +195,51 @@ func (c *catalogPlan) createPartition(t state.CatalogKey) {
 		Action: plan.ActionCreate, Object: "table " + plan.DisplayName(t.Schema, t.Name), Transactional: true})
 	c.made[t] = true
 	c.done[pk] = true
-	c.done[t] = !strings.Contains(c.desired[t], " comment ")
+	if _, comment := tableComment(c.desired[t]); comment != "" {
+		c.commentTable(t, comment)
+	}
+	c.done[t] = true
+}
+
+// tableComment splits a table's catalog description into the rest and its
+// comment as a literal ("" without one).
+func tableComment(desc string) (rest, comment string) {
+	toks, err := pgsql.Lex(desc)
+	if err != nil || len(toks) < 4 {
+		return desc, ""
+	}
+	n := len(toks)
+	if toks[n-1].Kind == pgsql.String && toks[n-2].Kind == pgsql.Space && toks[n-3].Kind == pgsql.Word && toks[n-3].Text == "comment" && toks[n-4].Kind == pgsql.Space {
+		return desc[:toks[n-4].Offset], toks[n-1].Text
+	}
+	return desc, ""
+}
+
+// commentTable sets a table's comment (a literal, or NULL).
+func (c *catalogPlan) commentTable(t state.CatalogKey, comment string) {
+	c.steps = append(c.steps, plan.Step{SQL: "COMMENT ON TABLE " + tableSQL(t) + " IS " + comment, Comment: "comment on table " + plan.DisplayPart(t.Name),
+		Action: plan.ActionAlter, Object: "table " + plan.DisplayName(t.Schema, t.Name), Transactional: true})
+}
+
+// partitionComments plans the comments of existing partitions, which the
+// engine does not see.
+func (c *catalogPlan) partitionComments(diffs []state.CatalogDifference) {
+	for _, d := range diffs {
+		k := d.Key
+		if k.Kind != state.CatalogTable || c.done[k] || d.Desired == "" || d.Live == "" || !isPartition(c.desired, k.Schema, k.Name) || !isPartition(c.live, k.Schema, k.Name) {
+			continue
+		}
+		wrest, wc := tableComment(d.Desired)
+		lrest, _ := tableComment(d.Live)
+		if wrest != lrest {
+			continue
+		}
+		if wc == "" {
+			wc = "NULL"
+		}
+		c.commentTable(state.CatalogKey{Kind: state.CatalogTable, Schema: k.Schema, Name: k.Name}, wc)
+		c.done[k] = true
+	}
 }
 
 // dropPartition drops a partition the desired state does not have.
