@@ -1,12 +1,15 @@
 package planner_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"keel/internal/pgtest"
+	"keel/planner"
+	"keel/planner/apply"
 	"keel/planner/plan"
 	"keel/planner/source"
 )
@@ -67,5 +70,45 @@ CREATE TABLE events_2026_12 PARTITION OF events FOR VALUES FROM ('2026-12-01') T
 	}
 	if n := pgtest.QueryValue[int64](t, u, "SELECT count(*) FROM events"); n != 20 {
 		t.Fatalf("%d rows, want November's 20", n)
+	}
+}
+
+// Where the profile asks for online changes (concurrent_indexes), an old
+// partition is detached CONCURRENTLY and dropped after the transaction.
+func TestPartitionDetachedConcurrently(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	const parent = "CREATE TABLE events (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);\n"
+	pgtest.Exec(t, u, parent,
+		"CREATE TABLE events_2026_10 PARTITION OF events FOR VALUES FROM ('2026-10-01') TO ('2026-11-01')",
+		"CREATE TABLE events_2026_11 PARTITION OF events FOR VALUES FROM ('2026-11-01') TO ('2026-12-01')")
+	desired := parent + "CREATE TABLE events_2026_11 PARTITION OF events FOR VALUES FROM ('2026-11-01') TO ('2026-12-01');\n"
+	path := filepath.Join(t.TempDir(), "schema.sql")
+	if err := os.WriteFile(path, []byte(desired), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := source.OpenDesired(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := connOf(t, parseURL(t, u))
+	p, want, err := planner.Generate(context.Background(), conn, d, planner.Options{ConcurrentIndexes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var later []string
+	for _, st := range p.Steps {
+		if !st.Transactional {
+			later = append(later, st.SQL)
+		}
+	}
+	if len(later) != 2 || later[0] != `ALTER TABLE "public"."events" DETACH PARTITION "public"."events_2026_10" CONCURRENTLY` || later[1] != `DROP TABLE "public"."events_2026_10"` {
+		t.Fatalf("statements after the transaction %q, want the detach CONCURRENTLY and the drop", later)
+	}
+	if err := apply.Apply(context.Background(), conn, p, want, "test", apply.ApplyOptions{}); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if p := planForSQL(t, u, desired); !p.Matches() {
+		t.Fatalf("after apply: %d statements, differences %+v:\n%s", len(p.Steps), p.Unplanned, sqlOf(p))
 	}
 }

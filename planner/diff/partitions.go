@@ -247,13 +247,38 @@ func (c *catalogPlan) dropPartition(t state.CatalogKey, desc string) {
 	obj := "table " + plan.DisplayName(t.Schema, t.Name)
 	table := &schema.Table{Name: t.Name, Schema: &schema.Schema{Name: t.Schema}}
 	rows, bytes := c.facts.Size(table)
-	c.before = append(c.before, plan.Step{SQL: "DROP TABLE " + tableSQL(t), Comment: "drop partition " + plan.DisplayPart(t.Name),
-		Action: plan.ActionDrop, Object: obj, Transactional: true,
-		Hazards: []plan.Hazard{{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: obj,
-			Message: andBelow("drops the partition and all its rows", table, c.facts), Rows: rows, Bytes: bytes}}})
+	loss := plan.Hazard{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: obj,
+		Message: andBelow("drops the partition and all its rows", table, c.facts), Rows: rows, Bytes: bytes}
+	if parent, _, ok := partitionOf(desc); ok && c.concurrent && !c.hasDefault(parent) {
+		// Online: detached without blocking queries of the partitioned
+		// table, then dropped, each after the transaction.
+		c.steps = append(c.steps,
+			plan.Step{SQL: "ALTER TABLE " + tableSQL(parent) + " DETACH PARTITION " + tableSQL(t) + " CONCURRENTLY",
+				Comment: "detach partition " + plan.DisplayPart(t.Name) + " CONCURRENTLY, to drop it", Action: plan.ActionAlter, Object: obj,
+				Hazards: []plan.Hazard{{Code: plan.HazardNonTransactional, Severity: plan.SeverityInfo, Object: obj,
+					Message: "detached CONCURRENTLY after the transaction commits: queries go on; if the drop after it fails, the table stays, detached"}}},
+			plan.Step{SQL: "DROP TABLE " + tableSQL(t), Comment: "drop partition " + plan.DisplayPart(t.Name), Action: plan.ActionDrop, Object: obj,
+				Hazards: []plan.Hazard{loss}})
+	} else {
+		c.before = append(c.before, plan.Step{SQL: "DROP TABLE " + tableSQL(t), Comment: "drop partition " + plan.DisplayPart(t.Name),
+			Action: plan.ActionDrop, Object: obj, Transactional: true, Hazards: []plan.Hazard{loss}})
+	}
 	c.made[t] = true
 	c.done[t] = true
 	c.done[partitionKey(t)] = true
+}
+
+// hasDefault reports whether the live partitioned table p has a default
+// partition (PostgreSQL then refuses DETACH ... CONCURRENTLY).
+func (c *catalogPlan) hasDefault(p state.CatalogKey) bool {
+	for k, v := range c.live {
+		if k.Kind == state.CatalogPartition {
+			if parent, bound, ok := partitionOf(v); ok && parent == p && bound == "DEFAULT" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // repartition changes the parent or the bound of an existing table:
