@@ -385,13 +385,7 @@ func indexDef(desc string) string {
 // indexParts splits an index's description into its CREATE INDEX statement
 // and its comment as a literal ("" without one).
 func indexParts(desc string) (def, comment string) {
-	def = strings.TrimPrefix(desc, "primary key: ")
-	if toks, err := pgsql.Lex(def); err == nil && len(toks) >= 4 {
-		n := len(toks)
-		if toks[n-1].Kind == pgsql.String && toks[n-2].Kind == pgsql.Space && toks[n-3].Kind == pgsql.Word && toks[n-3].Text == "comment" && toks[n-4].Kind == pgsql.Space {
-			def, comment = def[:toks[n-4].Offset], toks[n-1].Text
-		}
-	}
+	def, comment = cutComment(strings.TrimPrefix(desc, "primary key: "))
 	return strings.TrimSuffix(strings.TrimSuffix(def, " attached"), " invalid"), comment
 }
 

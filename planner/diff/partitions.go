@@ -187,23 +187,24 @@ func (c *catalogPlan) createPartition(t state.CatalogKey) {
 		return
 	}
 	sql := "CREATE TABLE " + tableSQL(t) + " PARTITION OF " + tableSQL(p) + " " + bound
-	if _, by, ok := strings.Cut(c.desired[t], "partition by "); ok {
-		by, _, _ = strings.Cut(by, " comment ")
+	rest, _ := cutComment(c.desired[t])
+	if _, by, ok := strings.Cut(rest, "partition by "); ok {
 		sql += " PARTITION BY " + by
 	}
 	c.steps = append(c.steps, plan.Step{SQL: sql, Comment: "create partition " + plan.DisplayPart(t.Name) + " of " + plan.DisplayName(p.Schema, p.Name),
 		Action: plan.ActionCreate, Object: "table " + plan.DisplayName(t.Schema, t.Name), Transactional: true})
 	c.made[t] = true
 	c.done[pk] = true
-	if _, comment := tableComment(c.desired[t]); comment != "" {
+	if _, comment := cutComment(c.desired[t]); comment != "" {
 		c.commentTable(t, comment)
 	}
 	c.done[t] = true
 }
 
-// tableComment splits a table's catalog description into the rest and its
-// comment as a literal ("" without one).
-func tableComment(desc string) (rest, comment string) {
+// cutComment splits a catalog description (of a table or an index) into
+// the rest and its comment as a literal ("" without one): the description
+// ends with "comment" and the literal quote_literal printed.
+func cutComment(desc string) (rest, comment string) {
 	toks, err := pgsql.Lex(desc)
 	if err != nil || len(toks) < 4 {
 		return desc, ""
@@ -229,8 +230,8 @@ func (c *catalogPlan) partitionComments(diffs []state.CatalogDifference) {
 		if k.Kind != state.CatalogTable || c.done[k] || d.Desired == "" || d.Live == "" || !isPartition(c.desired, k.Schema, k.Name) || !isPartition(c.live, k.Schema, k.Name) {
 			continue
 		}
-		wrest, wc := tableComment(d.Desired)
-		lrest, _ := tableComment(d.Live)
+		wrest, wc := cutComment(d.Desired)
+		lrest, _ := cutComment(d.Live)
 		if wrest != lrest {
 			continue
 		}
