@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"keel/internal/pgsql"
@@ -31,49 +32,29 @@ func regenerated(from, to *schema.Realm, facts Facts) (drops []plan.Step, restor
 			undo[i]()
 		}
 	}
-	for _, s2 := range to.Schemas {
-		s1, ok := from.Schema(s2.Name)
-		if !ok {
-			continue
+	columnPairs(from, to, func(t1, _ *schema.Table, c1, c2 *schema.Column) {
+		x2, generated := generatedExpr(c2)
+		if !generated {
+			return
 		}
-		for _, t2 := range s2.Tables {
-			t1, ok := s1.Table(t2.Name)
-			if !ok {
-				continue
-			}
-			for _, c2 := range t2.Columns {
-				c1, ok := t1.Column(c2.Name)
-				x2, generated := generatedExpr(c2)
-				if !ok || !generated {
-					continue
-				}
-				if x1, had := generatedExpr(c1); had && x1 == x2 {
-					continue
-				}
-				t, cols, idxs, fks := t1, t1.Columns, t1.Indexes, t1.ForeignKeys
-				undo = append(undo, func() { t.Columns, t.Indexes, t.ForeignKeys = cols, idxs, fks })
-				t1.Columns = without(t1.Columns, func(c *schema.Column) bool { return c == c1 })
-				t1.Indexes = without(t1.Indexes, func(i *schema.Index) bool { return usesColumn(i.Parts, c1) })
-				t1.ForeignKeys = without(t1.ForeignKeys, func(f *schema.ForeignKey) bool {
-					for _, c := range f.Columns {
-						if c == c1 {
-							return true
-						}
-					}
-					return false
-				})
-				obj := columnName(t1, c1)
-				rows, bytes := facts.Size(t1)
-				drops = append(drops, plan.Step{
-					SQL:     "ALTER TABLE " + pgsql.QuoteQualified(t1.Schema.Name, t1.Name) + " DROP COLUMN " + pgsql.QuoteIdent(c1.Name),
-					Comment: fmt.Sprintf("drop column %s to add it again as a generated column (PostgreSQL cannot make a column generated)", plan.DisplayPart(c1.Name)),
-					Action:  plan.ActionAlter, Object: "table " + state.TableName(t1), Transactional: true,
-					Hazards: []plan.Hazard{{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: obj,
-						Message: "drops the column's values: the generated column computes them again from its expression", Rows: rows, Bytes: bytes}},
-				})
-			}
+		if x1, had := generatedExpr(c1); had && x1 == x2 {
+			return
 		}
-	}
+		t, cols, idxs, fks := t1, t1.Columns, t1.Indexes, t1.ForeignKeys
+		undo = append(undo, func() { t.Columns, t.Indexes, t.ForeignKeys = cols, idxs, fks })
+		t1.Columns = without(t1.Columns, func(c *schema.Column) bool { return c == c1 })
+		t1.Indexes = without(t1.Indexes, func(i *schema.Index) bool { return usesColumn(i.Parts, c1) })
+		t1.ForeignKeys = without(t1.ForeignKeys, func(f *schema.ForeignKey) bool { return slices.Contains(f.Columns, c1) })
+		obj := columnName(t1, c1)
+		rows, bytes := facts.Size(t1)
+		drops = append(drops, plan.Step{
+			SQL:     "ALTER TABLE " + pgsql.QuoteQualified(t1.Schema.Name, t1.Name) + " DROP COLUMN " + pgsql.QuoteIdent(c1.Name),
+			Comment: fmt.Sprintf("drop column %s to add it again as a generated column (PostgreSQL cannot make a column generated)", plan.DisplayPart(c1.Name)),
+			Action:  plan.ActionAlter, Object: "table " + state.TableName(t1), Transactional: true,
+			Hazards: []plan.Hazard{{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: obj,
+				Message: "drops the column's values: the generated column computes them again from its expression", Rows: rows, Bytes: bytes}},
+		})
+	})
 	return drops, restore
 }
 

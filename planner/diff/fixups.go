@@ -34,35 +34,22 @@ func fixColumnChanges(from, to *schema.Realm, using map[state.CatalogKey]state.C
 			}
 		}
 	}
-	for _, s2 := range to.Schemas {
-		s1, ok := from.Schema(s2.Name)
-		if !ok {
-			continue
+	columnPairs(from, to, func(_, t2 *schema.Table, c1, c2 *schema.Column) {
+		if collation(c1) == collation(c2) {
+			return
 		}
-		for _, t2 := range s2.Tables {
-			t1, ok := s1.Table(t2.Name)
-			if !ok {
-				continue
-			}
-			for _, c2 := range t2.Columns {
-				c1, ok := t1.Column(c2.Name)
-				if !ok || collation(c1) == collation(c2) {
-					continue
-				}
-				m := modified[t2]
-				if m == nil {
-					m = &schema.ModifyTable{T: t2}
-					modified[t2] = m
-					changes = append(changes, m)
-				}
-				if mc := findModifyColumn(m, c2.Name); mc != nil {
-					mc.Change |= schema.ChangeType
-				} else {
-					m.Changes = append(m.Changes, &schema.ModifyColumn{From: c1, To: c2, Change: schema.ChangeType})
-				}
-			}
+		m := modified[t2]
+		if m == nil {
+			m = &schema.ModifyTable{T: t2}
+			modified[t2] = m
+			changes = append(changes, m)
 		}
-	}
+		if mc := findModifyColumn(m, c2.Name); mc != nil {
+			mc.Change |= schema.ChangeType
+		} else {
+			m.Changes = append(m.Changes, &schema.ModifyColumn{From: c1, To: c2, Change: schema.ChangeType})
+		}
+	})
 	for _, m := range modified {
 		for _, c := range m.Changes {
 			mc, ok := c.(*schema.ModifyColumn)
@@ -116,4 +103,26 @@ func enumName(e *schema.EnumType, t *schema.Table) string {
 		return pgsql.QuoteIdent(t.Schema.Name) + "." + pgsql.QuoteIdent(e.T)
 	}
 	return pgsql.QuoteIdent(e.T)
+}
+
+// columnPairs calls fn with each column of to's tables that from's table of
+// the same schema and name has too, and both tables.
+func columnPairs(from, to *schema.Realm, fn func(t1, t2 *schema.Table, c1, c2 *schema.Column)) {
+	for _, s2 := range to.Schemas {
+		s1, ok := from.Schema(s2.Name)
+		if !ok {
+			continue
+		}
+		for _, t2 := range s2.Tables {
+			t1, ok := s1.Table(t2.Name)
+			if !ok {
+				continue
+			}
+			for _, c2 := range t2.Columns {
+				if c1, ok := t1.Column(c2.Name); ok {
+					fn(t1, t2, c1, c2)
+				}
+			}
+		}
+	}
 }
