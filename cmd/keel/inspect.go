@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"keel/planner/inspect"
@@ -53,8 +52,8 @@ func (c *inspectCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 }
 
 // scopeComment says, as HCL comments, which schemas keel manages in the
-// database (keel.managed_schemas), and the inheritance of its tables,
-// which keel plans but keel's HCL cannot declare yet.
+// database (keel.managed_schemas). Inheritance is printed as the tables'
+// inherits attributes.
 func scopeComment(st *state.State, managed []string) string {
 	var b strings.Builder
 	if len(managed) == 0 {
@@ -65,20 +64,6 @@ func scopeComment(st *state.State, managed []string) string {
 			names[i] = plan.OneLine(plan.DisplayPart(m))
 		}
 		fmt.Fprintf(&b, "# keel manages the schemas %s here (keel.managed_schemas): one left out of the desired state is dropped.\n", strings.Join(names, ", "))
-	}
-	var lines []string
-	for k, v := range st.Catalog {
-		// Partitions are printed as table blocks (partition_of, bound).
-		if k.Kind == state.CatalogInherits {
-			lines = append(lines, fmt.Sprintf("# table %s inherits from %s", plan.DisplayName(k.Schema, k.Table), v))
-		}
-	}
-	if len(lines) > 0 {
-		sort.Strings(lines)
-		b.WriteString("# Inheritance, which keel plans from a SQL or database desired state but its HCL cannot declare yet:\n")
-		for _, l := range lines {
-			b.WriteString(plan.OneLine(l) + "\n")
-		}
 	}
 	b.WriteString("\n")
 	return b.String()

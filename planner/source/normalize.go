@@ -181,6 +181,10 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 		if err != nil {
 			return fmt.Errorf("normalizing the desired state: %w", err)
 		}
+		// Tables that inherit: after their parents, with INHERITS.
+		if rendered, err = withInherits(rendered, desired.Inherits); err != nil {
+			return err
+		}
 		for _, c := range rendered {
 			if err := pg.ExecStatement(ctx, conn.Pgx().PgConn(), c.Cmd); err != nil {
 				return fmt.Errorf("%sthe desired state does not load into PostgreSQL: %s:\n  %s\n%w",

@@ -69,6 +69,13 @@ func (s *State) Fingerprint() (plan.Fingerprint, error) {
 		objects["table "+plan.DisplayName(k.Schema, k.Table)] = shortHash([]byte(line))
 		whole.Write([]byte(line))
 	}
+	// Inheritance, which the engine does not see: each child's parents,
+	// in order. A table that comes to inherit, or stops, is another state.
+	for _, k := range s.Catalog.inheritsKeys() {
+		line := k.String() + "\x00" + s.Catalog[k] + "\n"
+		objects[k.String()] = shortHash([]byte(line))
+		whole.Write([]byte(line))
+	}
 	fp := plan.Fingerprint{Hash: "sha256:" + hex.EncodeToString(whole.Sum(nil)), Objects: objects}
 	s.fingerprint = &fp
 	return fp, nil

@@ -30,6 +30,7 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 		settings []Setting
 		using    map[CatalogKey]Conversion
 		parts    []partitionDecl
+		inherits []inheritDecl
 		tables   []tableDecl
 		bodies   []*hclsyntax.Body
 		pos      = make(map[string]string)
@@ -55,6 +56,8 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 		recordPositions(body, pos)
 		// Partitions, which the engine does not see, and keel's own
 		// attributes come out before the engine evaluates the rest.
+		in, bad := takeInherits(body)
+		inherits, problems = append(inherits, in...), append(problems, bad...)
 		p, t, bad := takePartitions(body)
 		parts, tables, problems = append(parts, p...), append(tables, t...), append(problems, bad...)
 		taken, conv, bad := takeSettings(body)
@@ -70,6 +73,8 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 		bodies = append(bodies, body)
 	}
 	partitions, bad := resolvePartitions(parts, tables)
+	problems = append(problems, bad...)
+	inheriting, bad := resolveInherits(inherits, tables, parts)
 	problems = append(problems, bad...)
 	if err := schemaError(problems); err != nil {
 		return nil, err
@@ -117,7 +122,7 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 	if err := checkSettingTables(realm, settings, using); err != nil {
 		return nil, err
 	}
-	return &State{Realm: realm, Extensions: exts, Positions: pos, Settings: settings, Using: using, Partitions: partitions}, nil
+	return &State{Realm: realm, Extensions: exts, Positions: pos, Settings: settings, Using: using, Partitions: partitions, Inherits: inheriting}, nil
 }
 
 // recordPositions notes where each schema, table and enum block starts, under

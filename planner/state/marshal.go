@@ -35,7 +35,9 @@ func MarshalHCL(st *State) ([]byte, error) {
 			"(--schema postgres://...) or its pg_dump --schema-only as the desired state",
 			strings.Join(objs, ", "), more)
 	}
-	realm, err := marshalRealm(st.Realm)
+	// A child table's block declares only what is its own: the columns
+	// and checks it only inherits come with inherits (see writeInherits).
+	realm, err := marshalRealm(withoutInherited(st.Realm, st.Catalog))
 	if err != nil {
 		return nil, fmt.Errorf("printing the state as HCL: %w", err)
 	}
@@ -79,6 +81,9 @@ func MarshalHCL(st *State) ([]byte, error) {
 	}
 	for _, k := range st.Catalog.partitions() {
 		tables[k.Table] = append(tables[k.Table], k.Schema)
+	}
+	if out, err = writeInherits(out, st.Catalog, tables); err != nil {
+		return nil, fmt.Errorf("printing the state as HCL: %w", err)
 	}
 	return writePartitions(out, st.Catalog, tables), nil
 }

@@ -54,6 +54,12 @@ type State struct {
 	// engine does not see partitions). The normalized state has them in
 	// its catalog instead. Nil for other states.
 	Partitions []Partition
+	// Inherits are the tables a desired state read from HCL declares
+	// with `inherits`, each after those of its parents that inherit too;
+	// loading it into the throwaway database creates them with their
+	// INHERITS clause, after their parents. The normalized state has them
+	// in its catalog instead. Nil for other states.
+	Inherits []Inherit
 
 	// fingerprint is computed once, by Fingerprint; realm by RealmHash.
 	fingerprint *plan.Fingerprint
@@ -127,6 +133,12 @@ func (s *State) Only(schemas []string) *State {
 	for _, p := range s.Partitions {
 		if keep[p.Schema] {
 			out.Partitions = append(out.Partitions, p)
+		}
+	}
+	out.Inherits = nil
+	for _, in := range s.Inherits {
+		if keep[in.Schema] {
+			out.Inherits = append(out.Inherits, in)
 		}
 	}
 	out.Using = nil

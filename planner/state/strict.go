@@ -48,7 +48,7 @@ var (
 				attrs: []string{"schema", "values"}},
 			"table": {
 				minLabels: 1, maxLabels: 2, labelHint: `table "users" { schema = schema.public ... }`,
-				attrs: append(append([]string{"schema", "comment"}, settingAttrs["table"]...), partitionAttrs...),
+				attrs: append(append([]string{"schema", "comment"}, settingAttrs["table"]...), append([]string{"inherits"}, partitionAttrs...)...),
 				blocks: map[string]*blockSpec{
 					"column": {minLabels: 1, maxLabels: 1, labelHint: `column "id" { type = int }`,
 						attrs: append([]string{"type", "null", "default", "comment", "as"}, settingAttrs["column"]...),
