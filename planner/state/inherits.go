@@ -224,21 +224,7 @@ func orderInherits(ins []Inherit) ([]Inherit, []string) {
 }
 
 // inheritsKeys lists the catalog's "inherits" keys, sorted.
-func (c Catalog) inheritsKeys() []CatalogKey {
-	var keys []CatalogKey
-	for k := range c {
-		if k.Kind == CatalogInherits {
-			keys = append(keys, k)
-		}
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].Schema != keys[j].Schema {
-			return keys[i].Schema < keys[j].Schema
-		}
-		return keys[i].Table < keys[j].Table
-	})
-	return keys
-}
+func (c Catalog) inheritsKeys() []CatalogKey { return c.keysOf(CatalogInherits) }
 
 // splitParents reads an "inherits" description, "public.a, s.\"B\"", as
 // the parents' schemas and names; false when it does not read so.

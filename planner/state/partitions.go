@@ -403,10 +403,14 @@ func orderPartitions(parts []Partition) ([]Partition, []string) {
 }
 
 // partitions lists the catalog's partitions (Kind CatalogPartition), sorted.
-func (c Catalog) partitions() []CatalogKey {
+func (c Catalog) partitions() []CatalogKey { return c.keysOf(CatalogPartition) }
+
+// keysOf lists the catalog's keys of one kind of table-level object,
+// sorted by schema and table.
+func (c Catalog) keysOf(kind string) []CatalogKey {
 	var keys []CatalogKey
 	for k := range c {
-		if k.Kind == CatalogPartition {
+		if k.Kind == kind {
 			keys = append(keys, k)
 		}
 	}
