@@ -44,7 +44,7 @@ func (c *inspectCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.WriteString(s.out, scopeComment(st, managed)); err != nil {
+	if _, err := io.WriteString(s.out, scopeComment(managed)); err != nil {
 		return err
 	}
 	_, err = s.out.Write(out)
@@ -52,9 +52,8 @@ func (c *inspectCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 }
 
 // scopeComment says, as HCL comments, which schemas keel manages in the
-// database (keel.managed_schemas). Inheritance is printed as the tables'
-// inherits attributes.
-func scopeComment(st *state.State, managed []string) string {
+// database (keel.managed_schemas).
+func scopeComment(managed []string) string {
 	var b strings.Builder
 	if len(managed) == 0 {
 		b.WriteString("# keel has not recorded managing any schema of this database yet (keel.managed_schemas).\n")

@@ -509,8 +509,9 @@ func (c *catalogPlan) newTables() {
 		case c.backsConstraint(c.desired, k):
 			// The engine's constraint, without its storage parameters.
 			c.setIndexParams(k, desc, "")
-		case c.made[k.Owner()]:
-			// A partition keel creates: the engine does not know it.
+		case c.made[k.Owner()] && !c.cov.whole[k.Owner()]:
+			// A partition keel creates: the engine does not know it (it
+			// creates a table that inherits, with its indexes).
 			c.createIndex(k, desc)
 		case engineMisses(def):
 			c.add(tableObject(k), "DROP INDEX "+pgsql.QuoteQualified(k.Schema, k.Name), "drop index "+plan.DisplayPart(k.Name)+" to build it as the desired state defines it")

@@ -25,6 +25,8 @@ type Coverage struct {
 	// inherits are the INHERITS clauses of the tables the engine creates
 	// that inherit from others (see inheritingTables).
 	inherits map[*schema.Table]string
+	// parents are the tables those new tables inherit from.
+	parents map[*schema.Table][]state.CatalogKey
 	// engine reports whether the engine's desired schema has a constraint
 	// (nil: not known): one it does not model is not created by its
 	// statements.
@@ -65,7 +67,7 @@ func engineConstraints(r *schema.Realm) func(state.CatalogKey, string) bool {
 
 func newCoverage() *Coverage {
 	return &Coverage{keys: map[state.CatalogKey]bool{}, whole: map[state.CatalogKey]bool{}, pkeys: map[state.CatalogKey]bool{}, drops: map[state.CatalogKey]bool{},
-		tables: map[state.CatalogKey]bool{}, inherits: map[*schema.Table]string{}}
+		tables: map[state.CatalogKey]bool{}, inherits: map[*schema.Table]string{}, parents: map[*schema.Table][]state.CatalogKey{}}
 }
 
 // Covers reports whether a statement of the plan changes d's object.

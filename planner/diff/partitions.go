@@ -398,6 +398,7 @@ func inheritingTables(changes []schema.Change, toCat state.Catalog, cov *Coverag
 			names[i] = tableSQL(p)
 		}
 		cov.inherits[&own] = " INHERITS (" + strings.Join(names, ", ") + ")"
+		cov.parents[&own] = parents
 	}
 }
 
@@ -415,4 +416,88 @@ func childrenDroppedFirst(changes []schema.Change, fromCat state.Catalog) []sche
 		rest = append(rest, ch)
 	}
 	return append(children, rest...)
+}
+
+// parentsCreatedFirst orders the statements that create tables so that a
+// new table comes after the new tables it inherits from: the engine orders
+// new tables by name and by their foreign keys only. sources holds the
+// engine's change behind each step; the steps of one change stay together,
+// and a change waits only while a table it needs (a parent, a referenced
+// table, the table it alters) is still to be created.
+func parentsCreatedFirst(steps []plan.Step, sources []schema.Change, parents map[*schema.Table][]state.CatalogKey) []plan.Step {
+	type unit struct {
+		steps   []plan.Step
+		creates state.CatalogKey
+		needs   []state.CatalogKey
+	}
+	key := func(t *schema.Table) state.CatalogKey {
+		if t == nil || t.Schema == nil {
+			return state.CatalogKey{}
+		}
+		return state.CatalogKey{Kind: state.CatalogTable, Schema: t.Schema.Name, Name: t.Name}
+	}
+	var units []*unit
+	pending := map[state.CatalogKey]bool{}
+	for i, st := range steps {
+		src := sources[i]
+		if src != nil && i > 0 && sources[i-1] == src {
+			u := units[len(units)-1]
+			u.steps = append(u.steps, st)
+			continue
+		}
+		u := &unit{steps: []plan.Step{st}}
+		switch c := src.(type) {
+		case *schema.AddTable:
+			u.creates = key(c.T)
+			pending[u.creates] = true
+			u.needs = append(u.needs, parents[c.T]...)
+			for _, fk := range c.T.ForeignKeys {
+				u.needs = append(u.needs, key(fk.RefTable))
+			}
+		case *schema.ModifyTable:
+			u.needs = append(u.needs, key(c.T))
+			for _, ch := range c.Changes {
+				if fk, ok := ch.(*schema.AddForeignKey); ok {
+					u.needs = append(u.needs, key(fk.F.RefTable))
+				}
+			}
+		}
+		units = append(units, u)
+	}
+	ready := func(u *unit) bool {
+		for _, n := range u.needs {
+			if n != u.creates && pending[n] {
+				return false
+			}
+		}
+		return true
+	}
+	out := make([]plan.Step, 0, len(steps))
+	var waiting []*unit
+	emit := func(u *unit) {
+		out = append(out, u.steps...)
+		delete(pending, u.creates)
+	}
+	for _, u := range units {
+		if !ready(u) {
+			waiting = append(waiting, u)
+			continue
+		}
+		emit(u)
+		for progress := true; progress; {
+			progress = false
+			for i, w := range waiting {
+				if ready(w) {
+					emit(w)
+					waiting = append(waiting[:i], waiting[i+1:]...)
+					progress = true
+					break
+				}
+			}
+		}
+	}
+	for _, w := range waiting {
+		out = append(out, w.steps...)
+	}
+	return out
 }

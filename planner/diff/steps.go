@@ -328,6 +328,7 @@ func renderSteps(ctx context.Context, drv migrate.PlanApplier, changes []schema.
 		return nil, fmt.Errorf("planning the changes: %w", err)
 	}
 	steps := make([]plan.Step, 0, len(rendered))
+	sources := make([]schema.Change, 0, len(rendered))
 	seen := make(map[schema.Change]bool)
 	for _, c := range rendered {
 		st := StepOf(c)
@@ -360,6 +361,10 @@ func renderSteps(ctx context.Context, drv migrate.PlanApplier, changes []schema.
 			seen[c.Source] = true
 		}
 		steps = append(steps, st)
+		sources = append(sources, c.Source)
+	}
+	if len(cov.parents) > 0 {
+		steps = parentsCreatedFirst(steps, sources, cov.parents)
 	}
 	return steps, nil
 }

@@ -2,6 +2,7 @@ package source
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"keel/internal/pgsql"
@@ -135,4 +136,40 @@ func createInheriting(sql string, t *schema.Table, in state.Inherit) string {
 		sql = strings.TrimSuffix(prefix, ", ") + sql[len(prefix):]
 	}
 	return sql + in.Clause()
+}
+
+// ownColumnsOnly takes out of the engine's new tables the columns their
+// blocks declare with `inherited = true`: they come from the parents with
+// INHERITS, and a column in the CREATE TABLE would be the child's own too.
+// Their indexes and keys still name them.
+func ownColumnsOnly(changes []schema.Change, inherits []state.Inherit) []schema.Change {
+	inherited := make(map[[2]string][]string)
+	for _, in := range inherits {
+		if len(in.Inherited) > 0 {
+			inherited[[2]string{in.Schema, in.Name}] = in.Inherited
+		}
+	}
+	if len(inherited) == 0 {
+		return changes
+	}
+	out := make([]schema.Change, len(changes))
+	for i, c := range changes {
+		out[i] = c
+		add, ok := c.(*schema.AddTable)
+		if !ok || add.T.Schema == nil || inherited[[2]string{add.T.Schema.Name, add.T.Name}] == nil {
+			continue
+		}
+		names := inherited[[2]string{add.T.Schema.Name, add.T.Name}]
+		own := *add.T
+		own.Columns = nil
+		for _, col := range add.T.Columns {
+			if !slices.Contains(names, col.Name) {
+				own.Columns = append(own.Columns, col)
+			}
+		}
+		a := *add
+		a.T = &own
+		out[i] = &a
+	}
+	return out
 }

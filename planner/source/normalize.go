@@ -201,7 +201,7 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 			return nil, fmt.Errorf("%s: normalizing the desired state: extension %q: %w", e.Pos, e.Name, pg.ServerError(err))
 		}
 	}
-	if err := run(rest); err != nil {
+	if err := run(ownColumnsOnly(rest, desired.Inherits)); err != nil {
 		return nil, err
 	}
 	// What the engine does not model, on the tables it made.

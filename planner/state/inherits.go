@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Table inheritance (CREATE TABLE ... INHERITS (...)), which the engine
@@ -31,6 +32,10 @@ type Inherit struct {
 	Parents [][2]string
 	// Pos is where the inherits attribute is written: "schema.hcl:12:3".
 	Pos string
+	// Inherited are the columns the block declares with `inherited =
+	// true`: the parents' columns, named in the block only so that its
+	// indexes and keys can use them; they are not the child's own.
+	Inherited []string
 }
 
 // Clause is the INHERITS clause that goes after CREATE TABLE's column
@@ -53,6 +58,8 @@ type inheritDecl struct {
 	pos     string
 	inPart  bool // the block is a partition (partition_of)
 	partKey bool // the block has a partition block
+	// inherited are the columns declared with inherited = true.
+	inherited []string
 }
 
 // takeInherits removes the inherits attribute of the table blocks of body
@@ -62,8 +69,14 @@ func takeInherits(body *hclsyntax.Body) (decls []inheritDecl, problems []string)
 		if b.Type != "table" || len(b.Labels) < 1 || len(b.Labels) > 2 {
 			continue
 		}
+		inherited, wrong := takeInherited(b.Body)
+		problems = append(problems, wrong...)
 		a, ok := b.Body.Attributes["inherits"]
 		if !ok {
+			if len(inherited) > 0 {
+				problems = append(problems, fmt.Sprintf("%s: table %q: column %q has inherited = true, but the table has no inherits: only a table that inherits from others has inherited columns",
+					inherited[0].pos, b.Labels[len(b.Labels)-1], inherited[0].name))
+			}
 			continue
 		}
 		delete(b.Body.Attributes, "inherits")
@@ -74,6 +87,9 @@ func takeInherits(body *hclsyntax.Body) (decls []inheritDecl, problems []string)
 			schemaName, _ = tableSchemaRef(s.Expr)
 		}
 		d := inheritDecl{schema: schemaName, name: name, pos: posCol(a.NameRange)}
+		for _, c := range inherited {
+			d.inherited = append(d.inherited, c.name)
+		}
 		_, d.inPart = b.Body.Attributes["partition_of"]
 		for _, sub := range b.Body.Blocks {
 			d.partKey = d.partKey || sub.Type == "partition"
@@ -101,6 +117,31 @@ func takeInherits(body *hclsyntax.Body) (decls []inheritDecl, problems []string)
 	return decls, problems
 }
 
+type inheritedColumn struct{ name, pos string }
+
+// takeInherited removes the inherited attribute of the column blocks of a
+// table block and returns the columns where it is true.
+func takeInherited(body *hclsyntax.Body) (out []inheritedColumn, problems []string) {
+	for _, c := range body.Blocks {
+		if c.Type != "column" || len(c.Labels) != 1 {
+			continue
+		}
+		a, ok := c.Body.Attributes["inherited"]
+		if !ok {
+			continue
+		}
+		delete(c.Body.Attributes, "inherited")
+		v, ok := boolValue(a)
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("%s: column %q: inherited takes true or false", posCol(a.NameRange), c.Labels[0]))
+		case v:
+			out = append(out, inheritedColumn{name: c.Labels[0], pos: posCol(a.NameRange)})
+		}
+	}
+	return out, problems
+}
+
 // resolveInherits finds each child's parents among the table blocks of all
 // files and orders the children after those of their parents that are
 // children too; a loop, a partition or a partitioned table on either side
@@ -126,7 +167,7 @@ func resolveInherits(decls []inheritDecl, tables []tableDecl, parts []partitionD
 			problems = append(problems, where+": a partitioned table (partition block) cannot inherit from other tables in PostgreSQL")
 			continue
 		}
-		in := Inherit{Schema: d.schema, Name: d.name, Pos: d.pos}
+		in := Inherit{Schema: d.schema, Name: d.name, Pos: d.pos, Inherited: d.inherited}
 		seen := make(map[[2]string]bool)
 		for i, ref := range d.refs {
 			at := fmt.Sprintf("%s: table %q", d.refPos[i], d.name)
@@ -383,6 +424,13 @@ func writeInherits(text []byte, cat Catalog, tables map[string][]string) ([]byte
 			list = append(list, hclwrite.TokensForTraversal(append(ref, traverseName(p[1]))))
 		}
 		wblocks[i].Body().SetAttributeRaw("inherits", hclwrite.TokensForTuple(list))
+		// The parents' columns the block keeps for its indexes and keys.
+		for _, c := range wblocks[i].Body().Blocks() {
+			if l := c.Labels(); c.Type() == "column" && len(l) == 1 &&
+				onlyInherited(cat[CatalogKey{Kind: CatalogColumn, Schema: key.Schema, Table: key.Name, Name: l[0]}]) {
+				c.Body().SetAttributeValue("inherited", cty.True)
+			}
+		}
 		delete(want, key)
 	}
 	var unplaced []string

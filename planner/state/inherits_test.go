@@ -45,6 +45,21 @@ table "c_string" {
   schema   = schema.public
   inherits = ["p"]
 }
+table "no_parent" {
+  schema = schema.public
+  column "a" {
+    type      = int
+    inherited = true
+  }
+}
+table "c_yes" {
+  schema   = schema.public
+  inherits = [table.p]
+  column "a" {
+    type      = int
+    inherited = "yes"
+  }
+}
 `
 	_, err := ParseHCL([]string{"s.hcl"}, [][]byte{[]byte(src)})
 	var se *SchemaError
@@ -57,6 +72,8 @@ table "c_string" {
 		`s.hcl:31:15: table "c_partitioned_parent": inherits names table.events, a partitioned table (s.hcl:2:1)`,
 		`s.hcl:37:3: table "events_d": a partition (partition_of) cannot have inherits`,
 		`s.hcl:49:15: table "c_string": inherits takes a list of references to table blocks`,
+		`s.hcl:55:5: table "no_parent": column "a" has inherited = true, but the table has no inherits`,
+		`s.hcl:63:5: column "a": inherited takes true or false`,
 	} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("the error lacks %q:\n%v", w, err)

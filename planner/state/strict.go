@@ -51,7 +51,7 @@ var (
 				attrs: append(append([]string{"schema", "comment"}, settingAttrs["table"]...), append([]string{"inherits"}, partitionAttrs...)...),
 				blocks: map[string]*blockSpec{
 					"column": {minLabels: 1, maxLabels: 1, labelHint: `column "id" { type = int }`,
-						attrs: append([]string{"type", "null", "default", "comment", "as"}, settingAttrs["column"]...),
+						attrs: append([]string{"type", "null", "default", "comment", "as", "inherited"}, settingAttrs["column"]...),
 						blocks: map[string]*blockSpec{
 							"identity": {attrs: append([]string{"generated", "start", "increment"}, settingAttrs["identity"]...)},
 							"as":       {attrs: []string{"expr", "type"}},
