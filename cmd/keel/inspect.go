@@ -36,6 +36,12 @@ func (c *inspectCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 	if err != nil {
 		return err
 	}
+	// Views, functions, triggers, ...: the engine does not model them.
+	objs, err := inspect.ObjectsHCL(ctx, conn, st.SchemaNames())
+	if err != nil {
+		return err
+	}
+	out = append(out, objs...)
 	live, err := inspect.OpenLive(ctx, conn)
 	if err != nil {
 		return err

@@ -31,6 +31,7 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 		using    map[CatalogKey]Conversion
 		parts    []partitionDecl
 		inherits []inheritDecl
+		objects  []ObjectDecl
 		tables   []tableDecl
 		bodies   []*hclsyntax.Body
 		pos      = make(map[string]string)
@@ -56,6 +57,8 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 		recordPositions(body, pos)
 		// Partitions, which the engine does not see, and keel's own
 		// attributes come out before the engine evaluates the rest.
+		objs, bad := readObjects(body)
+		objects, problems = append(objects, objs...), append(problems, bad...)
 		in, bad := takeInherits(body)
 		inherits, problems = append(inherits, in...), append(problems, bad...)
 		p, t, bad := takePartitions(body)
@@ -76,6 +79,7 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 	problems = append(problems, bad...)
 	inheriting, bad := resolveInherits(inherits, tables, parts)
 	problems = append(problems, bad...)
+	problems = append(problems, resolveObjects(objects, bodies)...)
 	if err := schemaError(problems); err != nil {
 		return nil, err
 	}
@@ -122,7 +126,7 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 	if err := checkSettingTables(realm, settings, using); err != nil {
 		return nil, err
 	}
-	return &State{Realm: realm, Extensions: exts, Positions: pos, Settings: settings, Using: using, Partitions: partitions, Inherits: inheriting}, nil
+	return &State{Realm: realm, Extensions: exts, Positions: pos, Settings: settings, Using: using, Partitions: partitions, Inherits: inheriting, Objects: objects}, nil
 }
 
 // recordPositions notes where each schema, table and enum block starts, under

@@ -60,6 +60,12 @@ type State struct {
 	// INHERITS clause, after their parents. The normalized state has them
 	// in its catalog instead. Nil for other states.
 	Inherits []Inherit
+	// Objects are what a desired state read from HCL declares beside
+	// tables that the engine does not model (views, functions, triggers,
+	// ...; see ObjectDecl), in the order written; loading it into the
+	// throwaway database creates them. The normalized state has them in its
+	// catalog instead. Nil for other states.
+	Objects []ObjectDecl
 
 	// fingerprint is computed once, by Fingerprint; realm by RealmHash.
 	fingerprint *plan.Fingerprint
@@ -139,6 +145,12 @@ func (s *State) Only(schemas []string) *State {
 	for _, in := range s.Inherits {
 		if keep[in.Schema] {
 			out.Inherits = append(out.Inherits, in)
+		}
+	}
+	out.Objects = nil
+	for _, o := range s.Objects {
+		if keep[o.Schema] {
+			out.Objects = append(out.Objects, o)
 		}
 	}
 	out.Using = nil
