@@ -107,36 +107,43 @@ func TestHandMadeChangesArePlannedBack(t *testing.T) {
 	}
 }
 
-// What keel does not plan yet is listed with both PostgreSQL descriptions,
+// catalogWithEnum is catalogBase with an enum, whose value added by hand
+// keel cannot plan away (PostgreSQL cannot drop an enum value).
+const catalogWithEnum = catalogBase + `enum "mood" {
+  schema = schema.public
+  values = ["ok"]
+}
+`
+
+// What keel does not plan is listed with both PostgreSQL descriptions,
 // and the plan is not "No changes".
 func TestCatalogShowsWhatKeelDoesNotPlan(t *testing.T) {
 	t.Parallel()
 	u, _ := pgtest.NewDatabase(t)
-	path := writeSchema(t, catalogBase)
+	path := writeSchema(t, catalogWithEnum)
 	applyPlan(t, u, planFor(t, u, path))
-	pgtest.Exec(t, u, "ALTER TABLE t ENABLE ROW LEVEL SECURITY")
+	pgtest.Exec(t, u, "ALTER TYPE mood ADD VALUE 'added by hand'")
 	p := planFor(t, u, path)
-	if p.Matches() || len(p.Unplanned) != 1 || p.Unplanned[0].Object != "table public.t" || !strings.Contains(p.Unplanned[0].Live, "row level security") ||
-		strings.Contains(p.Unplanned[0].Desired, "row level security") {
-		t.Fatalf("differences %+v, want the table's row level security on the live side only", p.Unplanned)
+	if p.Matches() || len(p.Unplanned) != 1 || p.Unplanned[0].Object != "enum public.mood" || !strings.Contains(p.Unplanned[0].Live, "'added by hand'") ||
+		strings.Contains(p.Unplanned[0].Desired, "added by hand") || !strings.Contains(p.Unplanned[0].Why, "cannot drop a value") {
+		t.Fatalf("differences %+v, want the enum's value added by hand on the live side only", p.Unplanned)
 	}
 }
 
-// A statement on a table covers what it changes, not the whole table: a
-// new column is planned, and the table's row level security set by hand is
-// still listed.
+// A statement covers what it changes, not more: a new column is planned,
+// and the enum value added by hand is still listed.
 func TestAPlannedChangeDoesNotHideAnotherDifference(t *testing.T) {
 	t.Parallel()
 	u, _ := pgtest.NewDatabase(t)
-	path := writeSchema(t, catalogBase)
+	path := writeSchema(t, catalogWithEnum)
 	applyPlan(t, u, planFor(t, u, path))
-	pgtest.Exec(t, u, "ALTER TABLE t ENABLE ROW LEVEL SECURITY", "ALTER TABLE t ADD COLUMN extra int")
+	pgtest.Exec(t, u, "ALTER TYPE mood ADD VALUE 'added by hand'", "ALTER TABLE t ADD COLUMN extra int")
 	p := planFor(t, u, path)
 	if !strings.Contains(sqlOf(p), `DROP COLUMN "extra"`) {
 		t.Fatalf("the plan does not drop the column added by hand:\n%s", sqlOf(p))
 	}
-	if len(p.Unplanned) != 1 || p.Unplanned[0].Object != "table public.t" {
-		t.Fatalf("differences %+v, want the table's row level security alone", p.Unplanned)
+	if len(p.Unplanned) != 1 || p.Unplanned[0].Object != "enum public.mood" {
+		t.Fatalf("differences %+v, want the enum's value alone", p.Unplanned)
 	}
 }
 
@@ -173,17 +180,17 @@ func TestApplyChecksTheCatalogBeforeCommit(t *testing.T) {
 func TestAPlanWithUnplannedDifferencesIsNotApplied(t *testing.T) {
 	t.Parallel()
 	u, _ := pgtest.NewDatabase(t)
-	path := writeSchema(t, catalogBase)
+	path := writeSchema(t, catalogWithEnum)
 	applyPlan(t, u, planFor(t, u, path))
-	pgtest.Exec(t, u, "ALTER TABLE t ENABLE ROW LEVEL SECURITY", "ALTER TABLE t ADD COLUMN extra int")
+	pgtest.Exec(t, u, "ALTER TYPE mood ADD VALUE 'added by hand'", "ALTER TABLE t ADD COLUMN extra int")
 	p := planFor(t, u, path)
 	if len(p.Steps) == 0 || len(p.Unplanned) == 0 {
 		t.Fatalf("want statements and differences: %d, %+v", len(p.Steps), p.Unplanned)
 	}
 	err := apply.Apply(context.Background(), connOf(t, parseURL(t, u)), p, nil, "test", apply.ApplyOptions{})
 	var re *plan.RefusedError
-	if !errors.As(err, &re) || !strings.Contains(err.Error(), "table public.t") {
-		t.Fatalf("apply: %v, want a refusal naming the table", err)
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "enum public.mood") {
+		t.Fatalf("apply: %v, want a refusal naming the enum", err)
 	}
 	if !pgtest.QueryValue[bool](t, u, "SELECT count(*) = 1 FROM information_schema.columns WHERE table_name = 't' AND column_name = 'extra'") {
 		t.Fatal("the column was dropped: the plan ran")

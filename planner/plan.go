@@ -196,6 +196,9 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 			return nil, err
 		}
 		steps = insertTransactional(steps, first, more, opts.Timeouts)
+		// Views, functions, triggers, ...: around the tables' statements.
+		objs := diff.PlanObjects(want.Catalog, cat, cov)
+		steps = insertObjects(steps, objs, opts.Timeouts)
 		unplanned = state.PlanDifferences(cov.Unplanned(want.Catalog.Differences(cat)))
 		if !opts.NoFingerprints {
 			fromCatalog = cat.Fingerprint()
@@ -317,4 +320,20 @@ func insertTransactional(steps, first, more []plan.Step, t plan.Timeouts) []plan
 	out := make([]plan.Step, 0, len(steps)+len(more))
 	out = append(append(append(out, steps[:at]...), in...), steps[at:]...)
 	return append(out, after...)
+}
+
+// insertObjects puts the statements of the objects beside tables in the
+// plan: the drops first, what tables use after the schemas and extensions
+// are created, the rest at the end of the transaction.
+func insertObjects(steps []plan.Step, objs diff.ObjectSteps, t plan.Timeouts) []plan.Step {
+	at := 0
+	for at < len(steps) && steps[at].Transactional && (strings.HasPrefix(steps[at].Object, "schema ") || strings.HasPrefix(steps[at].Object, "extension ")) {
+		at++
+	}
+	for i := range objs.Early {
+		objs.Early[i].LockTimeout, objs.Early[i].StatementTimeout = plan.Duration(t.Lock), plan.Duration(t.Statement)
+	}
+	early := append(append([]plan.Step{}, objs.Early...), steps[at:]...)
+	steps = append(append([]plan.Step{}, steps[:at]...), early...)
+	return insertTransactional(steps, objs.Drop, objs.Late, t)
 }

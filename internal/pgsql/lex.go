@@ -297,6 +297,11 @@ func OneStatement(sql string) error {
 			ended = true
 		default:
 			if ended {
+				// A function body in BEGIN ATOMIC ... END holds semicolons
+				// of its own: the statement is one if it splits as one.
+				if stmts, err := Split(sql); err == nil && len(stmts) == 1 {
+					return nil
+				}
 				return &MultipleStatementsError{Offset: t.Offset}
 			}
 			seen = true

@@ -70,3 +70,15 @@ func TestSplit(t *testing.T) {
 		})
 	}
 }
+
+// A function whose body is BEGIN ATOMIC ... END, as pg_get_functiondef
+// prints it, is one statement; two such are not.
+func TestOneStatementBeginAtomic(t *testing.T) {
+	def := "CREATE OR REPLACE FUNCTION public.answer()\n RETURNS integer\n LANGUAGE sql\nBEGIN ATOMIC\n SELECT 42;\nEND"
+	if err := OneStatement(def); err != nil {
+		t.Fatalf("OneStatement: %v", err)
+	}
+	if err := OneStatement(def + ";\n" + def); err == nil {
+		t.Fatal("two functions pass as one statement")
+	}
+}

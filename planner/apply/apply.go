@@ -294,6 +294,8 @@ func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State)
 			return nil, nil, err
 		}
 		steps = append(append(first, steps...), more...)
+		objs := diff.PlanObjects(want.Catalog, cat, cov)
+		steps = append(append(append(objs.Drop, objs.Early...), steps...), objs.Late...)
 		diffs = state.PlanDifferences(cov.Unplanned(want.Catalog.Differences(cat)))
 	}
 	for _, st := range steps {

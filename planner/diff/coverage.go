@@ -25,6 +25,8 @@ type Coverage struct {
 	// inherits are the INHERITS clauses of the tables the engine creates
 	// that inherit from others (see inheritingTables).
 	inherits map[*schema.Table]string
+	// rls are the tables whose row-level security the plan changes.
+	rls map[state.CatalogKey]bool
 	// parents are the tables those new tables inherit from.
 	parents map[*schema.Table][]state.CatalogKey
 	// engine reports whether the engine's desired schema has a constraint
@@ -67,12 +69,19 @@ func engineConstraints(r *schema.Realm) func(state.CatalogKey, string) bool {
 
 func newCoverage() *Coverage {
 	return &Coverage{keys: map[state.CatalogKey]bool{}, whole: map[state.CatalogKey]bool{}, pkeys: map[state.CatalogKey]bool{}, drops: map[state.CatalogKey]bool{},
-		tables: map[state.CatalogKey]bool{}, inherits: map[*schema.Table]string{}, parents: map[*schema.Table][]state.CatalogKey{}}
+		tables: map[state.CatalogKey]bool{}, inherits: map[*schema.Table]string{}, parents: map[*schema.Table][]state.CatalogKey{}, rls: map[state.CatalogKey]bool{}}
 }
 
 // Covers reports whether a statement of the plan changes d's object.
 func (c *Coverage) Covers(d state.CatalogDifference) bool {
 	k := d.Key
+	if IsObjectKind(k.Kind) {
+		// Planned by PlanObjects, which records each one.
+		return c.keys[k]
+	}
+	if k.Kind == state.CatalogTable && c.rls[k] && !c.whole[k] && withoutRLS(d.Desired) == withoutRLS(d.Live) {
+		return true
+	}
 	if c.keys[k] || c.whole[k.Owner()] {
 		return true
 	}
@@ -214,4 +223,10 @@ func (c *Coverage) table(t state.CatalogKey, changes []schema.Change) {
 			c.keys[t] = true
 		}
 	}
+}
+
+// withoutRLS is a table's description without its row-level security.
+func withoutRLS(desc string) string {
+	desc = strings.Replace(desc, " force row level security", "", 1)
+	return strings.Replace(desc, " row level security", "", 1)
 }

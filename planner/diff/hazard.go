@@ -21,12 +21,12 @@ type Facts interface {
 	Count(t *schema.Table, query string) *int64
 	// Volatile reports whether a default expression calls a volatile function.
 	Volatile(expr string) bool
-	// Dependents lists the views and materialized views that use a table,
-	// or one of its columns when column is not empty.
+	// Dependents lists the views and materialized views outside the
+	// managed schemas that use a table, or one of its columns when column
+	// is not empty (keel drops and creates again those inside).
 	Dependents(t *schema.Table, column string) []string
 	// Attached lists the objects keel does not manage that PostgreSQL drops
-	// with a table, without asking: its policies, triggers and rules
-	// ("policy public.accounts.owner_only").
+	// with a table, without asking: its rules ("rule public.accounts.r").
 	Attached(t *schema.Table) []string
 	// Converts reports whether PostgreSQL converts a column's values from
 	// one type to another on its own (ALTER COLUMN ... TYPE without USING:
@@ -58,7 +58,7 @@ func blockedBy(obj string, views []string) []plan.Hazard {
 		return nil
 	}
 	return []plan.Hazard{{Code: plan.HazardMayFail, Severity: plan.SeverityDanger, Object: obj,
-		Message: fmt.Sprintf("%s depend on it, and keel does not manage views: PostgreSQL will refuse this and the plan will roll back; drop or change them first",
+		Message: fmt.Sprintf("%s depend on it, in schemas keel does not manage: PostgreSQL will refuse this and the plan will roll back; drop or change them first",
 			strings.Join(views, ", "))}}
 }
 

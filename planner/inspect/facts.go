@@ -24,6 +24,8 @@ type Facts struct {
 	stats map[string][2]int64 // "schema.table" -> rows estimate, bytes
 	// descendants maps "schema.table" to its partitions and children.
 	descendants map[string][]string
+	// schemas are the managed schemas: keel plans the views in them.
+	schemas []string
 }
 
 func (l *Live) TableFacts(ctx context.Context, schemas []string) (*Facts, error) {
@@ -49,7 +51,7 @@ GROUP BY n.nspname, c.relname`, schemas)
 		return nil, err
 	}
 	defer res.Close()
-	f := &Facts{ctx: ctx, db: l.db, stats: make(map[string][2]int64), descendants: make(map[string][]string)}
+	f := &Facts{ctx: ctx, db: l.db, stats: make(map[string][2]int64), descendants: make(map[string][]string), schemas: schemas}
 	for res.Next() {
 		var (
 			nsp, name, below string
@@ -147,7 +149,9 @@ JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace
 WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
   AND d.refobjid = (SELECT oid FROM tbl) AND v.oid <> d.refobjid
   AND ($3 = '' OR d.refobjsubid = (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = (SELECT oid FROM tbl) AND attname = $3))
-ORDER BY 2, 3, 1`, sch, t.Name, column)
+  -- keel drops and creates again the views of the schemas it manages.
+  AND NOT n.nspname = ANY($4)
+ORDER BY 2, 3, 1`, sch, t.Name, column, f.schemas)
 	if err != nil {
 		return nil
 	}
@@ -172,10 +176,6 @@ WITH tbl AS (
   SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE n.nspname = $1 AND c.relname = $2
 )
-SELECT 'policy', polname FROM pg_catalog.pg_policy WHERE polrelid = (SELECT oid FROM tbl)
-UNION ALL
-SELECT 'trigger', tgname FROM pg_catalog.pg_trigger WHERE tgrelid = (SELECT oid FROM tbl) AND NOT tgisinternal
-UNION ALL
 SELECT 'rule', rulename FROM pg_catalog.pg_rewrite WHERE ev_class = (SELECT oid FROM tbl) AND rulename <> '_RETURN'
 ORDER BY 1, 2`, sch, t.Name)
 	if err != nil {

@@ -221,53 +221,28 @@ ORDER BY e.extname`)
 	return exts, rows.Err()
 }
 
-// notManagedQuery lists, in the given schemas, the objects keel leaves alone:
-// everything but tables, their columns, indexes and constraints, enums and
-// extensions. Indexes of materialized views are listed with them. Objects that belong to an extension are not listed.
+// notManagedQuery lists, in the given schemas, the objects keel leaves
+// alone: foreign tables, aggregates, range types and rules. Objects that
+// belong to an extension are not listed.
 const notManagedQuery = `
 WITH ns AS (
   SELECT oid, nspname FROM pg_catalog.pg_namespace WHERE nspname = ANY($1)
 ), ext AS (
   SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype = 'e'
 )
-SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
-                      WHEN 'f' THEN 'foreign table' ELSE 'sequence' END,
-       ns.nspname || '.' || c.relname
+SELECT 'foreign table', ns.nspname || '.' || c.relname
 FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace
-WHERE c.relkind IN ('v', 'm', 'f', 'S')
+WHERE c.relkind = 'f'
   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
-  -- sequences owned by a column (serial, identity) come with their table.
-  AND NOT (c.relkind = 'S' AND EXISTS (
-        SELECT 1 FROM pg_catalog.pg_depend d
-        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-          AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')))
 UNION ALL
-SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
-       ns.nspname || '.' || p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'
+SELECT 'aggregate', ns.nspname || '.' || p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'
 FROM pg_catalog.pg_proc p JOIN ns ON ns.oid = p.pronamespace
-WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+WHERE p.prokind = 'a' AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
 UNION ALL
-SELECT 'trigger', ns.nspname || '.' || c.relname || '.' || t.tgname
-FROM pg_catalog.pg_trigger t
-JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN ns ON ns.oid = c.relnamespace
-WHERE NOT t.tgisinternal
-UNION ALL
-SELECT 'policy', ns.nspname || '.' || c.relname || '.' || pol.polname
-FROM pg_catalog.pg_policy pol
-JOIN pg_catalog.pg_class c ON c.oid = pol.polrelid JOIN ns ON ns.oid = c.relnamespace
-UNION ALL
-SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range type' ELSE 'composite type' END,
-       ns.nspname || '.' || t.typname
+SELECT 'range type', ns.nspname || '.' || t.typname
 FROM pg_catalog.pg_type t JOIN ns ON ns.oid = t.typnamespace
-WHERE (t.typtype IN ('d', 'r')
-       OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c')))
+WHERE t.typtype = 'r'
   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
-UNION ALL
-SELECT 'index', ns.nspname || '.' || i.relname
-FROM pg_catalog.pg_index x
-JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid JOIN ns ON ns.oid = i.relnamespace
-JOIN pg_catalog.pg_class c ON c.oid = x.indrelid
-WHERE c.relkind = 'm'
 UNION ALL
 SELECT 'rule', ns.nspname || '.' || c.relname || '.' || r.rulename
 FROM pg_catalog.pg_rewrite r

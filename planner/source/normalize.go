@@ -10,6 +10,7 @@ import (
 	"keel/planner/diff"
 	"keel/planner/inspect"
 	"keel/planner/pg"
+	"keel/planner/plan"
 	"keel/planner/state"
 
 	"ariga.io/atlas/sql/migrate"
@@ -201,6 +202,24 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 			return nil, fmt.Errorf("%s: normalizing the desired state: extension %q: %w", e.Pos, e.Name, pg.ServerError(err))
 		}
 	}
+	// Function bodies are not checked in the throwaway database: a body
+	// may use what is created later (PostgreSQL checks it when it runs).
+	if len(desired.Objects) > 0 {
+		if _, err := conn.Exec(ctx, "SET check_function_bodies = off"); err != nil {
+			return nil, fmt.Errorf("normalizing the desired state: %w", pg.ServerError(err))
+		}
+	}
+	// What tables use (domains, types, sequences, functions) before them;
+	// one that needs a table is tried again after them.
+	var early, late []state.ObjectDecl
+	for _, o := range desired.Objects {
+		if o.Early {
+			early = append(early, o)
+		} else {
+			late = append(late, o)
+		}
+	}
+	failed, _ := loadObjects(ctx, conn, early)
 	if err := run(ownColumnsOnly(rest, desired.Inherits)); err != nil {
 		return nil, err
 	}
@@ -210,6 +229,11 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 	}
 	// The partitions, which the engine does not see, of the tables it made.
 	if err := createPartitions(ctx, conn, desired.Partitions); err != nil {
+		return nil, err
+	}
+	// Views, triggers, policies, privileges, ... and what could not be
+	// made before the tables.
+	if failed, err := loadObjects(ctx, conn, append(failed, late...)); len(failed) > 0 {
 		return nil, err
 	}
 	norm, err := live.Inspect(ctx, desired.SchemaNames())
@@ -280,4 +304,51 @@ func (m *memo) Load(ctx context.Context, dev DevDatabase) (*state.State, error) 
 	}
 	m.server, m.state = key, st
 	return st, nil
+}
+
+// loadObjects creates the objects decls declare, each in a transaction of
+// its own. One that fails (it uses an object made later) is tried again
+// after the others, in rounds, while any of them succeeds. It returns the
+// ones that could not be made, and the error of the first of them.
+func loadObjects(ctx context.Context, conn *pg.Conn, decls []state.ObjectDecl) ([]state.ObjectDecl, error) {
+	for len(decls) > 0 {
+		var failed []state.ObjectDecl
+		var first error
+		for _, o := range decls {
+			if err := loadObject(ctx, conn, o); err != nil {
+				failed = append(failed, o)
+				if first == nil {
+					first = err
+				}
+			}
+		}
+		if len(failed) == len(decls) {
+			return failed, first
+		}
+		decls = failed
+	}
+	return nil, nil
+}
+
+// loadObject runs one object's statements in a transaction.
+func loadObject(ctx context.Context, conn *pg.Conn, o state.ObjectDecl) (err error) {
+	name := o.Kind + " " + plan.DisplayName(o.Schema, o.Name)
+	if o.Table != "" {
+		name = o.Kind + " " + plan.DisplayPart(o.Name) + " on " + plan.DisplayName(o.Schema, o.Table)
+	}
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		return fmt.Errorf("%s: normalizing the desired state: %s: %w", o.Pos, name, pg.ServerError(err))
+	}
+	for _, stmt := range o.SQL {
+		if err := pg.ExecStatement(ctx, conn.Pgx().PgConn(), stmt); err != nil {
+			if _, rerr := conn.Exec(ctx, "ROLLBACK"); rerr != nil {
+				return fmt.Errorf("%s: normalizing the desired state: %s: %w", o.Pos, name, pg.ServerError(rerr))
+			}
+			return fmt.Errorf("%s: the desired state does not load into PostgreSQL: %s:\n  %s\n%w", o.Pos, name, stmt, pg.ServerError(err))
+		}
+	}
+	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("%s: normalizing the desired state: %s: %w", o.Pos, name, pg.ServerError(err))
+	}
+	return nil
 }

@@ -73,6 +73,65 @@ const (
 	CatalogInherits = "inherits"
 )
 
+// The objects beside tables that keel manages itself (the schema engine
+// does not model them). Each is described by the statement that creates
+// it, as PostgreSQL prints it (pg_get_viewdef, pg_get_functiondef,
+// pg_get_triggerdef, ...), names qualified, then maybe lines of keel's own
+// (the markers below): its comment, a trigger's state, a sequence's owner.
+// Table is the table of a trigger or policy, the materialized view of an
+// index of one, the object of a privilege ("table orders", "function
+// f(integer)", "schema"); Name is the object's name (a function's with
+// its identity argument types: "f(integer, text)"), a privilege's grantee
+// ("PUBLIC" for everyone).
+const (
+	CatalogView             = "view"
+	CatalogMaterializedView = "materialized view"
+	CatalogViewIndex        = "materialized view index"
+	CatalogFunction         = "function"
+	CatalogProcedure        = "procedure"
+	CatalogTrigger          = "trigger"
+	CatalogPolicy           = "policy"
+	CatalogSequence         = "sequence"
+	CatalogDomain           = "domain"
+	CatalogType             = "type"
+	CatalogCollation        = "collation"
+	CatalogStatistics       = "statistics"
+	// A grantee's privileges on an object where they are not the
+	// object's default: "INSERT, SELECT WITH GRANT OPTION (default:
+	// none)".
+	CatalogPrivilege = "privilege"
+	// That an object depends on another (pg_depend): Table holds the
+	// dependent's kind, table and name, Name the referenced object's kind,
+	// schema, table and name, each joined by "\x1f" (see Dependencies).
+	// No difference of its own: it orders statements.
+	CatalogDepends = "depends on"
+)
+
+// The markers of keel's own lines in descriptions of objects, after the
+// statement that creates the object.
+const (
+	// The comment, as a literal: "-- keel: comment 'text'".
+	CommentMarker = "-- keel: comment "
+	// A trigger's state other than enabled: "-- keel: DISABLE",
+	// "-- keel: ENABLE REPLICA", "-- keel: ENABLE ALWAYS".
+	TriggerMarker = "-- keel: "
+	// The column that owns a sequence: "-- keel: owned by public.t.id".
+	OwnedByMarker = "-- keel: owned by "
+	// An extended statistics object's target: "-- keel: statistics 500".
+	StatisticsMarker = "-- keel: statistics "
+)
+
+// DependsOn reads a "depends on" key: the object and the one it depends
+// on.
+func DependsOn(k CatalogKey) (obj, ref CatalogKey, ok bool) {
+	o := strings.Split(k.Table, "\x1f")
+	r := strings.Split(k.Name, "\x1f")
+	if k.Kind != CatalogDepends || len(o) != 3 || len(r) != 4 {
+		return CatalogKey{}, CatalogKey{}, false
+	}
+	return CatalogKey{Kind: o[0], Schema: k.Schema, Table: o[1], Name: o[2]}, CatalogKey{Kind: r[0], Schema: r[1], Table: r[2], Name: r[3]}, true
+}
+
 // String names the object as plans do: "column public.users.email".
 func (k CatalogKey) String() string {
 	if k.Table == "" {
@@ -105,11 +164,17 @@ type CatalogDifference struct {
 func (desired Catalog) Differences(live Catalog) []CatalogDifference {
 	var out []CatalogDifference
 	for k, d := range desired {
+		if k.Kind == CatalogDepends {
+			continue
+		}
 		if l, ok := live[k]; !ok || l != d {
 			out = append(out, CatalogDifference{Key: k, Desired: d, Live: l})
 		}
 	}
 	for k, l := range live {
+		if k.Kind == CatalogDepends {
+			continue
+		}
 		if _, ok := desired[k]; !ok {
 			out = append(out, CatalogDifference{Key: k, Live: l})
 		}
