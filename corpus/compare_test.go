@@ -20,6 +20,8 @@ var managedKinds = map[string]bool{
 	"SCHEMA": true, "EXTENSION": true, "COMMENT": true, "TYPE": true, "TABLE": true, "DEFAULT": true,
 	"CONSTRAINT": true, "FK CONSTRAINT": true, "INDEX": true, "SEQUENCE": true, "SEQUENCE OWNED BY": true,
 	"TABLE ATTACH": true, "INDEX ATTACH": true, "CHECK CONSTRAINT": true,
+	"VIEW": true, "MATERIALIZED VIEW": true, "FUNCTION": true, "PROCEDURE": true, "TRIGGER": true,
+	"POLICY": true, "ROW SECURITY": true, "DOMAIN": true, "COLLATION": true, "STATISTICS": true, "ACL": true,
 }
 
 // sortedOptions sorts the storage parameters of a table's WITH (...) line:
@@ -53,7 +55,10 @@ func (e entry) String() string {
 
 // managed reports whether keel manages the entry's object.
 func (e entry) managed(notManaged map[string]bool) bool {
-	return managedKinds[e.kind] && !notManaged[e.schema+"."+e.name]
+	// A view pg_dump prints as a table and its _RETURN rule (to break a
+	// loop of dependencies) is a view.
+	view := e.kind == "RULE" && strings.HasSuffix(e.name, " _RETURN")
+	return (managedKinds[e.kind] || view) && !notManaged[e.schema+"."+e.name]
 }
 
 // dumpScope returns the pg_dump options that restrict a dump to the compared schemas.
@@ -262,7 +267,7 @@ func writeReport(path, intro string, outcomes []outcome, known map[string]string
 	b.WriteString(intro + "\n")
 	b.WriteString("- **converged**: the re-plan is empty and `pg_dump -s -O` of A and B are equal up to column order.\n")
 	b.WriteString("- **not managed**: the re-plan is empty and everything keel manages is equal; what differs are objects\n")
-	b.WriteString("  keel does not manage yet (views, functions, triggers, policies, privileges, ...), which the plan\n")
+	b.WriteString("  keel does not manage (aggregates, rules, range types, foreign tables, ...), which the plan\n")
 	b.WriteString("  listed and left alone; no data was lost.\n")
 	b.WriteString("- **refused**: keel refused with the reason shown (the plan could not be made, it listed differences\n")
 	b.WriteString("  keel cannot plan, or the apply was rolled back) and A's dump is exactly as before; each is\n")

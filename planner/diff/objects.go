@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -90,6 +91,13 @@ func PlanObjects(desired, live state.Catalog, cov *Coverage) ObjectSteps {
 		d, l := desired[k], live[k]
 		switch {
 		case d == l:
+		case l == "" && isSerial(d) && !p.serialOfExistingColumn(k):
+			// The engine creates it with its new serial column.
+			cov.keys[k] = true
+		case l == "" && isSerial(d):
+			// The engine creates it for a column that becomes serial,
+			// with options of its own: they are set after.
+			p.inPlace[k] = true
 		case l == "":
 			p.create[k] = true
 		case d == "":
@@ -106,6 +114,7 @@ func PlanObjects(desired, live state.Catalog, cov *Coverage) ObjectSteps {
 	p.dropSteps(&out)
 	p.createSteps(&out)
 	p.rowSecurity(&out)
+	p.sequenceOwners(&out)
 	for k := range p.drop {
 		if p.blocked[k] == "" {
 			cov.keys[k] = true
@@ -124,6 +133,17 @@ func PlanObjects(desired, live state.Catalog, cov *Coverage) ObjectSteps {
 
 // Blocked lists the objects PlanObjects does not plan, with why.
 func (p *objectPlan) Blocked() map[state.CatalogKey]string { return p.blocked }
+
+// serialOfExistingColumn reports whether a serial column's sequence of the
+// desired state belongs to a column the live database has already.
+func (p *objectPlan) serialOfExistingColumn(seq state.CatalogKey) bool {
+	for obj, refs := range p.desiredDeps {
+		if obj.Kind == state.CatalogColumn && p.live[obj] != "" && slices.Contains(refs, seq) {
+			return true
+		}
+	}
+	return false
+}
 
 // changesInPlace reports whether the object changes without being dropped
 // (a comment, a trigger's state, a sequence's options, privileges, a
@@ -321,10 +341,12 @@ func (p *objectPlan) dropSteps(out *ObjectSteps) {
 		if p.goesWithOwner(k) {
 			continue
 		}
-		st, ok := p.dropStep(k)
-		if !ok {
+		if k.Kind == state.CatalogPrivilege {
+			// Back to the object's default privileges, after it is made.
+			out.Late = append(out.Late, p.privilegeSteps(k, p.live[k], "")...)
 			continue
 		}
+		st := p.dropStep(k)
 		if earlyKinds[k.Kind] && !p.create[k] && !p.dependsOnTables(k) {
 			// Dropped for good, after the columns that used it change.
 			out.Late = append(out.Late, st)
@@ -387,7 +409,19 @@ func (p *objectPlan) createSteps(out *ObjectSteps) {
 			p.create[k] = true
 		}
 	}
+	bodies := false
 	for _, k := range ordered(keys, p.desiredDeps) {
+		if k.Kind == state.CatalogFunction || k.Kind == state.CatalogProcedure {
+			if def, _ := splitDesc(p.desired[k]); !bodies && strings.Contains(def, "\n LANGUAGE sql\n") && strings.Contains(def, "\nAS ") {
+				// As pg_dump does: a SQL function's body may use a view
+				// created later in the plan; PostgreSQL checks it when
+				// it runs.
+				bodies = true
+				out.Early = append(out.Early, plan.Step{SQL: "SET LOCAL check_function_bodies = off",
+					Comment: "check SQL function bodies when they run, not when they are created (a body may use a view created later in this plan)",
+					Action:  plan.ActionAlter, Object: objName(k), Transactional: true})
+			}
+		}
 		var steps []plan.Step
 		if p.inPlace[k] {
 			steps = p.changeSteps(k)
@@ -395,7 +429,8 @@ func (p *objectPlan) createSteps(out *ObjectSteps) {
 			steps = p.createObject(k)
 		}
 		for _, st := range steps {
-			if earlyKinds[k.Kind] && !p.dependsOnTables(k) && !strings.Contains(st.SQL, " OWNED BY ") {
+			// A sequence the engine makes is changed after it.
+			if earlyKinds[k.Kind] && !p.dependsOnTables(k) && !(p.inPlace[k] && p.live[k] == "") {
 				out.Early = append(out.Early, st)
 			} else {
 				out.Late = append(out.Late, st)
@@ -456,22 +491,20 @@ func objName(k state.CatalogKey) string {
 	return k.Kind + " " + plan.DisplayName(k.Schema, k.Name)
 }
 
-func (p *objectPlan) dropStep(k state.CatalogKey) (plan.Step, bool) {
-	if k.Kind == state.CatalogPrivilege {
-		steps := p.privilegeSteps(k, p.live[k], "")
-		if len(steps) == 0 {
-			return plan.Step{}, false
-		}
-		return steps[0], true
+func (p *objectPlan) dropStep(k state.CatalogKey) plan.Step {
+	drop := "DROP " + objectKinds[k.Kind] + " "
+	if isSerial(p.live[k]) && !p.create[k] {
+		// A serial column's: gone already if the engine dropped the column.
+		drop += "IF EXISTS "
 	}
-	st := plan.Step{SQL: "DROP " + objectKinds[k.Kind] + " " + objectSQL(k), Comment: "drop " + objName(k), Action: plan.ActionDrop,
+	st := plan.Step{SQL: drop + objectSQL(k), Comment: "drop " + objName(k), Action: plan.ActionDrop,
 		Object: objName(k), Transactional: true}
 	if p.create[k] {
 		st.Comment = "drop " + objName(k) + " to create it again"
 	} else {
 		st.Hazards = dropHazards(k, objName(k))
 	}
-	return st, true
+	return st
 }
 
 func dropHazards(k state.CatalogKey, obj string) []plan.Hazard {
@@ -517,8 +550,11 @@ func (p *objectPlan) changeSteps(k state.CatalogKey) []plan.Step {
 	if db != lb {
 		switch k.Kind {
 		case state.CatalogSequence:
-			opts := strings.TrimPrefix(db, "CREATE SEQUENCE "+objectSQL(k))
-			steps = append(steps, plan.Step{SQL: "ALTER SEQUENCE " + objectSQL(k) + opts, Comment: "change " + obj, Action: plan.ActionAlter, Object: obj, Transactional: true})
+			// The options, after the name as PostgreSQL printed it.
+			opts := db[strings.LastIndex(db, " AS "):]
+			steps = append(steps, plan.Step{SQL: "ALTER SEQUENCE " + objectSQL(k) + opts, Comment: "change " + obj, Action: plan.ActionAlter, Object: obj, Transactional: true,
+				Hazards: []plan.Hazard{{Code: plan.HazardMayFail, Severity: plan.SeverityWarning, Object: obj,
+					Message: "fails if the sequence's current value is outside the new MINVALUE and MAXVALUE (its value is kept: START WITH applies to a RESTART)"}}})
 		case state.CatalogFunction, state.CatalogProcedure:
 			steps = append(steps, plan.Step{SQL: db, Comment: "replace the body of " + obj, Action: plan.ActionAlter, Object: obj, Transactional: true,
 				Hazards: []plan.Hazard{{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityInfo, Object: obj, Message: "callers get the new behaviour at once"}}})
@@ -545,16 +581,6 @@ func (p *objectPlan) extraSteps(k state.CatalogKey, live, desired string) []plan
 		}
 		if want != have {
 			alter("ALTER TABLE "+pgsql.QuoteQualified(k.Schema, k.Table)+" "+want+" TRIGGER "+pgsql.QuoteIdent(k.Name), want+" "+obj)
-		}
-	case state.CatalogSequence:
-		want, _ := extraOf(desired, state.OwnedByMarker)
-		have, _ := extraOf(live, state.OwnedByMarker)
-		if want != have {
-			to := want
-			if to == "" {
-				to = "NONE"
-			}
-			alter("ALTER SEQUENCE "+objectSQL(k)+" OWNED BY "+to, "the owner of "+obj)
 		}
 	case state.CatalogStatistics:
 		want, _ := extraOf(desired, state.StatisticsMarker)
@@ -711,4 +737,104 @@ func (p *objectPlan) rowSecurity(out *ObjectSteps) {
 func rls(desc string) [2]bool {
 	return [2]bool{strings.Contains(desc, " row level security") && strings.Contains(strings.ReplaceAll(desc, "force row level security", ""), " row level security"),
 		strings.Contains(desc, "force row level security")}
+}
+
+// sequenceOwners sets which column owns a sequence (OWNED BY), where the
+// columns' descriptions differ in it ("owns sequence public.s"): after
+// the tables and sequences are made, before a sequence is dropped.
+func (p *objectPlan) sequenceOwners(out *ObjectSteps) {
+	var keys []state.CatalogKey
+	for _, cat := range []state.Catalog{p.desired, p.live} {
+		for k := range cat {
+			if k.Kind == state.CatalogColumn && ownedSequences(p.desired[k]) != ownedSequences(p.live[k]) && !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	sortKeys(keys)
+	var gone, owned []plan.Step
+	for _, k := range keys {
+		d, l := p.desired[k], p.live[k]
+		if d == "" {
+			continue // the column goes, and its sequences with it
+		}
+		col := pgsql.QuoteQualified(k.Schema, k.Table) + "." + pgsql.QuoteIdent(k.Name)
+		want, have := splitList(ownedSequences(d)), splitList(ownedSequences(l))
+		obj := "column " + plan.DisplayName(k.Schema, k.Table) + "." + plan.DisplayPart(k.Name)
+		for _, s := range have {
+			if !slices.Contains(want, s) && p.desired[sequenceKey(s)] != "" {
+				gone = append(gone, plan.Step{SQL: "ALTER SEQUENCE " + s + " OWNED BY NONE", Comment: "the column no longer owns sequence " + s,
+					Action: plan.ActionAlter, Object: obj, Transactional: true})
+			}
+		}
+		for _, s := range want {
+			if slices.Contains(have, s) || l == "" && isSerial(p.desired[sequenceKey(s)]) {
+				continue // a new serial column's own sequence
+			}
+			owned = append(owned, plan.Step{SQL: "ALTER SEQUENCE " + s + " OWNED BY " + col, Comment: "the column owns sequence " + s + " (dropped with it)",
+				Action: plan.ActionAlter, Object: obj, Transactional: true})
+		}
+		if withoutOwned(d) == withoutOwned(l) {
+			p.cov.keys[k] = true
+		}
+	}
+	// Owners set before sequences are dropped (OWNED BY NONE first).
+	out.Late = append(append(gone, owned...), out.Late...)
+}
+
+// ownedSequences is the "owns sequence ..." part of a column's
+// description: "public.s, public.t" or "".
+func ownedSequences(desc string) string {
+	_, rest, ok := strings.Cut(desc, " owns sequence ")
+	if !ok {
+		if rest, ok = strings.CutPrefix(desc, "owns sequence "); !ok {
+			return ""
+		}
+	}
+	list, _, _ := strings.Cut(rest, " comment '")
+	return list
+}
+
+// withoutOwned is a column's description without its owned sequences.
+func withoutOwned(desc string) string {
+	list := ownedSequences(desc)
+	if list == "" {
+		return desc
+	}
+	return strings.Replace(desc, " owns sequence "+list, "", 1)
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ", ")
+}
+
+// sequenceKey is the catalog key of a sequence named as quote_ident
+// prints it: public."my seq".
+func sequenceKey(q string) state.CatalogKey {
+	toks, err := pgsql.Lex(q)
+	var parts []string
+	if err == nil {
+		for _, t := range toks {
+			switch t.Kind {
+			case pgsql.QuotedIdent:
+				parts = append(parts, t.Value)
+			case pgsql.Word:
+				parts = append(parts, t.Text)
+			}
+		}
+	}
+	if len(parts) != 2 {
+		return state.CatalogKey{}
+	}
+	return state.CatalogKey{Kind: state.CatalogSequence, Schema: parts[0], Name: parts[1]}
+}
+
+// isSerial reports whether a sequence's description is of a serial
+// column's sequence.
+func isSerial(desc string) bool {
+	_, ok := extraOf(desc, state.SerialMarker)
+	return ok
 }

@@ -123,14 +123,16 @@ func paramList(from, to int) string {
 
 // fastColumnsQuery is the engine's columns query with identity_last read from the
 // column's own sequence instead of a scan of pg_sequences for every identity
-// column, and the tables as one text[] argument.
+// column, the nullability the column's own (not its domain's), and the
+// tables as one text[] argument.
 const fastColumnsQuery = `
 SELECT
 	t1.table_name,
 	t1.column_name,
 	t1.data_type,
 	pg_catalog.format_type(a.atttypid, a.atttypmod) AS format_type,
-	t1.is_nullable,
+	-- The column's own NOT NULL: information_schema counts a domain's.
+	CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END AS is_nullable,
 	t1.column_default,
 	t1.character_maximum_length,
 	t1.numeric_precision,
@@ -138,7 +140,8 @@ SELECT
 	t1.numeric_scale,
 	t1.interval_type,
 	t1.character_set_name,
-	t1.collation_name,
+	-- The column's own collation, not its domain's.
+	CASE WHEN a.attcollation <> t4.typcollation THEN t1.collation_name END AS collation_name,
 	t1.is_identity,
 	t1.identity_start,
 	t1.identity_increment,

@@ -70,27 +70,22 @@ WHERE n.nspname = ANY($1) AND NOT t.tgisinternal AND ` + notExtension("pg_class"
     || ` + commentOf("pol.oid", "pg_policy") + `
 FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = ANY($1) AND ` + notExtension("pg_class", "c.oid"),
-	// Sequences, but for identity columns' and the ones of serial
-	// columns (named TABLE_COLUMN_seq, owned by the column, its default):
-	// the engine makes those with their column. OWNED BY after.
+	// Sequences, but for identity columns'. Those of serial columns
+	// (named TABLE_COLUMN_seq, the column's default) are marked: the
+	// engine makes and drops them with their column. The column that owns
+	// a sequence is in the column's description.
 	`SELECT '` + state.CatalogSequence + `', n.nspname, '', c.relname,
   'CREATE SEQUENCE ' || ` + qualifiedClass + ` || ' AS ' || format_type(s.seqtypid, NULL)
     || ' INCREMENT BY ' || s.seqincrement || ' MINVALUE ' || s.seqmin || ' MAXVALUE ' || s.seqmax
     || ' START WITH ' || s.seqstart || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END
-    || coalesce((SELECT E'\n` + state.OwnedByMarker + `' || quote_ident(tn.nspname) || '.' || quote_ident(tc.relname) || '.' || quote_ident(a.attname)
-        FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
-        JOIN pg_attribute a ON a.attrelid = tc.oid AND a.attnum = d.refobjsubid
-        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'), '')
+    || CASE WHEN EXISTS (SELECT 1 FROM pg_class tc JOIN pg_attribute a ON a.attrelid = tc.oid AND a.attnum > 0
+      JOIN pg_attrdef ad ON ad.adrelid = tc.oid AND ad.adnum = a.attnum
+    WHERE tc.relnamespace = c.relnamespace AND c.relname = tc.relname || '_' || a.attname || '_seq'
+      AND pg_get_expr(ad.adbin, ad.adrelid) = 'nextval(' || quote_literal(` + qualifiedClass + `) || '::regclass)') THEN E'\n` + state.SerialMarker + `' ELSE '' END
     || ` + commentOf("c.oid", "pg_class") + `
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence s ON s.seqrelid = c.oid
 WHERE n.nspname = ANY($1) AND c.relkind = 'S' AND ` + notExtension("pg_class", "c.oid") + `
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid
-      JOIN pg_attribute a ON a.attrelid = tc.oid AND a.attnum = d.refobjsubid
-      JOIN pg_attrdef ad ON ad.adrelid = tc.oid AND ad.adnum = a.attnum
-    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'
-      AND c.relname = tc.relname || '_' || a.attname || '_seq' AND tc.relnamespace = c.relnamespace
-      AND pg_get_expr(ad.adbin, ad.adrelid) = 'nextval(' || quote_literal(` + qualifiedClass + `) || '::regclass)')`,
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')`,
 	// Domains: base type, collation, default, NOT NULL, checks.
 	`SELECT '` + state.CatalogDomain + `', n.nspname, '', t.typname,
   'CREATE DOMAIN ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname) || ' AS ' || format_type(t.typbasetype, t.typtypmod)

@@ -115,8 +115,9 @@ const (
 	// A trigger's state other than enabled: "-- keel: DISABLE",
 	// "-- keel: ENABLE REPLICA", "-- keel: ENABLE ALWAYS".
 	TriggerMarker = "-- keel: "
-	// The column that owns a sequence: "-- keel: owned by public.t.id".
-	OwnedByMarker = "-- keel: owned by "
+	// A serial column's sequence (named TABLE_COLUMN_seq, the column's
+	// default): the engine makes it with the column.
+	SerialMarker = "-- keel: serial"
 	// An extended statistics object's target: "-- keel: statistics 500".
 	StatisticsMarker = "-- keel: statistics "
 )

@@ -33,11 +33,11 @@ table "t" {
 			`s.hcl:12:3: unknown block "primry_key" in table "t"; did you mean "primary_key"?`,
 		}},
 		{"blocks keel does not manage yet", `schema "public" {}
-view "v" {
+aggregate "v" {
   schema = schema.public
   as     = "SELECT 1"
 }
-function "f" {}
+event_trigger "f" {}
 table "t" {
   schema = schema.public
   column "a" {
@@ -46,8 +46,8 @@ table "t" {
   exclude "no_overlap" {}
 }
 `, []string{
-			"s.hcl:2:1: view blocks are not supported yet",
-			"s.hcl:6:1: function blocks are not supported yet",
+			"s.hcl:2:1: aggregate blocks are not supported yet",
+			"s.hcl:6:1: event trigger blocks are not supported yet",
 			`s.hcl:12:3: exclusion constraints are not supported yet in table "t"`,
 		}},
 		{"shapes", `schema "public" {}
@@ -66,7 +66,7 @@ wat "x" {}
 			"s.hcl:2:1: a schema block takes one label, not 2",
 			"s.hcl:5:3: comment is an attribute, not a block",
 			"s.hcl:9:5: identity is a block, not an attribute",
-			`s.hcl:12:1: unknown block "wat"; known here: enum, schema, table`,
+			`s.hcl:12:1: unknown block "wat"; known here: collation, composite, domain, enum, function, materialized, `,
 		}},
 		{"everything the engine reads", `schema "public" {
   comment = "c"
