@@ -37,6 +37,10 @@ table "users" {
     type    = timestamptz
     default = sql("now()")
   }
+  column "updated_at" {
+    type    = timestamptz
+    default = sql("now()")
+  }
   primary_key {
     columns = [column.id]
   }
@@ -123,4 +127,41 @@ table "orders" {
   check "total_cents_not_negative" {
     expr = "total_cents >= 0"
   }
+}
+
+# Keeps users.updated_at current: the function and the trigger that runs it
+# before every update of a row.
+function "set_updated_at" {
+  schema = schema.public
+  lang   = PLpgSQL
+  return = trigger
+  as     = <<-SQL
+  BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+  END;
+  SQL
+}
+
+trigger "users_set_updated_at" {
+  on = table.users
+  before {
+    update = true
+  }
+  for = ROW
+  execute {
+    function = function.set_updated_at
+  }
+}
+
+# Orders not paid yet, with their user's display name, for the support team.
+view "open_orders" {
+  schema  = schema.public
+  comment = "Orders waiting for payment."
+  as      = <<-SQL
+  SELECT o.id, o.placed_at, o.total_cents, u.display_name
+  FROM orders o JOIN users u ON u.id = o.user_id
+  WHERE o.status = 'pending'
+  SQL
+  depends_on = [table.orders, table.users]
 }

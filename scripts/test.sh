@@ -4,7 +4,8 @@
 # (scripts/pg.sh). Each test creates its own database there and drops it.
 # Then runs the corpus check (corpus/, results in docs/corpus.md) on
 # $KEEL_CORPUS, by default ../shared/corpus beside the repository. As root on
-# Debian it installs pgbouncer, for the connection-pooler tests, when missing.
+# Debian it installs pgbouncer, for the connection-pooler tests, and PostGIS,
+# for the extension test, when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pg.sh
@@ -23,6 +24,21 @@ if ! command -v pgbouncer >/dev/null 2>&1 && [[ ! -x /usr/sbin/pgbouncer ]] &&
     echo "test.sh: warning: installing pgbouncer failed; the connection-pooler tests will be skipped" >&2
   fi
   rm -f "$aptlog"
+fi
+# The PostGIS test (an extension with hundreds of objects keel must never
+# show or plan) needs PostGIS on the server; without it the test is skipped,
+# saying why. As root on Debian, with the server on this machine, install it.
+if [[ -f /etc/debian_version && $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1 && command -v psql >/dev/null 2>&1; then
+  pgmajor=$(psql "$KEEL_TEST_DATABASE_URL" -Atc "SELECT current_setting('server_version_num')::int / 10000" 2>/dev/null || true)
+  if [[ -n $pgmajor && -d /usr/share/postgresql/$pgmajor/extension && ! -f /usr/share/postgresql/$pgmajor/extension/postgis.control ]]; then
+    echo "test.sh: PostGIS not found; installing postgresql-$pgmajor-postgis-3 with apt-get for the extension test" >&2
+    aptlog=$(mktemp)
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$pgmajor-postgis-3"; } >"$aptlog" 2>&1; then
+      cat "$aptlog" >&2
+      echo "test.sh: warning: installing PostGIS failed; the PostGIS test will be skipped" >&2
+    fi
+    rm -f "$aptlog"
+  fi
 fi
 go vet ./...
 # The tests' normalization cache goes to a directory of their own, not ~/.cache.

@@ -365,7 +365,7 @@ func (p *objectPlan) goesWithOwner(k state.CatalogKey) bool {
 		return p.drop[state.CatalogKey{Kind: state.CatalogMaterializedView, Schema: k.Schema, Name: k.Table}]
 	case state.CatalogPrivilege:
 		o, ok := privilegeObject(k)
-		return !ok || p.drop[o] || o.Kind == state.CatalogTable && p.live[k] != "" && p.desired[o] == "" || o.Kind == "schema" && p.desired[k] == ""
+		return !ok || p.drop[o] || o.Kind == state.CatalogTable && p.live[k] != "" && p.desired[o] == ""
 	case state.CatalogTrigger, state.CatalogPolicy:
 		return p.cov.whole[k.Owner()] && p.desired[k.Owner()] == ""
 	}
@@ -647,14 +647,18 @@ func (p *objectPlan) privilegeSteps(k state.CatalogKey, live, desired string) []
 	}
 	obj := objName(k)
 	var steps []plan.Step
-	if live != "" || p.drop[o] || p.create[o] {
+	// What the grantee has now: the live description's, or the default.
+	had, _ := privilegesOf(live)
+	if live == "" {
+		had = def
+	}
+	if had != "none" && had != "" || p.drop[o] || p.create[o] {
 		steps = append(steps, plan.Step{SQL: "REVOKE ALL ON " + target + " FROM " + grantee, Comment: "revoke the privileges of " + plan.DisplayPart(k.Name) + " on " + k.Table,
 			Action: plan.ActionAlter, Object: obj, Transactional: true})
-		if desired == "" || !strings.Contains(want, "WITH GRANT OPTION") && live != "" {
-			steps[0].Hazards = []plan.Hazard{{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: obj, Message: "what the role could do and no longer can fails"}}
+		if lost := missing(splitList(had), splitList(want)); len(lost) > 0 && had != "none" {
+			steps[0].Hazards = []plan.Hazard{{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityWarning, Object: obj, Message: "loses " + strings.Join(lost, ", ") + ": what the role did with it fails"}}
 		}
 	}
-	_ = def
 	var plain, grantable []string
 	for _, pr := range strings.Split(want, ", ") {
 		switch {
@@ -837,4 +841,21 @@ func sequenceKey(q string) state.CatalogKey {
 func isSerial(desc string) bool {
 	_, ok := extraOf(desc, state.SerialMarker)
 	return ok
+}
+
+// missing lists the privileges of have that are not in want, with or
+// without their grant option.
+func missing(have, want []string) []string {
+	base := func(p string) string { return strings.TrimSuffix(p, " WITH GRANT OPTION") }
+	kept := make(map[string]bool, len(want))
+	for _, w := range want {
+		kept[base(w)] = true
+	}
+	var out []string
+	for _, h := range have {
+		if !kept[base(h)] {
+			out = append(out, h)
+		}
+	}
+	return out
 }

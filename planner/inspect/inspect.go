@@ -248,6 +248,7 @@ SELECT 'rule', ns.nspname || '.' || c.relname || '.' || r.rulename
 FROM pg_catalog.pg_rewrite r
 JOIN pg_catalog.pg_class c ON c.oid = r.ev_class JOIN ns ON ns.oid = c.relnamespace
 WHERE r.rulename <> '_RETURN'
+  AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
 ORDER BY 1, 2`
 
 // NotManaged lists the objects in the given schemas that keel does not

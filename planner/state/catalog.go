@@ -213,8 +213,6 @@ func (d CatalogDifference) why() string {
 		}
 	case CatalogTable:
 		switch {
-		case either("row level security"):
-			return "row-level security is not managed by keel yet"
 		case either("partition by "):
 			return "a table's partition key cannot change: PostgreSQL needs the table re-created"
 		case either(" of "):

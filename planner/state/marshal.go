@@ -85,7 +85,7 @@ func MarshalHCL(st *State) ([]byte, error) {
 	if out, err = writeInherits(out, st.Catalog, tables); err != nil {
 		return nil, fmt.Errorf("printing the state as HCL: %w", err)
 	}
-	return writePartitions(out, st.Catalog, tables), nil
+	return WriteRowSecurity(writePartitions(out, st.Catalog, tables), st.Catalog)
 }
 
 // schemaRefHCL returns a reference to a schema block: schema.NAME, or the
