@@ -66,12 +66,6 @@ var caseOptions = map[string]struct {
 // or of the engine it embeds that is not fixed yet. A case refused and not
 // here fails the test; a case here that is no longer refused does too.
 var knownRefusals = map[string]string{
-	"enumdefaults reverse": "An enum loses a value: PostgreSQL cannot drop an enum value in place and the " +
-		"engine plans nothing, so it is listed as a difference keel cannot plan.",
-	"enumdeps reverse":         "As enumdefaults reverse: an enum loses a value.",
-	"singleschema reverse":     "As enumdefaults reverse: an enum loses a value.",
-	"singleschema_ext reverse": "As enumdefaults reverse: an enum loses a value.",
-	"everything reverse":       "Enums lose values (see enumdefaults reverse).",
 	"extversions reverse": "An extension downgrade: pg_trgm has no update path from 1.4 to 1.3, PostgreSQL " +
 		"refuses ALTER EXTENSION ... UPDATE and the plan is rolled back.",
 	"inherit2": "A parent table loses a column its child keeps as its own: PostgreSQL drops the child's inherited " +

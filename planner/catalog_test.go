@@ -107,43 +107,50 @@ func TestHandMadeChangesArePlannedBack(t *testing.T) {
 	}
 }
 
-// catalogWithEnum is catalogBase with an enum, whose value added by hand
-// keel cannot plan away (PostgreSQL cannot drop an enum value).
-const catalogWithEnum = catalogBase + `enum "mood" {
-  schema = schema.public
-  values = ["ok"]
+// typedByHand makes the table parent of catalogBase a typed table (OF
+// parent_t), which keel cannot plan away: its difference is listed, and so
+// is the type, which the table uses.
+var typedByHand = []string{"CREATE TYPE parent_t AS (id int)", "ALTER TABLE parent OF parent_t"}
+
+// unplannedObjects lists the objects of a plan's differences.
+func unplannedObjects(p *plan.Plan) []string {
+	var out []string
+	for _, d := range p.Unplanned {
+		out = append(out, d.Object)
+	}
+	return out
 }
-`
 
 // What keel does not plan is listed with both PostgreSQL descriptions,
-// and the plan is not "No changes".
+// and why, and the plan is not "No changes".
 func TestCatalogShowsWhatKeelDoesNotPlan(t *testing.T) {
 	t.Parallel()
 	u, _ := pgtest.NewDatabase(t)
-	path := writeSchema(t, catalogWithEnum)
+	path := writeSchema(t, catalogBase)
 	applyPlan(t, u, planFor(t, u, path))
-	pgtest.Exec(t, u, "ALTER TYPE mood ADD VALUE 'added by hand'")
+	pgtest.Exec(t, u, typedByHand...)
 	p := planFor(t, u, path)
-	if p.Matches() || len(p.Unplanned) != 1 || p.Unplanned[0].Object != "enum public.mood" || !strings.Contains(p.Unplanned[0].Live, "'added by hand'") ||
-		strings.Contains(p.Unplanned[0].Desired, "added by hand") || !strings.Contains(p.Unplanned[0].Why, "cannot drop a value") {
-		t.Fatalf("differences %+v, want the enum's value added by hand on the live side only", p.Unplanned)
+	if p.Matches() || len(p.Unplanned) != 2 || p.Unplanned[0].Object != "table public.parent" || !strings.Contains(p.Unplanned[0].Live, "of public.parent_t") ||
+		strings.Contains(p.Unplanned[0].Desired, "parent_t") || !strings.Contains(p.Unplanned[0].Why, "typed tables") ||
+		p.Unplanned[1].Object != "type public.parent_t" || !strings.Contains(p.Unplanned[1].Why, "table public.parent uses it") {
+		t.Fatalf("differences %+v, want the typed table and its type, with why", p.Unplanned)
 	}
 }
 
 // A statement covers what it changes, not more: a new column is planned,
-// and the enum value added by hand is still listed.
+// and the typed table made by hand is still listed.
 func TestAPlannedChangeDoesNotHideAnotherDifference(t *testing.T) {
 	t.Parallel()
 	u, _ := pgtest.NewDatabase(t)
-	path := writeSchema(t, catalogWithEnum)
+	path := writeSchema(t, catalogBase)
 	applyPlan(t, u, planFor(t, u, path))
-	pgtest.Exec(t, u, "ALTER TYPE mood ADD VALUE 'added by hand'", "ALTER TABLE t ADD COLUMN extra int")
+	pgtest.Exec(t, u, append(typedByHand, "ALTER TABLE t ADD COLUMN extra int")...)
 	p := planFor(t, u, path)
 	if !strings.Contains(sqlOf(p), `DROP COLUMN "extra"`) {
 		t.Fatalf("the plan does not drop the column added by hand:\n%s", sqlOf(p))
 	}
-	if len(p.Unplanned) != 1 || p.Unplanned[0].Object != "enum public.mood" {
-		t.Fatalf("differences %+v, want the enum's value alone", p.Unplanned)
+	if got := unplannedObjects(p); len(got) != 2 || got[0] != "table public.parent" {
+		t.Fatalf("differences %+v, want the typed table and its type", p.Unplanned)
 	}
 }
 
@@ -180,17 +187,17 @@ func TestApplyChecksTheCatalogBeforeCommit(t *testing.T) {
 func TestAPlanWithUnplannedDifferencesIsNotApplied(t *testing.T) {
 	t.Parallel()
 	u, _ := pgtest.NewDatabase(t)
-	path := writeSchema(t, catalogWithEnum)
+	path := writeSchema(t, catalogBase)
 	applyPlan(t, u, planFor(t, u, path))
-	pgtest.Exec(t, u, "ALTER TYPE mood ADD VALUE 'added by hand'", "ALTER TABLE t ADD COLUMN extra int")
+	pgtest.Exec(t, u, append(typedByHand, "ALTER TABLE t ADD COLUMN extra int")...)
 	p := planFor(t, u, path)
 	if len(p.Steps) == 0 || len(p.Unplanned) == 0 {
 		t.Fatalf("want statements and differences: %d, %+v", len(p.Steps), p.Unplanned)
 	}
 	err := apply.Apply(context.Background(), connOf(t, parseURL(t, u)), p, nil, "test", apply.ApplyOptions{})
 	var re *plan.RefusedError
-	if !errors.As(err, &re) || !strings.Contains(err.Error(), "enum public.mood") {
-		t.Fatalf("apply: %v, want a refusal naming the enum", err)
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "table public.parent") {
+		t.Fatalf("apply: %v, want a refusal naming the table", err)
 	}
 	if !pgtest.QueryValue[bool](t, u, "SELECT count(*) = 1 FROM information_schema.columns WHERE table_name = 't' AND column_name = 'extra'") {
 		t.Fatal("the column was dropped: the plan ran")

@@ -200,6 +200,11 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		objs := diff.PlanObjects(want.Catalog, cat, cov)
 		steps = insertObjects(steps, objs, opts.Timeouts)
 		unplanned = state.PlanDifferences(cov.Unplanned(want.Catalog.Differences(cat)))
+		for i, d := range unplanned {
+			if why := objs.Why[d.Object]; why != "" && d.Why == "" {
+				unplanned[i].Why = why
+			}
+		}
 		if !opts.NoFingerprints {
 			fromCatalog = cat.Fingerprint()
 		}

@@ -54,9 +54,9 @@ func TestValidate(t *testing.T) {
 	if code, out, errs := keel(t, "validate", "--schema", "../../schema.hcl"); code != 0 || !strings.Contains(out, "schema.hcl: ok") {
 		t.Fatalf("validate of the example: exit %d:\n%s%s", code, out, errs)
 	}
-	bad := writeFile(t, "schema.hcl", "schema \"public\" {}\nview \"v\" {\n}\ntable \"t\" {\n  schema = schema.public\n  column \"a\" {\n    type = int\n    nul = true\n  }\n}\n")
+	bad := writeFile(t, "schema.hcl", "schema \"public\" {}\naggregate \"v\" {\n}\ntable \"t\" {\n  schema = schema.public\n  column \"a\" {\n    type = int\n    nul = true\n  }\n}\n")
 	code, out, errs := keel(t, "validate", "--schema", bad)
-	if code != 1 || !strings.Contains(errs, "schema.hcl:2:1: view blocks are not supported yet") ||
+	if code != 1 || !strings.Contains(errs, "schema.hcl:2:1: aggregate blocks are not supported yet") ||
 		!strings.Contains(errs, `schema.hcl:8:5: unknown attribute "nul" in table "t", column "a"; did you mean "null"?`) {
 		t.Fatalf("validate of a bad file: exit %d, want 1 naming both problems:\n%s%s", code, out, errs)
 	}

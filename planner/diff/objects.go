@@ -32,6 +32,8 @@ type ObjectSteps struct {
 	// triggers, policies, statistics, privileges, row-level security,
 	// and the drops of what tables used.
 	Late []plan.Step
+	// Why says, by object ("domain public.d"), why keel does not plan it.
+	Why map[string]string
 }
 
 // earlyKinds are created before the tables and dropped after them.
@@ -68,6 +70,8 @@ type objectPlan struct {
 	inPlace map[state.CatalogKey]bool
 	// blocked are objects keel does not plan, with why.
 	blocked map[state.CatalogKey]string
+	// enums are the enums created again (they lose a value or reorder).
+	enums map[state.CatalogKey]bool
 }
 
 // PlanObjects plans the objects beside tables from live to desired. cov
@@ -77,7 +81,7 @@ func PlanObjects(desired, live state.Catalog, cov *Coverage) ObjectSteps {
 	p := &objectPlan{desired: desired, live: live, cov: cov,
 		desiredDeps: dependencies(desired), liveDeps: dependencies(live),
 		drop: map[state.CatalogKey]bool{}, create: map[state.CatalogKey]bool{}, inPlace: map[state.CatalogKey]bool{},
-		blocked: map[state.CatalogKey]string{}}
+		blocked: map[state.CatalogKey]string{}, enums: map[state.CatalogKey]bool{}}
 	var keys []state.CatalogKey
 	for _, cat := range []state.Catalog{desired, live} {
 		for k := range cat {
@@ -108,9 +112,11 @@ func PlanObjects(desired, live state.Catalog, cov *Coverage) ObjectSteps {
 			p.drop[k], p.create[k] = true, true
 		}
 	}
+	p.findEnums()
 	p.cascade()
 	p.block()
 	var out ObjectSteps
+	p.enumSteps(&out)
 	p.dropSteps(&out)
 	p.createSteps(&out)
 	p.rowSecurity(&out)
@@ -128,11 +134,12 @@ func PlanObjects(desired, live state.Catalog, cov *Coverage) ObjectSteps {
 	for k := range p.inPlace {
 		cov.keys[k] = true
 	}
+	out.Why = make(map[string]string, len(p.blocked))
+	for k, why := range p.blocked {
+		out.Why[k.String()] = why
+	}
 	return out
 }
-
-// Blocked lists the objects PlanObjects does not plan, with why.
-func (p *objectPlan) Blocked() map[state.CatalogKey]string { return p.blocked }
 
 // serialOfExistingColumn reports whether a serial column's sequence of the
 // desired state belongs to a column the live database has already.
@@ -196,6 +203,8 @@ func (p *objectPlan) cascade() {
 			changed = p.cov.keys[r] || p.cov.whole[r.Owner()]
 		case state.CatalogTable:
 			changed = p.cov.whole[r]
+		case state.CatalogEnum:
+			changed = p.enums[r]
 		}
 		if !changed {
 			continue
@@ -231,19 +240,20 @@ func (p *objectPlan) redo(k state.CatalogKey) {
 }
 
 // block leaves unplanned what cannot be dropped: a domain, type,
-// collation, function or sequence that a column, which stays, uses.
+// collation, function or sequence that a column (or a typed table), which
+// stays, uses.
 func (p *objectPlan) block() {
 	for k := range p.drop {
 		if !earlyKinds[k.Kind] {
 			continue
 		}
 		for obj, refs := range p.liveDeps {
-			if obj.Kind != state.CatalogColumn || p.desired[obj] == "" {
+			if obj.Kind != state.CatalogColumn && obj.Kind != state.CatalogTable || p.desired[obj] == "" {
 				continue
 			}
 			for _, r := range refs {
 				if r == k && !p.cov.keys[obj] {
-					p.blocked[k] = obj.String() + " uses it: keel cannot drop it; change the column in an earlier plan"
+					p.blocked[k] = obj.String() + " uses it, and stays: keel cannot drop it while it is used"
 				}
 			}
 		}
@@ -373,14 +383,18 @@ func (p *objectPlan) goesWithOwner(k state.CatalogKey) bool {
 }
 
 // dependsOnTables reports whether an object uses a table or view (a
-// function returning a table's rows): it is created after them and
-// dropped before them.
+// function returning a table's rows), or an enum created again: it is
+// created after them and dropped before them.
 func (p *objectPlan) dependsOnTables(k state.CatalogKey) bool {
 	for _, deps := range []map[state.CatalogKey][]state.CatalogKey{p.desiredDeps, p.liveDeps} {
 		for _, r := range deps[k] {
 			switch r.Kind {
 			case state.CatalogTable, state.CatalogColumn, state.CatalogView, state.CatalogMaterializedView:
 				return true
+			case state.CatalogEnum:
+				if p.enums[r] {
+					return true
+				}
 			}
 		}
 	}
@@ -858,4 +872,107 @@ func missing(have, want []string) []string {
 		}
 	}
 	return out
+}
+
+// findEnums finds the enums that lose a value or whose values change
+// order, which PostgreSQL cannot do in place: they are created again.
+func (p *objectPlan) findEnums() {
+	for k, d := range p.desired {
+		l := p.live[k]
+		if k.Kind != state.CatalogEnum || l == "" || d == l || p.cov.keys[k] {
+			continue
+		}
+		want, have := state.EnumLabels(d), state.EnumLabels(l)
+		j := 0
+		for _, w := range want {
+			if j < len(have) && have[j] == w {
+				j++
+			}
+		}
+		if j < len(have) {
+			p.enums[k] = true
+			// Its columns are converted: what uses them is created again.
+			for obj, refs := range p.desiredDeps {
+				if obj.Kind == state.CatalogColumn && slices.Contains(refs, k) {
+					p.cov.keys[obj] = true
+				}
+			}
+		}
+	}
+}
+
+// enumSteps creates the enums of findEnums again, after the tables
+// change: the old type is renamed, the new one created, each column that
+// uses it converted through text (its default dropped and set again), and
+// the old type dropped. What else uses the type (views, functions) is
+// dropped before and created after, by cascade.
+func (p *objectPlan) enumSteps(out *ObjectSteps) {
+	var keys []state.CatalogKey
+	for k := range p.enums {
+		keys = append(keys, k)
+	}
+	sortKeys(keys)
+	for _, k := range keys {
+		obj := "enum " + plan.DisplayName(k.Schema, k.Name)
+		want, have := state.EnumLabels(p.desired[k]), state.EnumLabels(p.live[k])
+		lost := missing(have, want)
+		old := k.Name + "__keel_old"
+		if len(old) > 63 {
+			p.blocked[k] = "its name is too long to rename it while it is created again"
+			continue
+		}
+		labels := make([]string, len(want))
+		for i, w := range want {
+			labels[i] = pgsql.QuoteLiteral(w)
+		}
+		add := func(sql, comment string, hazards ...plan.Hazard) {
+			out.Late = append(out.Late, plan.Step{SQL: sql, Comment: comment, Action: plan.ActionAlter, Object: obj, Transactional: true, Hazards: hazards})
+		}
+		typ := pgsql.QuoteQualified(k.Schema, k.Name)
+		add("ALTER TYPE "+typ+" RENAME TO "+pgsql.QuoteIdent(old), "rename the enum, to create it again without "+strings.Join(lost, ", "))
+		add("CREATE TYPE "+typ+" AS ENUM ("+strings.Join(labels, ", ")+")", "create the enum again")
+		var cols []state.CatalogKey
+		for obj, refs := range p.desiredDeps {
+			if obj.Kind == state.CatalogColumn && slices.Contains(refs, k) {
+				cols = append(cols, obj)
+			}
+		}
+		sortKeys(cols)
+		for _, c := range cols {
+			table := pgsql.QuoteQualified(c.Schema, c.Table)
+			col := pgsql.QuoteIdent(c.Name)
+			cobj := "column " + plan.DisplayName(c.Schema, c.Table) + "." + plan.DisplayPart(c.Name)
+			def, hasDef := columnDefault(p.desired[c])
+			if hasDef {
+				add("ALTER TABLE "+table+" ALTER COLUMN "+col+" DROP DEFAULT", "drop the default of "+cobj+" while its type changes")
+			}
+			add("ALTER TABLE "+table+" ALTER COLUMN "+col+" TYPE "+typ+" USING "+col+"::text::"+typ, "convert "+cobj+" to the new enum",
+				plan.Hazard{Code: plan.HazardMayFail, Severity: plan.SeverityWarning, Object: cobj, Message: "fails if a row holds a value the enum no longer has: " + strings.Join(lost, ", ")},
+				plan.Hazard{Code: plan.HazardTableRewrite, Severity: plan.SeverityWarning, Object: cobj, Message: "converting the column rewrites the table under an ACCESS EXCLUSIVE lock"})
+			if hasDef {
+				add("ALTER TABLE "+table+" ALTER COLUMN "+col+" SET DEFAULT "+def, "set the default of "+cobj+" again")
+			}
+			p.cov.keys[c] = true
+		}
+		add("DROP TYPE "+pgsql.QuoteQualified(k.Schema, old), "drop the old enum")
+		p.cov.keys[k] = true
+	}
+}
+
+// columnDefault reads the default expression of a column's description
+// (see the catalog's column query: type, not null, default, then the
+// generation, identity, collation, inheritance, owned sequences and
+// comment).
+func columnDefault(desc string) (string, bool) {
+	_, rest, ok := strings.Cut(desc, " default ")
+	if !ok {
+		return "", false
+	}
+	end := len(rest)
+	for _, next := range []string{" collate ", " inherited", " owns sequence ", " comment '"} {
+		if i := strings.Index(rest, next); i >= 0 && i < end {
+			end = i
+		}
+	}
+	return rest[:end], true
 }

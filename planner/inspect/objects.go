@@ -122,7 +122,7 @@ WHERE n.nspname = ANY($1) AND ` + notExtension("pg_collation", "co.oid"),
 FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
 WHERE n.nspname = ANY($1) AND ` + notExtension("pg_statistic_ext", "s.oid"),
 	// Privileges that differ from the object's defaults (acldefault), by
-	// grantee, the owner's own left out: on schemas, tables, views,
+	// grantee, the owner's own and those of the role keel runs as left out: on schemas, tables, views,
 	// materialized views, sequences, functions and procedures.
 	`WITH obj AS (
   SELECT n.nspname AS schema, 'schema' AS what, n.nspacl AS acl, acldefault('n', n.nspowner) AS def, n.nspowner AS owner
@@ -137,12 +137,15 @@ WHERE n.nspname = ANY($1) AND ` + notExtension("pg_statistic_ext", "s.oid"),
     p.proacl, acldefault('f', p.proowner), p.proowner
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
   WHERE n.nspname = ANY($1) AND p.prokind IN ('f', 'p', 'w') AND p.proacl IS NOT NULL AND ` + notExtension("pg_proc", "p.oid") + `
+), me AS (
+  -- The role keel runs as: its own privileges are not keel's to change.
+  SELECT oid FROM pg_roles WHERE rolname = current_user
 ), granted AS (
   SELECT o.schema, o.what, x.grantee, 'has' AS side, x.privilege_type, x.is_grantable
-  FROM obj o CROSS JOIN LATERAL aclexplode(coalesce(o.acl, o.def)) x WHERE x.grantee <> o.owner
+  FROM obj o CROSS JOIN me CROSS JOIN LATERAL aclexplode(coalesce(o.acl, o.def)) x WHERE x.grantee <> o.owner AND x.grantee <> me.oid
   UNION ALL
   SELECT o.schema, o.what, x.grantee, 'default', x.privilege_type, x.is_grantable
-  FROM obj o CROSS JOIN LATERAL aclexplode(o.def) x WHERE x.grantee <> o.owner
+  FROM obj o CROSS JOIN me CROSS JOIN LATERAL aclexplode(o.def) x WHERE x.grantee <> o.owner AND x.grantee <> me.oid
 ), by_grantee AS (
   SELECT schema, what, grantee,
     coalesce(string_agg(privilege_type || CASE WHEN is_grantable THEN ' WITH GRANT OPTION' ELSE '' END, ', ' ORDER BY privilege_type) FILTER (WHERE side = 'has'), 'none') AS has,
@@ -201,7 +204,9 @@ SELECT DISTINCT '`+state.CatalogDepends+`', d.schema, d.kind || E'\x1f' || d.tbl
 FROM pg_depend dep
 JOIN obj d ON d.classid = dep.classid AND d.objid = dep.objid AND d.subid = dep.objsubid
 JOIN obj r ON r.classid = dep.refclassid AND r.objid = dep.refobjid AND r.subid = dep.refobjsubid
-WHERE dep.deptype IN ('n', 'a') AND d.kind NOT IN ('table', 'enum')
+WHERE dep.deptype IN ('n', 'a') AND d.kind <> 'enum'
+  -- Of tables, only that a typed table uses its type.
+  AND (d.kind <> 'table' OR r.kind = '`+state.CatalogType+`')
   -- OWNED BY: the sequence goes with the column, and is made before it.
   AND NOT (dep.deptype = 'a' AND d.kind = '`+state.CatalogSequence+`')
   AND (d.kind, d.schema, d.tbl, d.name) IS DISTINCT FROM (r.kind, r.schema, r.tbl, r.name)`)

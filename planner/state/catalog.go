@@ -229,6 +229,9 @@ func (d CatalogDifference) why() string {
 	return ""
 }
 
+// EnumLabels reads the labels of an enum's description, "('a', 'b')".
+func EnumLabels(desc string) []string { return enumLabels(desc) }
+
 // enumLabels reads the labels of an enum's description, "('a', 'b')".
 func enumLabels(desc string) []string {
 	toks, err := pgsql.Lex(desc)
