@@ -209,6 +209,9 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 			fromCatalog = cat.Fingerprint()
 		}
 	}
+	// A statement PostgreSQL would refuse because objects keel does not
+	// manage depend on its object: refused before anything runs.
+	unplanned = append(unplanned, diff.Blockers(steps)...)
 	notManaged, err := l.NotManaged(ctx, schemas)
 	if err != nil {
 		return nil, err

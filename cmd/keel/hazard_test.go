@@ -297,23 +297,23 @@ func TestKilledApplyLeavesNothing(t *testing.T) {
 }
 
 // A view in a schema keel does not manage depends on a column the plan
-// drops: the plan says that PostgreSQL will refuse it, and the apply leaves
-// everything as it was.
+// drops: the plan says that PostgreSQL would refuse it and lists it as a
+// difference keel cannot plan; the apply refuses before anything runs.
 func TestDropBlockedByAViewIsFlagged(t *testing.T) {
 	t.Parallel()
 	u, _ := pgtest.NewDatabase(t)
 	pgtest.Exec(t, u, "CREATE TABLE accounts (id int PRIMARY KEY, email text)", "CREATE SCHEMA reports", "CREATE VIEW reports.emails AS SELECT email FROM public.accounts")
 	desired := writeFile(t, "schema.hcl", fmt.Sprintf(accountsHCL, "int", "", ""))
 	code, out, errs := keel(t, "plan", "--env", "dev", "--url", u, "--schema", desired, "--format", "json")
-	if code != 0 {
-		t.Fatalf("plan: %s", errs)
+	if code != 1 || !strings.Contains(out, `"unplanned_differences"`) {
+		t.Fatalf("plan: exit %d, want 1 with the view listed:\n%s%s", code, out, errs)
 	}
 	h := findHazard(jsonOf(t, out).Hazards, plan.HazardMayFail, "column public.accounts.email")
 	if h == nil || h.Severity != plan.SeverityDanger || !strings.Contains(h.Message, "view reports.emails") {
 		t.Fatalf("no may-fail hazard naming the view: %+v\n%s", h, out)
 	}
-	if code, _, errs := keel(t, "apply", "--env", "dev", "--url", u, "--schema", desired); code != 1 || !strings.Contains(errs, "2BP01") {
-		t.Fatalf("apply: exit %d, want 1 with SQLSTATE 2BP01:\n%s", code, errs)
+	if code, _, errs := keel(t, "apply", "--env", "dev", "--url", u, "--schema", desired); code == 0 || !strings.Contains(errs, "nothing was run") {
+		t.Fatalf("apply: exit %d, want a refusal before anything runs:\n%s", code, errs)
 	}
 	if !tableExists(t, u, "reports.emails") || pgtest.QueryValue[int](t, u, "SELECT count(*)::int FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'email'") != 1 {
 		t.Fatal("the refused apply changed something")

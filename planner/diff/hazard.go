@@ -58,8 +58,28 @@ func blockedBy(obj string, views []string) []plan.Hazard {
 		return nil
 	}
 	return []plan.Hazard{{Code: plan.HazardMayFail, Severity: plan.SeverityDanger, Object: obj,
-		Message: fmt.Sprintf("%s depend on it, in schemas keel does not manage: PostgreSQL will refuse this and the plan will roll back; drop or change them first",
-			strings.Join(views, ", "))}}
+		Message: fmt.Sprintf("%s depend on it, %s: PostgreSQL would refuse this; drop or change them first",
+			strings.Join(views, ", "), UnmanagedDependents)}}
+}
+
+// UnmanagedDependents is in the message of the hazard of a statement that
+// objects keel does not manage depend on (blockedBy): a plan with one is
+// not applied.
+const UnmanagedDependents = "in schemas keel does not manage"
+
+// Blockers lists, as differences keel cannot plan, the objects of steps
+// that objects keel does not manage depend on: PostgreSQL would refuse
+// their statements, so the plan is refused before anything runs.
+func Blockers(steps []plan.Step) []plan.Difference {
+	var out []plan.Difference
+	for _, st := range steps {
+		for _, h := range st.Hazards {
+			if h.Code == plan.HazardMayFail && strings.Contains(h.Message, UnmanagedDependents) {
+				out = append(out, plan.Difference{Object: h.Object, Desired: "changed by this plan: " + plan.OneLine(st.SQL), Live: "used by objects keel does not manage", Why: h.Message})
+			}
+		}
+	}
+	return out
 }
 
 // hazardsOf derives the hazards of the engine changes behind one statement.

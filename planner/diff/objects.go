@@ -165,6 +165,18 @@ func (p *objectPlan) changesInPlace(k state.CatalogKey, d, l string) bool {
 		// CREATE OR REPLACE keeps the object (and what depends on it)
 		// when the arguments (names, defaults) and the result stay.
 		return signature(db) == signature(lb)
+	case state.CatalogView:
+		// CREATE OR REPLACE VIEW keeps the view when its columns stay, with
+		// their names and types, and others come after them, and its
+		// options stay.
+		want, _ := extraOf(d, state.ColumnsMarker)
+		have, _ := extraOf(l, state.ColumnsMarker)
+		first := func(s string) string { line, _, _ := strings.Cut(s, "\n"); return line }
+		return db == lb || have != "" && first(db) == first(lb) && (want == have || strings.HasPrefix(want, have+", "))
+	case state.CatalogDomain:
+		// ALTER DOMAIN changes the default, NOT NULL and the checks.
+		first := func(s string) string { line, _, _ := strings.Cut(s, "\n"); return line }
+		return first(db) == first(lb)
 	}
 	return db == lb
 }
@@ -572,6 +584,12 @@ func (p *objectPlan) changeSteps(k state.CatalogKey) []plan.Step {
 		case state.CatalogFunction, state.CatalogProcedure:
 			steps = append(steps, plan.Step{SQL: db, Comment: "replace the body of " + obj, Action: plan.ActionAlter, Object: obj, Transactional: true,
 				Hazards: []plan.Hazard{{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityInfo, Object: obj, Message: "callers get the new behaviour at once"}}})
+		case state.CatalogView:
+			steps = append(steps, plan.Step{SQL: "CREATE OR REPLACE VIEW" + strings.TrimPrefix(db, "CREATE VIEW"), Comment: "replace the query of " + obj,
+				Action: plan.ActionAlter, Object: obj, Transactional: true,
+				Hazards: []plan.Hazard{{Code: plan.HazardBackwardIncompatible, Severity: plan.SeverityInfo, Object: obj, Message: "queries of the view get the new rows at once"}}})
+		case state.CatalogDomain:
+			steps = append(steps, domainChanges(k, db, lb)...)
 		}
 	}
 	return append(steps, p.extraSteps(k, l, d)...)
@@ -882,14 +900,7 @@ func (p *objectPlan) findEnums() {
 		if k.Kind != state.CatalogEnum || l == "" || d == l || p.cov.keys[k] {
 			continue
 		}
-		want, have := state.EnumLabels(d), state.EnumLabels(l)
-		j := 0
-		for _, w := range want {
-			if j < len(have) && have[j] == w {
-				j++
-			}
-		}
-		if j < len(have) {
+		if !keepsOrder(state.EnumLabels(l), state.EnumLabels(d)) {
 			p.enums[k] = true
 			// Its columns are converted: what uses them is created again.
 			for obj, refs := range p.desiredDeps {
@@ -975,4 +986,71 @@ func columnDefault(desc string) (string, bool) {
 		}
 	}
 	return rest[:end], true
+}
+
+// domainChanges changes a domain's default, NOT NULL and checks, as the
+// lines of the two descriptions after the first say them.
+func domainChanges(k state.CatalogKey, want, have string) []plan.Step {
+	obj := objName(k)
+	name := objectSQL(k)
+	lines := func(s string) (def string, notNull bool, checks map[string]string) {
+		checks = map[string]string{}
+		for _, l := range strings.Split(s, "\n")[1:] {
+			l = strings.TrimPrefix(l, " ")
+			switch {
+			case strings.HasPrefix(l, "DEFAULT "):
+				def = strings.TrimPrefix(l, "DEFAULT ")
+			case l == "NOT NULL":
+				notNull = true
+			case strings.HasPrefix(l, "CONSTRAINT "):
+				checks[l] = l
+			}
+		}
+		return def, notNull, checks
+	}
+	wd, wn, wc := lines(want)
+	hd, hn, hc := lines(have)
+	var steps []plan.Step
+	alter := func(what, comment string, hazards ...plan.Hazard) {
+		steps = append(steps, plan.Step{SQL: "ALTER DOMAIN " + name + " " + what, Comment: comment, Action: plan.ActionAlter, Object: obj, Transactional: true, Hazards: hazards})
+	}
+	var drop, add []string
+	for l := range hc {
+		if wc[l] == "" {
+			drop = append(drop, l)
+		}
+	}
+	for l := range wc {
+		if hc[l] == "" {
+			add = append(add, l)
+		}
+	}
+	sort.Strings(drop)
+	sort.Strings(add)
+	for _, l := range drop {
+		// "CONSTRAINT name CHECK (...)": the name as quote_ident printed it.
+		rest := strings.TrimPrefix(l, "CONSTRAINT ")
+		cname := rest[:strings.Index(rest, " CHECK ")]
+		alter("DROP CONSTRAINT "+cname, "drop the check "+cname+" of "+obj)
+	}
+	if wd != hd {
+		if wd == "" {
+			alter("DROP DEFAULT", "drop the default of "+obj)
+		} else {
+			alter("SET DEFAULT "+wd, "the default of "+obj)
+		}
+	}
+	if wn != hn {
+		if wn {
+			alter("SET NOT NULL", "values of "+obj+" are not null", plan.Hazard{Code: plan.HazardMayFail, Severity: plan.SeverityWarning, Object: obj,
+				Message: "fails if a column of the domain holds NULL; checks every such column"})
+		} else {
+			alter("DROP NOT NULL", "values of "+obj+" may be null")
+		}
+	}
+	for _, l := range add {
+		alter("ADD "+l, "add a check to "+obj, plan.Hazard{Code: plan.HazardMayFail, Severity: plan.SeverityWarning, Object: obj,
+			Message: "fails if a value of a column of the domain breaks the check; checks every such column"})
+	}
+	return steps
 }

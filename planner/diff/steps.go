@@ -53,6 +53,7 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 	if err != nil {
 		return nil, nil, fmt.Errorf("computing the difference: %w", err)
 	}
+	changes = enumsCreatedAgain(changes)
 	changes = fixColumnChanges(from.Realm, to.Realm, to.Using, changes)
 	changes, idBefore, idAfter := identityChanges(changes, facts, cov)
 	inheritingTables(changes, to.Catalog, cov)
@@ -476,4 +477,35 @@ func invalidIndexSteps(invalid []state.InvalidIndex, concurrent bool) []plan.Ste
 		steps = append(steps, st)
 	}
 	return steps
+}
+
+// enumsCreatedAgain leaves out the engine's change of an enum that loses
+// a value or whose values change order: PostgreSQL cannot do that in
+// place, the engine refuses to plan it, and keel creates the enum again
+// (see PlanObjects).
+func enumsCreatedAgain(changes []schema.Change) []schema.Change {
+	out := changes[:0:0]
+	for _, c := range changes {
+		if m, ok := c.(*schema.ModifyObject); ok {
+			from, ok1 := m.From.(*schema.EnumType)
+			to, ok2 := m.To.(*schema.EnumType)
+			if ok1 && ok2 && !keepsOrder(from.Values, to.Values) {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// keepsOrder reports whether want has every value of have, in the same
+// order (values added anywhere).
+func keepsOrder(have, want []string) bool {
+	j := 0
+	for _, w := range want {
+		if j < len(have) && have[j] == w {
+			j++
+		}
+	}
+	return j == len(have)
 }

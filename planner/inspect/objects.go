@@ -33,7 +33,10 @@ var objectQueries = []string{
 	`SELECT CASE c.relkind WHEN 'v' THEN '` + state.CatalogView + `' ELSE '` + state.CatalogMaterializedView + `' END, n.nspname, '', c.relname,
   CASE c.relkind WHEN 'v' THEN 'CREATE VIEW ' ELSE 'CREATE MATERIALIZED VIEW ' END || ` + qualifiedClass + `
     || coalesce(' WITH (' || array_to_string(c.reloptions, ', ') || ')', '')
-    || E' AS\n' || rtrim(pg_get_viewdef(c.oid), ';') || ` + commentOf("c.oid", "pg_class") + `
+    || E' AS\n' || rtrim(pg_get_viewdef(c.oid), ';')
+    || CASE WHEN c.relkind = 'v' THEN E'\n` + state.ColumnsMarker + `' || (SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)
+         FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) ELSE '' END
+    || ` + commentOf("c.oid", "pg_class") + `
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = ANY($1) AND c.relkind IN ('v', 'm') AND ` + notExtension("pg_class", "c.oid"),
 	// Indexes of materialized views.
@@ -86,13 +89,14 @@ WHERE n.nspname = ANY($1) AND ` + notExtension("pg_class", "c.oid"),
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence s ON s.seqrelid = c.oid
 WHERE n.nspname = ANY($1) AND c.relkind = 'S' AND ` + notExtension("pg_class", "c.oid") + `
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')`,
-	// Domains: base type, collation, default, NOT NULL, checks.
+	// Domains: base type and collation, then a line for each of the
+	// default, NOT NULL and each check (see diff's domain changes).
 	`SELECT '` + state.CatalogDomain + `', n.nspname, '', t.typname,
   'CREATE DOMAIN ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname) || ' AS ' || format_type(t.typbasetype, t.typtypmod)
     || CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation THEN ' COLLATE ' || (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) ELSE '' END
-    || coalesce(' DEFAULT ' || pg_get_expr(t.typdefaultbin, 0), '')
-    || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END
-    || coalesce((SELECT string_agg(' CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid), '' ORDER BY k.conname) FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c'), '')
+    || coalesce(E'\n DEFAULT ' || pg_get_expr(t.typdefaultbin, 0), '')
+    || CASE WHEN t.typnotnull THEN E'\n NOT NULL' ELSE '' END
+    || coalesce((SELECT string_agg(E'\n CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid), '' ORDER BY k.conname) FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c'), '')
     || ` + commentOf("t.oid", "pg_type") + `
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
 WHERE n.nspname = ANY($1) AND t.typtype = 'd' AND ` + notExtension("pg_type", "t.oid"),

@@ -118,6 +118,9 @@ const (
 	// A serial column's sequence (named TABLE_COLUMN_seq, the column's
 	// default): the engine makes it with the column.
 	SerialMarker = "-- keel: serial"
+	// A view's columns and their types, in order: "-- keel: columns id
+	// integer, name text" (whether CREATE OR REPLACE VIEW can change it).
+	ColumnsMarker = "-- keel: columns "
 	// An extended statistics object's target: "-- keel: statistics 500".
 	StatisticsMarker = "-- keel: statistics "
 )
