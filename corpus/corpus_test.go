@@ -66,6 +66,9 @@ var caseOptions = map[string]struct {
 // or of the engine it embeds that is not fixed yet. A case refused and not
 // here fails the test; a case here that is no longer refused does too.
 var knownRefusals = map[string]string{
+	"everything reverse": "The engine drops the primary key of products before the foreign key of order_items " +
+		"that uses it (it orders statements by table, and the foreign key's drop comes later); PostgreSQL refuses " +
+		"(SQLSTATE 2BP01) and the plan is rolled back whole.",
 	"extversions reverse": "An extension downgrade: pg_trgm has no update path from 1.4 to 1.3, PostgreSQL " +
 		"refuses ALTER EXTENSION ... UPDATE and the plan is rolled back.",
 	"inherit2": "A parent table loses a column its child keeps as its own: PostgreSQL drops the child's inherited " +
@@ -203,7 +206,9 @@ func runCase(t *testing.T, c pair) (Result, string) {
 		}
 	}
 	dumpArgs := dumpScope(opts.Schemas, opt.exclude, opt.schemas != nil)
-	before, err := dump(aURL, dumpArgs)
+	// A's dump before is B's in the reverse case: each state's SQL is
+	// dumped once.
+	before, err := dumpOnce(c.a, aURL, dumpArgs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +239,7 @@ func runCase(t *testing.T, c pair) (Result, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := dump(bURL, dumpArgs)
+	want, err := dumpOnce(c.b, bURL, dumpArgs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,4 +299,30 @@ func objectNames(lists ...[]plan.Object) map[string]bool {
 		}
 	}
 	return names
+}
+
+var (
+	dumpsMu sync.Mutex
+	dumps   = make(map[string]map[string]entry)
+)
+
+// dumpOnce dumps the database dbURL, freshly loaded from the SQL file
+// path, once for every case that loads that file: the dump of a database
+// loaded from the same SQL is the same.
+func dumpOnce(path, dbURL string, args []string) (map[string]entry, error) {
+	key := path + "\x00" + strings.Join(args, "\x00")
+	dumpsMu.Lock()
+	d, ok := dumps[key]
+	dumpsMu.Unlock()
+	if ok {
+		return d, nil
+	}
+	d, err := dump(dbURL, args)
+	if err != nil {
+		return nil, err
+	}
+	dumpsMu.Lock()
+	dumps[key] = d
+	dumpsMu.Unlock()
+	return d, nil
 }

@@ -45,7 +45,8 @@ go vet ./...
 KEEL_CACHE_DIR=$(mktemp -d)
 export KEEL_CACHE_DIR
 trap 'rm -rf "$KEEL_CACHE_DIR"' EXIT
-go test -count=1 -timeout 8m "$@" ./...
+# Most tests wait on PostgreSQL: more run at once than there are cores.
+go test -count=1 -timeout 8m -parallel 4 "$@" ./...
 if [ -d "$corpus/migra" ]; then
   go test -count=1 -timeout 4m ./corpus -run TestCorpus -corpus "$corpus"
 else

@@ -65,7 +65,7 @@ func DefaultCache() *Cache {
 // match and on_delete_set_columns of constraints, storage_params of indexes.
 // 11: partitioned tables and partitions (partition_of, bound) in HCL, and
 // fingerprints that cover the catalog's partitions.
-const cacheFormat = "keel-normalized-state/13"
+const cacheFormat = "keel-normalized-state/14"
 
 // Cached is one normalized state, as stored.
 type Cached struct {

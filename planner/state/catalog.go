@@ -107,6 +107,13 @@ const (
 	CatalogDepends = "depends on"
 )
 
+// objectKinds are the kinds of the objects beside tables.
+var objectKinds = map[string]bool{
+	CatalogView: true, CatalogMaterializedView: true, CatalogViewIndex: true, CatalogFunction: true, CatalogProcedure: true,
+	CatalogTrigger: true, CatalogPolicy: true, CatalogSequence: true, CatalogDomain: true, CatalogType: true,
+	CatalogCollation: true, CatalogStatistics: true, CatalogPrivilege: true,
+}
+
 // The markers of keel's own lines in descriptions of objects, after the
 // statement that creates the object.
 const (
@@ -290,4 +297,16 @@ func (c Catalog) Fingerprint() plan.Fingerprint {
 		objects[k.String()] = shortHash([]byte(line))
 	}
 	return plan.Fingerprint{Hash: "sha256:" + hex.EncodeToString(whole.Sum(nil)), Objects: objects}
+}
+
+// keysWhere lists the catalog's keys that keep says to, sorted.
+func (c Catalog) keysWhere(keep func(CatalogKey) bool) []CatalogKey {
+	var keys []CatalogKey
+	for k := range c {
+		if keep(k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	return keys
 }

@@ -60,6 +60,12 @@ func (s *State) Fingerprint() (plan.Fingerprint, error) {
 		objects[k.String()] = shortHash([]byte(line))
 		whole.Write([]byte(line))
 	}
+	// Views, functions, triggers, ...: the engine does not see them.
+	for _, k := range s.Catalog.keysWhere(func(k CatalogKey) bool { return objectKinds[k.Kind] }) {
+		line := k.String() + "\x00" + s.Catalog[k] + "\n"
+		objects[k.String()] = shortHash([]byte(line))
+		whole.Write([]byte(line))
+	}
 	// Partitions, which the engine does not see: each one's parent and
 	// bound, and its table's description (its own partition key, its
 	// comment). A partition added, dropped or re-bounded is another state.
