@@ -63,6 +63,7 @@ func readDifferentialCase(path string) (differentialCase, error) {
 // TestDifferential brings A to B and B to A for every case of
 // testdata/differential, and publishes the results in docs/differential.md.
 func TestDifferential(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("testdata", "differential", "*.sql"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no differential cases: %v", err)

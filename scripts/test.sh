@@ -2,7 +2,7 @@
 # Runs keel's tests against a real PostgreSQL: $DATABASE_URL if set, else a
 # server on 127.0.0.1:5432, else one this script starts or installs
 # (scripts/pg.sh). Each test creates its own database there and drops it.
-# Then runs the corpus check (corpus/, results in docs/corpus.md) on
+# The corpus check (corpus/, results in docs/corpus.md) runs with them, on
 # $KEEL_CORPUS, by default ../shared/corpus beside the repository. As root on
 # Debian it installs pgbouncer, for the connection-pooler tests, and PostGIS,
 # for the extension test, when missing.
@@ -45,10 +45,11 @@ go vet ./...
 KEEL_CACHE_DIR=$(mktemp -d)
 export KEEL_CACHE_DIR
 trap 'rm -rf "$KEEL_CACHE_DIR"' EXIT
-# Most tests wait on PostgreSQL: more run at once than there are cores.
-go test -count=1 -timeout 8m -parallel 4 "$@" ./...
+# The corpus check runs with the rest when the corpus is there.
 if [ -d "$corpus/migra" ]; then
-  go test -count=1 -timeout 4m ./corpus -run TestCorpus -corpus "$corpus"
+  export KEEL_CORPUS=$corpus
 else
   echo "corpus check skipped: no $corpus/migra (set KEEL_CORPUS to the corpus directory)" >&2
 fi
+# Most tests wait on PostgreSQL: more run at once than there are cores.
+go test -count=1 -timeout 8m -p 4 -parallel 4 "$@" ./...

@@ -9,7 +9,7 @@ import (
 
 // objectsSQL makes one of every kind of object keel manages beside tables.
 var objectsSQL = []string{
-	`DO $$BEGIN CREATE ROLE keel_objects_reader; EXCEPTION WHEN duplicate_object THEN NULL; END$$`,
+	`DO $$BEGIN CREATE ROLE keel_objects_reader; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END$$`,
 	`CREATE TABLE t (id serial PRIMARY KEY, a int, b text, updated_at timestamptz)`,
 	`CREATE SEQUENCE tickets START 5`,
 	`CREATE TABLE u (id int DEFAULT nextval('tickets'), c text)`,

@@ -72,6 +72,7 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 			rest = append(rest, c)
 		}
 	}
+	drops, rest := foreignKeysDroppedFirst(rest)
 	rest, pieces, pinned := splitModify(rest, concurrent)
 	before, after := extensionSteps(from.Extensions, to.Extensions)
 	var steps []plan.Step
@@ -84,6 +85,11 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 		return nil, nil, err
 	}
 	steps = append(append(steps, s...), before...)
+	// Rendered apart: the engine would order them among the others.
+	if s, err = renderSteps(ctx, drv, drops, nil, facts, realms, cov); err != nil {
+		return nil, nil, err
+	}
+	steps = append(steps, s...)
 	steps = append(steps, invalidIndexSteps(from.Invalid, concurrent)...)
 	steps = append(append(steps, regen...), idBefore...)
 	if s, err = renderSteps(ctx, drv, rest, pieces, facts, realms, cov); err != nil {
@@ -508,4 +514,45 @@ func keepsOrder(have, want []string) bool {
 		}
 	}
 	return j == len(have)
+}
+
+// foreignKeysDroppedFirst moves the foreign keys that table modifications
+// drop into modifications of their own, before the others, and then the
+// tables dropped: the engine orders its statements by table, and a primary
+// key or unique constraint dropped in one table's statement is refused
+// while a foreign key of another table, dropped in a later statement (or
+// with its table), still uses it.
+func foreignKeysDroppedFirst(changes []schema.Change) (drops, rest []schema.Change) {
+	var first, tables []schema.Change
+	for _, c := range changes {
+		if _, ok := c.(*schema.DropTable); ok {
+			// A table dropped takes its foreign keys with it.
+			tables = append(tables, c)
+			continue
+		}
+		m, ok := c.(*schema.ModifyTable)
+		if !ok {
+			rest = append(rest, c)
+			continue
+		}
+		var fks, others []schema.Change
+		for _, ch := range m.Changes {
+			if _, ok := ch.(*schema.DropForeignKey); ok {
+				fks = append(fks, ch)
+			} else {
+				others = append(others, ch)
+			}
+		}
+		if len(fks) == 0 || len(others) == 0 {
+			if len(fks) > 0 {
+				first = append(first, c)
+			} else {
+				rest = append(rest, c)
+			}
+			continue
+		}
+		first = append(first, &schema.ModifyTable{T: m.T, Changes: fks})
+		rest = append(rest, &schema.ModifyTable{T: m.T, Changes: others})
+	}
+	return append(first, tables...), rest
 }

@@ -1,6 +1,6 @@
 -- Privileges for a read-only role on a schema, a table, a view, a sequence and a function; EXECUTE revoked from PUBLIC.
 -- prefix
-DO $$BEGIN CREATE ROLE keel_diff_reader; EXCEPTION WHEN duplicate_object THEN NULL; END$$;
+DO $$BEGIN CREATE ROLE keel_diff_reader; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END$$;
 CREATE TABLE t (id int PRIMARY KEY, a int);
 CREATE VIEW v AS SELECT id FROM t;
 CREATE SEQUENCE s;

@@ -1,6 +1,6 @@
 -- Row-level security with policies for a role, forced; a policy's expression changes.
 -- prefix
-DO $$BEGIN CREATE ROLE keel_diff_tenant; EXCEPTION WHEN duplicate_object THEN NULL; END$$;
+DO $$BEGIN CREATE ROLE keel_diff_tenant; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END$$;
 CREATE TABLE docs (id int PRIMARY KEY, owner text NOT NULL, body text);
 -- a
 ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
