@@ -1,5 +1,0 @@
--- An identity column's sequence options.
--- a
-CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY);
--- b
-CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY (MINVALUE 1 MAXVALUE 1000 CACHE 5 CYCLE));
