@@ -173,15 +173,31 @@ func (l *Live) Catalog(ctx context.Context, schemas []string) (state.Catalog, er
 // it sees the transaction's changes; the connection's search_path is as it
 // was when it returns.
 func ReadCatalog(ctx context.Context, c *pg.Conn, schemas []string) (cat state.Catalog, err error) {
+	err = withCatalogPath(ctx, c, "reading the catalog of", func() (err error) {
+		cat, err = readCatalog(ctx, c, schemas)
+		return err
+	})
+	return cat, err
+}
+
+// withCatalogPath runs fn with the connection's search_path set to
+// pg_catalog alone, so that PostgreSQL prints every other name qualified,
+// and sets it back. what says what is being done ("reading the catalog
+// of"), for errors.
+func withCatalogPath(ctx context.Context, c *pg.Conn, what string, fn func() error) (err error) {
 	var path string
 	if err := c.QueryRow(ctx, `SELECT current_setting('search_path'), set_config('search_path', 'pg_catalog', false)`).Scan(&path, new(string)); err != nil {
-		return nil, fmt.Errorf("reading the catalog of %s: %w", c.DB(), pg.ServerError(err))
+		return fmt.Errorf("%s %s: %w", what, c.DB(), pg.ServerError(err))
 	}
 	defer func() {
 		if _, rerr := c.Exec(ctx, `SELECT set_config('search_path', $1, false)`, path); rerr != nil && err == nil {
-			err = fmt.Errorf("reading the catalog of %s: %w", c.DB(), pg.ServerError(rerr))
+			err = fmt.Errorf("%s %s: %w", what, c.DB(), pg.ServerError(rerr))
 		}
 	}()
+	return fn()
+}
+
+func readCatalog(ctx context.Context, c *pg.Conn, schemas []string) (cat state.Catalog, err error) {
 	cat = make(state.Catalog)
 	for _, q := range catalogQueries {
 		rows, err := c.Query(ctx, q, schemas)

@@ -7,7 +7,7 @@ import (
 	"keel/planner/pg"
 )
 
-// An objectPrinter prints, as top-level HCL blocks in Atlas Pro's syntax
+// An objectPrinter prints (with search_path set to pg_catalog), as top-level HCL blocks in Atlas Pro's syntax
 // (the blocks state.ParseHCL reads back), the objects of one family that
 // the schemas hold beside tables (views, functions, triggers, ...), none
 // that belongs to an extension. Each family's printer registers itself.
@@ -18,18 +18,24 @@ var objectPrinters []objectPrinter
 func registerObjectPrinter(p objectPrinter) { objectPrinters = append(objectPrinters, p) }
 
 // ObjectsHCL prints the objects of the schemas that the engine does not
-// model, as keel inspect shows them after the tables.
+// model, as keel inspect shows them after the tables. The printers run
+// with search_path set to pg_catalog, so that pg_get_viewdef, format_type
+// and the like print every other name qualified, and the printed SQL
+// means the same from any schema.
 func ObjectsHCL(ctx context.Context, c *pg.Conn, schemas []string) ([]byte, error) {
 	var out bytes.Buffer
-	for _, p := range objectPrinters {
-		b, err := p(ctx, c, schemas)
-		if err != nil {
-			return nil, err
+	err := withCatalogPath(ctx, c, "printing the objects of", func() error {
+		for _, p := range objectPrinters {
+			b, err := p(ctx, c, schemas)
+			if err != nil {
+				return err
+			}
+			if len(b) > 0 {
+				out.WriteString("\n")
+				out.Write(b)
+			}
 		}
-		if len(b) > 0 {
-			out.WriteString("\n")
-			out.Write(b)
-		}
-	}
-	return out.Bytes(), nil
+		return nil
+	})
+	return out.Bytes(), err
 }

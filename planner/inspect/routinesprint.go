@@ -31,19 +31,9 @@ import (
 
 func init() { registerObjectPrinter(printRoutines) }
 
-// printRoutines prints the family, with search_path set to pg_catalog so
-// that pg_get_viewdef, format_type and the like print every other name
-// qualified, and the printed SQL means the same from any schema.
+// printRoutines prints the family (ObjectsHCL sets search_path to
+// pg_catalog for it).
 func printRoutines(ctx context.Context, c *pg.Conn, schemas []string) (out []byte, err error) {
-	var path string
-	if err := c.QueryRow(ctx, `SELECT current_setting('search_path'), set_config('search_path', 'pg_catalog', false)`).Scan(&path, new(string)); err != nil {
-		return nil, fmt.Errorf("printing views, functions and triggers of %s: %w", c.DB(), pg.ServerError(err))
-	}
-	defer func() {
-		if _, rerr := c.Exec(ctx, `SELECT set_config('search_path', $1, false)`, path); rerr != nil && err == nil {
-			err = fmt.Errorf("printing views, functions and triggers of %s: %w", c.DB(), pg.ServerError(rerr))
-		}
-	}()
 	p := &routinesPrinter{conn: c, schemas: schemas, types: make(map[uint32]printedType), names: make(map[string]map[string][]string)}
 	if err := p.load(ctx); err != nil {
 		return nil, fmt.Errorf("printing views, functions and triggers of %s: %w", c.DB(), err)

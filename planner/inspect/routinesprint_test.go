@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"keel/internal/pgtest"
+	"keel/planner/pg"
 	"keel/planner/state"
 
 	"github.com/jackc/pgx/v5"
@@ -141,7 +142,7 @@ func loadRoutines(t *testing.T, u string, schemas []string, printed []byte) []st
 	if err != nil {
 		t.Fatal(err)
 	}
-	types, err := printTypes(ctx, conn, schemas)
+	types, err := inCatalogPath(ctx, conn, schemas, printTypes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestRoutinesRoundTrip(t *testing.T) {
 	pgtest.Exec(t, a, routinesBase...)
 	pgtest.Exec(t, a, routinesSetup...)
 	schemas := []string{"My Schema", "other", "public"}
-	printed, err := printRoutines(ctx, openConn(t, a), schemas)
+	printed, err := inCatalogPath(ctx, openConn(t, a), schemas, printRoutines)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,7 @@ func TestRoutinesRoundTrip(t *testing.T) {
 		t.Errorf("database B differs from A:\nA:\n%s\n\nB:\n%s\n\nHCL:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"), printed)
 	}
 	// And B prints the same.
-	again, err := printRoutines(ctx, openConn(t, b), schemas)
+	again, err := inCatalogPath(ctx, openConn(t, b), schemas, printRoutines)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestRoutinesUnprintable(t *testing.T) {
 		`CREATE TRIGGER q_trg AFTER INSERT ON public.orders EXECUTE FUNCTION public."q""fn"()`,
 		`CREATE TRIGGER ext_trg BEFORE INSERT ON public.orders FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()`,
 	)
-	printed, err := printRoutines(ctx, openConn(t, a), []string{"My Schema", "other", "public"})
+	printed, err := inCatalogPath(ctx, openConn(t, a), []string{"My Schema", "other", "public"}, printRoutines)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,4 +491,14 @@ view "v" {
 	if failed == nil || !strings.Contains(failed.Error(), want) {
 		t.Errorf("running the view's statements: %v; want an error saying %q", failed, want)
 	}
+}
+
+// inCatalogPath runs a printer as ObjectsHCL does: with search_path set
+// to pg_catalog.
+func inCatalogPath(ctx context.Context, c *pg.Conn, schemas []string, p objectPrinter) (out []byte, err error) {
+	err = withCatalogPath(ctx, c, "printing", func() (err error) {
+		out, err = p(ctx, c, schemas)
+		return err
+	})
+	return out, err
 }

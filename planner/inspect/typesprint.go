@@ -30,19 +30,9 @@ import (
 
 func init() { registerObjectPrinter(printTypes) }
 
-// printTypes prints the objects of the family, with search_path set to
-// pg_catalog so that catalog functions print every other name qualified
-// (and the printed SQL reads back the same from any schema).
+// printTypes prints the objects of the family (ObjectsHCL sets
+// search_path to pg_catalog for it).
 func printTypes(ctx context.Context, c *pg.Conn, schemas []string) (out []byte, err error) {
-	var path string
-	if err := c.QueryRow(ctx, `SELECT current_setting('search_path'), set_config('search_path', 'pg_catalog', false)`).Scan(&path, new(string)); err != nil {
-		return nil, fmt.Errorf("printing sequences, domains and types of %s: %w", c.DB(), pg.ServerError(err))
-	}
-	defer func() {
-		if _, rerr := c.Exec(ctx, `SELECT set_config('search_path', $1, false)`, path); rerr != nil && err == nil {
-			err = fmt.Errorf("printing sequences, domains and types of %s: %w", c.DB(), pg.ServerError(rerr))
-		}
-	}()
 	p := &typesPrinter{conn: c, schemas: schemas, inSchemas: make(map[string]bool)}
 	for _, s := range schemas {
 		p.inSchemas[s] = true

@@ -192,7 +192,7 @@ func TestTypesRoundTrip(t *testing.T) {
 	pgtest.Exec(t, a, typesSetup...)
 	conn := openConn(t, a)
 	schemas := []string{"other", "public"}
-	printed, err := printTypes(ctx, conn, schemas)
+	printed, err := inCatalogPath(ctx, conn, schemas, printTypes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +363,7 @@ func TestTypesPrintRefusesUnreferable(t *testing.T) {
 	t.Parallel()
 	u, _ := pgtest.NewDatabase(t)
 	pgtest.Exec(t, u, `CREATE SCHEMA "we""ird"`, `CREATE DOMAIN "we""ird".d AS int`)
-	_, err := printTypes(context.Background(), openConn(t, u), []string{`we"ird`})
+	_, err := inCatalogPath(context.Background(), openConn(t, u), []string{`we"ird`}, printTypes)
 	if err == nil || !strings.Contains(err.Error(), `Atlas HCL cannot refer to schema "we\"ird"`) || !strings.Contains(err.Error(), "rename it") {
 		t.Fatalf("printing a domain in a schema named with a double quote: got %v, want a refusal that says to rename it", err)
 	}
