@@ -18,8 +18,8 @@ import (
 
 // TestCachedStatePlansAsFresh requires a plan computed from a cached
 // normalized state to equal the plan from a fresh normalization, against an
-// empty database and against one where the state was applied, and a corrupt
-// cache entry to be ignored and made again.
+// empty database and against one where the state was applied, and (for the
+// example) a corrupt cache entry to be ignored and made again.
 func TestCachedStatePlansAsFresh(t *testing.T) {
 	example, err := os.ReadFile("../schema.hcl")
 	if err != nil {
@@ -75,6 +75,9 @@ func TestCachedStatePlansAsFresh(t *testing.T) {
 				t.Fatalf("re-plan is not empty:\n%s", sqlOf(fresh))
 			}
 			same("applied database", fresh, planWith(cache))
+			if name != "the example schema.hcl" {
+				return // corrupt entries are the same for every state
+			}
 			// A corrupt entry is ignored, and made again.
 			for _, bad := range []string{"{not json", `{"format":"keel-normalized-state/1","hcl":"table {"}`, ""} {
 				if err := os.WriteFile(entries[0], []byte(bad), 0o600); err != nil {
