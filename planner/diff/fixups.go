@@ -11,7 +11,9 @@ import (
 // fixColumnChanges completes the engine's column changes where it falls
 // short of what PostgreSQL needs:
 //   - a change of a column's collation, which the engine does not compare,
-//     becomes a type change (ALTER COLUMN ... TYPE ... COLLATE ...);
+//     becomes a type change (ALTER COLUMN ... TYPE ... COLLATE ...), and so
+//     does a column switched between two user-defined types (domains,
+//     composite types), which the engine does not compare either;
 //   - a type change of a column with a `using` attribute (using, from the
 //     desired state) converts with the user's expression (USING expr);
 //   - else a type change to an enum converts through text (USING
@@ -35,7 +37,7 @@ func fixColumnChanges(from, to *schema.Realm, using map[state.CatalogKey]state.C
 		}
 	}
 	columnPairs(from, to, func(_, t2 *schema.Table, c1, c2 *schema.Column) {
-		if collation(c1) == collation(c2) {
+		if collation(c1) == collation(c2) && !otherUserType(c1, c2) {
 			return
 		}
 		m := modified[t2]
@@ -125,4 +127,12 @@ func columnPairs(from, to *schema.Realm, fn func(t1, t2 *schema.Table, c1, c2 *s
 			}
 		}
 	}
+}
+
+// otherUserType reports whether two columns have user-defined types
+// (domains, composite types) of different names.
+func otherUserType(c1, c2 *schema.Column) bool {
+	u1, ok1 := c1.Type.Type.(*postgres.UserDefinedType)
+	u2, ok2 := c2.Type.Type.(*postgres.UserDefinedType)
+	return ok1 && ok2 && u1.T != u2.T
 }
