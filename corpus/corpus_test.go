@@ -68,9 +68,6 @@ var caseOptions = map[string]struct {
 var knownRefusals = map[string]string{
 	"extversions reverse": "An extension downgrade: pg_trgm has no update path from 1.4 to 1.3, PostgreSQL " +
 		"refuses ALTER EXTENSION ... UPDATE and the plan is rolled back.",
-	"inherit2": "A parent table loses a column its child keeps as its own: PostgreSQL drops the child's inherited " +
-		"column with the parent's, and no statement makes an inherited column the child's own (only ALTER TABLE " +
-		"ONLY ... DROP COLUMN, which keel does not plan yet); the check before COMMIT finds the column missing; rolled back.",
 	"inherit2 reverse": "A parent gains a column its child already has: PostgreSQL merges them into a column both " +
 		"inherited and local, which a child created with INHERITS does not have; no statement changes that; rolled back.",
 	"partitioning": "Turning a partitioned table into a plain one needs the table recreated; the engine " +

@@ -25,6 +25,9 @@ type Coverage struct {
 	// inherits are the INHERITS clauses of the tables the engine creates
 	// that inherit from others (see inheritingTables).
 	inherits map[*schema.Table]string
+	// only are the column drops rendered as ALTER TABLE ONLY (see
+	// columnsLeftToChildren).
+	only map[schema.Change]bool
 	// rls are the tables whose row-level security the plan changes.
 	rls map[state.CatalogKey]bool
 	// parents are the tables those new tables inherit from.
@@ -69,7 +72,7 @@ func engineConstraints(r *schema.Realm) func(state.CatalogKey, string) bool {
 
 func newCoverage() *Coverage {
 	return &Coverage{keys: map[state.CatalogKey]bool{}, whole: map[state.CatalogKey]bool{}, pkeys: map[state.CatalogKey]bool{}, drops: map[state.CatalogKey]bool{},
-		tables: map[state.CatalogKey]bool{}, inherits: map[*schema.Table]string{}, parents: map[*schema.Table][]state.CatalogKey{}, rls: map[state.CatalogKey]bool{}}
+		tables: map[state.CatalogKey]bool{}, inherits: map[*schema.Table]string{}, parents: map[*schema.Table][]state.CatalogKey{}, rls: map[state.CatalogKey]bool{}, only: map[schema.Change]bool{}}
 }
 
 // Covers reports whether a statement of the plan changes d's object.

@@ -501,3 +501,60 @@ func parentsCreatedFirst(steps []plan.Step, sources []schema.Change, parents map
 	}
 	return out
 }
+
+// columnsLeftToChildren plans the drop of a parent's column that a child
+// keeps as its own (the desired child has it, not only inherited) as
+// ALTER TABLE ONLY ... DROP COLUMN, in a statement of its own: a plain
+// DROP COLUMN drops the child's inherited column too, values and all; with
+// ONLY, the child's column stays, as its own.
+func columnsLeftToChildren(changes []schema.Change, toCat state.Catalog, cov *Coverage) []schema.Change {
+	children := make(map[state.CatalogKey][]state.CatalogKey)
+	for _, k := range toCat.InheritsKeys() {
+		child := state.CatalogKey{Kind: state.CatalogTable, Schema: k.Schema, Name: k.Table}
+		for _, p := range parentsOf(toCat, child) {
+			children[p] = append(children[p], child)
+		}
+	}
+	if len(children) == 0 {
+		return changes
+	}
+	var out []schema.Change
+	for _, c := range changes {
+		m, ok := c.(*schema.ModifyTable)
+		if !ok || m.T.Schema == nil {
+			out = append(out, c)
+			continue
+		}
+		var kept, only []schema.Change
+		for _, ch := range m.Changes {
+			dc, ok := ch.(*schema.DropColumn)
+			left := false
+			if ok {
+				for _, child := range children[tableKey(m.T)] {
+					ck := state.CatalogKey{Kind: state.CatalogColumn, Schema: child.Schema, Table: child.Name, Name: dc.C.Name}
+					if d, ok := toCat[ck]; ok && !strings.HasSuffix(d, " inherited") {
+						left = true
+						cov.keys[ck] = true
+					}
+				}
+			}
+			if left {
+				only = append(only, ch)
+			} else {
+				kept = append(kept, ch)
+			}
+		}
+		if len(only) == 0 {
+			out = append(out, c)
+			continue
+		}
+		for _, ch := range only {
+			cov.only[ch] = true
+		}
+		out = append(out, &schema.ModifyTable{T: m.T, Changes: only})
+		if len(kept) > 0 {
+			out = append(out, &schema.ModifyTable{T: m.T, Changes: kept})
+		}
+	}
+	return out
+}

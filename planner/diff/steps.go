@@ -57,6 +57,7 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 	changes = fixColumnChanges(from.Realm, to.Realm, to.Using, changes)
 	changes, idBefore, idAfter := identityChanges(changes, facts, cov)
 	inheritingTables(changes, to.Catalog, cov)
+	changes = columnsLeftToChildren(changes, to.Catalog, cov)
 	changes = childrenDroppedFirst(changes, fromCatalog)
 	var first, rest []schema.Change
 	for _, c := range changes {
@@ -351,6 +352,13 @@ func renderSteps(ctx context.Context, drv migrate.PlanApplier, changes []schema.
 			delete(cov.inherits, add.T)
 		}
 		m, isModify := c.Source.(*schema.ModifyTable)
+		if isModify && len(m.Changes) > 0 && cov.only[m.Changes[0]] {
+			// See columnsLeftToChildren.
+			prefix := "ALTER TABLE " + pgsql.QuoteQualified(m.T.Schema.Name, m.T.Name) + " "
+			if rest, ok := strings.CutPrefix(st.SQL, prefix); ok {
+				st.SQL = "ALTER TABLE ONLY " + pgsql.QuoteQualified(m.T.Schema.Name, m.T.Name) + " " + rest
+			}
+		}
 		kind, isPiece := pieces[m]
 		switch {
 		case isModify && isPiece && kind == pieceIndex:
@@ -363,6 +371,13 @@ func renderSteps(ctx context.Context, drv migrate.PlanApplier, changes []schema.
 			// Comments of the rest piece: no hazard of their own.
 		case c.Source != nil && !seen[c.Source]:
 			st.Hazards = hazardsOf([]schema.Change{c.Source}, facts)
+			if isModify && len(m.Changes) > 0 && cov.only[m.Changes[0]] {
+				for i, h := range st.Hazards {
+					if h.Code == plan.HazardDataLoss {
+						st.Hazards[i].Message = "drops the column and its values in this table; its child tables keep the column, as their own (ALTER TABLE ONLY; the row estimate counts the children too)"
+					}
+				}
+			}
 		}
 		if c.Source != nil {
 			seen[c.Source] = true

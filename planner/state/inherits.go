@@ -267,6 +267,10 @@ func orderInherits(ins []Inherit) ([]Inherit, []string) {
 // inheritsKeys lists the catalog's "inherits" keys, sorted.
 func (c Catalog) inheritsKeys() []CatalogKey { return c.keysOf(CatalogInherits) }
 
+// InheritsKeys lists the catalog's "inherits" keys (Table is the child),
+// sorted.
+func (c Catalog) InheritsKeys() []CatalogKey { return c.inheritsKeys() }
+
 // splitParents reads an "inherits" description, "public.a, s.\"B\"", as
 // the parents' schemas and names; false when it does not read so.
 func splitParents(desc string) ([][2]string, bool) {
