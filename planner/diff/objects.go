@@ -606,8 +606,7 @@ func (p *objectPlan) extraSteps(k state.CatalogKey, live, desired string) []plan
 	}
 	switch k.Kind {
 	case state.CatalogTrigger:
-		want, _ := triggerState(desired)
-		have, _ := triggerState(live)
+		want, have := triggerState(desired), triggerState(live)
 		if live == "" {
 			have = "ENABLE"
 		}
@@ -637,17 +636,15 @@ func (p *objectPlan) extraSteps(k state.CatalogKey, live, desired string) []plan
 
 // triggerState is a trigger's state as ALTER TABLE sets it: "ENABLE",
 // "DISABLE", "ENABLE REPLICA" or "ENABLE ALWAYS".
-func triggerState(desc string) (string, bool) {
-	for _, s := range []string{"DISABLE", "ENABLE REPLICA", "ENABLE ALWAYS"} {
-		if _, extra := splitDesc(desc); len(extra) > 0 {
-			for _, e := range extra {
-				if e == state.TriggerMarker+s {
-					return s, true
-				}
-			}
+func triggerState(desc string) string {
+	_, extra := splitDesc(desc)
+	for _, e := range extra {
+		switch st := strings.TrimPrefix(e, state.TriggerMarker); st {
+		case "DISABLE", "ENABLE REPLICA", "ENABLE ALWAYS":
+			return st
 		}
 	}
-	return "ENABLE", false
+	return "ENABLE"
 }
 
 // privilegeSteps revokes a grantee's privileges on an object and grants

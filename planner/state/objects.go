@@ -78,14 +78,6 @@ func registerTableBlock(name string, spec *blockSpec) {
 	delete(t.unsupported, name)
 }
 
-// registerColumnAttr makes an attribute of column blocks part of keel's
-// grammar.
-func registerColumnAttr(name string) {
-	c := topLevel.blocks["table"].blocks["column"]
-	if !contains(c.attrs, name) {
-		c.attrs = append(c.attrs, name)
-	}
-}
 
 // readObjects runs the registered readers on one file's body.
 func readObjects(body *hclsyntax.Body) (decls []ObjectDecl, problems []string) {
