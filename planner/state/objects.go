@@ -78,7 +78,6 @@ func registerTableBlock(name string, spec *blockSpec) {
 	delete(t.unsupported, name)
 }
 
-
 // readObjects runs the registered readers on one file's body.
 func readObjects(body *hclsyntax.Body) (decls []ObjectDecl, problems []string) {
 	for _, r := range objectReaders {
