@@ -104,7 +104,11 @@ UNION ALL
 SELECT 'trigger ' || pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text || ' comment ' || coalesce(obj_description(t.oid, 'pg_trigger'), '-')
 FROM pg_trigger t WHERE NOT t.tgisinternal`
 
-func describeRoutines(t *testing.T, u string) []string {
+func describeRoutines(t *testing.T, u string) []string { return describe(t, u, routinesDescribe) }
+
+// describe runs a query of one text column with search_path set to
+// pg_catalog and returns its rows, sorted.
+func describe(t *testing.T, u, query string) []string {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, u)
@@ -115,7 +119,7 @@ func describeRoutines(t *testing.T, u string) []string {
 	if _, err := conn.Exec(ctx, "SET search_path = pg_catalog"); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := conn.Query(ctx, routinesDescribe)
+	rows, err := conn.Query(ctx, query)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"context"
-	"sort"
 	"strings"
 	"testing"
 
@@ -101,28 +100,7 @@ JOIN pg_namespace n ON n.oid = r.relnamespace AND n.nspname IN ('public', 'other
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE a.attnum > 0 AND NOT a.attisdropped`
 
-func describeTypes(t *testing.T, u string) []string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "SET search_path = pg_catalog"); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := conn.Query(ctx, typesDescribe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(lines)
-	return lines
-}
+func describeTypes(t *testing.T, u string) []string { return describe(t, u, typesDescribe) }
 
 // runDecls runs the SQL of the declarations, early or late ones, as keel
 // does in the throwaway database: each in its own transaction, in rounds,
