@@ -66,13 +66,8 @@ var caseOptions = map[string]struct {
 // or of the engine it embeds that is not fixed yet. A case refused and not
 // here fails the test; a case here that is no longer refused does too.
 var knownRefusals = map[string]string{
-	"extversions reverse": "An extension downgrade: pg_trgm has no update path from 1.4 to 1.3, PostgreSQL " +
-		"refuses ALTER EXTENSION ... UPDATE and the plan is rolled back.",
 	"inherit2 reverse": "A parent gains a column its child already has: PostgreSQL merges them into a column both " +
 		"inherited and local, which a child created with INHERITS does not have; no statement changes that; rolled back.",
-	"partitioning": "Turning a partitioned table into a plain one needs the table recreated; the engine " +
-		"refuses to plan it (partition key cannot be dropped).",
-	"partitioning reverse": "As partitioning: a plain table becomes a partitioned one.",
 }
 
 type outcome struct {

@@ -274,7 +274,8 @@ func whyText(why []string) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(why[:shown], ", "), len(why)-shown)
 }
 
-// hiddenChecks fails the tables the plan creates that exist already: the
+// hiddenChecks fails the tables the plan creates that exist already (and
+// that it does not drop first): the
 // role has no privilege on them, so inspection (information_schema) did not
 // see them, and the plan would create them again.
 func hiddenChecks(ctx context.Context, conn *pgx.Conn, f *facts, p *plan.Plan) ([]Check, error) {
@@ -282,9 +283,14 @@ func hiddenChecks(ctx context.Context, conn *pgx.Conn, f *facts, p *plan.Plan) (
 		return nil, nil
 	}
 	var checks []Check
+	dropped := make(map[string]bool)
 	for _, st := range p.Steps {
 		kind, schema, rel, _ := plan.ParseObject(st.Object)
-		if kind != "table" || st.Action != plan.ActionCreate {
+		if st.Action == plan.ActionDrop {
+			// Dropped and created again (its partitioning changes).
+			dropped[st.Object] = true
+		}
+		if kind != "table" || st.Action != plan.ActionCreate || dropped[st.Object] {
 			continue
 		}
 		name := st.Object[len("table "):]

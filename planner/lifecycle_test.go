@@ -11,6 +11,7 @@ import (
 	"keel/planner"
 	"keel/planner/apply"
 	"keel/planner/pg"
+	"keel/planner/plan"
 	"keel/planner/source"
 
 	"github.com/jackc/pgx/v5"
@@ -64,6 +65,49 @@ extension "pg_trgm" {
 	}
 	if again := planFor(t, u, v16); !again.Empty() {
 		t.Fatalf("re-plan not empty:\n%s", sqlOf(again))
+	}
+}
+
+// A version with no update path (pg_trgm 1.6 to 1.5) is installed again:
+// the extension dropped, with a data-loss hazard, and created at that
+// version. While an index uses it, PostgreSQL refuses the drop and the apply
+// leaves the database as it was.
+func TestExtensionDowngradeInstallsAgain(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	pgtest.Exec(t, u, "CREATE EXTENSION pg_trgm VERSION '1.6'")
+	const v15 = "CREATE EXTENSION pg_trgm VERSION '1.5';\n"
+	p := planForSQL(t, u, v15)
+	sql := sqlOf(p)
+	if !strings.Contains(sql, `DROP EXTENSION "pg_trgm";`+"\n"+`CREATE EXTENSION IF NOT EXISTS "pg_trgm" WITH SCHEMA "public" VERSION '1.5';`) {
+		t.Fatalf("want pg_trgm dropped and installed at 1.5, got:\n%s", sql)
+	}
+	if h := hazardOf(p, plan.HazardDataLoss); h == nil || h.Object != "extension pg_trgm" {
+		t.Fatalf("hazards %+v: want data-loss on the extension", p.Hazards())
+	}
+	applyPlan(t, u, p)
+	if v := pgtest.QueryValue[string](t, u, "SELECT extversion FROM pg_extension WHERE extname = 'pg_trgm'"); v != "1.5" {
+		t.Fatalf("pg_trgm version %s, want 1.5", v)
+	}
+	if again := planForSQL(t, u, v15); !again.Empty() {
+		t.Fatalf("re-plan not empty:\n%s", sqlOf(again))
+	}
+
+	// An index that uses the extension blocks the way down.
+	const words = "CREATE TABLE words (w text);\nCREATE INDEX words_trgm ON words USING gin (w gin_trgm_ops);\n"
+	pgtest.Exec(t, u, "ALTER EXTENSION pg_trgm UPDATE TO '1.6'", words)
+	before := pgtest.DumpSchema(t, u)
+	p = planForSQL(t, u, v15+words)
+	db, err := pg.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = apply.Apply(context.Background(), connOf(t, db), p, nil, "test", apply.ApplyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "nothing was changed") || !strings.Contains(err.Error(), "depend") {
+		t.Fatalf("apply: %v; want PostgreSQL's refusal to drop the extension, rolled back", err)
+	}
+	if after := pgtest.DumpSchema(t, u); after != before {
+		t.Fatalf("the database changed:\n%s", after)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"keel/internal/pgtest"
 	"keel/planner"
 	"keel/planner/apply"
+	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/source"
 )
@@ -110,5 +111,63 @@ func TestPartitionDetachedConcurrently(t *testing.T) {
 	}
 	if p := planForSQL(t, u, desired); !p.Matches() {
 		t.Fatalf("after apply: %d statements, differences %+v:\n%s", len(p.Steps), p.Unplanned, sqlOf(p))
+	}
+}
+
+// A table whose partitioning changes (plain to partitioned, and back) is
+// dropped and created again, with the data-loss hazard naming its rows and
+// the reason in the step; a table whose partitions or foreign keys would go
+// with it is refused, naming them, and the database is left as it was.
+func TestPartitioningChangeRecreatesTable(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	pgtest.Exec(t, u, "CREATE TABLE readings (id int NOT NULL, at date NOT NULL)",
+		"CREATE TABLE totals (at date NOT NULL) PARTITION BY RANGE (at)",
+		"INSERT INTO readings SELECT i, date '2026-01-01' FROM generate_series(1, 7) i", "ANALYZE readings")
+	desired := "CREATE TABLE readings (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);\n" +
+		"CREATE TABLE readings_2026 PARTITION OF readings FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n" +
+		"CREATE TABLE totals (at date NOT NULL);\n"
+	p := planForSQL(t, u, desired)
+	sql := sqlOf(p)
+	why := 0
+	for _, st := range p.Steps {
+		if st.Action == plan.ActionDrop && strings.Contains(st.Comment, "its partitioning changes") {
+			why++
+		}
+	}
+	if len(p.Unplanned) > 0 || !strings.Contains(sql, `DROP TABLE "public"."readings"`) || !strings.Contains(sql, `DROP TABLE "public"."totals"`) || why != 2 {
+		t.Fatalf("statements:\n%s\ndifferences %+v; want readings and totals dropped and created again, saying why", sql, p.Unplanned)
+	}
+	lost := hazardOf(p, plan.HazardDataLoss)
+	if lost == nil || lost.Rows == nil || *lost.Rows != 7 || lost.Object != "table public.readings" {
+		t.Fatalf("hazards %+v: want data-loss for readings' 7 rows first", p.Hazards())
+	}
+	applyPlan(t, u, p)
+	if p := planForSQL(t, u, desired); !p.Matches() {
+		t.Fatalf("after apply: differences %+v:\n%s", p.Unplanned, sqlOf(p))
+	}
+
+	// Back to plain: readings has a partition now, which would go with it;
+	// refs has a foreign key pointing at it.
+	pgtest.Exec(t, u, "CREATE TABLE refs (id int PRIMARY KEY)", "CREATE TABLE uses (r int CONSTRAINT uses_r REFERENCES refs)")
+	before := pgtest.DumpSchema(t, u)
+	db, err := pg.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ desired, want string }{
+		{"CREATE TABLE readings (id int NOT NULL, at date NOT NULL);\nCREATE TABLE totals (at date NOT NULL);\n" +
+			"CREATE TABLE refs (id int PRIMARY KEY);\nCREATE TABLE uses (r int CONSTRAINT uses_r REFERENCES refs);\n",
+			"table public.readings changes, which PostgreSQL cannot do in place: keel would drop the table and create it again, but partition public.readings_2026"},
+		{desired + "CREATE TABLE refs (id int PRIMARY KEY) PARTITION BY HASH (id);\nCREATE TABLE uses (r int CONSTRAINT uses_r REFERENCES refs);\n",
+			"but foreign key uses_r of table public.uses references it"},
+	} {
+		_, _, err = planner.Generate(context.Background(), connOf(t, db), open(t, writeFile(t, "schema.sql", c.desired)), planner.Options{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Fatalf("err = %v; want a refusal with %q", err, c.want)
+		}
+	}
+	if after := pgtest.DumpSchema(t, u); after != before {
+		t.Fatalf("the database changed:\n%s", after)
 	}
 }

@@ -27,7 +27,12 @@ func CreateExtensionSQL(e plan.Extension) string {
 // desired ones: the ones to run before the engine's changes (create, update,
 // move, comment) and the ones to run after them (drop), so that nothing that
 // uses an extension is created before it or left behind after it.
-func extensionSteps(live, desired []plan.Extension) (before, after []plan.Step) {
+//
+// An extension whose version changes where the server has no update path
+// (a downgrade, usually) is dropped and installed again at the desired
+// version: PostgreSQL refuses the drop, and the plan is rolled back, while
+// anything outside the extension uses its objects.
+func extensionSteps(live, desired []plan.Extension, facts Facts) (before, after []plan.Step) {
 	installed := make(map[string]plan.Extension, len(live))
 	for _, e := range live {
 		installed[e.Name] = e
@@ -47,6 +52,10 @@ func extensionSteps(live, desired []plan.Extension) (before, after []plan.Step) 
 			continue
 		}
 		if d.Version != "" && d.Version != l.Version {
+			if ok := facts.Updates(d.Name, l.Version, d.Version); ok != nil && !*ok {
+				before = append(before, reinstallExtension(l, d)...)
+				continue
+			}
 			before = append(before, plan.Step{
 				SQL:           fmt.Sprintf("ALTER EXTENSION %s UPDATE TO %s", pgsql.QuoteIdent(d.Name), pgsql.QuoteLiteral(d.Version)),
 				Action:        plan.ActionAlter,
@@ -91,6 +100,31 @@ func extensionSteps(live, desired []plan.Extension) (before, after []plan.Step) 
 		})
 	}
 	return before, after
+}
+
+// reinstallExtension drops an extension and installs it again at the
+// desired version.
+func reinstallExtension(l, d plan.Extension) []plan.Step {
+	obj := "extension " + d.Name
+	if d.Schema == "" {
+		d.Schema = l.Schema // where it was
+	}
+	steps := []plan.Step{
+		{SQL: "DROP EXTENSION " + pgsql.QuoteIdent(l.Name), Action: plan.ActionDrop, Object: obj, Transactional: true,
+			Comment: fmt.Sprintf("drop extension %q to install version %s: the server has no update path from %s", d.Name, d.Version, l.Version),
+			Hazards: []plan.Hazard{
+				{Code: plan.HazardExtension, Severity: plan.SeverityWarning, Object: obj,
+					Message: fmt.Sprintf("the server has no update path from %s to %s, so the extension is dropped and installed again", l.Version, d.Version)},
+				{Code: plan.HazardDataLoss, Severity: plan.SeverityDanger, Object: obj,
+					Message: "drops the extension's objects and the rows of its own tables (it fails, changing nothing, if anything else still uses them)"},
+			}},
+		{SQL: CreateExtensionSQL(d), Action: plan.ActionCreate, Object: obj, Transactional: true,
+			Comment: fmt.Sprintf("install extension %q at version %s", d.Name, d.Version)},
+	}
+	if d.Comment != "" {
+		steps = append(steps, commentExtension(d))
+	}
+	return steps
 }
 
 func commentExtension(e plan.Extension) plan.Step {

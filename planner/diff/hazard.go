@@ -35,6 +35,10 @@ type Facts interface {
 	// Descendants lists the partitions and children of a table, at any
 	// depth ("public.events_2026_01").
 	Descendants(t *schema.Table) []string
+	// Updates reports whether the server has a path of update scripts
+	// that takes an extension from one version to another (ALTER
+	// EXTENSION ... UPDATE TO); nil when it cannot tell.
+	Updates(extension, from, to string) *bool
 }
 
 // andBelow adds to a drop's message the partitions and children of t whose
@@ -370,3 +374,6 @@ func (NoFacts) Attached(*schema.Table) []string { return nil }
 
 // Converts implements Facts.
 func (NoFacts) Converts(string, string) *bool { return nil }
+
+// Updates implements Facts.
+func (NoFacts) Updates(string, string, string) *bool { return nil }

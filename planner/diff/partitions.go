@@ -1,6 +1,8 @@
 package diff
 
 import (
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -8,6 +10,7 @@ import (
 	"keel/planner/plan"
 	"keel/planner/state"
 
+	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
 )
 
@@ -557,4 +560,127 @@ func columnsLeftToChildren(changes []schema.Change, toCat state.Catalog, cov *Co
 		}
 	}
 	return out
+}
+
+// repartitioned takes out of from the live tables whose partitioning
+// changes: a plain table that becomes partitioned, a partitioned one that
+// becomes plain, or a new partition key. PostgreSQL cannot change that in
+// place and the engine refuses to plan it, so keel drops the table (with the
+// drop's data-loss hazard, which names its rows) and the engine, which no
+// longer sees it, creates it again. It refuses a table that has partitions,
+// inheriting tables or foreign keys pointing at it: those would go with it.
+// It returns the drops, to run before the engine's changes, and the
+// function that puts from back.
+func repartitioned(from, to *schema.Realm, fromCat state.Catalog) (drops []schema.Change, names map[string]bool, restore func(), err error) {
+	var undo []func()
+	restore = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	names = make(map[string]bool)
+	for _, s := range from.Schemas {
+		ts, ok := to.Schema(s.Name)
+		if !ok {
+			continue
+		}
+		var gone []*schema.Table
+		for _, t := range s.Tables {
+			nt, ok := ts.Table(t.Name)
+			if !ok || samePartitioning(t, nt) {
+				continue
+			}
+			if why := keptBy(from, fromCat, t); why != "" {
+				restore()
+				return nil, nil, nil, fmt.Errorf("the partitioning of table %s changes, which PostgreSQL cannot do in place: keel would drop the table and create it again, but %s; change that in a plan of its own first",
+					state.TableName(t), why)
+			}
+			gone = append(gone, t)
+		}
+		if len(gone) == 0 {
+			continue
+		}
+		s, tables := s, s.Tables
+		undo = append(undo, func() { s.Tables = tables })
+		s.Tables = without(s.Tables, func(t *schema.Table) bool { return slices.Contains(gone, t) })
+		for _, t := range gone {
+			drops = append(drops, &schema.DropTable{T: t})
+			names["table "+state.TableName(t)] = true
+		}
+	}
+	return drops, names, restore, nil
+}
+
+// samePartitioning reports whether two tables have the same partition key,
+// or none.
+func samePartitioning(a, b *schema.Table) bool {
+	pa, pb := partitionKeyOf(a), partitionKeyOf(b)
+	if pa == nil || pb == nil {
+		return pa == pb
+	}
+	if !strings.EqualFold(pa.T, pb.T) || len(pa.Parts) != len(pb.Parts) {
+		return false
+	}
+	for i := range pa.Parts {
+		if partText(pa.Parts[i]) != partText(pb.Parts[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func partitionKeyOf(t *schema.Table) *postgres.Partition {
+	for _, a := range t.Attrs {
+		if p, ok := a.(*postgres.Partition); ok {
+			return p
+		}
+	}
+	return nil
+}
+
+func partText(p *postgres.PartitionPart) string {
+	switch {
+	case p.C != nil:
+		return "column " + p.C.Name
+	case p.X != nil:
+		if x, ok := p.X.(*schema.RawExpr); ok {
+			return "expr " + x.X
+		}
+		return fmt.Sprintf("expr %T %v", p.X, p.X)
+	}
+	return ""
+}
+
+// keptBy names what a table dropped to be created again would take with it
+// in from, or returns "".
+func keptBy(from *schema.Realm, fromCat state.Catalog, t *schema.Table) string {
+	key := state.CatalogKey{Kind: state.CatalogTable, Schema: t.Schema.Name, Name: t.Name}
+	var kept []string
+	for k, v := range fromCat {
+		switch k.Kind {
+		case state.CatalogPartition:
+			if p, _, ok := partitionOf(v); ok && p == key {
+				kept = append(kept, "partition "+plan.DisplayName(k.Schema, k.Table))
+			}
+		case state.CatalogInherits:
+			if containsKey(parentsOf(fromCat, k.Owner()), key) {
+				kept = append(kept, "table "+plan.DisplayName(k.Schema, k.Table)+" inherits from it")
+			}
+		}
+	}
+	for _, s := range from.Schemas {
+		for _, other := range s.Tables {
+			if other == t {
+				continue
+			}
+			for _, fk := range other.ForeignKeys {
+				if fk.RefTable == t {
+					kept = append(kept, "foreign key "+plan.DisplayPart(fk.Symbol)+" of table "+state.TableName(other)+" references it")
+				}
+			}
+		}
+	}
+	sort.Strings(kept)
+	kept = slices.Compact(kept)
+	return strings.Join(kept, ", ")
 }

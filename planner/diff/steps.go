@@ -46,13 +46,20 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 		fromCatalog = from.Catalog
 	}
 	unhide := hidePartitions(from.Realm, fromCatalog, to.Realm, to.Catalog)
+	recreated, recreatedNames, unrecreate, err := repartitioned(from.Realm, to.Realm, fromCatalog)
+	if err != nil {
+		unhide()
+		return nil, nil, fmt.Errorf("computing the difference: %w", err)
+	}
 	regen, restore := regenerated(from.Realm, to.Realm, facts)
 	changes, err := postgres.DefaultDiff.RealmDiff(from.Realm, to.Realm, schema.DiffNormalized())
 	restore()
+	unrecreate()
 	unhide()
 	if err != nil {
 		return nil, nil, fmt.Errorf("computing the difference: %w", err)
 	}
+	changes = append(recreated, changes...)
 	changes = enumsCreatedAgain(changes)
 	changes = fixColumnChanges(from.Realm, to.Realm, to.Using, changes)
 	changes, idBefore, idAfter := identityChanges(changes, facts, cov)
@@ -75,7 +82,7 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 	}
 	drops, rest := foreignKeysDroppedFirst(rest)
 	rest, pieces, pinned := splitModify(rest, concurrent)
-	before, after := extensionSteps(from.Extensions, to.Extensions)
+	before, after := extensionSteps(from.Extensions, to.Extensions, facts)
 	var steps []plan.Step
 	for _, ix := range from.Invalid {
 		cov.index(state.CatalogKey{Kind: state.CatalogTable, Schema: ix.Schema, Name: ix.Table}, &schema.Index{Name: ix.Name})
@@ -98,6 +105,11 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 	}
 	noteNeededIndexes(s, pinned)
 	steps = append(append(append(steps, s...), idAfter...), after...)
+	for i, st := range steps {
+		if st.Action == plan.ActionDrop && recreatedNames[st.Object] {
+			steps[i].Comment += " (its partitioning changes, which PostgreSQL cannot do in place: it is created again, empty)"
+		}
+	}
 	ordered := make([]plan.Step, 0, len(steps))
 	for _, tx := range []bool{true, false} {
 		for _, st := range steps {

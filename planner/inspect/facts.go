@@ -192,6 +192,16 @@ ORDER BY 1, 2`, sch, t.Name)
 	return out
 }
 
+func (f *Facts) Updates(extension, from, to string) *bool {
+	var ok bool
+	err := f.db.QueryRowContext(f.ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension_update_paths($1)
+WHERE source = $2 AND target = $3 AND path IS NOT NULL)`, extension, from, to).Scan(&ok)
+	if err != nil {
+		return nil
+	}
+	return &ok
+}
+
 func (f *Facts) Converts(from, to string) *bool {
 	var ok bool
 	// Domains convert as their base types; arrays as their elements; any
