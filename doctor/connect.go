@@ -22,9 +22,25 @@ func attemptsText(n int) string {
 	return fmt.Sprintf("%d attempts", n)
 }
 
-// connectionFailed explains a failed connection and what to do about it.
+// ConnectionFailedTo is ConnectionFailed for a database other than the
+// target, in the same words: name is its check's name ("connection to the
+// dev_url server"), url where its connection string is set ("dev_url").
+func ConnectionFailedTo(name, url string, db *pg.DB, err error) *Report {
+	r := &Report{Target: db.Target()}
+	c := connectionCheck(db, err, url)
+	c.Name = name
+	r.add(c)
+	return r
+}
+
+// connectionFailed explains a failed connection to the target and what to
+// do about it.
+func connectionFailed(db *pg.DB, err error) Check { return connectionCheck(db, err, "") }
+
+// connectionCheck explains a failed connection and what to do about it;
+// url names where its connection string is set ("" for the target's URL).
 // The message never holds the password: pg's errors do not.
-func connectionFailed(db *pg.DB, err error) Check {
+func connectionCheck(db *pg.DB, err error, url string) Check {
 	t := db.Target()
 	attempts := 1
 	var ce *pg.ConnectError
@@ -32,14 +48,23 @@ func connectionFailed(db *pg.DB, err error) Check {
 		attempts, err = ce.Attempts, ce.Err
 	}
 	c := Check{Name: "connection", Status: Fail, Message: fmt.Sprintf("connecting to %s: %s (%s)", db, oneLine(err.Error()), attemptsText(attempts))}
+	// Where to correct it: the URL, and what filled in what it leaves out.
+	where := url
+	if where == "" {
+		where = "the URL"
+	}
+	if filled := db.FilledFrom(); len(filled) > 0 {
+		where += " (or " + strings.Join(filled, ", ") + ", which fill in what it leaves out)"
+	}
 	var pe *pgconn.PgError
 	var ne net.Error
+	var de *net.DNSError
 	switch {
 	case errors.As(err, &pe) && pe.Code == "3D000":
-		c.Fix = fmt.Sprintf("database %q does not exist on %s:%d: create it (CREATE DATABASE %s) or correct the database name in the URL",
-			t.Database, t.Host, t.Port, pgx.Identifier{t.Database}.Sanitize())
+		c.Fix = fmt.Sprintf("database %q does not exist on %s:%d: create it (CREATE DATABASE %s) or correct the database name in %s",
+			t.Database, t.Host, t.Port, pgx.Identifier{t.Database}.Sanitize(), where)
 	case errors.As(err, &pe) && pe.Code == "28P01":
-		c.Fix = fmt.Sprintf("the server rejected the password for user %q: correct it in the URL (the profile's url_env variable or --url); it is not shown here", t.User)
+		c.Fix = passwordFix(db, url)
 	case errors.As(err, &pe) && pe.Code == "28000":
 		c.Fix = fmt.Sprintf("the server does not let user %q in from here: check pg_hba.conf for this host, user and database, and that the role has LOGIN", t.User)
 	case errors.As(err, &pe) && (pe.Code == "53300" || pe.Code == "53400"):
@@ -48,15 +73,35 @@ func connectionFailed(db *pg.DB, err error) Check {
 		c.Fix = "the server is starting up or shutting down: try again in a moment"
 	case errors.As(err, &pe):
 		c.Fix = "the server refused the connection: see its message"
+	case errors.As(err, &de) && de.IsNotFound:
+		c.Fix = fmt.Sprintf("no host is named %s: correct the host in %s", t.Host, where)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		c.Fix = fmt.Sprintf("nothing accepts connections on %s:%d: start PostgreSQL there, or correct the host and port in the URL", t.Host, t.Port)
+		c.Fix = fmt.Sprintf("nothing accepts connections on %s:%d: start PostgreSQL there, or correct the host and port in %s", t.Host, t.Port, where)
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		c.Fix = fmt.Sprintf("no answer from %s:%d within the connect timeout (%s): check the host, port and firewalls; on a slow network raise connect_timeout in the URL",
 			t.Host, t.Port, db.ConnectTimeout())
 	default:
-		c.Fix = fmt.Sprintf("check the host (%s), port (%d), database and user in the URL, and that the server runs", t.Host, t.Port)
+		c.Fix = fmt.Sprintf("check the host (%s), port (%d), database and user in %s, and that the server runs", t.Host, t.Port, where)
 	}
 	return c
+}
+
+// passwordFix says what to do about a password the server rejected, naming
+// where it came from (never the password).
+func passwordFix(db *pg.DB, url string) string {
+	user := db.Target().User
+	if url == "" {
+		url = "the URL (the profile's url_env variable or --url)"
+	}
+	switch from := db.PasswordFrom(); from {
+	case "":
+		return fmt.Sprintf("the server wants a password for user %q and none was given: put it in %s (percent-encoded), in PGPASSWORD, "+
+			"or in the password file (~/.pgpass, or the file PGPASSFILE names) as HOST:PORT:DATABASE:USER:PASSWORD", user, url)
+	case "the URL":
+		return fmt.Sprintf("the server rejected the password for user %q: correct it in %s; it is not shown here", user, url)
+	default:
+		return fmt.Sprintf("the server rejected the password for user %q, taken from %s as the URL has none: correct it there; it is not shown here", user, from)
+	}
 }
 
 // tlsCheck decides whether the session meets the TLS requirement: s is what

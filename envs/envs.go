@@ -101,10 +101,53 @@ func Names(dir string) ([]string, error) {
 	return names, nil
 }
 
-// Load reads profile name from dir.
+// DirName is the name of the profiles' directory that Find looks for.
+const DirName = "envs"
+
+// Find returns the profiles' directory: dir when it is given (--envs-dir,
+// KEEL_ENVS_DIR), else the nearest directory named envs holding a profile
+// (*.hcl), in the current directory or the closest one above it, as git
+// finds .git. Its error says where keel looked and what to do.
+func Find(dir string) (string, error) {
+	if rest, ok := strings.CutPrefix(dir, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			dir = filepath.Join(home, rest)
+		}
+	}
+	if dir != "" {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return "", fmt.Errorf("no profile directory %s (--envs-dir or KEEL_ENVS_DIR): correct it, "+
+				"or leave it out to use the envs directory of the project keel runs in", dir)
+		}
+		return dir, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("finding the profiles' directory: %w", err)
+	}
+	for d := wd; ; {
+		candidate := filepath.Join(d, DirName)
+		if fi, err := os.Stat(candidate); err == nil && fi.IsDir() {
+			if names, _ := Names(candidate); len(names) > 0 {
+				return candidate, nil
+			}
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	return "", fmt.Errorf("no %s directory of profiles (NAME.hcl) in %s or any directory above it: "+
+		"run keel inside the project whose envs/ holds the profiles, or pass --envs-dir DIR (or set KEEL_ENVS_DIR)", DirName, wd)
+}
+
+// Load reads profile name from dir, or from the directory Find finds when
+// dir is "".
 func Load(dir, name string) (*Profile, error) {
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("no profile directory %s: run keel from the project's top directory, or pass --envs-dir", dir)
+	dir, err := Find(dir)
+	if err != nil {
+		return nil, err
 	}
 	known, err := Names(dir)
 	if err != nil {
@@ -132,6 +175,19 @@ func Load(dir, name string) (*Profile, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return p, nil
+}
+
+// None is the profile of no environment, for a command that runs without
+// --env (keel inspect --url): keel's defaults, no url_env, schemas from the
+// database, relative paths from the current directory.
+func None() *Profile {
+	p := &Profile{Settings: Settings{URLEnv: "-", Apply: ApplyAuto}}
+	_ = p.validate() // sets the defaults; nothing to refuse
+	p.URLEnv = ""
+	if wd, err := os.Getwd(); err == nil {
+		p.Root = wd
+	}
+	return p
 }
 
 func contains(list []string, s string) bool {
@@ -227,13 +283,20 @@ func sslRank(mode string) int {
 	return r
 }
 
-// CheckTLS checks a URL's sslmode against the profile's requirement before
-// anything connects. It returns an error when the sslmode is weaker than
-// required, and a warning (or "") for a remote host below verify-full.
-func (p *Profile) CheckTLS(sslmode, host string) (warning string, err error) {
+// CheckTLS checks a connection's sslmode against the profile's requirement
+// before anything connects. from says where the sslmode came from when the
+// connection string does not give it (pg.DB.SSLModeFrom: "PGSSLMODE", a
+// service, "libpq's default"). It returns an error when the sslmode is
+// weaker than required, and a warning (or "") for a remote host below
+// verify-full.
+func (p *Profile) CheckTLS(sslmode, from, host string) (warning string, err error) {
 	if sslRank(sslmode) < sslRank(p.TLS) {
-		return "", fmt.Errorf("env %s requires TLS (tls = %q in %s) but the database URL has sslmode=%s: "+
-			"add sslmode=verify-full (or at least sslmode=%s) to the URL", p.Name, p.TLS, p.File, sslmode, p.TLS)
+		has := "the database URL has sslmode=" + sslmode
+		if from != "" {
+			has = fmt.Sprintf("the connection has sslmode=%s (from %s: the database URL gives none)", sslmode, from)
+		}
+		return "", fmt.Errorf("env %s requires TLS (tls = %q in %s) but %s: "+
+			"add sslmode=verify-full (or at least sslmode=%s) to the URL", p.Name, p.TLS, p.File, has, p.TLS)
 	}
 	if sslRank(p.TLS) >= sslRank("require") && sslRank(sslmode) < sslRank("verify-full") && !pg.IsLocalHost(host) {
 		return fmt.Sprintf("warning: env %s connects to %s with sslmode=%s, which does not verify the server's certificate; use sslmode=verify-full", p.Name, host, sslmode), nil

@@ -74,7 +74,7 @@ func TestCheckTLS(t *testing.T) {
 		{dev, "disable", "127.0.0.1", false, false},
 		{dev, "prefer", "db.example.com", false, false},
 	} {
-		warn, err := tc.p.CheckTLS(tc.sslmode, tc.host)
+		warn, err := tc.p.CheckTLS(tc.sslmode, "", tc.host)
 		if (err != nil) != tc.err || (warn != "") != tc.warn {
 			t.Errorf("%s sslmode=%s host=%s: err %v, warning %q", tc.p.Name, tc.sslmode, tc.host, err, warn)
 		}
@@ -82,6 +82,66 @@ func TestCheckTLS(t *testing.T) {
 			t.Errorf("the error does not say which sslmode to use: %v", err)
 		}
 	}
+}
+
+// A sslmode the URL does not give is refused naming where it came from.
+func TestCheckTLSNamesPGSSLMODE(t *testing.T) {
+	prod := &Profile{Name: "prod", File: "envs/prod.hcl", Settings: Settings{TLS: "require"}}
+	_, err := prod.CheckTLS("disable", "PGSSLMODE", "db.internal")
+	if err == nil || !strings.Contains(err.Error(), "sslmode=disable (from PGSSLMODE") {
+		t.Errorf("err %v, want it to say the sslmode came from PGSSLMODE", err)
+	}
+}
+
+// Without --envs-dir, the profiles are found walking up from the current
+// directory to the one holding envs/, and a profile's schema is relative to
+// that directory, wherever keel runs.
+func TestFindWalksUp(t *testing.T) {
+	project := t.TempDir()
+	dir := filepath.Join(project, "envs")
+	deep := filepath.Join(project, "db", "migrations")
+	// A directory named envs without profiles (a virtualenv's, say) is not it.
+	for _, d := range []string{dir, filepath.Join(deep, "envs")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dev.hcl"), []byte("url_env = \"DATABASE_URL\"\napply = \"auto\"\nschema = \"db/schema.hcl\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(deep)
+	p, err := Load("", "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.SchemaPath(), filepath.Join(project, "db", "schema.hcl"); !sameFile(got, want) {
+		t.Errorf("SchemaPath %s, want %s", got, want)
+	}
+
+	t.Chdir(t.TempDir())
+	_, err = Load("", "dev")
+	if err == nil || !strings.Contains(err.Error(), "no envs directory") || !strings.Contains(err.Error(), "--envs-dir") {
+		t.Errorf("outside a project: %v, want where keel looked and --envs-dir", err)
+	}
+	wd, _ := os.Getwd()
+	if err != nil && !strings.Contains(err.Error(), wd) {
+		t.Errorf("the error does not say where keel looked (%s): %v", wd, err)
+	}
+	// --envs-dir wins, from anywhere.
+	if p, err := Load(dir, "dev"); err != nil || !sameFile(p.SchemaPath(), filepath.Join(project, "db", "schema.hcl")) {
+		t.Errorf("Load(%s): %v, %v", dir, err, p)
+	}
+	if _, err := Load(filepath.Join(project, "nope"), "dev"); err == nil || !strings.Contains(err.Error(), "KEEL_ENVS_DIR") {
+		t.Errorf("a missing --envs-dir: %v", err)
+	}
+}
+
+// sameFile reports whether two paths name the same file, links resolved
+// (the schema file need not exist: its directory does).
+func sameFile(a, b string) bool {
+	da, err1 := filepath.EvalSymlinks(filepath.Dir(a))
+	db, err2 := filepath.EvalSymlinks(filepath.Dir(b))
+	return err1 == nil && err2 == nil && da == db && filepath.Base(a) == filepath.Base(b)
 }
 
 func TestNormalizeRefused(t *testing.T) {

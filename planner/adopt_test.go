@@ -103,7 +103,7 @@ func TestSQLErrorNamesFileLineAndSQLSTATE(t *testing.T) {
 	if err == nil {
 		t.Fatal("a SQL file with an unknown type loaded")
 	}
-	for _, want := range []string{path + ":5:", "42704", `type "intt" does not exist`} {
+	for _, want := range []string{path + ":5:5:", "42704", `type "intt" does not exist`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}

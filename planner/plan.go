@@ -72,7 +72,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		}
 	}
 	if want == nil {
-		if want, err = normalize(ctx, dev, desired, opts); err != nil {
+		if want, current, err = normalizeReading(ctx, conn, live, dev, desired, schemas, opts); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -89,6 +89,53 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		return nil, nil, err
 	}
 	return p, want, nil
+}
+
+// normalizeReading normalizes the desired state and, for an HCL one, whose
+// schemas are known before it is loaded, inspects the target meanwhile (on
+// the target's connection; the throwaway database gets one of its own):
+// most of a normalization is the server creating the objects. current is
+// nil when the target was not inspected.
+func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, dev source.DevDatabase, desired source.Desired, schemas []string, opts Options) (want, current *state.State, err error) {
+	h, ok := source.HCLOf(desired)
+	if !ok {
+		want, err = normalize(ctx, dev, desired, opts)
+		return want, nil, err
+	}
+	declared, err := h.Parsed()
+	if err != nil {
+		return nil, nil, err
+	}
+	names := schemas
+	if len(names) == 0 {
+		names = declared.SchemaNames()
+	}
+	apart, done, err := dev.Apart(ctx, conn)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer done()
+	type inspected struct {
+		st  *state.State
+		err error
+	}
+	read := make(chan inspected, 1)
+	go func() {
+		st, err := inspectTarget(ctx, live, names, opts.Timeouts)
+		read <- inspected{st, err}
+	}()
+	want, err = normalize(ctx, apart, desired, opts)
+	r := <-read // the target's connection is free again
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	if len(schemas) == 0 && !slices.Equal(want.SchemaNames(), names) {
+		return want, nil, nil // read again, for the schemas normalized
+	}
+	return want, r.st, nil
 }
 
 // coversSchemas reports whether a cached state's schemas are all managed:
@@ -231,6 +278,7 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		}
 		fromCatalog = all.Fingerprint()
 	}
+	noteRows(steps, facts)
 	var from, to plan.Fingerprint
 	if !opts.NoFingerprints {
 		if from, err = current.Fingerprint(); err != nil {
@@ -246,6 +294,21 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		DesiredExtensions: append([]plan.Extension{}, want.Extensions...), Unplanned: unplanned,
 		FromCatalog: fromCatalog, DropSchemas: dropSchemas,
 	}, nil
+}
+
+// noteRows says, on each hazard that carries a row estimate, where the
+// estimate comes from when it is not recent statistics.
+func noteRows(steps []plan.Step, facts *inspect.Facts) {
+	for i := range steps {
+		for j, h := range steps[i].Hazards {
+			if h.Rows == nil {
+				continue
+			}
+			if _, sch, table, ok := plan.ParseObject(h.Object); ok && sch != "" {
+				steps[i].Hazards[j].RowsNote = facts.RowsNote(sch, table)
+			}
+		}
+	}
 }
 
 // scope compares the managed schemas with the database's: a schema keel

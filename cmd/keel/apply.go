@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ type applyCmd struct {
 	target
 	Plan        string   `help:"A plan file from keel plan --out, approved with keel approve; required where apply = \"review\"."`
 	AllowHazard []string `name:"allow-hazard" help:"Allow a hazard the env denies (repeatable), where apply = \"auto\"."`
+	AutoApprove bool     `name:"auto-approve" help:"Where apply = \"auto\": apply a plan with danger hazards without asking (needed without a terminal)."`
 }
 
 func (c *applyCmd) Run(ctx context.Context, r *resolved, s *streams) (err error) {
@@ -86,8 +88,50 @@ func (c *applyCmd) Run(ctx context.Context, r *resolved, s *streams) (err error)
 		if err := render.Text(s.out, p); err != nil {
 			return err
 		}
+	} else if err := c.confirm(p, s); err != nil {
+		return err
 	}
 	return execute(ctx, sess, r, s, p, want, "")
+}
+
+// confirm asks, as Terraform does, before a plan made here that carries a
+// danger hazard runs: a person at a terminal types yes; without a terminal
+// only --auto-approve lets it run.
+func (c *applyCmd) confirm(p *plan.Plan, s *streams) error {
+	var danger []string
+	for _, h := range p.Hazards() {
+		if h.Severity == plan.SeverityDanger {
+			danger = append(danger, fmt.Sprintf("%s %s", h.Code, h.Object))
+		}
+	}
+	if len(danger) == 0 || c.AutoApprove {
+		return nil
+	}
+	noun := "hazards"
+	if len(danger) == 1 {
+		noun = "hazard"
+	}
+	what := fmt.Sprintf("the plan has %d danger %s (%s)", len(danger), noun, strings.Join(firstN(danger, 3), ", "))
+	if !s.terminal {
+		return &plan.RefusedError{Reason: what + ", and no terminal is attached to confirm it: " +
+			"review it with keel plan, then run keel apply again with --auto-approve"}
+	}
+	if err := render.Text(s.out, p); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "\n%s. Apply it? Only \"yes\" applies: ", strings.ToUpper(what[:1])+what[1:])
+	answer, _ := bufio.NewReader(s.in).ReadString('\n')
+	if strings.TrimSpace(answer) != "yes" {
+		return &plan.RefusedError{Reason: "not confirmed"}
+	}
+	return nil
+}
+
+func firstN(list []string, n int) []string {
+	if len(list) <= n {
+		return list
+	}
+	return append(list[:n:n], fmt.Sprintf("%d more", len(list)-n))
 }
 
 // applyFile applies a reviewed plan file exactly as it was approved.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"keel/doctor"
@@ -18,8 +20,9 @@ import (
 	"github.com/alecthomas/kong"
 )
 
-// version is keel's version, recorded in plan files.
-const version = "0.1.0"
+// version is keel's version: keel --version prints it and plan files record
+// it. A build sets it with -ldflags "-X main.version=1.2.3".
+var version = "0.1.0"
 
 // Exit codes.
 const (
@@ -40,21 +43,29 @@ func (e *codeError) Unwrap() error { return e.err }
 
 // cli is the kong grammar.
 type cli struct {
-	EnvsDir string `name:"envs-dir" default:"envs" env:"KEEL_ENVS_DIR" help:"Directory of environment profiles." type:"path"`
+	EnvsDir string           `name:"envs-dir" env:"KEEL_ENVS_DIR" help:"Directory of environment profiles (default: envs/ in the current directory or the nearest one above it that has one)."`
+	Version kong.VersionFlag `help:"Print keel's version and exit."`
 
 	Plan     planCmd     `cmd:"" help:"Show the SQL that brings the database to the desired state; changes nothing."`
 	Apply    applyCmd    `cmd:"" help:"Apply: at once (apply = \"auto\"), or a reviewed plan file (apply = \"review\")."`
-	Approve  approveCmd  `cmd:"" help:"Approve a plan file, by name or signed with a key."`
+	Approve  approveCmd  `cmd:"" help:"Approve a plan file, by name or signed with a key: prints what is approved, then records it."`
+	Show     showCmd     `cmd:"" help:"Print a plan file in any format, with its approvals and whether each verifies."`
 	Keygen   keygenCmd   `cmd:"" help:"Make an approver's ed25519 key pair."`
 	Status   statusCmd   `cmd:"" help:"Show the last applies and whether the database matches the desired state."`
 	Inspect  inspectCmd  `cmd:"" help:"Print the database's current state as HCL that keel reads back."`
 	Validate validateCmd `cmd:"" help:"Check the desired-state files without a database: every block and attribute understood, references and types."`
 	Doctor   doctorCmd   `cmd:"" help:"Check that the database can take the plan: connection, TLS, privileges, extensions, history and lock."`
+	Help     helpCmd     `cmd:"" help:"Show the help of keel or of a command."`
+	Usage    usageCmd    `cmd:"" default:"1" hidden:"" help:"Show keel's help (what keel alone runs)."`
 }
 
 // streams are the writers commands print to.
 type streams struct {
 	out, err io.Writer
+	// in is where a confirmation is read from; terminal says whether a
+	// person is there to answer (stdin is a terminal).
+	in       io.Reader
+	terminal bool
 }
 
 // Run runs the CLI with args and returns the process exit code.
@@ -67,6 +78,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exited = code }),
 		kong.UsageOnError(),
+		kong.Vars{"version": "keel " + version},
+		kong.Help(helpPrinter),
 	)
 	if err != nil {
 		fmt.Fprintln(stderr, "keel:", err)
@@ -81,7 +94,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	kctx.BindTo(ctx, (*context.Context)(nil))
-	st := &streams{out: stdout, err: stderr}
+	st := &streams{out: stdout, err: stderr, in: os.Stdin, terminal: isTerminal(os.Stdin)}
 	// One resolution of the target for every command that has one.
 	if t, ok := kctx.Selected().Target.Addr().Interface().(targeted); ok {
 		if err := kctx.BindToProvider(func() (*resolved, error) { return t.flags().resolve(&c, st) }); err != nil {
@@ -107,16 +120,19 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &re):
 		code = exitPolicy
 	}
-	fmt.Fprintln(stderr, "keel:", err)
+	fmt.Fprintln(stderr, "keel:", withSource(err.Error()))
 	return code
 }
 
 // target are the flags that pick the environment, database and desired state.
 type target struct {
-	Env    string `required:"" help:"Environment profile: a file envs/NAME.hcl."`
-	URL    string `name:"url" help:"Database URL; overrides the profile's."`
+	Env    string `required:"" help:"Environment profile: a file NAME.hcl in envs/ (found from the current directory up) or --envs-dir."`
+	URL    string `name:"url" help:"Database URL; overrides the profile's. What a URL leaves out comes from PGHOST, PGUSER, PGPASSWORD, ..., pg_service.conf and .pgpass, as in psql."`
 	Schema string `help:"Desired state: an .hcl or .sql file or a directory of them, or a database URL; overrides the profile's."`
 	DevURL string `name:"dev-url" env:"KEEL_DEV_URL" help:"A database on the server where the desired state is normalized in a throwaway database; overrides the profile's dev_url."`
+
+	// noEnv lets the command run without --env (keel inspect --url).
+	noEnv bool
 }
 
 // flags returns the target flags of a command that has them.
@@ -139,22 +155,34 @@ type resolved struct {
 	streams                 *streams
 }
 
+// resolve reads the profile (none without --env, where the command allows
+// it) and the connection strings. What a URL leaves out comes from the libpq
+// environment and files (PGHOST, ..., pg_service.conf, .pgpass), as psql
+// reads them; the profile's URL is required all the same.
 func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
-	p, err := envs.Load(root.EnvsDir, t.Env)
-	if err != nil {
-		return nil, err
+	p := envs.None()
+	if t.Env != "" || !t.noEnv {
+		var err error
+		if p, err = envs.Load(root.EnvsDir, t.Env); err != nil {
+			return nil, err
+		}
 	}
 	raw := t.URL
-	if raw == "" {
+	if raw == "" && p.Name != "" {
+		var err error
 		if raw, err = p.URL(); err != nil {
 			return nil, err
 		}
+	}
+	if raw == "" && !pg.EnvironmentNamesDatabase() {
+		return nil, errors.New("which database? pass --url URL, or --env NAME for a profile's, " +
+			"or set the libpq variables (PGHOST, PGDATABASE, ... or PGSERVICE)")
 	}
 	db, err := pg.ParseURL(raw)
 	if err != nil {
 		return nil, err
 	}
-	warning, err := p.CheckTLS(db.SSLMode(), db.Target().Host)
+	warning, err := p.CheckTLS(db.SSLMode(), db.SSLModeFrom(), db.Target().Host)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +250,7 @@ func (r *resolved) ready() error {
 // open connects to the target: the one connection the command holds there.
 // Its application_name names the command, the env and when it started.
 func (r *resolved) open(ctx context.Context, command string) (*pg.Conn, error) {
-	app := fmt.Sprintf("keel %s %s %s", command, r.profile.Name, time.Now().UTC().Format(time.RFC3339))
+	app := strings.Join(strings.Fields(fmt.Sprintf("keel %s %s %s", command, r.profile.Name, time.Now().UTC().Format(time.RFC3339))), " ")
 	conn, err := r.db.Open(ctx, app)
 	if err != nil {
 		// The doctor's connection check says why and what to do.

@@ -182,7 +182,7 @@ table "owners" {
   }
 }
 `)
-	code, out, errs := keel(t, "apply", "--env", "dev", "--url", u, "--schema", second)
+	code, out, errs := keel(t, "apply", "--env", "dev", "--url", u, "--schema", second, "--auto-approve")
 	if code != 1 {
 		t.Fatalf("apply exit %d, want 1:\n%s%s", code, out, errs)
 	}

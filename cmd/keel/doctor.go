@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"keel/doctor"
+	"keel/internal/connstr"
 	"keel/planner"
 	"keel/planner/pg"
 	"keel/planner/plan"
@@ -38,6 +39,9 @@ func (c *doctorCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 		}
 		opts.Declared, opts.NormalizeRefused = r.declaredUnless(opts.Plan), r.normalizeRefused()
 		rep = doctor.Run(ctx, conn, opts)
+		if other, ok := r.otherConnection(opts.PlanErr); ok {
+			explainPlanCheck(rep, other.Checks[0])
+		}
 	}
 	switch c.Format {
 	case "json":
@@ -52,6 +56,52 @@ func (c *doctorCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 		return &codeError{code: exitError, err: fmt.Errorf("%d of %d checks failed: fix them as the report says, then run keel doctor again", n, len(rep.Checks))}
 	}
 	return nil
+}
+
+// otherConnection explains err when a connection to a database other than
+// the target failed in it (the dev_url server, the desired state's
+// database): the check keel doctor makes of the target's connection, in the
+// same words and with its fix, naming which database it is.
+func (r *resolved) otherConnection(err error) (*doctor.Report, bool) {
+	var ce *pg.ConnectError
+	if !errors.As(err, &ce) || ce.DB == r.db {
+		return nil, false
+	}
+	dev := r.opts.Dev.Server
+	name, url := "connection to the throwaway database", ""
+	switch {
+	case dev != nil && ce.DB == dev:
+		name, url = devConnection, "dev_url (the profile's, --dev-url or KEEL_DEV_URL)"
+	case connstr.IsURL(r.schemaPath) || connstr.IsKeywordValue(r.schemaPath):
+		name, url = "connection to the desired state's database", "the desired state's URL (--schema or the profile's schema)"
+	case dev != nil:
+		name, url = devConnection, "dev_url (the profile's, --dev-url or KEEL_DEV_URL)"
+	}
+	return doctor.ConnectionFailedTo(name, url, ce.DB, ce), true
+}
+
+// devConnection names the check of the connection to the dev_url server.
+const devConnection = "connection to the dev_url server"
+
+// explainPlanCheck gives keel doctor's plan check, which failed for want of
+// connection c, that connection's explanation and fix. A dev_url server the
+// throwaway database check could not reach either is named, not explained
+// twice.
+func explainPlanCheck(rep *doctor.Report, c doctor.Check) {
+	throwawayFailed := false
+	for _, f := range rep.Failures() {
+		throwawayFailed = throwawayFailed || f.Name == "throwaway database"
+	}
+	for i := range rep.Checks {
+		p := &rep.Checks[i]
+		if p.Name != "plan" || p.Status == doctor.OK {
+			continue
+		}
+		p.Message, p.Fix = "cannot compute the plan: "+c.Name+" failed: "+c.Message, c.Fix
+		if c.Name == devConnection && throwawayFailed {
+			p.Message = "cannot compute the plan: keel cannot connect to the dev_url server (see the throwaway database check)"
+		}
+	}
 }
 
 // doctorOptions are the checks' options for the resolved target; plan and
@@ -88,9 +138,17 @@ func (r *resolved) declared() *state.State {
 func (r *resolved) check(ctx context.Context, conn *pg.Conn, p *plan.Plan, planErr error, strict bool) error {
 	// The desired state does not read: that is about the files, not the
 	// database, and says so on its own.
-	var se *state.SchemaError
-	if errors.As(planErr, &se) {
+	var (
+		se *state.SchemaError
+		le *source.LoadError
+	)
+	if errors.As(planErr, &se) || errors.As(planErr, &le) {
 		return planErr
+	}
+	// A database other than the target is unreachable: said as for the
+	// target, before any check runs.
+	if rep, ok := r.otherConnection(planErr); ok {
+		return rep.Err()
 	}
 	opts := r.doctorOptions()
 	opts.Plan, opts.PlanErr, opts.Declared, opts.NormalizeRefused = p, planErr, r.declaredUnless(p), r.normalizeRefused()

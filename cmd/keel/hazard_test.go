@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func TestDroppingATableWithRowsIsDeniedInProd(t *testing.T) {
 		t.Fatalf("JSON lacks data-loss on public.legacy with 250 rows: %+v\n%s", h, out)
 	}
 	_, md, _ := keelIn(t, envs, "plan", "--env", "prod", "--url", u, "--schema", desired, "--format", "markdown")
-	if !strings.Contains(md, "| danger | `data-loss` | `table public.legacy` |") || !strings.Contains(md, "~250 rows") || !strings.Contains(md, "```sql") {
+	if !strings.Contains(md, "| **danger** | `data-loss` | 1 | `table public.legacy` |") || !strings.Contains(md, "~250 rows") || !strings.Contains(md, "```sql") {
 		t.Fatalf("markdown lacks the hazard row or the SQL:\n%s", md)
 	}
 
@@ -255,14 +256,14 @@ func TestKilledApplyLeavesNothing(t *testing.T) {
     ref_columns = [table.t19.column.id]
   }`, tables.String()))
 	_, firstPlan, _ := keelIn(t, dir, "plan", "--env", "dev", "--url", u, "--schema", desired, "--format", "sql")
-	if n := strings.Count(firstPlan, ";\n"); n != 20 {
+	if n := len(regexp.MustCompile(`(?m)^-- \d+/20: `).FindAllString(firstPlan, -1)); n != 20 {
 		t.Fatalf("the plan has %d statements, want 20:\n%s", n, firstPlan)
 	}
 	before := snapshot(t, u)
 
 	// SHARE lets keel read accounts' definition, and blocks its ALTER TABLE.
 	holdLock(t, u, "accounts", "SHARE")
-	cmd := exec.Command(bin, "--envs-dir", dir, "apply", "--env", "dev", "--url", u, "--schema", desired)
+	cmd := exec.Command(bin, "--envs-dir", dir, "apply", "--env", "dev", "--url", u, "--schema", desired, "--auto-approve")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,19 @@ import (
 	"keel/planner/state"
 )
 
+// inspectCmd needs no profile: --url (or the libpq variables) says which
+// database, from any directory.
 type inspectCmd struct {
-	target
+	Env string `help:"Environment profile (NAME.hcl in envs/, found from the current directory up): its URL, schemas and tls. Not needed with --url."`
+	URL string `name:"url" help:"Database URL; overrides the profile's. What it leaves out comes from PGHOST, PGUSER, PGPASSWORD, ..., pg_service.conf and .pgpass, as in psql. Without --env: all schemas but the system ones."`
+
+	t target
+}
+
+// flags are the target flags; --env is optional.
+func (c *inspectCmd) flags() *target {
+	c.t = target{Env: c.Env, URL: c.URL, noEnv: true}
+	return &c.t
 }
 
 // Run prints the live state of the profile's schemas (all but the system

@@ -18,6 +18,7 @@ type planCmd struct {
 	AllowHazard      []string `name:"allow-hazard" help:"Allow a hazard the env denies (repeatable); recorded in the plan file."`
 	DetailedExitcode bool     `name:"detailed-exitcode" help:"Exit 2 when there are changes, 0 when there are none."`
 	Out              string   `help:"Also save the plan to this file, for keel approve and keel apply --plan."`
+	ShowTarget       bool     `name:"show-target" help:"With --format markdown, show the target's host, port and user (by default only the database: a pull-request comment may be public)."`
 }
 
 func (c *planCmd) Run(ctx context.Context, r *resolved, s *streams) error {
@@ -38,7 +39,12 @@ func (c *planCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 	if err := allowHazards(p, c.AllowHazard); err != nil {
 		return err
 	}
-	if err := render.Formats[c.Format](s.out, p); err != nil {
+	if c.Format == "markdown" {
+		err = render.MarkdownWith(s.out, p, render.MarkdownOptions{Env: r.profile.Name, ShowTarget: c.ShowTarget})
+	} else {
+		err = render.Formats[c.Format](s.out, p)
+	}
+	if err != nil {
 		return err
 	}
 	if err := checkDenied(p, r); err != nil {

@@ -205,8 +205,8 @@ func TestReviewedProdApply(t *testing.T) {
 	}
 
 	pgtest.Exec(t, base, "ALTER TABLE users ADD COLUMN nickname text")
-	if msg := refused("stale plan", "apply", "--env", "prod", "--schema", next, "--plan", planPath); !strings.Contains(msg, "stale") || !strings.Contains(msg, "table public.users (changed)") {
-		t.Errorf("the stale refusal does not show what changed:\n%s", msg)
+	if msg := refused("stale plan", "apply", "--env", "prod", "--schema", next, "--plan", planPath); !strings.Contains(msg, "stale") || !strings.Contains(msg, "column public.users.nickname (added)") {
+		t.Errorf("the stale refusal does not name the column that changed:\n%s", msg)
 	}
 	pgtest.Exec(t, base, "ALTER TABLE users DROP COLUMN nickname")
 	// A change the schema engine does not see makes the plan stale too.

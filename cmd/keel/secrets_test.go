@@ -460,7 +460,7 @@ func runTargetCombinations(t *testing.T, r *leakRun, target func(env string) []s
 	}
 	// A failed apply: its error goes into keel.history, and status shows it.
 	pgtest.Exec(t, r.admin, "INSERT INTO accounts (email) VALUES ('a@example.com')")
-	if _, errs := r.keel(exitError, cmd("apply", "dev", "--schema", fails)...); !strings.Contains(errs, "SQLSTATE 23502") {
+	if _, errs := r.keel(exitError, cmd("apply", "dev", "--schema", fails, "--auto-approve")...); !strings.Contains(errs, "SQLSTATE 23502") {
 		t.Errorf("%s: the failing apply did not fail on the NOT NULL column:\n%s", r.group, errs)
 	}
 	if out, _ := r.keel(exitChanges, cmd("status", "dev", "--schema", fails)...); !strings.Contains(out, "failed") {

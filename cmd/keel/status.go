@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"keel/planner"
@@ -15,6 +16,9 @@ type statusCmd struct {
 }
 
 func (c *statusCmd) Run(ctx context.Context, r *resolved, s *streams) error {
+	if c.Last < 1 {
+		return fmt.Errorf("--last %d: give how many past applies to show, 1 or more", c.Last)
+	}
 	conn, err := r.open(ctx, "status")
 	if err != nil {
 		return err
@@ -36,7 +40,9 @@ func (c *statusCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 			}
 			fmt.Fprintf(s.out, " plan=%s\n", short(e.PlanDigest))
 			if e.Error != "" {
-				fmt.Fprintf(s.out, "      error: %s\n", firstLine(e.Error))
+				// The whole error: the statement and the server's detail
+				// and hint are on the lines after the first.
+				fmt.Fprintf(s.out, "      error: %s\n", strings.ReplaceAll(strings.TrimRight(e.Error, "\n"), "\n", "\n             "))
 			}
 		}
 	}
@@ -44,6 +50,9 @@ func (c *statusCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 		return err
 	}
 	p, _, err := planner.Generate(ctx, conn, r.desired, r.opts)
+	if rep, ok := r.otherConnection(err); ok {
+		return rep.Err()
+	}
 	if err != nil {
 		return err
 	}
@@ -52,12 +61,32 @@ func (c *statusCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 		return nil
 	}
 	if len(p.Unplanned) > 0 {
-		fmt.Fprintf(s.out, "\nThe database differs from the desired state: %s pending, and %d difference(s) keel cannot plan (keel plan --env %s shows them).\n",
-			p.Summary(), len(p.Unplanned), r.profile.Name)
+		fmt.Fprintf(s.out, "\nThe database differs from the desired state: %s pending, and %d difference(s) keel cannot plan (%s shows them).\n",
+			p.Summary(), len(p.Unplanned), c.planHint(r))
 		return &codeError{code: exitChanges}
 	}
-	fmt.Fprintf(s.out, "\nThe database differs from the desired state: %s pending (keel plan --env %s shows them).\n", p.Summary(), r.profile.Name)
+	fmt.Fprintf(s.out, "\nThe database differs from the desired state: %s pending (%s shows them).\n", p.Summary(), c.planHint(r))
 	return &codeError{code: exitChanges}
+}
+
+// planHint is the keel plan command that shows what status found, with the
+// --schema the user gave (shown without a password when it is a URL).
+func (c *statusCmd) planHint(r *resolved) string {
+	hint := "keel plan --env " + shellQuote(r.profile.Name)
+	if c.Schema != "" {
+		hint += " --schema " + shellQuote(r.desiredPath)
+	}
+	return hint
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func short(digest string) string {
@@ -65,13 +94,4 @@ func short(digest string) string {
 		return digest[:19]
 	}
 	return digest
-}
-
-func firstLine(s string) string {
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }

@@ -251,3 +251,89 @@ var keywords = map[string]bool{
 	"krbsrvname": true, "gsslib": true, "gssdelegation": true, "service": true,
 	"target_session_attrs": true, "load_balance_hosts": true,
 }
+
+// Keys returns the libpq keywords s sets, as pgx reads it: what the
+// environment (PGHOST, PGUSER, ...) and a service file do not override. In a
+// URL the user, password, host, port and database count when not empty (an
+// empty part leaves the default, as in libpq), and every query parameter
+// counts; in a keyword/value string every keyword does, even with an empty
+// value. "database" is spelled "dbname". It returns nil when s cannot be read
+// for sure (see Check).
+func Keys(s string) map[string]bool {
+	keys := map[string]bool{}
+	add := func(k string) {
+		if k == "database" {
+			k = "dbname"
+		}
+		keys[k] = true
+	}
+	if !IsURL(s) {
+		pairs, failAt := scanKeywordValue(s)
+		if failAt >= 0 {
+			return nil
+		}
+		for _, p := range pairs {
+			add(p.key)
+		}
+		return keys
+	}
+	u := splitURI(s)
+	if u.ambiguous(s) {
+		return nil
+	}
+	if u.hasUserinfo {
+		user, password, _ := strings.Cut(u.userinfo, ":")
+		if user != "" {
+			add("user")
+		}
+		if password != "" {
+			add("password")
+		}
+	}
+	rest := u.rest
+	q := queryStart(rest)
+	query := ""
+	if q >= 0 {
+		rest, query = rest[:q], rest[q+1:]
+	}
+	netloc, path, _ := strings.Cut(rest, "/")
+	// Several hosts set both lists, empty elements included (pgx: "h1,h2"
+	// is host "h1,h2" and port ","), which PGHOST and PGPORT do not override.
+	if hosts := strings.Split(netloc, ","); len(hosts) > 1 {
+		add("host")
+		add("port")
+	} else {
+		host, port := netloc, ""
+		if strings.HasPrefix(netloc, "[") {
+			if end := strings.IndexByte(netloc, ']'); end >= 0 {
+				host, port = netloc[:end+1], strings.TrimPrefix(netloc[end+1:], ":")
+			}
+		} else if i := strings.IndexByte(netloc, ':'); i >= 0 {
+			host, port = netloc[:i], netloc[i+1:]
+		}
+		if host != "" {
+			add("host")
+		}
+		if port != "" {
+			add("port")
+		}
+	}
+	if path != "" {
+		add("dbname")
+	}
+	if query != "" {
+		pairs, ok := scanQuery(query)
+		if !ok {
+			return nil
+		}
+		for _, p := range pairs {
+			switch {
+			case p.key == "ssl" && p.value == "true":
+				add("sslmode")
+			default:
+				add(p.key)
+			}
+		}
+	}
+	return keys
+}

@@ -2,6 +2,7 @@ package connstr
 
 import (
 	"errors"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -168,5 +169,39 @@ func TestSetting(t *testing.T) {
 		if got := Setting(tc.in, "sslmode"); got != tc.want {
 			t.Errorf("Setting(%q, sslmode) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// Keys says which settings a connection string gives, so that only the
+// others come from the environment (PGHOST, PGUSER, ...), as in libpq.
+func TestKeys(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // the keys, sorted, space-separated
+	}{
+		{"postgres://u:pw@h:5433/db?sslmode=require", "dbname host password port sslmode user"},
+		{"postgres:///db", "dbname"},
+		{"postgres://", ""},
+		{"postgres://u@/", "user"},
+		{"postgres://u:@h/", "host user"},
+		{"postgres://h:/db", "dbname host"},
+		{"postgres://[::1]:5432", "host port"},
+		{"postgres://h1,h2/db", "dbname host port"},
+		{"postgresql://h?database=db&ssl=true&service=s", "dbname host service sslmode"},
+		{"host=h dbname='' password='x y'", "dbname host password"},
+		{"service=keel", "service"},
+		{"", ""},
+	} {
+		var got []string
+		for k := range Keys(tc.in) {
+			got = append(got, k)
+		}
+		sort.Strings(got)
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("Keys(%q) = %v, want %s", tc.in, got, tc.want)
+		}
+	}
+	if Keys("postgres://u:Sec@ret@h/db") != nil {
+		t.Error("Keys of an ambiguous URL: want nil")
 	}
 }

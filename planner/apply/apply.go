@@ -334,25 +334,25 @@ func checkFresh(ctx context.Context, c *pg.Conn, p *plan.Plan) error {
 		return err
 	}
 	var changes []string
-	switch {
-	case fp.Hash != p.From.Hash:
+	if fp.Hash != p.From.Hash {
 		changes = p.From.Changes(fp)
-	case p.FromCatalog.Hash == "":
-		return nil
-	default:
+	}
+	if p.FromCatalog.Hash != "" {
 		// What the engine does not model changed too (a storage parameter,
-		// a comment on a constraint, ...).
-		// The schemas the plan drops too: what they hold is what the
-		// reviewer saw it drop.
+		// a comment on a constraint, ...), and the catalog names what
+		// changed in a table: its column, index or constraint. The schemas
+		// the plan drops too: what they hold is what the reviewer saw it
+		// drop.
 		cat, err := inspect.ReadCatalog(ctx, c, append(slices.Clip(p.Schemas), p.DropSchemas...))
 		if err != nil {
 			return err
 		}
-		now := cat.Fingerprint()
-		if now.Hash == p.FromCatalog.Hash {
-			return nil
+		if now := cat.Fingerprint(); now.Hash != p.FromCatalog.Hash {
+			changes = p.FromCatalog.Changes(now)
 		}
-		changes = p.FromCatalog.Changes(now)
+	}
+	if len(changes) == 0 {
+		return nil
 	}
 	if len(changes) > 20 {
 		changes = append(changes[:20], fmt.Sprintf("... and %d more", len(changes)-20))

@@ -61,9 +61,13 @@ func blockedBy(obj string, views []string) []plan.Hazard {
 	if len(views) == 0 {
 		return nil
 	}
+	verb := "depend"
+	if len(views) == 1 {
+		verb = "depends"
+	}
 	return []plan.Hazard{{Code: plan.HazardMayFail, Severity: plan.SeverityDanger, Object: obj,
-		Message: fmt.Sprintf("%s depend on it, %s: PostgreSQL would refuse this; drop or change them first",
-			strings.Join(views, ", "), UnmanagedDependents)}}
+		Message: fmt.Sprintf("%s %s on it, %s: PostgreSQL would refuse this; drop or change them first",
+			strings.Join(views, ", "), verb, UnmanagedDependents)}}
 }
 
 // UnmanagedDependents is in the message of the hazard of a statement that

@@ -937,7 +937,16 @@ func (p *objectPlan) enumSteps(out *ObjectSteps) {
 			out.Late = append(out.Late, plan.Step{SQL: sql, Comment: comment, Action: plan.ActionAlter, Object: obj, Transactional: true, Hazards: hazards})
 		}
 		typ := pgsql.QuoteQualified(k.Schema, k.Name)
-		add("ALTER TYPE "+typ+" RENAME TO "+pgsql.QuoteIdent(old), "rename the enum, to create it again without "+strings.Join(lost, ", "))
+		why, risk := "with its values in the new order", "fails if a row holds a value the new enum does not have"
+		if len(lost) > 0 {
+			quoted := make([]string, len(lost))
+			for i, l := range lost {
+				quoted[i] = pgsql.QuoteLiteral(l)
+			}
+			why = "without " + strings.Join(quoted, ", ")
+			risk = "fails if a row holds a value the enum no longer has: " + strings.Join(quoted, ", ")
+		}
+		add("ALTER TYPE "+typ+" RENAME TO "+pgsql.QuoteIdent(old), "rename the enum, to create it again "+why)
 		add("CREATE TYPE "+typ+" AS ENUM ("+strings.Join(labels, ", ")+")", "create the enum again")
 		var cols []state.CatalogKey
 		for obj, refs := range p.desiredDeps {
@@ -955,7 +964,7 @@ func (p *objectPlan) enumSteps(out *ObjectSteps) {
 				add("ALTER TABLE "+table+" ALTER COLUMN "+col+" DROP DEFAULT", "drop the default of "+cobj+" while its type changes")
 			}
 			add("ALTER TABLE "+table+" ALTER COLUMN "+col+" TYPE "+typ+" USING "+col+"::text::"+typ, "convert "+cobj+" to the new enum",
-				plan.Hazard{Code: plan.HazardMayFail, Severity: plan.SeverityWarning, Object: cobj, Message: "fails if a row holds a value the enum no longer has: " + strings.Join(lost, ", ")},
+				plan.Hazard{Code: plan.HazardMayFail, Severity: plan.SeverityWarning, Object: cobj, Message: risk},
 				plan.Hazard{Code: plan.HazardTableRewrite, Severity: plan.SeverityWarning, Object: cobj, Message: "converting the column rewrites the table under an ACCESS EXCLUSIVE lock"})
 			if hasDef {
 				add("ALTER TABLE "+table+" ALTER COLUMN "+col+" SET DEFAULT "+def, "set the default of "+cobj+" again")

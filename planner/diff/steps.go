@@ -416,7 +416,7 @@ func concurrently(m *schema.ModifyTable) bool {
 }
 
 func StepOf(c *migrate.Change) plan.Step {
-	s := plan.Step{SQL: strings.TrimSuffix(strings.TrimSpace(c.Cmd), ";"), Comment: c.Comment}
+	s := plan.Step{SQL: strings.TrimSuffix(strings.TrimSpace(c.Cmd), ";"), Comment: engineComment.Replace(c.Comment)}
 	switch src := c.Source.(type) {
 	case *schema.AddSchema:
 		s.Action, s.Object = plan.ActionCreate, "schema "+plan.DisplayPart(src.S.Name)
@@ -482,6 +482,21 @@ func objectOfStatement(sql string) string {
 	}
 	return kind + " " + plan.DisplayPart(words[2].name)
 }
+
+// engineComment words the engine's comments of statements as keel's own
+// ("create index "i" to table: "t"" reads "create index "i" on table "t"").
+var engineComment = strings.NewReplacer(
+	" to table: ", " on table ",
+	" from table: ", " from table ",
+	" on table: ", " of table ",
+	"set comment to schema: ", "set the comment of schema ",
+	"set comment to table: ", "set the comment of table ",
+	"set comment to column: ", "set the comment of column ",
+	"set comment to index: ", "set the comment of index ",
+	"add value to enum type: ", "add a value to enum type ",
+	"Add new schema named ", "create schema ",
+	"Drop schema named ", "drop schema ",
+)
 
 func objectName(o schema.Object) string {
 	if e, ok := o.(*schema.EnumType); ok {

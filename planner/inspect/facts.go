@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"regexp"
 
 	"keel/internal/pgsql"
@@ -22,6 +23,12 @@ type Facts struct {
 	ctx   context.Context
 	db    *pg.Conn
 	stats map[string][2]int64 // "schema.table" -> rows estimate, bytes
+	// age maps "schema.table" to the age in days of the oldest statistics
+	// its row estimate adds up (ANALYZE or VACUUM, of it or its
+	// partitions), -1 when the server does not know it.
+	age map[string]int64
+	// counted are the tables whose rows were counted (never analyzed).
+	counted map[string]bool
 	// descendants maps "schema.table" to its partitions and children.
 	descendants map[string][]string
 	// schemas are the managed schemas: keel plans the views in them.
@@ -43,22 +50,26 @@ WITH RECURSIVE tree AS (
 SELECT n.nspname, c.relname,
   CASE WHEN bool_or(d.reltuples < 0 AND d.relkind = 'r') THEN -1 ELSE sum(greatest(d.reltuples, 0))::bigint END,
   sum(pg_catalog.pg_total_relation_size(d.oid))::bigint,
+  coalesce(max(extract(epoch FROM now() - greatest(s.last_analyze, s.last_autoanalyze, s.last_vacuum, s.last_autovacuum)) / 86400)
+    FILTER (WHERE d.relkind = 'r'), -1)::bigint,
   coalesce(json_agg(json_build_array(dn.nspname, d.relname) ORDER BY dn.nspname, d.relname) FILTER (WHERE d.oid <> c.oid), '[]')::text
 FROM tree JOIN pg_catalog.pg_class c ON c.oid = tree.root JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_class d ON d.oid = tree.rel JOIN pg_catalog.pg_namespace dn ON dn.oid = d.relnamespace
+LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = d.oid
 GROUP BY n.nspname, c.relname`, schemas)
 	if err != nil {
 		return nil, err
 	}
 	defer res.Close()
-	f := &Facts{ctx: ctx, db: l.db, stats: make(map[string][2]int64), descendants: make(map[string][]string), schemas: schemas}
+	f := &Facts{ctx: ctx, db: l.db, stats: make(map[string][2]int64), age: make(map[string]int64), counted: make(map[string]bool),
+		descendants: make(map[string][]string), schemas: schemas}
 	for res.Next() {
 		var (
 			nsp, name, below string
-			rows, bytes      int64
+			rows, bytes, age int64
 			names            [][2]string
 		)
-		if err := res.Scan(&nsp, &name, &rows, &bytes, &below); err != nil {
+		if err := res.Scan(&nsp, &name, &rows, &bytes, &age, &below); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(below), &names); err != nil {
@@ -66,6 +77,7 @@ GROUP BY n.nspname, c.relname`, schemas)
 		}
 		t := plan.DisplayName(nsp, name)
 		f.stats[t] = [2]int64{rows, bytes}
+		f.age[t] = age
 		for _, d := range names {
 			f.descendants[t] = append(f.descendants[t], plan.DisplayName(d[0], d[1]))
 		}
@@ -86,11 +98,39 @@ func (f *Facts) Size(t *schema.Table) (rows, bytes *int64) {
 	if r < 0 { // never analyzed: count it when that is cheap
 		if n := f.Count(t, "SELECT count(*) FROM "+state.QuoteTable(t)); n != nil {
 			r = *n
+			f.counted[state.TableName(t)] = true
 		} else {
 			r = 0
 		}
 	}
 	return &r, &b
+}
+
+// staleAfter is the age in days from which a row estimate's statistics
+// are called old.
+const staleAfter = 7
+
+// RowsNote says where the row estimate of a table (schema, name) comes
+// from when that matters to a reader: "counted" (never analyzed, small
+// enough to count), "never analyzed" (too big to count: the estimate is
+// 0), or how old its statistics are when they are old or of unknown age;
+// "" for recent statistics and tables the database does not have.
+func (f *Facts) RowsNote(sch, name string) string {
+	t := plan.DisplayName(sch, name)
+	s, ok := f.stats[t]
+	switch {
+	case !ok:
+		return ""
+	case f.counted[t]:
+		return "counted"
+	case s[0] < 0:
+		return "never analyzed"
+	case f.age[t] < 0:
+		return "from statistics of unknown age"
+	case f.age[t] >= staleAfter:
+		return fmt.Sprintf("from statistics %d days old", f.age[t])
+	}
+	return ""
 }
 
 // count runs a probe on the target: a count built from keel's quoting and

@@ -52,6 +52,10 @@ type Hazard struct {
 	Message string `json:"message"`
 	// Rows is the table's row estimate (pg_class.reltuples), when it matters.
 	Rows *int64 `json:"rows,omitempty"`
+	// RowsNote says where Rows comes from when a reader should know:
+	// "counted", "never analyzed", "from statistics 40 days old", "from
+	// statistics of unknown age".
+	RowsNote string `json:"rows_note,omitempty"`
 	// Bytes is the table's size with indexes and TOAST, when it matters.
 	Bytes *int64 `json:"bytes,omitempty"`
 	// Offending is how many existing rows would make the step fail, when it

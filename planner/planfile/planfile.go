@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,21 +110,41 @@ func ReadFile(path string) (*File, error) {
 	return &f, nil
 }
 
-// Approve records an approval by name; with a private key it is signed.
-func (f *File) Approve(by string, key ed25519.PrivateKey) error {
-	if strings.TrimSpace(by) == "" {
-		return errors.New("an approval needs a name: --by NAME")
-	}
+// Changed returns an error naming the change when the file's content no
+// longer hashes to its digest (it was edited after keel plan wrote it), or nil.
+func (f *File) Changed() error {
 	if got := f.ComputeDigest(); got != f.Digest {
-		return fmt.Errorf("the plan file was changed after it was written (digest %s, content %s): refusing to approve it", f.Digest, got)
+		return fmt.Errorf("the plan file was changed after it was written: its digest is %s but its content hashes to %s", f.Digest, got)
+	}
+	return nil
+}
+
+// Approve records an approval by name; with a private key it is signed. An
+// earlier approval by the same name (ignoring case) is replaced, not kept
+// beside it: Approve returns the approvals it replaced.
+func (f *File) Approve(by string, key ed25519.PrivateKey) (replaced []Approval, err error) {
+	by = strings.TrimSpace(by)
+	if by == "" {
+		return nil, errors.New("an approval needs a name: --by NAME")
+	}
+	if err := f.Changed(); err != nil {
+		return nil, fmt.Errorf("%w: refusing to approve it", err)
 	}
 	a := Approval{By: by, At: time.Now().UTC(), Digest: f.Digest}
 	if key != nil {
 		a.PublicKey = base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))
 		a.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(key, a.SignedText()))
 	}
-	f.Approvals = append(f.Approvals, a)
-	return nil
+	kept := f.Approvals[:0:0]
+	for _, old := range f.Approvals {
+		if strings.EqualFold(strings.TrimSpace(old.By), by) {
+			replaced = append(replaced, old)
+			continue
+		}
+		kept = append(kept, old)
+	}
+	f.Approvals = append(kept, a)
+	return replaced, nil
 }
 
 // Expect is what a plan file must match to be applied.
@@ -139,8 +160,8 @@ type Expect struct {
 // content, it is for this env and database, and it carries a valid approval.
 // It returns the approval that counts, or a *RefusedError.
 func (f *File) Verify(e Expect) (*Approval, error) {
-	if got := f.ComputeDigest(); got != f.Digest {
-		return nil, &plan.RefusedError{Reason: fmt.Sprintf("the plan file was changed after it was written: its digest is %s but its content hashes to %s", f.Digest, got)}
+	if err := f.Changed(); err != nil {
+		return nil, &plan.RefusedError{Reason: err.Error()}
 	}
 	if f.Env != e.Env {
 		return nil, &plan.RefusedError{Reason: fmt.Sprintf("the plan is for env %q, not %q", f.Env, e.Env)}
@@ -163,9 +184,13 @@ func (f *File) Verify(e Expect) (*Approval, error) {
 	return nil, &plan.RefusedError{Reason: "the plan has no valid approval: " + strings.Join(problems, "; ")}
 }
 
+// check says why the approval does not count for a plan with this digest
+// in an env with these approvers, or nil when it does. A signature, where
+// there is one, must verify even where no approvers are listed: a failing
+// one means the approval was edited after it was signed.
 func (a *Approval) check(digest string, approvers []string) error {
-	if a.Digest != digest {
-		return fmt.Errorf("it approves digest %s, not this plan's %s", a.Digest, digest)
+	if err := a.checkIntegrity(digest); err != nil {
+		return err
 	}
 	if len(approvers) == 0 {
 		return nil
@@ -173,14 +198,20 @@ func (a *Approval) check(digest string, approvers []string) error {
 	if a.Signature == "" {
 		return errors.New("it is not signed, and the profile lists approvers' keys: approve with --key KEYFILE")
 	}
-	listed := false
-	for _, k := range approvers {
-		if k == a.PublicKey {
-			listed = true
-		}
-	}
-	if !listed {
+	if !slices.Contains(approvers, a.PublicKey) {
 		return errors.New("its key is not one of the profile's approvers")
+	}
+	return nil
+}
+
+// checkIntegrity checks what needs no profile: the digest approved and the
+// signature, if any.
+func (a *Approval) checkIntegrity(digest string) error {
+	if a.Digest != digest {
+		return fmt.Errorf("it approves digest %s, not this plan's %s", a.Digest, digest)
+	}
+	if a.Signature == "" && a.PublicKey == "" {
+		return nil
 	}
 	pub, err := base64.StdEncoding.DecodeString(a.PublicKey)
 	if err != nil || len(pub) != ed25519.PublicKeySize {
@@ -188,9 +219,69 @@ func (a *Approval) check(digest string, approvers []string) error {
 	}
 	sig, err := base64.StdEncoding.DecodeString(a.Signature)
 	if err != nil || !ed25519.Verify(ed25519.PublicKey(pub), a.SignedText(), sig) {
-		return errors.New("its signature does not verify")
+		return errors.New("its signature does not verify: the approval was changed after it was signed")
 	}
 	return nil
+}
+
+// Signed reports whether the approval carries a signature.
+func (a *Approval) Signed() bool { return a.Signature != "" || a.PublicKey != "" }
+
+// Status is what an approval is worth to keel apply.
+type Status string
+
+// The statuses of an approval.
+const (
+	// StatusValid: it counts for keel apply in the env it was checked against.
+	StatusValid Status = "valid"
+	// StatusInvalid: it counts nowhere (see the check's Reason).
+	StatusInvalid Status = "invalid"
+	// StatusUnchecked: its digest and signature are good, but no profile was
+	// given, so whether its key (or a named approval) is accepted is unknown.
+	StatusUnchecked Status = "unchecked"
+)
+
+// Check is the verdict on one approval.
+type Check struct {
+	Approval Approval
+	Status   Status
+	// Reason says why an approval is invalid, what was not checked, or
+	// what made it valid.
+	Reason string
+}
+
+// CheckApprovals checks every approval, in order, as keel apply would: the
+// file's content against its digest, the digest approved, the signature, and,
+// when known is true, the profile's approvers (none listed: a named approval
+// counts). With known false, a good approval is StatusUnchecked.
+func (f *File) CheckApprovals(approvers []string, known bool) []Check {
+	changed := f.Changed()
+	out := make([]Check, 0, len(f.Approvals))
+	for _, a := range f.Approvals {
+		c := Check{Approval: a, Status: StatusInvalid}
+		var err error
+		if changed != nil {
+			err = changed
+		} else if known {
+			err = a.check(f.Digest, approvers)
+		} else {
+			err = a.checkIntegrity(f.Digest)
+		}
+		switch {
+		case err != nil:
+			c.Reason = err.Error()
+		case !known && a.Signed():
+			c.Status, c.Reason = StatusUnchecked, "the signature verifies; whether its key is one of the approvers was not checked (no profile given)"
+		case !known:
+			c.Status, c.Reason = StatusUnchecked, "it counts only in an env whose profile lists no approvers (not checked: no profile given)"
+		case len(approvers) == 0:
+			c.Status, c.Reason = StatusValid, "the profile lists no approvers, so a named approval counts"
+		default:
+			c.Status, c.Reason = StatusValid, "signed by a key the profile lists"
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // GenerateKey makes an approver's key pair, base64-encoded: the public key

@@ -1,6 +1,6 @@
 // Package render writes a plan for people and tools: text for a terminal,
-// the statements alone for psql, the documented JSON, and markdown for a
-// pull request. Renderers take a plan and a writer and return an error.
+// a script that psql runs as keel apply would, the documented JSON, and
+// markdown for a pull request. Renderers take a plan and a writer and return an error.
 package render
 
 import (
@@ -12,26 +12,12 @@ import (
 	"keel/planner/plan"
 )
 
-// Formats are the plan renderings, by name.
+// Formats are the plan renderings, by name: `keel plan --format NAME`.
 var Formats = map[string]func(io.Writer, *plan.Plan) error{
 	"text":     Text,
-	"sql":      SQL,
+	"sql":      Script,
 	"json":     JSON,
 	"markdown": Markdown,
-}
-
-// SQL writes only the statements, each ending in a semicolon, ready
-// for psql. An empty plan writes nothing.
-func SQL(w io.Writer, p *plan.Plan) error {
-	var b strings.Builder
-	for i, s := range p.Steps {
-		if !s.Transactional && (i == 0 || p.Steps[i-1].Transactional) {
-			b.WriteString("-- The statements below run outside a transaction block.\n")
-		}
-		fmt.Fprintf(&b, "%s;\n", s.SQL)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // Text writes the plan for a reader: target, timeouts, numbered
@@ -136,7 +122,14 @@ func joinCodes(cs []plan.HazardCode) string {
 func sizeNote(h plan.Hazard) string {
 	var parts []string
 	if h.Rows != nil {
-		parts = append(parts, fmt.Sprintf("~%d rows", *h.Rows))
+		rows := fmt.Sprintf("~%d rows", *h.Rows)
+		switch {
+		case h.RowsNote == "counted":
+			rows = fmt.Sprintf("%d rows, counted", *h.Rows)
+		case h.RowsNote != "":
+			rows += ", " + h.RowsNote
+		}
+		parts = append(parts, rows)
 	}
 	if h.Bytes != nil {
 		parts = append(parts, humanBytes(*h.Bytes))
@@ -205,64 +198,6 @@ func JSON(w io.Writer, p *plan.Plan) error {
 	return enc.Encode(doc)
 }
 
-// Markdown writes the plan as a pull-request comment: a summary line,
-// a hazards table, the SQL and the objects keel leaves alone.
-func Markdown(w io.Writer, p *plan.Plan) error {
-	var b strings.Builder
-	switch {
-	case p.Matches():
-		fmt.Fprintf(&b, "### keel plan: no changes\n\n%s matches the desired state (schemas: %s).\n", mdCode(p.Target.Database), mdEscape(schemaList(p.Schemas)))
-	case p.Empty():
-		fmt.Fprintf(&b, "### keel plan: differences keel cannot plan\n\n%s does not match the desired state (schemas: %s).\n", mdCode(p.Target.Database), mdEscape(schemaList(p.Schemas)))
-	default:
-		fmt.Fprintf(&b, "### keel plan: %s\n\n", p.Summary())
-		fmt.Fprintf(&b, "Target: %s on %s · schemas: %s · %s\n\n", mdCode(p.Target.Database), mdCode(fmt.Sprintf("%s:%d", p.Target.Host, p.Target.Port)),
-			mdEscape(schemaList(p.Schemas)), strings.TrimSuffix(timeoutsLine(p), "."))
-		if hs := p.Hazards(); len(hs) > 0 {
-			b.WriteString("| Severity | Hazard | Object | Why | Table size |\n| --- | --- | --- | --- | --- |\n")
-			for _, h := range hs {
-				fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", h.Severity, h.Code, mdEscape(mdCode(h.Object)), mdEscape(h.Message), strings.Trim(sizeNote(h), " ()"))
-			}
-			b.WriteString("\n")
-		} else {
-			b.WriteString("No hazards.\n\n")
-		}
-		if len(p.Allowed) > 0 {
-			fmt.Fprintf(&b, "Allowed by the planner (`--allow-hazard`): %s\n\n", joinCodes(p.Allowed))
-		}
-		var sql strings.Builder
-		for i, s := range p.Steps {
-			if !s.Transactional && (i == 0 || p.Steps[i-1].Transactional) {
-				sql.WriteString("-- After the transaction commits, one at a time:\n")
-			}
-			fmt.Fprintf(&sql, "-- %d/%d: %s\n%s;\n", i+1, len(p.Steps), plan.OneLine(s.Comment), s.SQL)
-		}
-		fence := mdFence(sql.String())
-		b.WriteString(fence + "sql\n" + sql.String() + fence + "\n")
-	}
-	if len(p.Unplanned) > 0 {
-		fmt.Fprintf(&b, "\n**Differences keel cannot plan (%d)**: PostgreSQL's catalog shows them, and no statement changes them.\n\n", len(p.Unplanned))
-		b.WriteString("| Object | Desired | Live | Why |\n| --- | --- | --- | --- |\n")
-		for _, d := range p.Unplanned {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(mdCode(d.Object)), mdEscape(mdCode(d.Desired)), mdEscape(mdCode(d.Live)), mdEscape(d.Why))
-		}
-		b.WriteString("\n" + UnplannedAdvice + "\n")
-	}
-	if len(p.NotManaged) > 0 {
-		fmt.Fprintf(&b, "\n<details><summary>Not managed by keel, left as they are (%d)</summary>\n\n", len(p.NotManaged))
-		for _, o := range p.NotManaged {
-			if o.Detail != "" {
-				fmt.Fprintf(&b, "- %s %s (%s)\n", o.Kind, mdCode(o.Name), mdEscape(o.Detail))
-			} else {
-				fmt.Fprintf(&b, "- %s %s\n", o.Kind, mdCode(o.Name))
-			}
-		}
-		b.WriteString("\n</details>\n")
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
 // schemaList names schemas for display, each quoted when it is not plain.
 func schemaList(schemas []string) string {
 	names := make([]string, len(schemas))
@@ -270,36 +205,4 @@ func schemaList(schemas []string) string {
 		names[i] = plan.DisplayPart(s)
 	}
 	return strings.Join(names, ", ")
-}
-
-// mdEscape makes s fit one cell of a markdown table.
-func mdEscape(s string) string { return strings.ReplaceAll(plan.OneLine(s), "|", `\|`) }
-
-// mdCode writes s as inline code, fenced with more backticks than it holds
-// in a row, so that a name cannot end the code span and write markdown.
-func mdCode(s string) string {
-	s = plan.OneLine(s)
-	fence := strings.Repeat("`", longestRun(s, '`')+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		s = " " + s + " "
-	}
-	return fence + s + fence
-}
-
-// mdFence is a code-block fence longer than any run of backticks in s.
-func mdFence(s string) string {
-	return strings.Repeat("`", max(3, longestRun(s, '`')+1))
-}
-
-func longestRun(s string, c rune) int {
-	n, run := 0, 0
-	for _, r := range s {
-		if r == c {
-			run++
-			n = max(n, run)
-		} else {
-			run = 0
-		}
-	}
-	return n
 }

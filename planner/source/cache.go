@@ -65,7 +65,9 @@ func DefaultCache() *Cache {
 // match and on_delete_set_columns of constraints, storage_params of indexes.
 // 11: partitioned tables and partitions (partition_of, bound) in HCL, and
 // fingerprints that cover the catalog's partitions.
-const cacheFormat = "keel-normalized-state/14"
+// 15: entries are checked to read back to their fingerprint when first
+// read back (Verified), not when stored.
+const cacheFormat = "keel-normalized-state/15"
 
 // Cached is one normalized state, as stored.
 type Cached struct {
@@ -80,6 +82,11 @@ type Cached struct {
 	Fingerprint plan.Fingerprint `json:"fingerprint"`
 	// Checksum is a hash of HCL and Extensions, to tell a damaged entry.
 	Checksum string `json:"checksum"`
+	// Verified is set once HCL was read back to Fingerprint. An entry is
+	// stored unverified (reading it back costs as much again as making it,
+	// and a plan whose target already matches never reads it back); the
+	// first plan that reads it back checks it, and drops it if it differs.
+	Verified bool `json:"verified,omitempty"`
 	// Schemas are the state's schemas.
 	Schemas []string `json:"schemas"`
 	// RealmHash is realmHash of the state as normalized (not as read back).
@@ -96,6 +103,8 @@ type Cached struct {
 	// HCL does not hold; each position is "N:line:col" with N the index of
 	// the file, as ExtensionPositions.
 	Using []UsingEntry `json:"using,omitempty"`
+
+	cache *Cache // where the entry was read from (lookup)
 }
 
 // UsingEntry is one column's conversion in a cache entry.
@@ -141,6 +150,9 @@ func (e *Cached) checksum() string {
 	cat, _ := json.Marshal(e.Catalog)
 	using, _ := json.Marshal(e.Using)
 	h := sha256.New()
+	// The fingerprint and realm hash too: a plan whose target matches
+	// trusts them without reading the HCL back.
+	h.Write([]byte(e.Fingerprint.Hash + "\x00" + e.RealmHash + "\x00"))
 	h.Write([]byte(e.HCL))
 	h.Write(ext)
 	h.Write(cat)
@@ -241,6 +253,7 @@ func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.Conn) (e *Cached, ke
 	if d, err := extensionDefaults(ctx, conn, e.Extensions); err != nil || d != e.ExtensionDefaults {
 		return nil, key
 	}
+	e.cache = c
 	return e, key
 }
 
@@ -263,11 +276,26 @@ func (e *Cached) For(current *state.State, h *HCL) *state.State {
 	return want
 }
 
-// load reads an entry back into a state.
+// load reads an entry back into a state. The first time, it checks that
+// the state read back has the entry's fingerprint, and records that in the
+// entry; an entry that does not is removed, and the caller normalizes.
 func (e *Cached) load(h *HCL) (*state.State, error) {
 	st, err := e.state()
 	if err != nil {
 		return nil, err
+	}
+	if !e.Verified {
+		fp, err := st.Fingerprint()
+		if err != nil || fp.Hash != e.Fingerprint.Hash {
+			if e.cache != nil {
+				os.Remove(e.cache.path(e.Key))
+			}
+			return nil, fmt.Errorf("the cache entry %s does not read back to its state", e.Key)
+		}
+		e.Verified = true
+		if e.cache != nil {
+			e.cache.write(e.Key, e)
+		}
 	}
 	st.SetFingerprint(e.Fingerprint)
 	st.Extensions = e.extensions(h)
@@ -373,13 +401,11 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	sort.Slice(e.Using, func(i, j int) bool { return e.Using[i].Column.String() < e.Using[j].Column.String() })
 	sort.Slice(e.Catalog, func(i, j int) bool { return e.Catalog[i].Key.String() < e.Catalog[j].Key.String() })
 	e.Checksum = e.checksum()
-	back, err := e.state()
-	if err != nil {
-		return
-	}
-	if bfp, err := back.Fingerprint(); err != nil || bfp.Hash != fp.Hash {
-		return
-	}
+	c.write(key, &e)
+}
+
+// write stores an entry under key. A failure to store is not an error.
+func (c *Cache) write(key string, e *Cached) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return

@@ -1,7 +1,6 @@
 package source
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -118,7 +117,7 @@ func withInherits(rendered []*migrate.Change, inherits []state.Inherit) ([]*migr
 				where = in.Pos + ": "
 			}
 		}
-		return nil, fmt.Errorf("%sthe desired state does not load into PostgreSQL: %s cannot be created after the tables it needs (its parents, the tables its foreign keys refer to):\n  %s",
+		return nil, loadFailed("%sthe desired state does not load into PostgreSQL: %s cannot be created after the tables it needs (its parents, the tables its foreign keys refer to):\n  %s",
 			where, plan.OneLine(c.Comment), c.Cmd)
 	}
 	return out, nil

@@ -70,6 +70,21 @@ func (d DevDatabase) Open(ctx context.Context, target *pg.Conn) (DevDatabase, fu
 	return d, func() { c.Close() }, nil
 }
 
+// Apart returns d with a connection of its own when d shares the target's
+// connection, so that the target can be read while d normalizes; done
+// closes it. It keeps d's cache lookup.
+func (d DevDatabase) Apart(ctx context.Context, target *pg.Conn) (DevDatabase, func(), error) {
+	if d.admin != target {
+		return d, func() {}, nil
+	}
+	c, err := d.Server.Open(ctx, "keel normalize")
+	if err != nil {
+		return d, nil, fmt.Errorf("normalizing the desired state: %w", err)
+	}
+	d.admin = c
+	return d, func() { c.Close() }, nil
+}
+
 // Lookup returns the cache's normalized form of h on d's server, or nil;
 // Load then does not ask the cache again.
 func (d *DevDatabase) Lookup(ctx context.Context, h *HCL) *Cached {
@@ -186,11 +201,23 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 		if rendered, err = withInherits(rendered, desired.Inherits); err != nil {
 			return err
 		}
-		for _, c := range rendered {
-			if err := pg.ExecStatement(ctx, conn.Pgx().PgConn(), c.Cmd); err != nil {
-				return fmt.Errorf("%sthe desired state does not load into PostgreSQL: %s:\n  %s\n%w",
-					sourcePos(desired, c), c.Comment, c.Cmd, pg.ServerError(err))
-			}
+		// In one transaction, pipelined: a commit and a round trip per
+		// statement are most of the time it takes otherwise.
+		stmts := make([]string, len(rendered))
+		for i, c := range rendered {
+			stmts[i] = c.Cmd
+		}
+		if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+			return fmt.Errorf("normalizing the desired state: %w", pg.ServerError(err))
+		}
+		if i, err := pg.ExecStatements(ctx, conn.Pgx().PgConn(), stmts); err != nil {
+			_, _ = conn.Exec(ctx, "ROLLBACK")
+			c := rendered[i]
+			return loadFailed("%sthe desired state does not load into PostgreSQL: %s:\n  %s\n%w",
+				sourcePos(desired, c), c.Comment, c.Cmd, pg.ServerError(err))
+		}
+		if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+			return fmt.Errorf("normalizing the desired state: %w", pg.ServerError(err))
 		}
 		return nil
 	}
@@ -344,7 +371,7 @@ func loadObject(ctx context.Context, conn *pg.Conn, o state.ObjectDecl) (err err
 			if _, rerr := conn.Exec(ctx, "ROLLBACK"); rerr != nil {
 				return fmt.Errorf("%s: normalizing the desired state: %s: %w", o.Pos, name, pg.ServerError(rerr))
 			}
-			return fmt.Errorf("%s: the desired state does not load into PostgreSQL: %s:\n  %s\n%w", o.Pos, name, stmt, pg.ServerError(err))
+			return loadFailed("%s: the desired state does not load into PostgreSQL: %s:\n  %s\n%w", o.Pos, name, stmt, pg.ServerError(err))
 		}
 	}
 	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {

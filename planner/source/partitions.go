@@ -2,7 +2,6 @@ package source
 
 import (
 	"context"
-	"fmt"
 
 	"keel/internal/pgsql"
 	"keel/planner/pg"
@@ -23,7 +22,7 @@ func createPartitions(ctx context.Context, conn *pg.Conn, parts []state.Partitio
 		}
 		for _, stmt := range stmts {
 			if err := pg.ExecStatement(ctx, conn.Pgx().PgConn(), stmt); err != nil {
-				return fmt.Errorf("%s: the desired state does not load into PostgreSQL: partition %s:\n  %s\n%w",
+				return loadFailed("%s: the desired state does not load into PostgreSQL: partition %s:\n  %s\n%w",
 					p.Pos, plan.DisplayName(p.Schema, p.Name), stmt, pg.ServerError(err))
 			}
 		}

@@ -36,7 +36,7 @@ func applySettings(ctx context.Context, conn *pg.Conn, settings []state.Setting)
 		}
 		for _, stmt := range stmts {
 			if err := pg.ExecStatement(ctx, conn.Pgx().PgConn(), stmt); err != nil {
-				return fmt.Errorf("%s: the desired state does not load into PostgreSQL: %s:\n  %s\n%w",
+				return loadFailed("%s: the desired state does not load into PostgreSQL: %s:\n  %s\n%w",
 					s.Pos, s.What(), stmt, pg.ServerError(err))
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"keel/internal/connstr"
 	"keel/internal/pgsql"
@@ -76,6 +77,19 @@ func OpenDesired(path string) (Desired, error) {
 	return nil, fmt.Errorf("reading desired state: directory %s holds no .hcl or .sql file", shown)
 }
 
+// LoadError is a desired state that PostgreSQL refuses to load in the
+// throwaway database: a mistake in the files (the error names the file and
+// line), not a problem of the target database.
+type LoadError struct{ Err error }
+
+func (e *LoadError) Error() string { return e.Err.Error() }
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// loadFailed is a LoadError with the message of fmt.Errorf.
+func loadFailed(format string, args ...any) error {
+	return &LoadError{Err: fmt.Errorf(format, args...)}
+}
+
 // SQLFiles is a desired state written as SQL: the files are run in order in
 // a throwaway database, each statement on its own as psql would, and the
 // result is inspected. It manages all the schemas that exist afterwards
@@ -88,6 +102,10 @@ type SQLFiles struct {
 func (s *SQLFiles) Load(ctx context.Context, dev DevDatabase) (st *state.State, err error) {
 	err = dev.With(ctx, func(db *pg.DB) error {
 		if err := RunSQLFiles(ctx, db, s.Files); err != nil {
+			var le *LoadError
+			if errors.As(err, &le) {
+				return loadFailed("loading the desired state: %w", le.Err)
+			}
 			return fmt.Errorf("loading the desired state: %w", err)
 		}
 		conn, err := db.Open(ctx, "keel normalize")
@@ -147,8 +165,9 @@ func runSQLFile(ctx context.Context, db *pg.DB, file string) error {
 	}
 	stmts, err := pgsql.Split(string(src))
 	if err != nil {
-		return fmt.Errorf("%s:%w", file, err)
+		return loadFailed("%s:%w", file, err)
 	}
+	lines := strings.Split(string(src), "\n")
 	conn, err := db.Connect(ctx)
 	if err != nil {
 		return err
@@ -156,22 +175,38 @@ func runSQLFile(ctx context.Context, db *pg.DB, file string) error {
 	defer conn.Close(context.WithoutCancel(ctx))
 	for _, st := range stmts {
 		if _, err := conn.Exec(ctx, st.Text, pgx.QueryExecModeSimpleProtocol); err != nil {
-			return fmt.Errorf("%s:%d: %w\n  in: %s", file, errorLine(st, err), pg.ServerError(err), firstLine(st.Text))
+			if line, col := errorPos(st, err, lines); col > 0 {
+				return loadFailed("%s:%d:%d: %w", file, line, col, pg.ServerError(err))
+			}
+			return loadFailed("%s:%d: %w\n  in: %s", file, st.Line, pg.ServerError(err), firstLine(st.Text))
 		}
 	}
 	return nil
 }
 
-// errorLine is the file line the server's error points at: the statement's
-// first line, or the line of the error's position within the statement.
-func errorLine(st pgsql.Statement, err error) int {
+// errorPos is the file line and column (in characters, 1-based) the
+// server's error points at, from its position within the statement; col is
+// 0 when the error has no position.
+func errorPos(st pgsql.Statement, err error, lines []string) (line, col int) {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Position <= 0 {
-		return st.Line
+		return st.Line, 0
 	}
 	r := []rune(st.Text)
-	pos := min(int(pe.Position)-1, len(r))
-	return st.Line + strings.Count(string(r[:pos]), "\n")
+	before := string(r[:min(int(pe.Position)-1, len(r))])
+	line = st.Line + strings.Count(before, "\n")
+	if i := strings.LastIndexByte(before, '\n'); i >= 0 {
+		return line, utf8.RuneCountInString(before[i+1:]) + 1
+	}
+	// On the statement's first line, which may start after another
+	// statement on the same line of the file.
+	start := 0
+	if st.Line-1 < len(lines) {
+		if i := strings.Index(lines[st.Line-1], strings.SplitN(st.Text, "\n", 2)[0]); i > 0 {
+			start = utf8.RuneCountInString(lines[st.Line-1][:i])
+		}
+	}
+	return line, start + utf8.RuneCountInString(before) + 1
 }
 
 func firstLine(s string) string {

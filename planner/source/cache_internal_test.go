@@ -1,0 +1,88 @@
+package source
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"keel/internal/pgtest"
+	"keel/planner/pg"
+)
+
+// An entry is stored without reading it back; the first load that reads it
+// back checks that it has the entry's fingerprint and records that. One
+// that does not (here: its HCL altered, its checksum made to match) is
+// removed and the state normalized again, so no plan comes from it.
+func TestCacheEntryCheckedWhenFirstReadBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u, _ := pgtest.NewDatabase(t)
+	db, err := pg.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Open(ctx, "keel test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	path := filepath.Join(t.TempDir(), "schema.hcl")
+	if err := os.WriteFile(path, []byte("schema \"public\" {}\ntable \"notes\" {\n  schema = schema.public\n  column \"body\" {\n    type = text\n  }\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cache := &Cache{Dir: t.TempDir()}
+	load := func() (fingerprint string, entry *Cached, file string) {
+		t.Helper()
+		h, err := LoadHCL(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev, done, err := DevDatabase{Cache: cache}.Open(ctx, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer done()
+		st, err := h.Load(ctx, dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fp, err := st.Fingerprint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, _ := filepath.Glob(filepath.Join(cache.Dir, "*.json"))
+		if len(files) != 1 {
+			t.Fatalf("cache entries: %v", files)
+		}
+		b, err := os.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e Cached
+		if err := json.Unmarshal(b, &e); err != nil {
+			t.Fatal(err)
+		}
+		return fp.Hash, &e, files[0]
+	}
+	fresh, e, file := load()
+	if e.Verified {
+		t.Fatal("the entry was read back when stored")
+	}
+	if got, e, _ := load(); got != fresh || !e.Verified {
+		t.Fatalf("loaded from the cache: fingerprint %s (fresh %s), verified %t", got, fresh, e.Verified)
+	}
+	// Alter the entry so that it reads back to another state.
+	e.HCL = strings.Replace(e.HCL, "type = text", "type = integer", 1)
+	e.Verified = false
+	e.Checksum = e.checksum()
+	b, _ := json.Marshal(e)
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, e, _ := load(); got != fresh || e.Verified || strings.Contains(e.HCL, "integer") {
+		t.Fatalf("an entry that does not read back was used: fingerprint %s (fresh %s), verified %t", got, fresh, e.Verified)
+	}
+}
