@@ -435,13 +435,22 @@ func StepOf(c *migrate.Change) plan.Step {
 	case *schema.DropObject:
 		s.Action, s.Object = plan.ActionDrop, objectName(src.O)
 	case *schema.ModifyObject:
-		s.Action, s.Object = plan.ActionAlter, objectName(src.From)
+		o := src.From
+		if o == nil {
+			o = src.To
+		}
+		s.Action, s.Object = plan.ActionAlter, objectName(o)
 	case nil:
 		// The engine leaves some statements without their change (ALTER
 		// TYPE ... ADD VALUE): name the object from the statement.
 		s.Action, s.Object = plan.ActionAlter, objectOfStatement(s.SQL)
 	default:
-		s.Action, s.Object = plan.ActionAlter, fmt.Sprintf("%T", c.Source)
+		s.Action = plan.ActionAlter
+	}
+	if s.Object == "" {
+		// An object the engine's change does not name: name it from the
+		// statement rather than print a Go type or "<nil>".
+		s.Object = objectOfStatement(s.SQL)
 	}
 	return s
 }
@@ -502,7 +511,7 @@ func objectName(o schema.Object) string {
 	if e, ok := o.(*schema.EnumType); ok {
 		return "enum " + state.DisplayName(e.Schema, e.T)
 	}
-	return fmt.Sprintf("%T", o)
+	return "" // named from the statement (StepOf)
 }
 
 // invalidIndexSteps drop the invalid indexes, so that the plan builds them again.

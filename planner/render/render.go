@@ -37,7 +37,7 @@ func Text(w io.Writer, p *plan.Plan) error {
 			if !s.Transactional && (i == 0 || p.Steps[i-1].Transactional) {
 				b.WriteString("-- After the transaction commits, one at a time:\n\n")
 			}
-			fmt.Fprintf(&b, "-- %d/%d: %s (%s %s)\n", i+1, len(p.Steps), plan.OneLine(s.Comment), s.Action, plan.OneLine(s.Object))
+			fmt.Fprintf(&b, "-- %d/%d: %s (%s)\n", i+1, len(p.Steps), plan.OneLine(s.Comment), strings.TrimSpace(string(s.Action)+" "+plan.OneLine(s.Object)))
 			for _, h := range s.Hazards {
 				fmt.Fprintf(&b, "--   ! %s [%s] %s: %s%s\n", h.Code, h.Severity, plan.OneLine(h.Object), plan.OneLine(h.Message), sizeNote(h))
 			}
