@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"keel/internal/pgtest"
@@ -138,4 +139,79 @@ func planWithCache(t *testing.T, db *pg.DB, path string, c *source.Cache) *plan.
 		t.Fatal(err)
 	}
 	return p
+}
+
+// A plan after a change to a few tables, made from the cache's entry for
+// the files before the change (only the changed tables, and those whose
+// foreign keys point at them, normalized again), is the fresh plan. No
+// whole normalization happens: the cache gains no entry.
+func TestPlanAfterAChangeFromTheCache(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	db, _ := pg.ParseURL(u)
+	const before = `
+schema "public" {}
+enum "status" {
+  schema = schema.public
+  values = ["new", "done"]
+}
+table "users" {
+  schema = schema.public
+  column "id" {
+    type = bigint
+  }
+  column "st" {
+    type    = enum.status
+    default = "new"
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+table "orders" {
+  schema = schema.public
+  column "id" {
+    type = bigint
+  }
+  column "user_id" {
+    type = bigint
+  }
+  primary_key {
+    columns = [column.id]
+  }
+  foreign_key "orders_user" {
+    columns     = [column.user_id]
+    ref_columns = [table.users.column.id]
+  }
+}
+table "legacy" {
+  schema = schema.public
+  column "id" {
+    type = int
+  }
+}
+`
+	after := strings.Replace(strings.Replace(before, `  column "st" {`, "  column \"email\" {\n    type = text\n    null = true\n  }\n  column \"st\" {", 1),
+		"table \"legacy\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\n", "", 1)
+	path := writeSchema(t, before)
+	cache := &source.Cache{Dir: t.TempDir()}
+	applyPlan(t, u, planWithCache(t, db, path, cache))
+	if err := os.WriteFile(path, []byte(after), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh := planWithCache(t, db, path, nil)
+	cached := planWithCache(t, db, path, cache)
+	if !reflect.DeepEqual(fresh.Steps, cached.Steps) || fresh.To.Hash != cached.To.Hash || len(fresh.Unplanned)+len(cached.Unplanned) > 0 {
+		t.Fatalf("the plan from the cache differs:\nfresh:\n%s\ncached:\n%s", sqlOf(fresh), sqlOf(cached))
+	}
+	if !strings.Contains(sqlOf(cached), `ADD COLUMN "email" text NULL`) || !strings.Contains(sqlOf(cached), `DROP TABLE "public"."legacy"`) {
+		t.Fatalf("plan:\n%s", sqlOf(cached))
+	}
+	if entries, _ := filepath.Glob(filepath.Join(cache.Dir, "*.json")); len(entries) != 1 {
+		t.Fatalf("cache entries %v: the changed files were normalized whole", entries)
+	}
+	applyPlan(t, u, cached)
+	if again := planWithCache(t, db, path, cache); !again.Empty() {
+		t.Fatalf("re-plan not empty:\n%s", sqlOf(again))
+	}
 }

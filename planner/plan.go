@@ -102,13 +102,11 @@ func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, de
 		want, err = normalize(ctx, dev, desired, opts)
 		return want, nil, err
 	}
-	declared, err := h.Parsed()
-	if err != nil {
-		return nil, nil, err
-	}
 	names := schemas
 	if len(names) == 0 {
-		names = declared.SchemaNames()
+		if names, err = h.SchemaNames(); err != nil {
+			return nil, nil, err
+		}
 	}
 	apart, done, err := dev.Apart(ctx, conn)
 	if err != nil {
@@ -132,7 +130,7 @@ func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, de
 	if r.err != nil {
 		return nil, nil, r.err
 	}
-	if len(schemas) == 0 && !slices.Equal(want.SchemaNames(), names) {
+	if got := slices.Sorted(slices.Values(want.SchemaNames())); len(schemas) == 0 && !slices.Equal(got, slices.Sorted(slices.Values(names))) {
 		return want, nil, nil // read again, for the schemas normalized
 	}
 	return want, r.st, nil

@@ -103,6 +103,9 @@ type Cached struct {
 	// HCL does not hold; each position is "N:line:col" with N the index of
 	// the file, as ExtensionPositions.
 	Using []UsingEntry `json:"using,omitempty"`
+	// Blocks are the hashes of the files' top-level blocks, by kind,
+	// labels and schema, when normalizeChanged can start from the entry.
+	Blocks map[string]string `json:"blocks,omitempty"`
 
 	cache *Cache // where the entry was read from (lookup)
 }
@@ -149,6 +152,7 @@ func (e *Cached) checksum() string {
 	ext, _ := json.Marshal(e.Extensions)
 	cat, _ := json.Marshal(e.Catalog)
 	using, _ := json.Marshal(e.Using)
+	blocks, _ := json.Marshal(e.Blocks)
 	h := sha256.New()
 	// The fingerprint and realm hash too: a plan whose target matches
 	// trusts them without reading the HCL back.
@@ -157,6 +161,7 @@ func (e *Cached) checksum() string {
 	h.Write(ext)
 	h.Write(cat)
 	h.Write(using)
+	h.Write(blocks)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -239,22 +244,28 @@ func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.Conn) (e *Cached, ke
 	if !ok {
 		return nil, ""
 	}
+	return c.read(ctx, key, conn), key
+}
+
+// read returns the entry stored under key, or nil when there is none that
+// is whole and still matches the server on conn.
+func (c *Cache) read(ctx context.Context, key string, conn *pgx.Conn) *Cached {
 	b, err := os.ReadFile(c.path(key))
 	if err != nil {
-		return nil, key
+		return nil
 	}
-	e = &Cached{}
+	e := &Cached{}
 	if err := json.Unmarshal(b, e); err != nil || e.Format != cacheFormat || e.Key != key {
-		return nil, key
+		return nil
 	}
 	if e.Checksum == "" || e.checksum() != e.Checksum {
-		return nil, key
+		return nil
 	}
 	if d, err := extensionDefaults(ctx, conn, e.Extensions); err != nil || d != e.ExtensionDefaults {
-		return nil, key
+		return nil
 	}
 	e.cache = c
-	return e, key
+	return e
 }
 
 // For is the desired state from the entry, for the target's state current:
@@ -360,7 +371,8 @@ func (e *Cached) state() (*state.State, error) {
 
 // put stores st under key, if it reads back to the same fingerprint. A
 // failure to store is not an error: the next plan normalizes again.
-func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Conn, files []string) {
+func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Conn, h *HCL) {
+	files := h.Files
 	if len(st.Invalid) > 0 || len(st.NotManaged) > 0 || st.Catalog == nil {
 		return
 	}
@@ -400,8 +412,58 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	}
 	sort.Slice(e.Using, func(i, j int) bool { return e.Using[i].Column.String() < e.Using[j].Column.String() })
 	sort.Slice(e.Catalog, func(i, j int) bool { return e.Catalog[i].Key.String() < e.Catalog[j].Key.String() })
+	if set, err := h.blocks(); err == nil && set.eligible {
+		e.Blocks = set.hashes()
+	}
 	e.Checksum = e.checksum()
 	c.write(key, &e)
+	// The entry is the base of the next plan of these files once they
+	// change (normalizeChanged).
+	if e.Blocks == nil {
+		return
+	}
+	if v, err := serverVersion(ctx, dev.Pgx()); err == nil {
+		if latest, ok := latestKey(h, v); ok {
+			c.writeFile(latest+".latest", []byte(key))
+		}
+	}
+}
+
+// latestKey names the pointer to the last entry made for files at these
+// paths, by this keel and server version.
+func latestKey(h *HCL, serverVersion string) (string, bool) {
+	build, ok := buildID()
+	if !ok || serverVersion == "" {
+		return "", false
+	}
+	k := sha256.New()
+	fmt.Fprintf(k, "%s\nbuild %s\nserver %s\nlatest\n", cacheFormat, build, serverVersion)
+	for _, f := range h.Files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return "", false
+		}
+		fmt.Fprintf(k, "file %q\n", abs)
+	}
+	return hex.EncodeToString(k.Sum(nil)), true
+}
+
+// base returns the last entry made for h's files, if it is whole and still
+// matches the server: where normalizeChanged starts.
+func (c *Cache) base(ctx context.Context, h *HCL, dev *pg.Conn) *Cached {
+	v, err := serverVersion(ctx, dev.Pgx())
+	if err != nil {
+		return nil
+	}
+	latest, ok := latestKey(h, v)
+	if !ok {
+		return nil
+	}
+	key, err := os.ReadFile(filepath.Join(c.Dir, latest+".latest"))
+	if err != nil {
+		return nil
+	}
+	return c.read(ctx, string(key), dev.Pgx())
 }
 
 // write stores an entry under key. A failure to store is not an error.
@@ -410,11 +472,16 @@ func (c *Cache) write(key string, e *Cached) {
 	if err != nil {
 		return
 	}
+	c.writeFile(key+".json", b)
+}
+
+// writeFile writes a file of the cache. A failure to is not an error.
+func (c *Cache) writeFile(name string, b []byte) {
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return
 	}
-	// Write then rename, so that a reader never sees half an entry.
-	tmp, err := os.CreateTemp(c.Dir, key+".*.tmp")
+	// Write then rename, so that a reader never sees half a file.
+	tmp, err := os.CreateTemp(c.Dir, name+".*.tmp")
 	if err != nil {
 		return
 	}
@@ -424,7 +491,7 @@ func (c *Cache) write(key string, e *Cached) {
 		os.Remove(tmp.Name())
 		return
 	}
-	if err := os.Rename(tmp.Name(), c.path(key)); err != nil {
+	if err := os.Rename(tmp.Name(), filepath.Join(c.Dir, name)); err != nil {
 		os.Remove(tmp.Name())
 	}
 }

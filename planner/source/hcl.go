@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"keel/planner/state"
@@ -42,6 +43,40 @@ type HCL struct {
 	parsed chan struct{}
 	state  *state.State
 	err    error
+	// scanned are the files' top-level blocks (scanBlocks), read once.
+	scanned func() (*blockSet, error)
+}
+
+// blocks are the files' top-level blocks, read with the syntax parser only.
+func (h *HCL) blocks() (*blockSet, error) {
+	if h.scanned == nil {
+		return scanBlocks(h.Files, h.srcs)
+	}
+	return h.scanned()
+}
+
+// SchemaNames are the schemas the files declare, read without evaluating
+// the files (a full parse of a large desired state is most of a plan's
+// time when little else is to do).
+func (h *HCL) SchemaNames() ([]string, error) {
+	set, err := h.blocks()
+	if err != nil {
+		st, err := h.Parsed()
+		if err != nil {
+			return nil, err
+		}
+		return st.SchemaNames(), nil
+	}
+	var names []string
+	for _, b := range set.blocks {
+		if b.kind == "schema" {
+			if _, label, ok := strings.Cut(b.id, "\x00"); ok {
+				names = append(names, strings.SplitN(label, "\x00", 2)[0])
+			}
+		}
+	}
+	sort.Strings(names)
+	return names, nil
 }
 
 // Parsed returns the state as written, before normalization, parsing it on
@@ -91,5 +126,7 @@ func OpenHCL(path string) (*HCL, error) {
 			return nil, fmt.Errorf("reading desired state: %w", err)
 		}
 	}
-	return &HCL{Files: files, srcs: srcs, parsed: make(chan struct{})}, nil
+	h := &HCL{Files: files, srcs: srcs, parsed: make(chan struct{})}
+	h.scanned = sync.OnceValues(func() (*blockSet, error) { return scanBlocks(h.Files, h.srcs) })
+	return h, nil
 }

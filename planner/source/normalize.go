@@ -144,6 +144,15 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 				return st, nil
 			}
 		}
+		// Files changed since an entry was made for them: normalize the
+		// tables that changed only, on that entry.
+		if e == nil {
+			if base := dev.Cache.base(ctx, h, dev.admin); base != nil {
+				if st, err := normalizeChanged(ctx, dev, h, base); err == nil {
+					return st, nil
+				}
+			}
+		}
 	}
 	declared, err := h.Parsed()
 	if err != nil {
@@ -154,7 +163,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		return err
 	})
 	if err == nil && key != "" {
-		dev.Cache.put(ctx, key, st, dev.admin, h.Files)
+		dev.Cache.put(ctx, key, st, dev.admin, h)
 	}
 	return st, err
 }
@@ -201,23 +210,30 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 		if rendered, err = withInherits(rendered, desired.Inherits); err != nil {
 			return err
 		}
-		// In one transaction, pipelined: a commit and a round trip per
-		// statement are most of the time it takes otherwise.
+		// In transactions of 64 statements, each sent in one round trip
+		// (pipelined): a commit and a round trip per statement are most of
+		// the time it takes otherwise. (One transaction for all would hold
+		// a lock per relation created until its end: thousands of tables
+		// are more than the server's lock table holds, SQLSTATE 53200.)
+		const perTransaction = 64
 		stmts := make([]string, len(rendered))
 		for i, c := range rendered {
 			stmts[i] = c.Cmd
 		}
-		if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
-			return fmt.Errorf("normalizing the desired state: %w", pg.ServerError(err))
-		}
-		if i, err := pg.ExecStatements(ctx, conn.Pgx().PgConn(), stmts); err != nil {
-			_, _ = conn.Exec(ctx, "ROLLBACK")
-			c := rendered[i]
-			return loadFailed("%sthe desired state does not load into PostgreSQL: %s:\n  %s\n%w",
-				sourcePos(desired, c), c.Comment, c.Cmd, pg.ServerError(err))
-		}
-		if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
-			return fmt.Errorf("normalizing the desired state: %w", pg.ServerError(err))
+		for start := 0; start < len(stmts); start += perTransaction {
+			end := min(start+perTransaction, len(stmts))
+			if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+				return fmt.Errorf("normalizing the desired state: %w", pg.ServerError(err))
+			}
+			if i, err := pg.ExecStatements(ctx, conn.Pgx().PgConn(), stmts[start:end]); err != nil {
+				_, _ = conn.Exec(ctx, "ROLLBACK")
+				c := rendered[start+i]
+				return loadFailed("%sthe desired state does not load into PostgreSQL: %s:\n  %s\n%w",
+					sourcePos(desired, c), c.Comment, c.Cmd, pg.ServerError(err))
+			}
+			if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+				return fmt.Errorf("normalizing the desired state: %w", pg.ServerError(err))
+			}
 		}
 		return nil
 	}

@@ -107,6 +107,10 @@ const (
 	CatalogDepends = "depends on"
 )
 
+// IsObjectKind reports whether kind is one of the objects beside tables
+// (views, functions, ...).
+func IsObjectKind(kind string) bool { return objectKinds[kind] }
+
 // objectKinds are the kinds of the objects beside tables.
 var objectKinds = map[string]bool{
 	CatalogView: true, CatalogMaterializedView: true, CatalogViewIndex: true, CatalogFunction: true, CatalogProcedure: true,

@@ -1,0 +1,487 @@
+package source
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"keel/planner/pg"
+	"keel/planner/state"
+
+	"ariga.io/atlas/sql/postgres"
+	"ariga.io/atlas/sql/schema"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// A plan after a change to a few tables need not normalize the whole
+// desired state again: the cache's entry for the files as they were (the
+// base) holds every other table as normalized. normalizeChanged loads only
+// the tables whose blocks changed, with the tables whose foreign keys point
+// at them, on a skeleton of what they reference (every schema, extension and
+// enum; referenced tables without their own foreign keys), and puts them in
+// the base's place. It applies to desired states of schema, extension, enum
+// and table blocks only, with tables that neither partition nor inherit nor
+// convert columns (`using`); anything else is normalized whole.
+
+// hclBlock is one top-level block of the desired-state files.
+type hclBlock struct {
+	id   string // kind, labels and schema: "table\x00users\x00schema.public"
+	kind string
+	src  []byte
+	// fks are the byte ranges of the foreign_key blocks in src.
+	fks [][2]int
+	// table is the table's schema and name ("public", "users"), for table blocks.
+	schema, name string
+	// refs are the tables the block's foreign keys reference, as
+	// "schema\x00name" ("" schema: the only table of that name).
+	refs []string
+}
+
+// blockSet is the files' blocks, by id.
+type blockSet struct {
+	blocks   map[string]*hclBlock
+	eligible bool // only kinds and attributes normalizeChanged handles
+}
+
+// incrementalBlocks are the nested blocks of a table that normalizeChanged
+// handles.
+var incrementalBlocks = []string{"column", "primary_key", "index", "unique", "foreign_key", "check"}
+
+// scanBlocks reads the files' top-level blocks with the HCL syntax parser
+// only (no evaluation): their ids, hashes and references.
+func scanBlocks(files []string, srcs [][]byte) (*blockSet, error) {
+	set := &blockSet{blocks: make(map[string]*hclBlock), eligible: true}
+	for i, src := range srcs {
+		f, diags := hclsyntax.ParseConfig(src, files[i], hcl.InitialPos)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+			r := b.Range()
+			blk := &hclBlock{kind: b.Type, src: src[r.Start.Byte:r.End.Byte]}
+			schemaRef := ""
+			if a, ok := b.Body.Attributes["schema"]; ok {
+				schemaRef = string(a.Expr.Range().SliceBytes(src))
+			}
+			blk.id = b.Type + "\x00" + strings.Join(b.Labels, "\x00") + "\x00" + schemaRef
+			if _, dup := set.blocks[blk.id]; dup {
+				set.eligible = false
+			}
+			set.blocks[blk.id] = blk
+			switch b.Type {
+			case "schema", "extension", "enum":
+			case "table":
+				if !tableEligible(b) || len(b.Labels) != 1 || !schemaRefPattern.MatchString(schemaRef) {
+					set.eligible = false
+					continue
+				}
+				blk.name = b.Labels[0]
+				blk.schema = strings.TrimPrefix(schemaRef, "schema.")
+				blk.refs = foreignKeyRefs(b.Body)
+				if blk.refs == nil {
+					set.eligible = false
+				}
+				for _, fk := range foreignKeyBlocks(b.Body) {
+					fr := fk.Range()
+					blk.fks = append(blk.fks, [2]int{fr.Start.Byte - r.Start.Byte, fr.End.Byte - r.Start.Byte})
+				}
+			default:
+				set.eligible = false
+			}
+		}
+	}
+	return set, nil
+}
+
+// schemaRefPattern is a table's schema reference that names the schema as
+// it is: schema.public.
+var schemaRefPattern = regexp.MustCompile(`^schema\.[A-Za-z_][A-Za-z0-9_]*$`)
+
+func tableEligible(b *hclsyntax.Block) bool {
+	for name := range b.Body.Attributes {
+		if name == "inherits" || name == "partition_of" || name == "bound" {
+			return false
+		}
+	}
+	for _, nb := range b.Body.Blocks {
+		if !slices.Contains(incrementalBlocks, nb.Type) {
+			return false
+		}
+		if _, ok := nb.Body.Attributes["using"]; ok && nb.Type == "column" {
+			return false
+		}
+	}
+	return true
+}
+
+func foreignKeyBlocks(body *hclsyntax.Body) []*hclsyntax.Block {
+	var out []*hclsyntax.Block
+	for _, nb := range body.Blocks {
+		if nb.Type == "foreign_key" {
+			out = append(out, nb)
+		}
+	}
+	return out
+}
+
+// foreignKeyRefs are the tables a table block's foreign keys reference
+// (table.NAME.column.C or table.SCHEMA.NAME.column.C), or nil when one of
+// them is written otherwise.
+func foreignKeyRefs(body *hclsyntax.Body) []string {
+	refs := []string{}
+	for _, fk := range foreignKeyBlocks(body) {
+		a, ok := fk.Body.Attributes["ref_columns"]
+		if !ok {
+			return nil
+		}
+		for _, tr := range a.Expr.Variables() {
+			var parts []string
+			for _, step := range tr {
+				switch s := step.(type) {
+				case hcl.TraverseRoot:
+					parts = append(parts, s.Name)
+				case hcl.TraverseAttr:
+					parts = append(parts, s.Name)
+				default:
+					return nil
+				}
+			}
+			switch {
+			case len(parts) == 4 && parts[0] == "table" && parts[2] == "column":
+				refs = append(refs, "\x00"+parts[1])
+			case len(parts) == 5 && parts[0] == "table" && parts[3] == "column":
+				refs = append(refs, parts[1]+"\x00"+parts[2])
+			default:
+				return nil
+			}
+		}
+	}
+	return refs
+}
+
+// hashes are the blocks' hashes, by id, as a cache entry keeps them.
+func (s *blockSet) hashes() map[string]string {
+	out := make(map[string]string, len(s.blocks))
+	for id, b := range s.blocks {
+		sum := sha256.Sum256(b.src)
+		out[id] = hex.EncodeToString(sum[:12])
+	}
+	return out
+}
+
+// errNotIncremental says that normalizeChanged does not apply; the state is
+// normalized whole.
+var errNotIncremental = errors.New("not incremental")
+
+// normalizeChanged normalizes the files h on the base entry (see above).
+func normalizeChanged(ctx context.Context, dev DevDatabase, h *HCL, base *Cached) (*state.State, error) {
+	set, err := h.blocks()
+	if err != nil || !set.eligible || len(base.Blocks) == 0 {
+		return nil, errNotIncremental
+	}
+	now := set.hashes()
+	changed := make(map[string]bool) // table blocks, by "schema\x00name"
+	var removed []*hclBlock
+	for id := range base.Blocks {
+		if _, ok := now[id]; !ok {
+			if !strings.HasPrefix(id, "table\x00") {
+				return nil, errNotIncremental
+			}
+			removed = append(removed, &hclBlock{id: id})
+		}
+	}
+	tables := make(map[string]*hclBlock) // "schema\x00name"
+	for id, b := range set.blocks {
+		if b.kind == "table" {
+			tables[b.schema+"\x00"+b.name] = b
+		}
+		if base.Blocks[id] == now[id] {
+			continue
+		}
+		if b.kind != "table" {
+			return nil, errNotIncremental // a schema, enum or extension changed
+		}
+		changed[b.schema+"\x00"+b.name] = true
+	}
+	if len(changed) == 0 && len(removed) == 0 {
+		return nil, errNotIncremental
+	}
+	resolve := func(ref string) (string, bool) {
+		if !strings.HasPrefix(ref, "\x00") {
+			_, ok := tables[ref]
+			return ref, ok
+		}
+		var found []string
+		for k, b := range tables {
+			if b.name == ref[1:] {
+				found = append(found, k)
+			}
+		}
+		if len(found) != 1 {
+			return "", false
+		}
+		return found[0], true
+	}
+	// What a table removed was is known from the base: its id holds its
+	// name and schema reference.
+	gone := make(map[string]bool)
+	for _, r := range removed {
+		parts := strings.Split(r.id, "\x00")
+		if len(parts) != 3 {
+			return nil, errNotIncremental
+		}
+		gone[strings.TrimPrefix(parts[2], "schema.")+"\x00"+parts[1]] = true
+	}
+	// Tables whose foreign keys point at a changed table are normalized
+	// again too. One that points at a table the files do not have (one
+	// removed) cannot load: the whole normalization says so.
+	again := make(map[string]bool)
+	for k := range changed {
+		again[k] = true
+	}
+	for k, b := range tables {
+		for _, ref := range b.refs {
+			r, ok := resolve(ref)
+			if !ok {
+				return nil, errNotIncremental
+			}
+			if changed[r] {
+				again[k] = true
+			}
+		}
+	}
+	// Most of the files changed: normalized whole, and cached.
+	if len(again) > 8 && len(again) > len(tables)/4 {
+		return nil, errNotIncremental
+	}
+	// The skeleton: the tables those reference, without foreign keys.
+	skeleton := make(map[string]bool)
+	for k := range again {
+		for _, ref := range tables[k].refs {
+			r, ok := resolve(ref)
+			if !ok {
+				return nil, errNotIncremental
+			}
+			if !again[r] {
+				skeleton[r] = true
+			}
+		}
+	}
+	var doc []byte
+	var ids []string
+	for id := range set.blocks {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		b := set.blocks[id]
+		k := b.schema + "\x00" + b.name
+		switch {
+		case b.kind != "table", again[k]:
+			doc = append(append(doc, b.src...), '\n')
+		case skeleton[k]:
+			doc = append(append(doc, withoutForeignKeys(b)...), '\n')
+		}
+	}
+	declared, err := state.ParseHCL([]string{"changed tables"}, [][]byte{doc})
+	if err != nil {
+		return nil, errNotIncremental // the whole parse says where
+	}
+	var norm *state.State
+	err = dev.With(ctx, func(db *pg.DB) error {
+		norm, err = loadAndInspect(ctx, db, declared)
+		return err
+	})
+	if err != nil || len(norm.NotManaged) > 0 || len(norm.Invalid) > 0 || len(norm.Using) > 0 {
+		return nil, errNotIncremental
+	}
+	st, err := base.load(h)
+	if err != nil {
+		return nil, errNotIncremental
+	}
+	if err := compose(st, norm, again, gone); err != nil {
+		return nil, errNotIncremental
+	}
+	// A new state: the entry's fingerprint is the base's.
+	return &state.State{Realm: st.Realm, Extensions: st.Extensions, Catalog: st.Catalog, Using: st.Using}, nil
+}
+
+// withoutForeignKeys is a table block's text without its foreign_key blocks.
+func withoutForeignKeys(b *hclBlock) []byte {
+	var out []byte
+	last := 0
+	for _, r := range b.fks {
+		out = append(out, b.src[last:r[0]]...)
+		last = r[1]
+	}
+	return append(out, b.src[last:]...)
+}
+
+// compose puts into base the tables of norm that were normalized again,
+// and takes out the tables removed: their realm objects and their catalog
+// entries. It fails (the state is then normalized whole) when norm's
+// catalog disagrees with base's on anything the tables do not own.
+func compose(base, norm *state.State, again, gone map[string]bool) error {
+	owned := func(k state.CatalogKey) (string, bool) {
+		switch {
+		case k.Kind == state.CatalogDepends:
+			obj, _, ok := state.DependsOn(k)
+			if !ok {
+				return "", false
+			}
+			if obj.Kind == state.CatalogTable {
+				return obj.Schema + "\x00" + obj.Name, true
+			}
+			if obj.Table != "" {
+				return obj.Schema + "\x00" + obj.Table, true
+			}
+			return "", false
+		case k.Kind == state.CatalogTable:
+			return k.Schema + "\x00" + k.Name, true
+		case state.IsObjectKind(k.Kind):
+			return "", false
+		case k.Table != "":
+			return k.Schema + "\x00" + k.Table, true
+		}
+		return "", false
+	}
+	// What no table owns (schemas, enums, extensions) must be the same.
+	for k, v := range norm.Catalog {
+		if _, ok := owned(k); !ok && base.Catalog[k] != v {
+			return fmt.Errorf("%s differs", k)
+		}
+	}
+	for k := range base.Catalog {
+		if _, ok := owned(k); !ok {
+			if _, there := norm.Catalog[k]; !there {
+				return fmt.Errorf("%s missing", k)
+			}
+		}
+	}
+	for k := range base.Catalog {
+		if t, ok := owned(k); ok && (again[t] || gone[t]) {
+			delete(base.Catalog, k)
+		}
+	}
+	for k, v := range norm.Catalog {
+		if t, ok := owned(k); ok && again[t] {
+			base.Catalog[k] = v
+		}
+	}
+	// The realm: the tables replaced, added and removed.
+	removed := 0
+	enums := make(map[string]*schema.EnumType)
+	byName := make(map[string]*schema.Table)
+	for _, s := range base.Realm.Schemas {
+		for _, o := range s.Objects {
+			if e, ok := o.(*schema.EnumType); ok {
+				enums[s.Name+"\x00"+e.T] = e
+			}
+		}
+		s.Tables = slices.DeleteFunc(s.Tables, func(t *schema.Table) bool {
+			k := s.Name + "\x00" + t.Name
+			if gone[k] {
+				removed++
+			}
+			return again[k] || gone[k]
+		})
+	}
+	added := 0
+	for _, ns := range norm.Realm.Schemas {
+		s, ok := base.Realm.Schema(ns.Name)
+		if !ok {
+			return fmt.Errorf("schema %s", ns.Name)
+		}
+		for _, t := range ns.Tables {
+			if !again[ns.Name+"\x00"+t.Name] {
+				continue
+			}
+			added++
+			t.Schema = s
+			s.Tables = append(s.Tables, t)
+			for _, c := range t.Columns {
+				if err := sameEnums(c.Type, enums); err != nil {
+					return err
+				}
+			}
+		}
+		sort.SliceStable(s.Tables, func(i, j int) bool { return s.Tables[i].Name < s.Tables[j].Name })
+	}
+	if removed != len(gone) {
+		return fmt.Errorf("%d of %d tables removed", removed, len(gone))
+	}
+	if added != len(again) {
+		return fmt.Errorf("%d of %d tables normalized again", added, len(again))
+	}
+	for _, s := range base.Realm.Schemas {
+		for _, t := range s.Tables {
+			byName[s.Name+"\x00"+t.Name] = t
+		}
+	}
+	// Foreign keys point at the tables of the composed realm.
+	for _, s := range base.Realm.Schemas {
+		for _, t := range s.Tables {
+			for _, fk := range t.ForeignKeys {
+				if fk.RefTable == nil || fk.RefTable.Schema == nil {
+					return errors.New("a foreign key without its table")
+				}
+				ref, ok := byName[fk.RefTable.Schema.Name+"\x00"+fk.RefTable.Name]
+				if !ok {
+					return fmt.Errorf("foreign key %s: no table %s", fk.Symbol, fk.RefTable.Name)
+				}
+				fk.RefTable = ref
+				for i, c := range fk.RefColumns {
+					rc, ok := ref.Column(c.Name)
+					if !ok {
+						return fmt.Errorf("foreign key %s: no column %s", fk.Symbol, c.Name)
+					}
+					fk.RefColumns[i] = rc
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// sameEnums points a column's enum type (or array of one) at the base's
+// enum of that name.
+func sameEnums(ct *schema.ColumnType, enums map[string]*schema.EnumType) error {
+	if ct == nil {
+		return nil
+	}
+	swap := func(e *schema.EnumType) (*schema.EnumType, error) {
+		name := e.T
+		if e.Schema != nil {
+			name = e.Schema.Name + "\x00" + e.T
+		}
+		b, ok := enums[name]
+		if !ok {
+			return nil, fmt.Errorf("enum %s", e.T)
+		}
+		return b, nil
+	}
+	switch t := ct.Type.(type) {
+	case *schema.EnumType:
+		b, err := swap(t)
+		if err != nil {
+			return err
+		}
+		ct.Type = b
+	case *postgres.ArrayType:
+		if e, ok := t.Type.(*schema.EnumType); ok {
+			b, err := swap(e)
+			if err != nil {
+				return err
+			}
+			t.Type = b
+		}
+	}
+	return nil
+}
