@@ -149,7 +149,13 @@ func TestFastInspectionIsEquivalent(t *testing.T) {
 // including what the states above do not show (identity_last).
 func TestFastQueriesReturnSameRows(t *testing.T) {
 	u, _ := pgtest.NewDatabase(t)
-	pgtest.Exec(t, u, everyKindSQL)
+	pgtest.Exec(t, u, everyKindSQL,
+		// Every branch of the lengths, precisions and interval fields,
+		// through a domain too.
+		"CREATE DOMAIN short AS varchar(10)", "CREATE DOMAIN money2 AS numeric(5,1) CHECK (VALUE > 0)",
+		`CREATE TABLE other.types (a interval, b interval(3), c interval day to second(2), d interval year, e time(2), f timetz,
+		  g timestamp(0), h date, i char(5), j bit(3), k varbit(8), l real, m double precision, n smallint, o short, p money2,
+		  q numeric, r varchar, s "char", u bit varying, v integer[], w short[])`)
 	db, err := pg.ParseURL(u)
 	if err != nil {
 		t.Fatal(err)

@@ -277,6 +277,9 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		fromCatalog = all.Fingerprint()
 	}
 	noteRows(steps, facts)
+	if err := facts.Err(); err != nil {
+		return nil, err
+	}
 	var from, to plan.Fingerprint
 	if !opts.NoFingerprints {
 		if from, err = current.Fingerprint(); err != nil {

@@ -33,13 +33,39 @@ type Facts struct {
 	descendants map[string][]string
 	// schemas are the managed schemas: keel plans the views in them.
 	schemas []string
+	// loaded says that the tables' sizes were read (load), and err why
+	// they could not be: a plan with nothing to do never reads them.
+	loaded bool
+	err    error
 }
 
+// TableFacts returns the facts of the tables of the managed schemas; their
+// sizes are read when first asked for (see Err).
 func (l *Live) TableFacts(ctx context.Context, schemas []string) (*Facts, error) {
+	return &Facts{ctx: ctx, db: l.db, stats: make(map[string][2]int64), age: make(map[string]int64), counted: make(map[string]bool),
+		descendants: make(map[string][]string), schemas: schemas}, nil
+}
+
+// Err is why the tables' sizes could not be read, once something asked
+// for them: a plan that needed them fails with it.
+func (f *Facts) Err() error { return f.err }
+
+// load reads the tables' sizes, once.
+func (f *Facts) load() {
+	if f.loaded {
+		return
+	}
+	f.loaded = true
+	if f.err = f.readSizes(); f.err != nil {
+		f.err = fmt.Errorf("reading table sizes: %w", f.err)
+	}
+}
+
+func (f *Facts) readSizes() error {
 	// A table's rows and bytes are its own and those of its partitions
 	// and children (what a drop of it or of one of its columns touches);
 	// -1 rows when one of them was never analyzed.
-	res, err := l.db.QueryContext(ctx, `
+	res, err := f.db.QueryContext(f.ctx, `
 WITH RECURSIVE tree AS (
   SELECT c.oid AS root, c.oid AS rel
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -56,13 +82,11 @@ SELECT n.nspname, c.relname,
 FROM tree JOIN pg_catalog.pg_class c ON c.oid = tree.root JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_class d ON d.oid = tree.rel JOIN pg_catalog.pg_namespace dn ON dn.oid = d.relnamespace
 LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = d.oid
-GROUP BY n.nspname, c.relname`, schemas)
+GROUP BY n.nspname, c.relname`, f.schemas)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer res.Close()
-	f := &Facts{ctx: ctx, db: l.db, stats: make(map[string][2]int64), age: make(map[string]int64), counted: make(map[string]bool),
-		descendants: make(map[string][]string), schemas: schemas}
 	for res.Next() {
 		var (
 			nsp, name, below string
@@ -70,10 +94,10 @@ GROUP BY n.nspname, c.relname`, schemas)
 			names            [][2]string
 		)
 		if err := res.Scan(&nsp, &name, &rows, &bytes, &age, &below); err != nil {
-			return nil, err
+			return err
 		}
 		if err := json.Unmarshal([]byte(below), &names); err != nil {
-			return nil, err
+			return err
 		}
 		t := plan.DisplayName(nsp, name)
 		f.stats[t] = [2]int64{rows, bytes}
@@ -82,14 +106,18 @@ GROUP BY n.nspname, c.relname`, schemas)
 			f.descendants[t] = append(f.descendants[t], plan.DisplayName(d[0], d[1]))
 		}
 	}
-	return f, res.Err()
+	return res.Err()
 }
 
 // Descendants lists the partitions and children of a table (at any depth),
 // whose rows a drop of it or of one of its columns takes too.
-func (f *Facts) Descendants(t *schema.Table) []string { return f.descendants[state.TableName(t)] }
+func (f *Facts) Descendants(t *schema.Table) []string {
+	f.load()
+	return f.descendants[state.TableName(t)]
+}
 
 func (f *Facts) Size(t *schema.Table) (rows, bytes *int64) {
+	f.load()
 	s, ok := f.stats[state.TableName(t)]
 	if !ok {
 		return nil, nil
@@ -116,6 +144,7 @@ const staleAfter = 7
 // 0), or how old its statistics are when they are old or of unknown age;
 // "" for recent statistics and tables the database does not have.
 func (f *Facts) RowsNote(sch, name string) string {
+	f.load()
 	t := plan.DisplayName(sch, name)
 	s, ok := f.stats[t]
 	switch {
@@ -139,6 +168,7 @@ func (f *Facts) RowsNote(sch, name string) string {
 // in a READ ONLY transaction that is rolled back, with short timeouts, and
 // through the extended protocol (one statement at most).
 func (f *Facts) Count(t *schema.Table, query string) *int64 {
+	f.load()
 	s, ok := f.stats[state.TableName(t)]
 	if !ok || s[1] > countLimit || query == "" || pgsql.OneStatement(query) != nil {
 		return nil
@@ -162,6 +192,7 @@ func (f *Facts) Count(t *schema.Table, query string) *int64 {
 // schemaOf is the schema of a table of the live database; ok is false
 // when the table is not there (a table the plan creates).
 func (f *Facts) schemaOf(t *schema.Table) (sch string, ok bool) {
+	f.load()
 	if _, ok := f.stats[state.TableName(t)]; !ok {
 		return "", false
 	}

@@ -121,48 +121,86 @@ func paramList(from, to int) string {
 	return b.String()
 }
 
-// fastColumnsQuery is the engine's columns query with identity_last read from the
-// column's own sequence instead of a scan of pg_sequences for every identity
-// column, the nullability the column's own (not its domain's), and the
-// tables as one text[] argument.
+// fastColumnsQuery is the engine's columns query read from pg_catalog
+// instead of information_schema.columns (whose view computes every column of
+// the database before the schema and tables are picked: it took as long as
+// pg_dump at 1,000 tables), with the view's expressions for the columns the
+// engine reads, and the same visibility (the role's tables, or those it has
+// a privilege on); identity_last read from the column's own sequence
+// instead of a scan of pg_sequences for every identity column; the
+// nullability the column's own (not its domain's); and the tables as one
+// text[] argument.
 const fastColumnsQuery = `
 SELECT
-	t1.table_name,
-	t1.column_name,
-	t1.data_type,
+	c.relname::text AS table_name,
+	a.attname::text AS column_name,
+	CASE WHEN t.typtype = 'd' THEN
+		CASE WHEN bt.typelem <> 0 AND bt.typlen = -1 THEN 'ARRAY'
+			WHEN nbt.nspname = 'pg_catalog' THEN pg_catalog.format_type(t.typbasetype, NULL)
+			ELSE 'USER-DEFINED' END
+	ELSE
+		CASE WHEN t.typelem <> 0 AND t.typlen = -1 THEN 'ARRAY'
+			WHEN nt.nspname = 'pg_catalog' THEN pg_catalog.format_type(a.atttypid, NULL)
+			ELSE 'USER-DEFINED' END
+	END AS data_type,
 	pg_catalog.format_type(a.atttypid, a.atttypmod) AS format_type,
 	-- The column's own NOT NULL: information_schema counts a domain's.
 	CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END AS is_nullable,
-	t1.column_default,
-	t1.character_maximum_length,
-	t1.numeric_precision,
-	t1.datetime_precision,
-	t1.numeric_scale,
-	t1.interval_type,
-	t1.character_set_name,
+	CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END AS column_default,
+	-- information_schema's _pg_char_max_length, _pg_numeric_precision,
+	-- _pg_datetime_precision, _pg_numeric_scale and _pg_interval_type of
+	-- the column's true type (a domain's base type), written out: called
+	-- for every column, the functions were half of the query's time.
+	CASE WHEN tt.tmod = -1 THEN NULL WHEN tt.tid IN (1042, 1043) THEN tt.tmod - 4 WHEN tt.tid IN (1560, 1562) THEN tt.tmod END AS character_maximum_length,
+	CASE tt.tid WHEN 21 THEN 16 WHEN 23 THEN 32 WHEN 20 THEN 64
+		WHEN 1700 THEN CASE WHEN tt.tmod = -1 THEN NULL ELSE ((tt.tmod - 4) >> 16) & 65535 END
+		WHEN 700 THEN 24 WHEN 701 THEN 53 END AS numeric_precision,
+	CASE WHEN tt.tid = 1082 THEN 0
+		WHEN tt.tid IN (1083, 1114, 1184, 1266) THEN CASE WHEN tt.tmod < 0 THEN 6 ELSE tt.tmod END
+		WHEN tt.tid = 1186 THEN CASE WHEN tt.tmod < 0 OR tt.tmod & 65535 = 65535 THEN 6 ELSE tt.tmod & 65535 END END AS datetime_precision,
+	CASE WHEN tt.tid IN (21, 23, 20) THEN 0
+		WHEN tt.tid = 1700 THEN CASE WHEN tt.tmod = -1 THEN NULL ELSE (tt.tmod - 4) & 65535 END END AS numeric_scale,
+	CASE WHEN tt.tid = 1186 THEN upper(substring(pg_catalog.format_type(tt.tid, tt.tmod) similar 'interval[()0-9]* #"%#"' escape '#')) END AS interval_type,
+	NULL::text AS character_set_name,
 	-- The column's own collation, not its domain's.
-	CASE WHEN a.attcollation <> t4.typcollation THEN t1.collation_name END AS collation_name,
-	t1.is_identity,
-	t1.identity_start,
-	t1.identity_increment,
-	(CASE WHEN t1.is_identity = 'YES' THEN (SELECT CASE WHEN pg_catalog.has_sequence_privilege(sq.oid, 'SELECT,USAGE') THEN pg_catalog.pg_sequence_last_value(sq.oid) END FROM (SELECT pg_catalog.pg_get_serial_sequence(quote_ident(t1.table_schema) || '.' || quote_ident(t1.table_name), t1.column_name)::regclass::oid AS oid) AS sq) END) AS identity_last,
-	t1.identity_generation,
-	t1.generation_expression,
-	col_description(t3.oid, "ordinal_position") AS comment,
-	t4.typtype,
-	t4.typelem,
-	t4.oid,
+	CASE WHEN a.attcollation <> t.typcollation THEN co.collname::text END AS collation_name,
+	CASE WHEN a.attidentity IN ('a', 'd') THEN 'YES' ELSE 'NO' END AS is_identity,
+	seq.seqstart::text AS identity_start,
+	seq.seqincrement::text AS identity_increment,
+	(CASE WHEN a.attidentity IN ('a', 'd') THEN (SELECT CASE WHEN pg_catalog.has_sequence_privilege(sq.oid, 'SELECT,USAGE') THEN pg_catalog.pg_sequence_last_value(sq.oid) END FROM (SELECT pg_catalog.pg_get_serial_sequence(quote_ident(nc.nspname) || '.' || quote_ident(c.relname), a.attname)::regclass::oid AS oid) AS sq) END) AS identity_last,
+	CASE a.attidentity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END AS identity_generation,
+	CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END AS generation_expression,
+	pg_catalog.col_description(c.oid, a.attnum) AS comment,
+	t.typtype,
+	t.typelem,
+	t.oid,
 	a.attnum
 FROM
-	"information_schema"."columns" AS t1
-	JOIN pg_catalog.pg_namespace AS t2 ON t2.nspname = t1.table_schema
-	JOIN pg_catalog.pg_class AS t3 ON t3.relnamespace = t2.oid AND t3.relname = t1.table_name
-	JOIN pg_catalog.pg_attribute AS a ON a.attrelid = t3.oid AND a.attname = t1.column_name
-	LEFT JOIN pg_catalog.pg_type AS t4 ON t4.oid = a.atttypid
+	pg_catalog.pg_attribute AS a
+	JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid
+	JOIN pg_catalog.pg_namespace AS nc ON nc.oid = c.relnamespace
+	JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
+	JOIN pg_catalog.pg_namespace AS nt ON nt.oid = t.typnamespace
+	CROSS JOIN LATERAL (SELECT
+		CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END AS tid,
+		CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS tmod) AS tt
+	LEFT JOIN (pg_catalog.pg_type AS bt JOIN pg_catalog.pg_namespace AS nbt ON nbt.oid = bt.typnamespace)
+		ON t.typtype = 'd' AND t.typbasetype = bt.oid
+	LEFT JOIN pg_catalog.pg_attrdef AS ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+	LEFT JOIN (pg_catalog.pg_collation AS co JOIN pg_catalog.pg_namespace AS nco ON nco.oid = co.collnamespace)
+		ON a.attcollation = co.oid AND (nco.nspname <> 'pg_catalog' OR co.collname <> 'default')
+	LEFT JOIN (pg_catalog.pg_depend AS dep JOIN pg_catalog.pg_sequence AS seq
+		ON dep.classid = 'pg_catalog.pg_class'::regclass AND dep.objid = seq.seqrelid AND dep.deptype = 'i')
+		ON dep.refclassid = 'pg_catalog.pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum
 WHERE
-	t1.table_schema = $1 AND t1.table_name = ANY($2::text[])
+	nc.nspname = $1 AND c.relname = ANY($2::text[])
+	AND NOT pg_catalog.pg_is_other_temp_schema(nc.oid) AND a.attnum > 0 AND NOT a.attisdropped
+	AND c.relkind IN ('r', 'v', 'f', 'p')
+	-- The columns information_schema shows: the role's own tables', or
+	-- those it has a privilege on.
+	AND (pg_catalog.pg_has_role(c.relowner, 'USAGE') OR pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT, INSERT, UPDATE, REFERENCES'))
 ORDER BY
-	t1.table_name, t1.ordinal_position
+	c.relname, a.attnum
 `
 
 // fastIndexesQueryTmpl is the engine's indexes query with the rows of the
