@@ -12,6 +12,22 @@ import (
 	"keel/planner/pg"
 )
 
+// testConn is a connection to a new database of its own.
+func testConn(t *testing.T) *pg.Conn {
+	t.Helper()
+	u, _ := pgtest.NewDatabase(t)
+	db, err := pg.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Open(context.Background(), "keel test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // An entry is stored without reading it back; the first load that reads it
 // back checks that it has the entry's fingerprint and records that. One
 // that does not (here: its HCL altered, its checksum made to match) is
@@ -19,16 +35,7 @@ import (
 func TestCacheEntryCheckedWhenFirstReadBack(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	u, _ := pgtest.NewDatabase(t)
-	db, err := pg.ParseURL(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.Open(ctx, "keel test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testConn(t)
 	path := filepath.Join(t.TempDir(), "schema.hcl")
 	if err := os.WriteFile(path, []byte("schema \"public\" {}\ntable \"notes\" {\n  schema = schema.public\n  column \"body\" {\n    type = text\n  }\n}\n"), 0o644); err != nil {
 		t.Fatal(err)

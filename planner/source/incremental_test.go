@@ -8,9 +8,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"keel/internal/pgtest"
-	"keel/planner/pg"
 )
 
 // chainHCL is a desired state of n tables, each with an identity key, an
@@ -38,16 +35,7 @@ func chainHCL(n int) string {
 func TestChangedTablesNormalizeAsTheWhole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	u, _ := pgtest.NewDatabase(t)
-	db, err := pg.ParseURL(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.Open(ctx, "keel test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testConn(t)
 	orig := chainHCL(8)
 	table := func(i int) string { return fmt.Sprintf("table \"t%02d\" {\n  schema = schema.public\n", i) }
 	cases := []struct {
