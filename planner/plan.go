@@ -293,7 +293,7 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,
 		DesiredNotManaged: want.NotManaged, From: from, To: to, LockRetries: opts.Timeouts.Retries,
 		DesiredExtensions: append([]plan.Extension{}, want.Extensions...), Unplanned: unplanned,
-		FromCatalog: fromCatalog, DropSchemas: dropSchemas,
+		FromCatalog: fromCatalog, DropSchemas: dropSchemas, FromRealm: current.RealmHash(),
 	}, nil
 }
 

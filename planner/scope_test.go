@@ -110,3 +110,29 @@ func TestDroppedSchemaChangedMakesThePlanStale(t *testing.T) {
 		t.Fatal("the schema was dropped")
 	}
 }
+
+// A plan made and applied by one process (keel apply in an auto env) is
+// refused as stale when the schema changed in between, naming the column,
+// though it compares the schema by a hash of its structures first; a plan
+// file read back (without that hash) is refused the same way.
+func TestChangeBetweenPlanAndApplyIsStale(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	pgtest.Exec(t, u, "CREATE TABLE notes (id int)")
+	p := planForSQL(t, u, "CREATE TABLE notes (id int, body text);\n")
+	if p.FromRealm == "" {
+		t.Fatal("the plan has no hash of the schema it was made from")
+	}
+	file := *p
+	file.FromRealm = "" // as read from a plan file
+	pgtest.Exec(t, u, "ALTER TABLE notes ADD COLUMN late int")
+	for _, q := range []*plan.Plan{p, &file} {
+		err := apply.Apply(context.Background(), connOf(t, parseURL(t, u)), q, nil, "test", apply.ApplyOptions{})
+		if err == nil || !strings.Contains(err.Error(), "stale") || !strings.Contains(err.Error(), "column public.notes.late (added)") {
+			t.Fatalf("apply: %v, want the plan refused as stale, naming the column", err)
+		}
+	}
+	if pgtest.QueryValue[bool](t, u, "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'notes' AND column_name = 'body')") {
+		t.Fatal("the stale plan ran")
+	}
+}

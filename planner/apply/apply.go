@@ -329,13 +329,18 @@ func checkFresh(ctx context.Context, c *pg.Conn, p *plan.Plan) error {
 	if err != nil {
 		return err
 	}
-	fp, err := now.Fingerprint()
-	if err != nil {
-		return err
-	}
 	var changes []string
-	if fp.Hash != p.From.Hash {
-		changes = p.From.Changes(fp)
+	// The same schema as when the plan was made here: its fingerprint is
+	// the plan's (a hash of the structures is much cheaper than printing
+	// them again); else compare fingerprints, which say what changed.
+	if p.FromRealm == "" || now.RealmHash() != p.FromRealm {
+		fp, err := now.Fingerprint()
+		if err != nil {
+			return err
+		}
+		if fp.Hash != p.From.Hash {
+			changes = p.From.Changes(fp)
+		}
 	}
 	if p.FromCatalog.Hash != "" {
 		// What the engine does not model changed too (a storage parameter,

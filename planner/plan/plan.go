@@ -66,6 +66,11 @@ type Plan struct {
 	// schemas when the plan was computed (what the engine does not model is
 	// in it too), so that a change to any of it makes the plan stale.
 	FromCatalog Fingerprint `json:"from_catalog"`
+	// FromRealm is a hash of the live schema the plan was computed from
+	// (state.RealmHash), known only to the process that computed it: an
+	// apply that plans and runs at once checks staleness with it without
+	// printing the schema again. Plan files do not carry it.
+	FromRealm string `json:"-"`
 	// DesiredNotManaged lists objects of the desired state (SQL or a
 	// database) that keel does not manage: the plan does not create them.
 	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`
