@@ -215,3 +215,34 @@ table "legacy" {
 		t.Fatalf("re-plan not empty:\n%s", sqlOf(again))
 	}
 }
+
+// On a large schema a plan from the cache reads the target's catalog on a
+// second connection while the first inspects it: the plan is the same,
+// differences only the catalog shows included (a storage parameter set by
+// hand). Not parallel: it sets the size from which that happens.
+func TestCatalogReadApartPlansTheSame(t *testing.T) {
+	u, _ := pgtest.NewDatabase(t)
+	db, _ := pg.ParseURL(u)
+	path := writeSchema(t, `
+schema "public" {}
+table "notes" {
+  schema = schema.public
+  column "id" {
+    type = int
+  }
+}
+`)
+	cache := &source.Cache{Dir: t.TempDir()}
+	applyPlan(t, u, planWithCache(t, db, path, cache))
+	pgtest.Exec(t, u, "ALTER TABLE notes SET (fillfactor = 70)")
+	alone := planWithCache(t, db, path, cache)
+	defer planner.SetManyTables(1)()
+	before := planner.CatalogsReadApart()
+	apart := planWithCache(t, db, path, cache)
+	if planner.CatalogsReadApart() != before+1 {
+		t.Fatal("the catalog was not read on a second connection")
+	}
+	if !reflect.DeepEqual(alone.Steps, apart.Steps) || !strings.Contains(sqlOf(apart), "fillfactor") {
+		t.Fatalf("the plans differ, or miss the storage parameter:\none connection:\n%s\ntwo:\n%s", sqlOf(alone), sqlOf(apart))
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"keel/internal/pgsql"
 	"keel/planner/diff"
@@ -53,6 +54,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		want    *state.State
 		current *state.State
 		schemas = opts.Schemas
+		preread func() state.Catalog
 	)
 	live, err := inspect.OpenLive(ctx, conn)
 	if err != nil {
@@ -64,6 +66,10 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		if c := dev.Lookup(ctx, h); c != nil && c.RealmHash != "" && coversSchemas(schemas, c.Schemas) {
 			if len(schemas) == 0 {
 				schemas = c.Schemas
+			}
+			if c.Tables() >= manyTables {
+				preread = catalogApart(ctx, conn.DB(), schemas, opts.Timeouts)
+				defer preread() // its connection is closed before Generate returns
 			}
 			if current, err = inspectTarget(ctx, live, schemas, opts.Timeouts); err != nil {
 				return nil, nil, err
@@ -84,11 +90,60 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 			return nil, nil, err
 		}
 	}
-	p, err := diffLive(ctx, live, conn.DB(), current, want, schemas, opts)
+	p, err := diffLive(ctx, live, conn.DB(), current, want, schemas, opts, preread)
 	if err != nil {
 		return nil, nil, err
 	}
 	return p, want, nil
+}
+
+// manyTables is the size of a schema from which a plan reads the target's
+// catalog on a second connection, while the first inspects it: at 1,000
+// tables each takes about a quarter of a second; on a small schema a
+// second connection costs more than it saves.
+var manyTables = 300
+
+// catalogsReadApart counts the catalogs read on a second connection (for
+// tests).
+var catalogsReadApart atomic.Int64
+
+// catalogApart reads the catalog of the target's schemas on a connection of
+// its own. The function it returns waits for it; it gives nil when the read
+// could not be made there (the catalog is then read on the first
+// connection, and an error is reported from there).
+func catalogApart(ctx context.Context, target *pg.DB, schemas []string, t plan.Timeouts) func() state.Catalog {
+	read := make(chan state.Catalog, 1)
+	go func() {
+		c, err := target.Open(ctx, "keel catalog")
+		if err != nil {
+			read <- nil
+			return
+		}
+		defer c.Close()
+		// As the inspection on the first connection: never waiting long
+		// behind a lock.
+		if _, err := c.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d", t.Lock.Milliseconds())); err != nil {
+			read <- nil
+			return
+		}
+		cat, err := inspect.ReadCatalog(ctx, c, schemas)
+		if err != nil {
+			cat = nil
+		} else {
+			catalogsReadApart.Add(1)
+		}
+		read <- cat
+	}()
+	var (
+		cat  state.Catalog
+		done bool
+	)
+	return func() state.Catalog {
+		if !done {
+			cat, done = <-read, true
+		}
+		return cat
+	}
 }
 
 // normalizeReading normalizes the desired state and, for an HCL one, whose
@@ -199,7 +254,7 @@ func Diff(ctx context.Context, conn *pg.Conn, want *state.State, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	return diffLive(ctx, live, conn.DB(), current, want, schemas, opts)
+	return diffLive(ctx, live, conn.DB(), current, want, schemas, opts, nil)
 }
 
 // inspectTarget reads the managed schemas of the target.
@@ -211,7 +266,7 @@ func inspectTarget(ctx context.Context, live *inspect.Live, schemas []string, t 
 }
 
 // diffLive computes the plan from the inspected state current to want.
-func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want *state.State, schemas []string, opts Options) (*plan.Plan, error) {
+func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want *state.State, schemas []string, opts Options, preread func() state.Catalog) (*plan.Plan, error) {
 	facts, err := l.TableFacts(ctx, schemas)
 	if err != nil {
 		return nil, fmt.Errorf("reading table sizes: %w", err)
@@ -225,8 +280,13 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		cat         state.Catalog
 	)
 	if want.Catalog != nil {
-		if cat, err = l.Catalog(ctx, schemas); err != nil {
-			return nil, err
+		if preread != nil {
+			cat = preread()
+		}
+		if cat == nil {
+			if cat, err = l.Catalog(ctx, schemas); err != nil {
+				return nil, err
+			}
 		}
 	}
 	steps, cov, err := diff.StepsCovering(ctx, l.Engine(), facts, current, want, cat, opts.ConcurrentIndexes, opts.Timeouts)

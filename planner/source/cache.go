@@ -268,6 +268,17 @@ func (c *Cache) read(ctx context.Context, key string, conn *pgx.Conn) *Cached {
 	return e
 }
 
+// Tables is how many tables the entry's state has.
+func (e *Cached) Tables() int {
+	n := 0
+	for _, x := range e.Catalog {
+		if x.Key.Kind == state.CatalogTable {
+			n++
+		}
+	}
+	return n
+}
+
 // For is the desired state from the entry, for the target's state current:
 // when current hashes as the entry (the target already is the desired
 // state, for tables and enums), current's realm with the entry's extensions

@@ -1,0 +1,13 @@
+package planner
+
+// SetManyTables sets the size from which a plan reads the target's catalog
+// on a second connection, and returns the function that puts it back. Only
+// tests that do not run in parallel may call it.
+func SetManyTables(n int) (restore func()) {
+	old := manyTables
+	manyTables = n
+	return func() { manyTables = old }
+}
+
+// CatalogsReadApart is how many catalogs plans read on a second connection.
+func CatalogsReadApart() int64 { return catalogsReadApart.Load() }
