@@ -78,8 +78,12 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		}
 	}
 	if want == nil {
-		if want, current, err = normalizeReading(ctx, conn, live, dev, desired, schemas, opts); err != nil {
+		var cat state.Catalog
+		if want, current, cat, err = normalizeReading(ctx, conn, live, dev, desired, schemas, opts); err != nil {
 			return nil, nil, err
+		}
+		if cat != nil {
+			preread = func() state.Catalog { return cat }
 		}
 	}
 	if len(schemas) == 0 {
@@ -147,48 +151,57 @@ func catalogApart(ctx context.Context, target *pg.DB, schemas []string, t plan.T
 }
 
 // normalizeReading normalizes the desired state and, for an HCL one, whose
-// schemas are known before it is loaded, inspects the target meanwhile (on
-// the target's connection; the throwaway database gets one of its own):
-// most of a normalization is the server creating the objects. current is
-// nil when the target was not inspected.
-func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, dev source.DevDatabase, desired source.Desired, schemas []string, opts Options) (want, current *state.State, err error) {
+// schemas are known before it is loaded, inspects the target and reads its
+// catalog meanwhile (on the target's connection; the throwaway database gets
+// one of its own): most of a normalization is the server creating the
+// objects. current and cat are nil when the target was not read.
+func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, dev source.DevDatabase, desired source.Desired, schemas []string, opts Options) (want, current *state.State, cat state.Catalog, err error) {
 	h, ok := source.HCLOf(desired)
 	if !ok {
 		want, err = normalize(ctx, dev, desired, opts)
-		return want, nil, err
+		return want, nil, nil, err
 	}
 	names := schemas
 	if len(names) == 0 {
 		if names, err = h.SchemaNames(); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	apart, done, err := dev.Apart(ctx, conn)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer done()
 	type inspected struct {
 		st  *state.State
+		cat state.Catalog
 		err error
 	}
 	read := make(chan inspected, 1)
 	go func() {
+		// The target's schema, then its catalog (nil when it cannot be
+		// read: diffLive reads it again and reports why).
 		st, err := inspectTarget(ctx, live, names, opts.Timeouts)
-		read <- inspected{st, err}
+		var cat state.Catalog
+		if err == nil {
+			if cat, err = live.Catalog(ctx, names); err != nil {
+				cat, err = nil, nil
+			}
+		}
+		read <- inspected{st, cat, err}
 	}()
 	want, err = normalize(ctx, apart, desired, opts)
 	r := <-read // the target's connection is free again
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if r.err != nil {
-		return nil, nil, r.err
+		return nil, nil, nil, r.err
 	}
 	if got := slices.Sorted(slices.Values(want.SchemaNames())); len(schemas) == 0 && !slices.Equal(got, slices.Sorted(slices.Values(names))) {
-		return want, nil, nil // read again, for the schemas normalized
+		return want, nil, nil, nil // read again, for the schemas normalized
 	}
-	return want, r.st, nil
+	return want, r.st, r.cat, nil
 }
 
 // coversSchemas reports whether a cached state's schemas are all managed:
