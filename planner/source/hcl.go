@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -55,10 +57,28 @@ func (h *HCL) blocks() (*blockSet, error) {
 	return h.scanned()
 }
 
+// schemaBlockLine is the first line of a schema block at the start of a
+// line: schema "public" {.
+var schemaBlockLine = regexp.MustCompile(`(?m)^schema "([A-Za-z_][A-Za-z0-9_$]*)" \{`)
+
 // SchemaNames are the schemas the files declare, read without evaluating
 // the files (a full parse of a large desired state is most of a plan's
-// time when little else is to do).
+// time when little else is to do). The names are a guess the caller checks:
+// the schema blocks found by their first line, or else by the syntax
+// parser.
 func (h *HCL) SchemaNames() ([]string, error) {
+	// Schema blocks as keel and Atlas print them, found without parsing:
+	// the caller checks the names against the normalized state.
+	var names []string
+	for _, src := range h.srcs {
+		for _, m := range schemaBlockLine.FindAllSubmatch(src, -1) {
+			names = append(names, string(m[1]))
+		}
+	}
+	if len(names) > 0 {
+		sort.Strings(names)
+		return slices.Compact(names), nil
+	}
 	set, err := h.blocks()
 	if err != nil {
 		st, err := h.Parsed()
@@ -67,7 +87,6 @@ func (h *HCL) SchemaNames() ([]string, error) {
 		}
 		return st.SchemaNames(), nil
 	}
-	var names []string
 	for _, b := range set.blocks {
 		if b.kind == "schema" {
 			if _, label, ok := strings.Cut(b.id, "\x00"); ok {

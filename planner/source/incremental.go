@@ -182,6 +182,18 @@ var errNotIncremental = errors.New("not incremental")
 
 // normalizeChanged normalizes the files h on the base entry (see above).
 func normalizeChanged(ctx context.Context, dev DevDatabase, h *HCL, base *Cached) (*state.State, error) {
+	// The entry is read back while the files are scanned and the server
+	// loads the changed tables. (When this does not apply, the whole
+	// normalization takes much longer than the read.)
+	type loaded struct {
+		st  *state.State
+		err error
+	}
+	back := make(chan loaded, 1)
+	go func() {
+		st, err := base.load(h)
+		back <- loaded{st, err}
+	}()
 	set, err := h.blocks()
 	if err != nil || !set.eligible || len(base.Blocks) == 0 {
 		return nil, errNotIncremental
@@ -299,13 +311,11 @@ func normalizeChanged(ctx context.Context, dev DevDatabase, h *HCL, base *Cached
 		norm, err = loadAndInspect(ctx, db, declared)
 		return err
 	})
-	if err != nil || len(norm.NotManaged) > 0 || len(norm.Invalid) > 0 || len(norm.Using) > 0 {
+	b := <-back
+	if err != nil || len(norm.NotManaged) > 0 || len(norm.Invalid) > 0 || len(norm.Using) > 0 || b.err != nil {
 		return nil, errNotIncremental
 	}
-	st, err := base.load(h)
-	if err != nil {
-		return nil, errNotIncremental
-	}
+	st := b.st
 	if err := compose(st, norm, again, gone); err != nil {
 		return nil, errNotIncremental
 	}
