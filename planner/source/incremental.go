@@ -182,9 +182,13 @@ var errNotIncremental = errors.New("not incremental")
 
 // normalizeChanged normalizes the files h on the base entry (see above).
 func normalizeChanged(ctx context.Context, dev DevDatabase, h *HCL, base *Cached) (*state.State, error) {
-	// The entry is read back while the files are scanned and the server
-	// loads the changed tables. (When this does not apply, the whole
-	// normalization takes much longer than the read.)
+	set, err := h.blocks()
+	if err != nil || !set.eligible || len(base.Blocks) == 0 {
+		return nil, errNotIncremental
+	}
+	// The entry is read back while the server loads the changed tables.
+	// (Not while the files are scanned: the two parses at once would
+	// hold twice the memory.)
 	type loaded struct {
 		st  *state.State
 		err error
@@ -194,10 +198,6 @@ func normalizeChanged(ctx context.Context, dev DevDatabase, h *HCL, base *Cached
 		st, err := base.load(h)
 		back <- loaded{st, err}
 	}()
-	set, err := h.blocks()
-	if err != nil || !set.eligible || len(base.Blocks) == 0 {
-		return nil, errNotIncremental
-	}
 	now := set.hashes()
 	changed := make(map[string]bool) // table blocks, by "schema\x00name"
 	var removed []*hclBlock
