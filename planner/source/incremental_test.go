@@ -36,7 +36,9 @@ func TestChangedTablesNormalizeAsTheWhole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	conn := testConn(t)
-	orig := chainHCL(8)
+	// A name that needs quoting in SQL, and a double quote in HCL.
+	const hostile = "table \"we\\\"ird t\" {\n  schema = schema.public\n  column \"a\" {\n    type = int\n  }\n"
+	orig := chainHCL(8) + hostile + "}\n"
 	table := func(i int) string { return fmt.Sprintf("table \"t%02d\" {\n  schema = schema.public\n", i) }
 	cases := []struct {
 		name, hcl   string
@@ -49,6 +51,7 @@ func TestChangedTablesNormalizeAsTheWhole(t *testing.T) {
 		{"the last table removed", orig[:strings.Index(orig, table(7))], true},
 		{"an index and a check changed", strings.Replace(strings.Replace(orig, "index \"t05_amount\" {\n    unique  = true", "index \"t05_amount\" {\n    unique  = false", 1),
 			"check \"t05_amount_check\" {\n    expr = \"amount >= 0\"", "check \"t05_amount_check\" {\n    expr = \"amount > 1\"", 1), true},
+		{"a table with a hostile name changed", strings.Replace(orig, hostile, hostile+"  column \"b\" {\n    type = text\n    null = true\n  }\n", 1), true},
 		{"an enum's values changed", strings.Replace(orig, `"open", "closed"`, `"open", "done"`, 1), false},
 	}
 	for _, c := range cases {
