@@ -40,11 +40,25 @@ func TestParseURLReadsAsPgxAndShowsNoPassword(t *testing.T) {
 			}
 		})
 	}
-	for raw, want := range map[string]plan.Target{
+	wantTargets(t, map[string]plan.Target{
 		"postgres://u:p%40ss%2Fw%3Fd%23@db.internal:6543/app":           {Host: "db.internal", Port: 6543, Database: "app", User: "u"},
 		"postgres://u@db.internal:5432/app?password=Sec%40ret":          {Host: "db.internal", Port: 5432, Database: "app", User: "u"},
 		"host=db.internal port=6543 dbname=app user=u password='S@c r'": {Host: "db.internal", Port: 6543, Database: "app", User: "u"},
-	} {
+	})
+	// The sslmode is the query's, not one inside the (encoded) password.
+	db, err := pg.ParseURL("postgres://u:x%3Fsslmode%3Ddisable@db.internal/app?sslmode=require")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := db.SSLMode(); got != "require" {
+		t.Errorf("SSLMode() = %q, want require", got)
+	}
+}
+
+// wantTargets parses each connection string and checks the target it names.
+func wantTargets(t *testing.T, cases map[string]plan.Target) {
+	t.Helper()
+	for raw, want := range cases {
 		db, err := pg.ParseURL(raw)
 		if err != nil {
 			t.Errorf("ParseURL(%q): %v", raw, err)
@@ -53,13 +67,5 @@ func TestParseURLReadsAsPgxAndShowsNoPassword(t *testing.T) {
 		if got := db.Target(); got != want {
 			t.Errorf("ParseURL(%q).Target() = %+v, want %+v", raw, got, want)
 		}
-	}
-	// The sslmode is the query's, not one inside the (encoded) password.
-	db, err := pg.ParseURL("postgres://u:x%3Fsslmode%3Ddisable@db.internal/app?sslmode=require")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := db.SSLMode(); got != "require" {
-		t.Errorf("SSLMode() = %q, want require", got)
 	}
 }

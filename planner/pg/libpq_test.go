@@ -41,23 +41,14 @@ func TestParseURLFillsFromTheEnvironment(t *testing.T) {
 	t.Setenv("PGDATABASE", "envdb")
 	t.Setenv("PGUSER", "envuser")
 	t.Setenv("PGSSLMODE", "disable")
-	for raw, want := range map[string]plan.Target{
+	wantTargets(t, map[string]plan.Target{
 		"postgres:///app":                   {Host: "env.internal", Port: 6000, Database: "app", User: "envuser"},
 		"postgres://u@db.internal:5433/app": {Host: "db.internal", Port: 5433, Database: "app", User: "u"},
 		"postgres://db.internal":            {Host: "db.internal", Port: 6000, Database: "envdb", User: "envuser"},
 		"host=db.internal dbname=app":       {Host: "db.internal", Port: 6000, Database: "app", User: "envuser"},
 		"":                                  {Host: "env.internal", Port: 6000, Database: "envdb", User: "envuser"},
 		"postgres://db.internal/app?user=q&port=7": {Host: "db.internal", Port: 7, Database: "app", User: "q"},
-	} {
-		db, err := pg.ParseURL(raw)
-		if err != nil {
-			t.Errorf("ParseURL(%q): %v", raw, err)
-			continue
-		}
-		if got := db.Target(); got != want {
-			t.Errorf("ParseURL(%q).Target() = %+v, want %+v", raw, got, want)
-		}
-	}
+	})
 	db, err := pg.ParseURL("postgres://db.internal/app")
 	if err != nil {
 		t.Fatal(err)
