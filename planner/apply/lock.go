@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
+
 	"keel/planner/pg"
 	"keel/planner/plan"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )

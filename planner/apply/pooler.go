@@ -6,11 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"keel/planner/pg"
-	"keel/planner/plan"
 	"net"
 	"net/netip"
 	"time"
+
+	"keel/planner/pg"
+	"keel/planner/plan"
 
 	"github.com/jackc/pgx/v5"
 )

@@ -3,8 +3,6 @@ package apply
 import (
 	"context"
 	"errors"
-	"keel/internal/pgtest"
-	"keel/planner/pg"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"keel/internal/pgtest"
+	"keel/planner/pg"
 )
 
 // advisoryLocks counts the advisory locks held in the database at dbURL,
