@@ -10,8 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +32,9 @@ type DB struct {
 	cfg     *pgx.ConnConfig
 	sslmode string
 	origin  origin
+	// tlsFiles are the sslrootcert, sslcert and sslkey the connection
+	// string, its service or the environment names, for ChildURL.
+	tlsFiles map[string]string
 	// engineQueries turns off keel's faster inspection queries (fastinspect.go).
 	engineQueries bool
 }
@@ -93,8 +99,81 @@ func ParseURL(raw string) (*DB, error) {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
 	o := originOf(raw, cfg, svc)
-	return &DB{cfg: cfg, sslmode: sslMode(raw, cfg, svc), origin: o}, nil
+	return &DB{cfg: cfg, sslmode: sslMode(raw, cfg, svc), origin: o, tlsFiles: tlsFiles(raw, svc)}, nil
 }
+
+// tlsFiles reads the certificate files a connection names, as libpq
+// finds them: the string's setting, else the service's, else PGSSL*.
+func tlsFiles(raw string, svc *service) map[string]string {
+	files := make(map[string]string)
+	for key, env := range map[string]string{"sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY"} {
+		v := connstr.Setting(raw, key)
+		if v == "" && svc != nil {
+			v = svc.settings[key]
+		}
+		if v == "" {
+			v = os.Getenv(env)
+		}
+		if v != "" {
+			files[key] = v
+		}
+	}
+	return files
+}
+
+// ChildURL returns a postgres:// URL that another program's libpq-style
+// client (the Atlas CLI's) reads as this connection: host, port, user,
+// password, database, the sslmode it uses and its certificate files. It
+// holds the password: hand it to a child process through its environment
+// only, never on a command line, in a file or in output.
+func (d *DB) ChildURL() string {
+	u := url.URL{Scheme: "postgres", Path: "/" + d.cfg.Database}
+	q := url.Values{}
+	if strings.HasPrefix(d.cfg.Host, "/") {
+		q.Set("host", d.cfg.Host)
+		q.Set("port", strconv.Itoa(int(d.cfg.Port)))
+	} else {
+		u.Host = net.JoinHostPort(d.cfg.Host, strconv.Itoa(int(d.cfg.Port)))
+	}
+	if d.cfg.Password != "" {
+		u.User = url.UserPassword(d.cfg.User, d.cfg.Password)
+	} else {
+		u.User = url.User(d.cfg.User)
+	}
+	q.Set("sslmode", d.sslmode)
+	for k, v := range d.tlsFiles {
+		q.Set(k, v)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// ChildEnv returns the environment for a libpq program (pg_dump) to
+// connect as this connection: this process's environment without its PG*
+// variables, then PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE,
+// PGSSLMODE and the certificate files. The password stays off the
+// program's command line, where other users of the machine could read it.
+func (d *DB) ChildEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PG") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "PGHOST="+d.cfg.Host, "PGPORT="+strconv.Itoa(int(d.cfg.Port)), "PGUSER="+d.cfg.User,
+		"PGDATABASE="+d.cfg.Database, "PGSSLMODE="+d.sslmode)
+	if d.cfg.Password != "" {
+		env = append(env, "PGPASSWORD="+d.cfg.Password)
+	}
+	for k, v := range d.tlsFiles {
+		env = append(env, "PG"+strings.ToUpper(k)+"="+v)
+	}
+	return env
+}
+
+// Password returns the connection's password ("" when it has none), so
+// that text another program prints can be scrubbed of it.
+func (d *DB) Password() string { return d.cfg.Password }
 
 // libpqEnvironment are the environment variables that fill in a connection
 // string as libpq's do, with the keyword each stands for.
@@ -309,7 +388,7 @@ func (d *DB) String() string { return d.Target().String() }
 func (d *DB) WithDatabase(name string) *DB {
 	cfg := d.cfg.Copy()
 	cfg.Database = name
-	return &DB{cfg: cfg, sslmode: d.sslmode, origin: d.origin, engineQueries: d.engineQueries}
+	return &DB{cfg: cfg, sslmode: d.sslmode, origin: d.origin, tlsFiles: d.tlsFiles, engineQueries: d.engineQueries}
 }
 
 // WithEngineQueries returns the same database, inspected with the Atlas
