@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 
+	"keel/planner/atlascli"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/state"
@@ -104,6 +105,11 @@ type Options struct {
 	// normalized on the target's server: the throwaway database check fails
 	// with it.
 	NormalizeRefused string
+	// Engine is the engine the env plans with ("embedded" or "atlas");
+	// Atlas is the Atlas binary found (nil: none), AtlasErr why none was.
+	Engine   string
+	Atlas    *atlascli.Binary
+	AtlasErr error
 }
 
 // Run runs the checks on conn, the target's connection. It never changes
@@ -157,6 +163,9 @@ func Run(ctx context.Context, conn *pg.Conn, opts Options) *Report {
 			r.add(Check{Name: "extensions", Status: Fail, Message: err.Error()})
 		}
 		r.add(exts...)
+	}
+	if opts.Engine != "" {
+		r.add(atlasCheck(ctx, opts))
 	}
 	if c, ok := planCheck(opts, r.Failed()); ok {
 		r.add(c)

@@ -83,6 +83,12 @@ type Settings struct {
 	LockTimeout      string `hcl:"lock_timeout,optional"`
 	StatementTimeout string `hcl:"statement_timeout,optional"`
 	LockRetries      *int   `hcl:"lock_retries,optional"`
+	// Engine plans the statements of tables, enums and schemas: "embedded"
+	// (the default, keel's Atlas engine in-process) or "atlas" (an Atlas
+	// CLI binary, see AtlasBin).
+	Engine string `hcl:"engine,optional"`
+	// AtlasBin is the Atlas binary for engine = "atlas" (default: $KEEL_ATLAS_BIN, else atlas on PATH).
+	AtlasBin string `hcl:"atlas_bin,optional"`
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -190,6 +196,32 @@ func None() *Profile {
 	return p
 }
 
+// The engines a plan's statements of tables, enums and schemas can come from.
+const (
+	EngineEmbedded = "embedded"
+	EngineAtlas    = "atlas"
+)
+
+// CheckEngine accepts an engine's name ("" is the default, embedded).
+func CheckEngine(name string) error {
+	switch name {
+	case "", EngineEmbedded, EngineAtlas:
+		return nil
+	}
+	return fmt.Errorf("expected %q (keel's own, the default) or %q (an Atlas CLI binary)", EngineEmbedded, EngineAtlas)
+}
+
+// AtlasBinPath is the profile's atlas_bin, relative to Root when it is a
+// relative path with a directory part ("bin/atlas"); a bare name is looked
+// up on PATH.
+func (p *Profile) AtlasBinPath() string {
+	b := p.AtlasBin
+	if b == "" || filepath.IsAbs(b) || !strings.ContainsRune(b, filepath.Separator) {
+		return b
+	}
+	return filepath.Join(p.Root, b)
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -219,6 +251,9 @@ func (p *Profile) validate() error {
 	}
 	if p.Schema == "" {
 		p.Schema = "schema.hcl"
+	}
+	if err := CheckEngine(p.Engine); err != nil {
+		return fmt.Errorf("engine = %q: %w", p.Engine, err)
 	}
 	if p.TLS == "" {
 		p.TLS = "disable"

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"keel/internal/pgsql"
+	"keel/planner/atlascli"
 	"keel/planner/diff"
 	"keel/planner/inspect"
 	"keel/planner/pg"
@@ -32,6 +33,10 @@ type Options struct {
 	// only shown: such a plan cannot be saved or executed (it would be
 	// refused as stale).
 	NoFingerprints bool
+	// Atlas, when set, plans the statements of tables, enums and schemas
+	// with this Atlas CLI binary instead of the embedded engine (see
+	// package atlascli); keel plans the rest, and verifies all, as ever.
+	Atlas *atlascli.Binary
 }
 
 // Generate computes the plan that brings the target, on its connection
@@ -94,7 +99,13 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 			return nil, nil, err
 		}
 	}
-	p, err := diffLive(ctx, live, conn.DB(), current, want, schemas, opts, preread)
+	var engine *atlasPlan
+	if opts.Atlas != nil {
+		if engine, err = planWithAtlas(ctx, *opts.Atlas, dev, conn.DB(), desired, want, schemas); err != nil {
+			return nil, nil, err
+		}
+	}
+	p, err := diffLive(ctx, live, conn.DB(), current, want, schemas, opts, preread, engine)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -267,7 +278,10 @@ func Diff(ctx context.Context, conn *pg.Conn, want *state.State, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	return diffLive(ctx, live, conn.DB(), current, want, schemas, opts, nil)
+	if opts.Atlas != nil {
+		return nil, errAtlasDiff
+	}
+	return diffLive(ctx, live, conn.DB(), current, want, schemas, opts, nil, nil)
 }
 
 // inspectTarget reads the managed schemas of the target.
@@ -279,7 +293,7 @@ func inspectTarget(ctx context.Context, live *inspect.Live, schemas []string, t 
 }
 
 // diffLive computes the plan from the inspected state current to want.
-func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want *state.State, schemas []string, opts Options, preread func() state.Catalog) (*plan.Plan, error) {
+func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want *state.State, schemas []string, opts Options, preread func() state.Catalog, engine *atlasPlan) (*plan.Plan, error) {
 	facts, err := l.TableFacts(ctx, schemas)
 	if err != nil {
 		return nil, fmt.Errorf("reading table sizes: %w", err)
@@ -302,7 +316,15 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 			}
 		}
 	}
-	steps, cov, err := diff.StepsCovering(ctx, l.Engine(), facts, current, want, cat, opts.ConcurrentIndexes, opts.Timeouts)
+	var (
+		steps []plan.Step
+		cov   *diff.Coverage
+	)
+	if engine != nil {
+		steps, cov, err = diff.AtlasSteps(engine.statements, current, want, facts, opts.Timeouts)
+	} else {
+		steps, cov, err = diff.StepsCovering(ctx, l.Engine(), facts, current, want, cat, opts.ConcurrentIndexes, opts.Timeouts)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -366,7 +388,7 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,
 		DesiredNotManaged: want.NotManaged, From: from, To: to, LockRetries: opts.Timeouts.Retries,
 		DesiredExtensions: append([]plan.Extension{}, want.Extensions...), Unplanned: unplanned,
-		FromCatalog: fromCatalog, DropSchemas: dropSchemas, FromRealm: current.RealmHash(),
+		FromCatalog: fromCatalog, DropSchemas: dropSchemas, FromRealm: current.RealmHash(), Engine: engine.name(),
 	}, nil
 }
 

@@ -31,6 +31,10 @@ func (c *applyCmd) Run(ctx context.Context, r *resolved, s *streams) (err error)
 				"get it approved (`keel approve plan.json --by NAME`), then `keel apply --env %[1]s --plan plan.json`",
 			r.profile.Name, r.profile.Apply, r.profile.File)}
 	}
+	if c.Plan != "" {
+		// A plan file holds its statements: no engine plans them again.
+		r.atlasErr = nil
+	}
 	if err := r.ready(); err != nil {
 		return err
 	}

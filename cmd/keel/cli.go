@@ -13,6 +13,7 @@ import (
 	"keel/envs"
 	"keel/internal/connstr"
 	"keel/planner"
+	"keel/planner/atlascli"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/source"
@@ -126,10 +127,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // target are the flags that pick the environment, database and desired state.
 type target struct {
-	Env    string `required:"" help:"Environment profile: a file NAME.hcl in envs/ (found from the current directory up) or --envs-dir."`
-	URL    string `name:"url" help:"Database URL; overrides the profile's. What a URL leaves out comes from PGHOST, PGUSER, PGPASSWORD, ..., pg_service.conf and .pgpass, as in psql."`
-	Schema string `help:"Desired state: an .hcl or .sql file or a directory of them, or a database URL; overrides the profile's."`
-	DevURL string `name:"dev-url" env:"KEEL_DEV_URL" help:"A database on the server where the desired state is normalized in a throwaway database; overrides the profile's dev_url."`
+	Env      string `required:"" help:"Environment profile: a file NAME.hcl in envs/ (found from the current directory up) or --envs-dir."`
+	URL      string `name:"url" help:"Database URL; overrides the profile's. What a URL leaves out comes from PGHOST, PGUSER, PGPASSWORD, ..., pg_service.conf and .pgpass, as in psql."`
+	Schema   string `help:"Desired state: an .hcl or .sql file or a directory of them, or a database URL; overrides the profile's."`
+	DevURL   string `name:"dev-url" env:"KEEL_DEV_URL" help:"A database on the server where the desired state is normalized in a throwaway database; overrides the profile's dev_url."`
+	Engine   string `help:"What plans the statements of tables, enums and schemas: embedded (keel's, the default) or atlas (an Atlas CLI binary); overrides the profile's engine."`
+	AtlasBin string `name:"atlas-bin" help:"The Atlas binary for --engine atlas; overrides the profile's atlas_bin (default: $KEEL_ATLAS_BIN, else atlas on PATH)."`
 
 	// noEnv lets the command run without --env (keel inspect --url).
 	noEnv bool
@@ -153,6 +156,14 @@ type resolved struct {
 	schemaPath, desiredPath string
 	desired                 source.Desired
 	streams                 *streams
+	// engine is the engine the command plans with (envs.EngineEmbedded or
+	// envs.EngineAtlas); atlasErr says why the Atlas binary cannot be used
+	// when it is asked for (doctor reports it; planning refuses).
+	engine   string
+	atlasErr error
+	// atlasBin is the Atlas binary named by --atlas-bin or the profile
+	// ("": KEEL_ATLAS_BIN or PATH), atlasFrom which of them named it.
+	atlasBin, atlasFrom string
 }
 
 // resolve reads the profile (none without --env, where the command allows
@@ -211,7 +222,53 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 		}
 		r.opts.Dev.Server = dev
 	}
+	if err := r.chooseEngine(t); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// chooseEngine picks the engine: --engine, else the profile's, else the
+// embedded one. For the Atlas engine it finds the binary; when there is
+// none, planning refuses with why (doctor reports it first).
+func (r *resolved) chooseEngine(t *target) error {
+	r.engine = r.profile.Engine
+	if t.Engine != "" {
+		if err := envs.CheckEngine(t.Engine); err != nil {
+			return fmt.Errorf("--engine %q: %w", t.Engine, err)
+		}
+		r.engine = t.Engine
+	}
+	if r.engine == "" {
+		r.engine = envs.EngineEmbedded
+	}
+	r.atlasBin, r.atlasFrom = t.AtlasBin, "--atlas-bin"
+	if r.atlasBin == "" && r.profile.AtlasBin != "" {
+		r.atlasBin, r.atlasFrom = r.profile.AtlasBinPath(), "the profile's atlas_bin ("+r.profile.File+")"
+	}
+	if r.engine != envs.EngineAtlas {
+		return nil
+	}
+	b, err := atlascli.Find(r.atlasBin, r.atlasFrom)
+	if err != nil {
+		r.atlasErr = err
+		return nil
+	}
+	r.opts.Atlas = &b
+	return nil
+}
+
+// atlas finds the Atlas binary the flags and profile name, whatever the
+// engine (keel plan --cross-check uses both).
+func (r *resolved) atlas() (*atlascli.Binary, error) {
+	if r.opts.Atlas != nil {
+		return r.opts.Atlas, nil
+	}
+	b, err := atlascli.Find(r.atlasBin, r.atlasFrom)
+	if err != nil {
+		return nil, err
+	}
+	return &b, nil
 }
 
 // desiredState opens the desired state, once.
@@ -238,6 +295,9 @@ func (r *resolved) normalizeRefused() string {
 // ready opens the desired state and refuses, before anything connects,
 // what the env's policy forbids.
 func (r *resolved) ready() error {
+	if r.atlasErr != nil {
+		return r.atlasErr
+	}
 	if _, err := r.desiredState(); err != nil {
 		return err
 	}

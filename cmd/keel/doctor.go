@@ -6,8 +6,10 @@ import (
 	"fmt"
 
 	"keel/doctor"
+	"keel/envs"
 	"keel/internal/connstr"
 	"keel/planner"
+	"keel/planner/atlascli"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/source"
@@ -28,6 +30,13 @@ func (c *doctorCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 		defer conn.Close()
 		opts := r.doctorOptions()
 		opts.SkipHistory = false
+		opts.Engine, opts.Atlas, opts.AtlasErr = r.engine, r.opts.Atlas, r.atlasErr
+		if opts.Atlas == nil && r.engine != envs.EngineAtlas {
+			// Reported even when not used, for a team that means to.
+			if b, err := atlascli.Find("", ""); err == nil {
+				opts.Atlas = &b
+			}
+		}
 		if opts.PlanErr = r.ready(); opts.PlanErr == nil {
 			opts.Plan, _, opts.PlanErr = planner.Generate(ctx, conn, r.desired, r.opts)
 		}

@@ -82,6 +82,10 @@ type Plan struct {
 	// database and the desired state that no statement of the plan
 	// accounts for. A plan with any is not applied.
 	Unplanned []Difference `json:"unplanned_differences,omitempty"`
+	// Engine names the engine that planned the statements of tables, enums
+	// and schemas when it is not keel's embedded one: the Atlas CLI's
+	// version line ("atlas version v0.38.0").
+	Engine string `json:"engine,omitempty"`
 }
 
 // Difference is an object that differs between the database and the

@@ -137,6 +137,9 @@ func mdHead(p *plan.Plan, o MarkdownOptions) string {
 		title += " for " + mdCode(o.Env)
 	}
 	db := "database " + mdCode(p.Target.Database)
+	if p.Engine != "" {
+		title += " (planned by " + mdCode(p.Engine) + ")"
+	}
 	if o.ShowTarget {
 		db += fmt.Sprintf(" on %s as %s", mdCode(fmt.Sprintf("%s:%d", p.Target.Host, p.Target.Port)), mdCode(p.Target.User))
 	}

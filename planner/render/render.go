@@ -26,6 +26,9 @@ var Formats = map[string]func(io.Writer, *plan.Plan) error{
 func Text(w io.Writer, p *plan.Plan) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s (schemas: %s)\n", p.Target, schemaList(p.Schemas))
+	if p.Engine != "" {
+		fmt.Fprintf(&b, "Planned by: %s (tables, enums and schemas), and keel\n", plan.OneLine(p.Engine))
+	}
 	switch {
 	case p.Matches():
 		b.WriteString("\nNo changes: the database matches the desired state.\n")

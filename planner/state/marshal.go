@@ -195,3 +195,13 @@ func unreferable(r *schema.Realm) []string {
 	}
 	return out
 }
+
+// EngineHCL prints a realm as the engine's HCL alone, for another build of
+// the engine to read (the Atlas CLI): no block of keel's own. A name the
+// engine's HCL cannot refer to is an error naming it.
+func EngineHCL(r *schema.Realm) ([]byte, error) {
+	if bad := unreferable(r); len(bad) > 0 {
+		return nil, fmt.Errorf("the engine's HCL cannot refer to %s: plan these with keel's embedded engine", strings.Join(bad, ", "))
+	}
+	return marshalRealm(r)
+}
