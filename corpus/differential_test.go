@@ -64,16 +64,28 @@ func readDifferentialCase(path string) (differentialCase, error) {
 // testdata/differential, and publishes the results in docs/differential.md.
 func TestDifferential(t *testing.T) {
 	t.Parallel()
+	pairs, about, why := differentialPairs(t)
+	outcomes := runPairs(t, pairs)
+	checkOutcomes(t, outcomes, why)
+	for i := range outcomes {
+		outcomes[i].about = about[outcomes[i].name]
+	}
+	if err := writeReport(filepath.Join("..", "docs", "differential.md"), differentialIntro, outcomes, why); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// differentialPairs reads the cases of testdata/differential into pairs,
+// each case A to B and B to A ("NAME reverse"), with what each is about and
+// why keel refuses those it refuses.
+func differentialPairs(t *testing.T) (pairs []pair, about, why map[string]string) {
+	t.Helper()
 	files, err := filepath.Glob(filepath.Join("testdata", "differential", "*.sql"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no differential cases: %v", err)
 	}
 	dir := t.TempDir()
-	var (
-		pairs []pair
-		why   = make(map[string]string)
-		about = make(map[string]string)
-	)
+	about, why = make(map[string]string), make(map[string]string)
 	for _, f := range files {
 		c, err := readDifferentialCase(f)
 		if err != nil {
@@ -94,14 +106,7 @@ func TestDifferential(t *testing.T) {
 			why[c.name+" reverse"] = c.reversed
 		}
 	}
-	outcomes := runPairs(t, pairs)
-	checkOutcomes(t, outcomes, why)
-	for i := range outcomes {
-		outcomes[i].about = about[outcomes[i].name]
-	}
-	if err := writeReport(filepath.Join("..", "docs", "differential.md"), differentialIntro, outcomes, why); err != nil {
-		t.Fatal(err)
-	}
+	return pairs, about, why
 }
 
 const differentialIntro = `# keel's differential suite

@@ -19,6 +19,7 @@ type planCmd struct {
 	DetailedExitcode bool     `name:"detailed-exitcode" help:"Exit 2 when there are changes, 0 when there are none."`
 	Out              string   `help:"Also save the plan to this file, for keel approve and keel apply --plan."`
 	ShowTarget       bool     `name:"show-target" help:"With --format markdown, show the target's host, port and user (by default only the database: a pull-request comment may be public)."`
+	CrossCheck       bool     `name:"cross-check" help:"Plan with both engines (embedded and atlas), run each plan on its own scratch copy of the target on the dev server, and report where the results differ; exits 1 when they do. Changes nothing on the target."`
 }
 
 func (c *planCmd) Run(ctx context.Context, r *resolved, s *streams) error {
@@ -30,6 +31,9 @@ func (c *planCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 		return err
 	}
 	defer conn.Close()
+	if c.CrossCheck {
+		return c.crossCheck(ctx, conn, r, s)
+	}
 	// Fingerprints only matter to a plan that is saved or read by tools.
 	r.opts.NoFingerprints = c.Out == "" && c.Format != "json"
 	p, _, err := planner.Generate(ctx, conn, r.desired, r.opts)

@@ -395,3 +395,10 @@ func loadObject(ctx context.Context, conn *pg.Conn, o state.ObjectDecl) (err err
 	}
 	return nil
 }
+
+// LoadState creates st, a state as keel reads it from HCL, in db, an empty
+// database: a scratch copy to run statements on (keel plan --cross-check).
+func LoadState(ctx context.Context, db *pg.DB, st *state.State) error {
+	_, err := loadAndInspect(ctx, db, st)
+	return err
+}
