@@ -154,17 +154,17 @@ func checkOutcomes(t *testing.T, outcomes []outcome, known map[string]string) {
 
 // runCase loads a.sql into A and b.sql into B, plans A towards B, applies,
 // re-plans and compares.
-func runCase(t *testing.T, c pair) (Result, string) {
+// loadPair creates databases A and B of a case, each from its SQL.
+func loadPair(t *testing.T, c pair) (aURL, bURL string, a, b *pg.DB) {
+	t.Helper()
 	ctx := context.Background()
-	opt := caseOptions[strings.TrimSuffix(c.name, " reverse")]
-	aURL, _ := pgtest.NewDatabase(t)
-	bURL, _ := pgtest.NewDatabase(t)
-	a, err := pg.ParseURL(aURL)
-	if err != nil {
+	aURL, _ = pgtest.NewDatabase(t)
+	bURL, _ = pgtest.NewDatabase(t)
+	var err error
+	if a, err = pg.ParseURL(aURL); err != nil {
 		t.Fatal(err)
 	}
-	b, err := pg.ParseURL(bURL)
-	if err != nil {
+	if b, err = pg.ParseURL(bURL); err != nil {
 		t.Fatal(err)
 	}
 	if err := source.RunSQLFiles(ctx, a, []string{c.a}); err != nil {
@@ -173,6 +173,13 @@ func runCase(t *testing.T, c pair) (Result, string) {
 	if err := source.RunSQLFiles(ctx, b, []string{c.b}); err != nil {
 		t.Fatalf("loading B: %v", err)
 	}
+	return aURL, bURL, a, b
+}
+
+func runCase(t *testing.T, c pair) (Result, string) {
+	ctx := context.Background()
+	opt := caseOptions[strings.TrimSuffix(c.name, " reverse")]
+	aURL, bURL, a, b := loadPair(t, c)
 	aConn, err := a.Open(ctx, "keel corpus")
 	if err != nil {
 		t.Fatal(err)

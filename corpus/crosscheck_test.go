@@ -13,7 +13,6 @@ import (
 	"keel/internal/pgtest"
 	"keel/planner"
 	"keel/planner/atlascli"
-	"keel/planner/pg"
 	"keel/planner/source"
 )
 
@@ -132,22 +131,7 @@ with each other.
 func crossCheckCase(t *testing.T, c pair, bin *atlascli.Binary, keelRefused bool) (verdict, detail, copiedWith string) {
 	ctx := context.Background()
 	opt := caseOptions[strings.TrimSuffix(strings.TrimPrefix(c.name, "migra/"), " reverse")]
-	aURL, _ := pgtest.NewDatabase(t)
-	bURL, _ := pgtest.NewDatabase(t)
-	a, err := pg.ParseURL(aURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := pg.ParseURL(bURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := source.RunSQLFiles(ctx, a, []string{c.a}); err != nil {
-		t.Fatalf("loading A: %v", err)
-	}
-	if err := source.RunSQLFiles(ctx, b, []string{c.b}); err != nil {
-		t.Fatalf("loading B: %v", err)
-	}
+	aURL, _, a, b := loadPair(t, c)
 	conn, err := a.Open(ctx, "keel cross-check")
 	if err != nil {
 		t.Fatal(err)

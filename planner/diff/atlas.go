@@ -24,16 +24,7 @@ func AtlasSteps(stmts []string, from, to *state.State, facts Facts, t plan.Timeo
 	steps := make([]plan.Step, 0, len(planned)+len(before)+len(after))
 	steps = append(append(append(steps, planned[:at]...), before...), planned[at:]...)
 	steps = append(steps, after...)
-	ordered := make([]plan.Step, 0, len(steps))
-	for _, tx := range []bool{true, false} {
-		for _, st := range steps {
-			if st.Transactional == tx {
-				st.LockTimeout, st.StatementTimeout = plan.Duration(t.Lock), plan.Duration(t.Statement)
-				ordered = append(ordered, st)
-			}
-		}
-	}
-	return ordered, cov, nil
+	return transactionalFirst(steps, t), cov, nil
 }
 
 // ObjectsTablesUse are the statements that create, in an empty database,

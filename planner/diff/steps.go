@@ -110,6 +110,12 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 			steps[i].Comment += " (its partitioning changes, which PostgreSQL cannot do in place: it is created again, empty)"
 		}
 	}
+	return transactionalFirst(steps, t), cov, nil
+}
+
+// transactionalFirst orders steps as apply runs them, the transaction's
+// first and the others after, each with the plan's timeouts.
+func transactionalFirst(steps []plan.Step, t plan.Timeouts) []plan.Step {
 	ordered := make([]plan.Step, 0, len(steps))
 	for _, tx := range []bool{true, false} {
 		for _, st := range steps {
@@ -119,7 +125,7 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 			}
 		}
 	}
-	return ordered, cov, nil
+	return ordered
 }
 
 // pieceKind tells the pieces splitModify makes apart.
