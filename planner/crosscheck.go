@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"keel/internal/pgsql"
 	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
@@ -250,11 +251,12 @@ func dumpCopier(ctx context.Context, conn *pg.Conn, schemas []string) (*copier, 
 	if major < server {
 		return nil, fmt.Sprintf("%s is older than the server's %d", version, server)
 	}
-	rows, err := conn.Pgx().Query(ctx, "SELECT extname FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql' ORDER BY 1")
+	type extension struct{ Name, Version string }
+	rows, err := conn.Pgx().Query(ctx, "SELECT extname, extversion FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql' ORDER BY 1")
 	if err != nil {
 		return nil, "the extensions could not be read"
 	}
-	exts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	exts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[extension])
 	if err != nil {
 		return nil, "the extensions could not be read"
 	}
@@ -264,7 +266,7 @@ func dumpCopier(ctx context.Context, conn *pg.Conn, schemas []string) (*copier, 
 		args = append(args, "--schema="+pattern(s))
 	}
 	for _, e := range exts {
-		args = append(args, "--extension="+pattern(e))
+		args = append(args, "--extension="+pattern(e.Name))
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = conn.DB().ChildEnv()
@@ -281,6 +283,24 @@ func dumpCopier(ctx context.Context, conn *pg.Conn, schemas []string) (*copier, 
 	// A new database has schema public already, with its default
 	// privileges, which pg_dump leaves out: keep it rather than create it.
 	dump = bytes.Replace(dump, []byte("\nCREATE SCHEMA public;\n"), []byte("\nCREATE SCHEMA IF NOT EXISTS public;\n"), 1)
+	// pg_dump installs each extension at the server's default version: the
+	// copy's must be the target's.
+	for _, e := range exts {
+		create := "\nCREATE EXTENSION IF NOT EXISTS " + pgsql.QuoteIdent(e.Name) + " "
+		if pgsql.IsPlainIdent(e.Name) {
+			create = "\nCREATE EXTENSION IF NOT EXISTS " + e.Name + " "
+		}
+		i := bytes.Index(dump, []byte(create))
+		if i < 0 {
+			return nil, "pg_dump's script does not install extension " + e.Name + " as expected"
+		}
+		end := bytes.IndexByte(dump[i+1:], '\n')
+		if end < 0 || dump[i+end] != ';' {
+			return nil, "pg_dump's script does not install extension " + e.Name + " as expected"
+		}
+		at := i + end // the statement's semicolon
+		dump = append(dump[:at:at], append([]byte(" VERSION "+pgsql.QuoteLiteral(e.Version)), dump[at:]...)...)
+	}
 	return &copier{how: version, dump: dump}, ""
 }
 
