@@ -90,3 +90,24 @@ func TestAtlasEngineWithoutBinary(t *testing.T) {
 		t.Fatalf("a profile's unknown engine: exit %d:\n%s", code, errs)
 	}
 }
+
+func TestAtlasEngineRefusalSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	bin := atlasOnPath(t)
+	u, _ := pgtest.NewDatabase(t)
+	// A name with a double quote: the community build of Atlas cannot
+	// create it in its dev database; keel says so and changes nothing.
+	schema := writeFile(t, "schema.hcl", "schema \"public\" {}\ntable \"we\\\"ird\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\n")
+	before := pgtest.DumpSchema(t, u)
+	code, out, errs := keel(t, "apply", "--env", "dev", "--url", u, "--schema", schema, "--engine", "atlas", "--atlas-bin", bin.Path)
+	if code != 1 || !strings.Contains(errs, "--engine embedded") {
+		t.Fatalf("apply --engine atlas of a name Atlas cannot handle: exit %d, want 1 pointing at the embedded engine:\n%s%s", code, out, errs)
+	}
+	if after := pgtest.DumpSchema(t, u); after != before {
+		t.Fatal("the refused apply changed the database")
+	}
+	code, out, errs = keel(t, "apply", "--env", "dev", "--url", u, "--schema", schema)
+	if code != 0 || !tableExists(t, u, `"we""ird"`) {
+		t.Fatalf("the embedded engine does not apply it: exit %d:\n%s%s", code, out, errs)
+	}
+}

@@ -176,11 +176,12 @@ env "keel" {
 	res, err := c.SchemaApply(ctx, &atlasexec.SchemaApplyParams{
 		ConfigURL: "file://atlas.hcl", Env: "keel", To: "file://desired.hcl", DryRun: true,
 	})
-	if err != nil {
-		return nil, fmt.Errorf("the Atlas engine (%s) could not plan: %s", b.Path, cleanOutput(err.Error(), secrets))
+	if err == nil && res.Error != "" {
+		err = errors.New(res.Error)
 	}
-	if res.Error != "" {
-		return nil, fmt.Errorf("the Atlas engine (%s) could not plan: %s", b.Path, cleanOutput(res.Error, secrets))
+	if err != nil {
+		return nil, fmt.Errorf("the Atlas engine (%s) could not plan: %s; nothing was changed: plan with keel's embedded engine (--engine embedded), "+
+			"or see where the engines differ with keel plan --cross-check", b.Path, cleanOutput(err.Error(), secrets))
 	}
 	if len(res.Changes.Applied) > 0 {
 		// A dry run applies nothing; if this ever differs, keel must know.
