@@ -230,16 +230,8 @@ func (r *statementReader) createSchema(w *tokens, st *plan.Step) error {
 // hazards of dropping each of its tables, and coverage of them and its
 // enums.
 func (r *statementReader) dropSchema(w *tokens, st *plan.Step) error {
-	w.keyword("IF", "EXISTS")
-	name, err := w.name(1)
+	name, cascade, err := w.dropped("schema", 1)
 	if err != nil {
-		return err
-	}
-	if err := w.single("schema"); err != nil {
-		return err
-	}
-	cascade := w.cascade()
-	if err := w.end(); err != nil {
 		return err
 	}
 	obj := "schema " + plan.DisplayPart(name[0])
@@ -305,16 +297,8 @@ func (r *statementReader) createTable(w *tokens, st *plan.Step) error {
 }
 
 func (r *statementReader) dropTable(w *tokens, st *plan.Step) error {
-	w.keyword("IF", "EXISTS")
-	parts, err := w.name(2)
+	parts, cascade, err := w.dropped("table", 2)
 	if err != nil {
-		return err
-	}
-	if err := w.single("table"); err != nil {
-		return err
-	}
-	cascade := w.cascade()
-	if err := w.end(); err != nil {
 		return err
 	}
 	rel, err := r.table(parts)
@@ -449,16 +433,8 @@ func (r *statementReader) alterType(w *tokens, st *plan.Step) error {
 // dropType reads DROP TYPE of an enum: data loss as the embedded engine's
 // drop of an enum, or, for an enum from has without values, as keel's own.
 func (r *statementReader) dropType(w *tokens, st *plan.Step) error {
-	w.keyword("IF", "EXISTS")
-	parts, err := w.name(2)
+	parts, cascade, err := w.dropped("type", 2)
 	if err != nil {
-		return err
-	}
-	if err := w.single("type"); err != nil {
-		return err
-	}
-	cascade := w.cascade()
-	if err := w.end(); err != nil {
 		return err
 	}
 	e, found, err := r.enum(parts)
@@ -610,16 +586,8 @@ func (r *statementReader) createSequence(w *tokens, st *plan.Step) error {
 // dropSequence reads DROP SEQUENCE, which the engine writes for a column
 // that stops being serial.
 func (r *statementReader) dropSequence(w *tokens, st *plan.Step) error {
-	w.keyword("IF", "EXISTS")
-	parts, err := w.name(2)
+	parts, cascade, err := w.dropped("sequence", 2)
 	if err != nil {
-		return err
-	}
-	if err := w.single("sequence"); err != nil {
-		return err
-	}
-	cascade := w.cascade()
-	if err := w.end(); err != nil {
 		return err
 	}
 	k, err := r.sequence(parts)

@@ -132,16 +132,8 @@ func tableOfIndex(s *schema.Schema, name string) *schema.Table {
 
 func (r *statementReader) dropIndex(w *tokens, st *plan.Step) error {
 	concurrently := w.keyword("CONCURRENTLY")
-	w.keyword("IF", "EXISTS")
-	parts, err := w.name(2)
+	parts, cascade, err := w.dropped("index", 2)
 	if err != nil {
-		return err
-	}
-	if err := w.single("index"); err != nil {
-		return err
-	}
-	cascade := w.cascade()
-	if err := w.end(); err != nil {
 		return err
 	}
 	sch, name, rel, err := r.index(parts)

@@ -311,6 +311,23 @@ func (w *tokens) cascade() bool {
 	return false
 }
 
+// dropped reads the rest of a DROP of one object of kind: [IF EXISTS], its
+// name of at most parts parts, [CASCADE | RESTRICT], and the statement's end.
+func (w *tokens) dropped(kind string, parts int) (name []string, cascade bool, err error) {
+	w.keyword("IF", "EXISTS")
+	if name, err = w.name(parts); err != nil {
+		return nil, false, err
+	}
+	if err := w.single(kind); err != nil {
+		return nil, false, err
+	}
+	cascade = w.cascade()
+	if err := w.end(); err != nil {
+		return nil, false, err
+	}
+	return name, cascade, nil
+}
+
 // single checks that a DROP names one object: a step is of one object.
 func (w *tokens) single(kind string) error {
 	if w.more() && isPunct(w.list[w.at], ",") {
