@@ -117,8 +117,11 @@ func (d DevDatabase) With(ctx context.Context, fn func(db *pg.DB) error) (err er
 			name, d.Server.Target().Host, d.Server.Target().Port, pg.ServerError(err))
 	}
 	defer func() {
-		// Drop even when ctx was cancelled (Ctrl-C), within a bounded time.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		// Drop even when ctx was cancelled (Ctrl-C), within a bounded time:
+		// on PostgreSQL 15 a DROP DATABASE waits for a checkpoint, which on
+		// a busy server took more than 30 s (a later run's sweep drops what
+		// is left).
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
 		if _, derr := admin.Exec(dctx, "DROP DATABASE IF EXISTS "+pgsql.QuoteIdent(name)+" WITH (FORCE)"); derr != nil {
 			err = errors.Join(err, fmt.Errorf("dropping the throwaway database %s: %w", name, derr))
