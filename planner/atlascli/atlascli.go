@@ -147,7 +147,7 @@ func (b Binary) Plan(ctx context.Context, r Request) ([]string, error) {
 	defer os.RemoveAll(dir)
 	quoted := make([]string, len(r.Schemas))
 	for i, s := range r.Schemas {
-		quoted[i] = strconv.Quote(s)
+		quoted[i] = hclString(s)
 	}
 	config := fmt.Sprintf(`# Written by keel for one plan; the URLs come from its environment.
 env "keel" {
@@ -188,6 +188,15 @@ env "keel" {
 		return nil, fmt.Errorf("the Atlas engine (%s) reports %d statement(s) applied in a dry run: the target may have changed", b.Path, len(res.Changes.Applied))
 	}
 	return res.Changes.Pending, nil
+}
+
+// hclString is s as an HCL string literal: quoted and escaped, and with
+// HCL's template sequences ("${", "%{") escaped, so that a schema's name
+// is read as written.
+func hclString(s string) string {
+	q := strconv.Quote(s)
+	q = strings.ReplaceAll(q, "${", "$${")
+	return strings.ReplaceAll(q, "%{", "%%{")
 }
 
 // cleanOutput is what Atlas printed, without the notices of a community
