@@ -15,8 +15,8 @@ import (
 )
 
 // alterTable reads ALTER TABLE: a rename, or sub-commands, each read on
-// its own. The step's hazards are theirs; its object is the table, or the
-// column when its one sub-command is on a column.
+// its own. The step's hazards are theirs; its object is the table, as the
+// embedded engine's steps name it.
 func (r *statementReader) alterTable(w *tokens, st *plan.Step) error {
 	w.keyword("IF", "EXISTS")
 	only := w.keyword("ONLY")
