@@ -21,8 +21,10 @@ import (
 	"keel/planner/plan"
 )
 
-// FileFormat is the version of the plan file format.
-const FileFormat = 1
+// FileFormat is the version of the plan file format. 2: fingerprints
+// from keel's own encoding of the states (format 1 hashed the engine's HCL:
+// its fingerprints cannot be compared with this keel's).
+const FileFormat = 2
 
 // File is a saved plan: what `keel plan --out` writes, a reviewer approves
 // and `keel apply --plan` executes.
@@ -102,7 +104,7 @@ func ReadFile(path string) (*File, error) {
 		return nil, fmt.Errorf("%s is not a keel plan file: %w", path, err)
 	}
 	if f.Format != FileFormat {
-		return nil, fmt.Errorf("%s: plan file format %d, this keel reads format %d", path, f.Format, FileFormat)
+		return nil, fmt.Errorf("%s: plan file format %d, this keel reads format %d: run keel plan --out again with this keel and get the new plan reviewed", path, f.Format, FileFormat)
 	}
 	if f.Plan == nil {
 		return nil, fmt.Errorf("%s: the plan file holds no plan", path)

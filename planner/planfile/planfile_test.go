@@ -182,3 +182,18 @@ func TestCheckApprovals(t *testing.T) {
 		})
 	}
 }
+
+// A plan file of an earlier format (fingerprints of another form) is refused
+// with what to do, not compared as if stale.
+func TestEarlierFormatRefused(t *testing.T) {
+	f := testFile(t)
+	f.Format = 1
+	path := filepath.Join(t.TempDir(), "plan.json")
+	if err := f.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadFile(path)
+	if err == nil || !strings.Contains(err.Error(), path+": plan file format 1") || !strings.Contains(err.Error(), "keel plan --out again") {
+		t.Fatalf("a format 1 file: %v", err)
+	}
+}

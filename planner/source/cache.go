@@ -19,7 +19,6 @@ import (
 	"keel/planner/plan"
 	"keel/planner/state"
 
-	"ariga.io/atlas/sql/postgres"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -67,25 +66,26 @@ func DefaultCache() *Cache {
 // fingerprints that cover the catalog's partitions.
 // 15: entries are checked to read back to their fingerprint when first
 // read back (Verified), not when stored.
-const cacheFormat = "keel-normalized-state/15"
+// 16: the realm in keel's own encoding (state.EncodeRealm), not the
+// engine's HCL; fingerprints from keel's encoding.
+const cacheFormat = "keel-normalized-state/16"
 
 // Cached is one normalized state, as stored.
 type Cached struct {
 	Format string `json:"format"`
 	Key    string `json:"key"`
-	// HCL is the realm and extensions as MarshalHCL prints them.
-	HCL string `json:"hcl"`
-	// Extensions are kept whole: MarshalHCL does not print comments.
+	// Realm is the state's realm in keel's own encoding (state.EncodeRealm).
+	Realm []byte `json:"realm"`
+	// Extensions are the state's extensions.
 	Extensions []plan.Extension `json:"extensions"`
-	// Fingerprint of the state: what HCL and Extensions read back to has it
-	// (put checks), so a reader need not compute it again.
+	// Fingerprint of the state, so that a reader need not compute it again.
 	Fingerprint plan.Fingerprint `json:"fingerprint"`
-	// Checksum is a hash of HCL and Extensions, to tell a damaged entry.
+	// Checksum is a hash of the rest, to tell a damaged entry.
 	Checksum string `json:"checksum"`
-	// Verified is set once HCL was read back to Fingerprint. An entry is
-	// stored unverified (reading it back costs as much again as making it,
-	// and a plan whose target already matches never reads it back); the
-	// first plan that reads it back checks it, and drops it if it differs.
+	// Verified is set once Realm was read back to RealmHash. An entry is
+	// stored unverified (a plan whose target already matches never reads it
+	// back); the first plan that reads it back checks it, and drops it if
+	// it differs.
 	Verified bool `json:"verified,omitempty"`
 	// Schemas are the state's schemas.
 	Schemas []string `json:"schemas"`
@@ -99,8 +99,8 @@ type Cached struct {
 	ExtensionDefaults string `json:"extension_defaults"`
 	// Catalog is the state's catalog, as read in the throwaway database.
 	Catalog []CatalogEntry `json:"catalog"`
-	// Using are the columns' conversions (State.Using), which the printed
-	// HCL does not hold; each position is "N:line:col" with N the index of
+	// Using are the columns' conversions (State.Using), which the realm
+	// does not hold; each position is "N:line:col" with N the index of
 	// the file, as ExtensionPositions.
 	Using []UsingEntry `json:"using,omitempty"`
 	// Blocks are the hashes of the files' top-level blocks, by kind,
@@ -155,9 +155,9 @@ func (e *Cached) checksum() string {
 	blocks, _ := json.Marshal(e.Blocks)
 	h := sha256.New()
 	// The fingerprint and realm hash too: a plan whose target matches
-	// trusts them without reading the HCL back.
+	// trusts them without reading the realm back.
 	h.Write([]byte(e.Fingerprint.Hash + "\x00" + e.RealmHash + "\x00"))
-	h.Write([]byte(e.HCL))
+	h.Write(e.Realm)
 	h.Write(ext)
 	h.Write(cat)
 	h.Write(using)
@@ -290,7 +290,6 @@ func (e *Cached) For(current *state.State, h *HCL) *state.State {
 		want.SetFingerprint(e.Fingerprint)
 		return want
 	}
-	h.parseInBackground() // wanted later, for messages
 	want, err := e.load(h)
 	if err != nil {
 		return nil
@@ -299,16 +298,16 @@ func (e *Cached) For(current *state.State, h *HCL) *state.State {
 }
 
 // load reads an entry back into a state. The first time, it checks that
-// the state read back has the entry's fingerprint, and records that in the
-// entry; an entry that does not is removed, and the caller normalizes.
+// the realm read back has the entry's realm hash (it hashes every
+// structure the engine knows), and records that in the entry; an entry
+// that does not is removed, and the caller normalizes.
 func (e *Cached) load(h *HCL) (*state.State, error) {
 	st, err := e.state()
 	if err != nil {
 		return nil, err
 	}
 	if !e.Verified {
-		fp, err := st.Fingerprint()
-		if err != nil || fp.Hash != e.Fingerprint.Hash {
+		if st.RealmHash() != e.RealmHash {
 			if e.cache != nil {
 				os.Remove(e.cache.path(e.Key))
 			}
@@ -343,41 +342,11 @@ func (e *Cached) extensions(h *HCL) []plan.Extension {
 
 // state reads the entry back.
 func (e *Cached) state() (*state.State, error) {
-	st, err := state.ParseHCL([]string{"normalized.hcl"}, [][]byte{[]byte(e.HCL)})
+	r, err := state.DecodeRealm(e.Realm)
 	if err != nil {
 		return nil, err
 	}
-	// The engine prints an identity's start and increment only when they are
-	// not 1, and reads what it does not find as 0; inspection gives 1. (A
-	// start of 0 would come back as 1: put then finds the fingerprint changed
-	// and does not store the entry.)
-	// Likewise index types: inspection gives the access method's name
-	// (gin), HCL the upper case (GIN), which the engine prints as it is.
-	for _, s := range st.Realm.Schemas {
-		for _, t := range s.Tables {
-			for _, idx := range t.Indexes {
-				for _, a := range idx.Attrs {
-					if it, ok := a.(*postgres.IndexType); ok {
-						it.T = strings.ToLower(it.T)
-					}
-				}
-			}
-			for _, c := range t.Columns {
-				for _, a := range c.Attrs {
-					if id, ok := a.(*postgres.Identity); ok && id.Sequence != nil {
-						if id.Sequence.Start == 0 {
-							id.Sequence.Start = 1
-						}
-						if id.Sequence.Increment == 0 {
-							id.Sequence.Increment = 1
-						}
-					}
-				}
-			}
-		}
-	}
-	// The catalog too: the fingerprint covers its settings and constraints.
-	return &state.State{Realm: st.Realm, Extensions: e.Extensions, Catalog: e.catalog()}, nil
+	return &state.State{Realm: r, Extensions: e.Extensions, Catalog: e.catalog()}, nil
 }
 
 // put stores st under key, if it reads back to the same fingerprint. A
@@ -391,7 +360,7 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	if err != nil {
 		return
 	}
-	text, err := state.MarshalHCL(st)
+	realm, err := state.EncodeRealm(st.Realm)
 	if err != nil {
 		return
 	}
@@ -399,7 +368,7 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	if err != nil {
 		return
 	}
-	e := Cached{Format: cacheFormat, Key: key, HCL: string(text), Extensions: st.Extensions, Fingerprint: fp,
+	e := Cached{Format: cacheFormat, Key: key, Realm: realm, Extensions: st.Extensions, Fingerprint: fp,
 		Schemas: st.SchemaNames(), ExtensionDefaults: defaults, RealmHash: st.RealmHash(),
 		ExtensionPositions: make(map[string]string)}
 	for _, x := range st.Extensions {

@@ -1,11 +1,11 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"keel/internal/pgtest"
@@ -29,8 +29,8 @@ func testConn(t *testing.T) *pg.Conn {
 }
 
 // An entry is stored without reading it back; the first load that reads it
-// back checks that it has the entry's fingerprint and records that. One
-// that does not (here: its HCL altered, its checksum made to match) is
+// back checks that it has the entry's realm hash and records that. One
+// that does not (here: its encoded realm altered, its checksum made to match) is
 // removed and the state normalized again, so no plan comes from it.
 func TestCacheEntryCheckedWhenFirstReadBack(t *testing.T) {
 	t.Parallel()
@@ -82,14 +82,17 @@ func TestCacheEntryCheckedWhenFirstReadBack(t *testing.T) {
 		t.Fatalf("loaded from the cache: fingerprint %s (fresh %s), verified %t", got, fresh, e.Verified)
 	}
 	// Alter the entry so that it reads back to another state.
-	e.HCL = strings.Replace(e.HCL, "type = text", "type = integer", 1)
+	if !bytes.Contains(e.Realm, []byte("\x04text")) {
+		t.Fatal("the entry's realm has no text type")
+	}
+	e.Realm = bytes.Replace(e.Realm, []byte("\x04text"), []byte("\x04bool"), 1)
 	e.Verified = false
 	e.Checksum = e.checksum()
 	b, _ := json.Marshal(e)
 	if err := os.WriteFile(file, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if got, e, _ := load(); got != fresh || e.Verified || strings.Contains(e.HCL, "integer") {
+	if got, e, _ := load(); got != fresh || e.Verified || bytes.Contains(e.Realm, []byte("\x04bool")) {
 		t.Fatalf("an entry that does not read back was used: fingerprint %s (fresh %s), verified %t", got, fresh, e.Verified)
 	}
 }

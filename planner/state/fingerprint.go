@@ -1,51 +1,40 @@
 package state
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"regexp"
-	"strconv"
+	"reflect"
+	"sort"
 	"strings"
 
-	"keel/planner/plan"
+	"ariga.io/atlas/sql/schema"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"keel/planner/plan"
 )
 
-// Fingerprint computes the state's fingerprint from its canonical HCL form,
-// its extensions and, when it has a catalog, the catalog's settings and
-// constraints (what keel's HCL says beyond the engine's realm). It is
-// computed once per state: a State is not changed after it is read.
+// Fingerprint computes the state's fingerprint from keel's own encoding of
+// its realm (each schema, table and schema-level object hashed apart, as
+// RealmHash walks them: object ids and an identity's current value left
+// out, attributes in any order), its extensions and, when it has a catalog,
+// the catalog's settings and constraints (what keel's HCL says beyond the
+// engine's realm). It is computed once per state: a State is not changed
+// after it is read. (It used to hash the engine's HCL form of the realm,
+// whose printer is quadratic in the number of tables.)
 func (s *State) Fingerprint() (plan.Fingerprint, error) {
 	if s.fingerprint != nil {
 		return *s.fingerprint, nil
 	}
-	// Names Atlas HCL cannot refer to print as stable placeholders.
-	g := StableNames(s.Realm)
-	text, err := marshalRealm(s.Realm)
-	g.Restore()
-	if err != nil {
-		return plan.Fingerprint{}, fmt.Errorf("fingerprinting the schema: %w", err)
+	objects, full := realmObjects(s.Realm)
+	keys := make([]string, 0, len(full))
+	for k := range full {
+		keys = append(keys, k)
 	}
-	objects, ok := splitBlocks(text)
-	if !ok {
-		// Not the layout splitBlocks expects: parse it properly.
-		if objects, err = parseBlocks(text); err != nil {
-			return plan.Fingerprint{}, err
-		}
-	}
-	if len(g.idents) > 0 {
-		named := make(map[string]string, len(objects))
-		for k, v := range objects {
-			named[g.Reveal(k)] = v
-		}
-		objects = named
-	}
+	sort.Strings(keys)
 	whole := sha256.New()
-	whole.Write(text)
+	for _, k := range keys {
+		fmt.Fprintf(whole, "%s\x00%s\n", k, full[k])
+	}
 	for _, e := range s.Extensions {
 		line := fmt.Sprintf("extension %q schema=%q version=%q comment=%q\n", e.Name, e.Schema, e.Version, e.Comment)
 		objects["extension "+e.Name] = shortHash([]byte(line))
@@ -91,80 +80,6 @@ func (s *State) Fingerprint() (plan.Fingerprint, error) {
 // cache entry made from the same state), so that it is not computed again.
 func (s *State) SetFingerprint(fp plan.Fingerprint) { s.fingerprint = &fp }
 
-// parseBlocks hashes each top-level block of the engine's HCL, parsing it.
-func parseBlocks(text []byte) (map[string]string, error) {
-	f, diags := hclsyntax.ParseConfig(text, "state.hcl", hcl.InitialPos)
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("fingerprinting the schema: %s", diags.Error())
-	}
-	objects := make(map[string]string)
-	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
-		r := b.Range()
-		objects[blockKey(b.Type, b.Labels, blockSchema(b))] = shortHash(text[r.Start.Byte:r.End.Byte])
-	}
-	return objects, nil
-}
-
-func blockSchema(b *hclsyntax.Block) string {
-	if a, ok := b.Body.Attributes["schema"]; ok {
-		if s, err := schemaRef(a.Expr); err == nil {
-			return s
-		}
-	}
-	return ""
-}
-
-var (
-	blockStart = regexp.MustCompile(`^([a-z_]+)((?: "(?:[^"\\]|\\.)*")+) \{$`)
-	blockLabel = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
-	schemaAttr = regexp.MustCompile(`^  schema\s*=\s*schema\.([A-Za-z_][A-Za-z0-9_$]*)$`)
-)
-
-// splitBlocks hashes each top-level block of the engine's HCL by reading
-// its layout: a block opens on an unindented `type "label" {` line and
-// closes on a line that is only `}`. It reports false when the text does
-// not have that layout.
-func splitBlocks(text []byte) (map[string]string, bool) {
-	objects := make(map[string]string)
-	var (
-		start          = -1
-		typ, schemaRef string
-		labels         []string
-	)
-	for off := 0; off < len(text); {
-		end := bytes.IndexByte(text[off:], '\n')
-		if end < 0 {
-			end = len(text) - off
-		}
-		line := string(text[off : off+end])
-		switch {
-		case start < 0 && line == "":
-		case start < 0:
-			m := blockStart.FindStringSubmatch(line)
-			if m == nil {
-				return nil, false
-			}
-			start, typ, schemaRef, labels = off, m[1], "", nil
-			for _, q := range blockLabel.FindAllString(m[2], -1) {
-				l, err := strconv.Unquote(q)
-				if err != nil {
-					return nil, false
-				}
-				labels = append(labels, l)
-			}
-		case line == "}":
-			objects[blockKey(typ, labels, schemaRef)] = shortHash(text[start : off+end])
-			start = -1
-		default:
-			if m := schemaAttr.FindStringSubmatch(line); m != nil {
-				schemaRef = m[1]
-			}
-		}
-		off += end + 1
-	}
-	return objects, start < 0
-}
-
 // blockKey names a top-level HCL block as steps name objects: "table public.users".
 func blockKey(typ string, labels []string, schema string) string {
 	parts := make([]string, len(labels))
@@ -181,4 +96,61 @@ func blockKey(typ string, labels []string, schema string) string {
 func shortHash(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
+}
+
+// realmObjects hashes each schema, schema-level object and table of r on its
+// own, keyed as steps name objects ("table public.users"): short hashes for
+// a fingerprint's Objects, and full ones for its whole hash.
+func realmObjects(r *schema.Realm) (short, full map[string]string) {
+	short, full = make(map[string]string), make(map[string]string)
+	add := func(key string, write func(h *hasher)) {
+		h := &hasher{h: sha256.New()}
+		write(h)
+		sum := h.h.Sum(nil)
+		// Two objects under one name (not expected) both count.
+		for n, base := 2, key; full[key] != ""; n++ {
+			key = fmt.Sprintf("%s #%d", base, n)
+		}
+		full[key] = hex.EncodeToString(sum)
+		short[key] = hex.EncodeToString(sum[:8])
+	}
+	if r == nil {
+		return short, full
+	}
+	if len(r.Attrs) > 0 || len(r.Objects) > 0 {
+		add("realm", func(h *hasher) {
+			h.attrs(r.Attrs)
+			h.objects(r.Objects)
+		})
+	}
+	for _, s := range r.Schemas {
+		add(blockKey("schema", []string{s.Name}, ""), func(h *hasher) {
+			h.printf("schema %q\n", s.Name)
+			h.attrs(s.Attrs)
+		})
+		for _, o := range s.Objects {
+			add(objectKey(s.Name, o), func(h *hasher) { h.objects([]schema.Object{o}) })
+		}
+		for _, t := range s.Tables {
+			add(blockKey("table", []string{t.Name}, s.Name), func(h *hasher) { h.table(t) })
+		}
+	}
+	return short, full
+}
+
+// objectKey names a schema-level object of the engine's: "enum public.mood".
+func objectKey(schemaName string, o schema.Object) string {
+	if e, ok := o.(*schema.EnumType); ok {
+		return blockKey("enum", []string{e.T}, schemaName)
+	}
+	v := reflect.Indirect(reflect.ValueOf(o))
+	kind := strings.ToLower(v.Type().Name())
+	if v.Kind() == reflect.Struct {
+		for _, f := range []string{"T", "Name"} {
+			if n := v.FieldByName(f); n.IsValid() && n.Kind() == reflect.String {
+				return blockKey(kind, []string{n.String()}, schemaName)
+			}
+		}
+	}
+	return blockKey(kind, nil, schemaName)
 }

@@ -2,7 +2,6 @@ package state
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"regexp"
@@ -43,23 +42,6 @@ type Guard struct {
 	byValue map[string]string // value -> placeholder
 	undo    []func()
 	err     error
-	// stable makes placeholders from a hash of the name instead of a
-	// counter, and skips literals and the checks: for printing a state as
-	// HCL (StableNames).
-	stable bool
-}
-
-// StableNames guards the names of a realm that Atlas HCL cannot refer to (a
-// double quote, a backslash, a control character) with placeholders made
-// from a hash of each name, so that the realm prints as HCL, and the same
-// state always prints the same. Call restore afterwards.
-func StableNames(r *schema.Realm) *Guard {
-	g := &Guard{
-		nonce: "keelname", stable: true,
-		idents: map[string]string{}, lits: map[string]string{}, byName: map[string]string{}, byValue: map[string]string{},
-	}
-	_ = g.Realm(r) // with stable, nothing is checked
-	return g
 }
 
 func NewGuard() (*Guard, error) {
@@ -93,10 +75,6 @@ func (g *Guard) ident(p *string) {
 	ph, ok := g.byName[name]
 	if !ok {
 		ph = fmt.Sprintf("%s_i%d", g.nonce, len(g.idents))
-		if g.stable {
-			h := sha256.Sum256([]byte(name))
-			ph = fmt.Sprintf("%s_i%x", g.nonce, h[:8])
-		}
 		g.byName[name], g.idents[ph] = ph, name
 	}
 	*p = ph
@@ -105,7 +83,7 @@ func (g *Guard) ident(p *string) {
 
 func (g *Guard) literal(p *string) {
 	v := *p
-	if _, done := g.lits[v]; done || g.stable || !looksQuoted(v) && !strings.Contains(v, g.nonce) {
+	if _, done := g.lits[v]; done || !looksQuoted(v) && !strings.Contains(v, g.nonce) {
 		return
 	}
 	ph, ok := g.byValue[v]
@@ -215,7 +193,7 @@ func (g *Guard) Realm(r *schema.Realm) error {
 // refuse records the first field the engine would write unquoted that does
 // not look like what the catalog holds.
 func (g *Guard) refuse(err error) {
-	if g.err == nil && !g.stable {
+	if g.err == nil {
 		g.err = err
 	}
 }
