@@ -188,13 +188,22 @@ func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, de
 		cat state.Catalog
 		err error
 	}
+	// A large schema's catalog is read on a connection of its own, while
+	// the first inspects it.
+	var apartCat func() state.Catalog
+	if h.Tables() >= manyTables {
+		apartCat = catalogApart(ctx, conn.DB(), names, opts.Timeouts)
+	}
 	read := make(chan inspected, 1)
 	go func() {
 		// The target's schema, then its catalog (nil when it cannot be
 		// read: diffLive reads it again and reports why).
 		st, err := inspectTarget(ctx, live, names, opts.Timeouts)
 		var cat state.Catalog
-		if err == nil {
+		if apartCat != nil {
+			cat = apartCat() // waited for also when inspecting failed
+		}
+		if err == nil && cat == nil {
 			if cat, err = live.Catalog(ctx, names); err != nil {
 				cat, err = nil, nil
 			}

@@ -11,8 +11,9 @@
 # (default 3) each, under /usr/bin/time -v, and prints wall time and max RSS:
 # the keel runs once with a cold normalization cache (a fresh, empty cache
 # directory), then warm, then with the cache off, then after a change to
-# one table (a column added; the cache holds the rest). The database is dropped at the end unless
-# KEEL_BENCH_KEEP=1.
+# one table (a column added; the cache holds the rest), then `keel apply` of
+# such a change against `psql -1 -f` of its statement. The database is
+# dropped at the end unless KEEL_BENCH_KEEP=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pg.sh
@@ -85,6 +86,19 @@ for ((r = 1; r <= runs; r++)); do
   measure "keel-plan-change" bin/keel plan --env dev --url "$url" --schema "$work/schema.hcl"
 done
 
+# An apply of a one-column change (keel apply in the dev profile: plan,
+# check and run), against psql -1 -f of the same statement (the column
+# dropped again first). The columns of earlier runs stay in the file.
+extra=""
+for ((r = 1; r <= runs; r++)); do
+  extra+=$(printf '  column "bench_apply_%d" {\n    type = text\n    null = true\n  }\n' "$r")
+  awk -v t="table \"$mid\" {" -v x="$extra" '{ print } $0 == t { print x }' "$work/original.hcl" >"$work/schema.hcl"
+  measure "keel-apply-change" bin/keel apply --env dev --url "$url" --schema "$work/schema.hcl"
+  psql "$url" -qX -c "ALTER TABLE public.$mid DROP COLUMN bench_apply_$r" >/dev/null
+  printf 'ALTER TABLE "public"."%s" ADD COLUMN "bench_apply_%d" text NULL;\n' "$mid" "$r" >"$work/apply.sql"
+  measure "psql-1-f" psql "$url" -qX -1 -f "$work/apply.sql"
+done
+
 echo
 printf 'tables: %d, server: %s\n' "$n" "$(psql "$url" -qAtXc 'SHOW server_version')"
 awk '
@@ -99,4 +113,6 @@ awk '
     printf "  plan after a one-table change: %5.1fx [2x]\n", w["keel-plan-change"] / n["keel-plan-change"] / base
     printf "  plan, empty cache:            %5.1fx [4x]\n", w["keel-plan-cold"] / n["keel-plan-cold"] / base
     printf "  plan, cache off:              %5.1fx\n", w["keel-plan-nocache"] / n["keel-plan-nocache"] / base
+    goal = (w["keel-plan-warm"] / n["keel-plan-warm"] + w["psql-1-f"] / n["psql-1-f"]) * 1.1
+    printf "  apply of a one-column change:  %5.2f s [(warm plan + psql -1 -f) x 1.1 = %.2f s]\n", w["keel-apply-change"] / n["keel-apply-change"], goal
   }' "$work/results"

@@ -106,6 +106,12 @@ type Cached struct {
 	// Blocks are the hashes of the files' top-level blocks, by kind,
 	// labels and schema, when normalizeChanged can start from the entry.
 	Blocks map[string]string `json:"blocks,omitempty"`
+	// BlockRefs are the tables the table blocks' foreign keys reference,
+	// by block id, with Blocks.
+	BlockRefs map[string][]string `json:"block_refs,omitempty"`
+	// Base is the key of the entry this one was made on, when only the
+	// tables that changed were normalized (normalizeChanged).
+	Base string `json:"base,omitempty"`
 
 	cache *Cache // where the entry was read from (lookup)
 }
@@ -153,15 +159,17 @@ func (e *Cached) checksum() string {
 	cat, _ := json.Marshal(e.Catalog)
 	using, _ := json.Marshal(e.Using)
 	blocks, _ := json.Marshal(e.Blocks)
+	refs, _ := json.Marshal(e.BlockRefs)
 	h := sha256.New()
 	// The fingerprint and realm hash too: a plan whose target matches
 	// trusts them without reading the realm back.
-	h.Write([]byte(e.Fingerprint.Hash + "\x00" + e.RealmHash + "\x00"))
+	h.Write([]byte(e.Fingerprint.Hash + "\x00" + e.RealmHash + "\x00" + e.Base + "\x00"))
 	h.Write(e.Realm)
 	h.Write(ext)
 	h.Write(cat)
 	h.Write(using)
 	h.Write(blocks)
+	h.Write(refs)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -250,6 +258,16 @@ func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.Conn) (e *Cached, ke
 // read returns the entry stored under key, or nil when there is none that
 // is whole and still matches the server on conn.
 func (c *Cache) read(ctx context.Context, key string, conn *pgx.Conn) *Cached {
+	e := c.readFile(key)
+	if e == nil || !e.matches(ctx, conn) {
+		return nil
+	}
+	return e
+}
+
+// readFile returns the entry stored under key, or nil when there is none
+// that is whole; matches tells whether it still matches the server.
+func (c *Cache) readFile(key string) *Cached {
 	b, err := os.ReadFile(c.path(key))
 	if err != nil {
 		return nil
@@ -261,11 +279,24 @@ func (c *Cache) read(ctx context.Context, key string, conn *pgx.Conn) *Cached {
 	if e.Checksum == "" || e.checksum() != e.Checksum {
 		return nil
 	}
-	if d, err := extensionDefaults(ctx, conn, e.Extensions); err != nil || d != e.ExtensionDefaults {
-		return nil
-	}
 	e.cache = c
 	return e
+}
+
+// readFileOf is readFile, for a cache that may be nil and a key that may
+// be "".
+func (c *Cache) readFileOf(key string) *Cached {
+	if c == nil || key == "" {
+		return nil
+	}
+	return c.readFile(key)
+}
+
+// matches reports whether the declared extensions' default versions on the
+// server on conn are still those the entry was made with.
+func (e *Cached) matches(ctx context.Context, conn *pgx.Conn) bool {
+	d, err := extensionDefaults(ctx, conn, e.Extensions)
+	return err == nil && d == e.ExtensionDefaults
 }
 
 // Tables is how many tables the entry's state has.
@@ -351,7 +382,7 @@ func (e *Cached) state() (*state.State, error) {
 
 // put stores st under key, if it reads back to the same fingerprint. A
 // failure to store is not an error: the next plan normalizes again.
-func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Conn, h *HCL) {
+func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Conn, h *HCL, set *blockSet, base string) {
 	files := h.Files
 	if len(st.Invalid) > 0 || len(st.NotManaged) > 0 || st.Catalog == nil {
 		return
@@ -370,7 +401,7 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	}
 	e := Cached{Format: cacheFormat, Key: key, Realm: realm, Extensions: st.Extensions, Fingerprint: fp,
 		Schemas: st.SchemaNames(), ExtensionDefaults: defaults, RealmHash: st.RealmHash(),
-		ExtensionPositions: make(map[string]string)}
+		ExtensionPositions: make(map[string]string), Base: base}
 	for _, x := range st.Extensions {
 		for i, f := range files {
 			if line, ok := strings.CutPrefix(x.Pos, f+":"); ok {
@@ -392,8 +423,11 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	}
 	sort.Slice(e.Using, func(i, j int) bool { return e.Using[i].Column.String() < e.Using[j].Column.String() })
 	sort.Slice(e.Catalog, func(i, j int) bool { return e.Catalog[i].Key.String() < e.Catalog[j].Key.String() })
-	if set, err := h.blocks(); err == nil && set.eligible {
-		e.Blocks = set.hashes()
+	if set == nil {
+		set, _ = h.blocks()
+	}
+	if set != nil && set.eligible {
+		e.Blocks, e.BlockRefs = set.hashes(), set.refs()
 	}
 	e.Checksum = e.checksum()
 	c.write(key, &e)
@@ -431,19 +465,28 @@ func latestKey(h *HCL, serverVersion string) (string, bool) {
 // base returns the last entry made for h's files, if it is whole and still
 // matches the server: where normalizeChanged starts.
 func (c *Cache) base(ctx context.Context, h *HCL, dev *pg.Conn) *Cached {
+	key := c.baseKey(ctx, h, dev)
+	if key == "" {
+		return nil
+	}
+	return c.read(ctx, key, dev.Pgx())
+}
+
+// baseKey is the key of the last entry made for h's files, or "".
+func (c *Cache) baseKey(ctx context.Context, h *HCL, dev *pg.Conn) string {
 	v, err := serverVersion(ctx, dev.Pgx())
 	if err != nil {
-		return nil
+		return ""
 	}
 	latest, ok := latestKey(h, v)
 	if !ok {
-		return nil
+		return ""
 	}
 	key, err := os.ReadFile(filepath.Join(c.Dir, latest+".latest"))
 	if err != nil {
-		return nil
+		return ""
 	}
-	return c.read(ctx, string(key), dev.Pgx())
+	return string(key)
 }
 
 // write stores an entry under key. A failure to store is not an error.

@@ -61,6 +61,20 @@ func (h *HCL) blocks() (*blockSet, error) {
 // line: schema "public" {.
 var schemaBlockLine = regexp.MustCompile(`(?m)^schema "([A-Za-z_][A-Za-z0-9_$]*)" \{`)
 
+// tableBlockLine is the first line of a table block at the start of a line.
+var tableBlockLine = regexp.MustCompile(`(?m)^table "`)
+
+// Tables is about how many tables the files declare: table blocks that
+// start a line, counted without parsing. It only tells a large schema
+// from a small one (to read it on more connections).
+func (h *HCL) Tables() int {
+	n := 0
+	for _, src := range h.srcs {
+		n += len(tableBlockLine.FindAllIndex(src, -1))
+	}
+	return n
+}
+
 // SchemaNames are the schemas the files declare, read without evaluating
 // the files (a full parse of a large desired state is most of a plan's
 // time when little else is to do). The names are a guess the caller checks:

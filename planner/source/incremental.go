@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -42,6 +43,9 @@ type hclBlock struct {
 	// refs are the tables the block's foreign keys reference, as
 	// "schema\x00name" ("" schema: the only table of that name).
 	refs []string
+	// read says that fks were read (a table block found by scanChanged
+	// has them read when needed: foreignKeyRanges).
+	read bool
 }
 
 // blockSet is the files' blocks, by id.
@@ -64,40 +68,163 @@ func scanBlocks(files []string, srcs [][]byte) (*blockSet, error) {
 			return nil, diags
 		}
 		for _, b := range f.Body.(*hclsyntax.Body).Blocks {
-			r := b.Range()
-			blk := &hclBlock{kind: b.Type, src: src[r.Start.Byte:r.End.Byte]}
-			schemaRef := ""
-			if a, ok := b.Body.Attributes["schema"]; ok {
-				schemaRef = string(a.Expr.Range().SliceBytes(src))
-			}
-			blk.id = b.Type + "\x00" + strings.Join(b.Labels, "\x00") + "\x00" + schemaRef
-			if _, dup := set.blocks[blk.id]; dup {
-				set.eligible = false
-			}
-			set.blocks[blk.id] = blk
-			switch b.Type {
-			case "schema", "extension", "enum":
-			case "table":
-				if !tableEligible(b) || len(b.Labels) != 1 || !schemaRefPattern.MatchString(schemaRef) {
-					set.eligible = false
-					continue
-				}
-				blk.name = b.Labels[0]
-				blk.schema = strings.TrimPrefix(schemaRef, "schema.")
-				blk.refs = foreignKeyRefs(b.Body)
-				if blk.refs == nil {
-					set.eligible = false
-				}
-				for _, fk := range foreignKeyBlocks(b.Body) {
-					fr := fk.Range()
-					blk.fks = append(blk.fks, [2]int{fr.Start.Byte - r.Start.Byte, fr.End.Byte - r.Start.Byte})
-				}
-			default:
-				set.eligible = false
-			}
+			set.add(readBlock(b, src))
 		}
 	}
 	return set, nil
+}
+
+// add puts a block in the set; a duplicate id or a block normalizeChanged
+// does not handle makes the set not eligible.
+func (s *blockSet) add(blk *hclBlock, eligible bool) {
+	if _, dup := s.blocks[blk.id]; dup || !eligible {
+		s.eligible = false
+	}
+	s.blocks[blk.id] = blk
+}
+
+// readBlock reads one top-level block of src; eligible is false when
+// normalizeChanged does not handle it.
+func readBlock(b *hclsyntax.Block, src []byte) (blk *hclBlock, eligible bool) {
+	r := b.Range()
+	blk = &hclBlock{kind: b.Type, src: src[r.Start.Byte:r.End.Byte]}
+	schemaRef := ""
+	if a, ok := b.Body.Attributes["schema"]; ok {
+		schemaRef = string(a.Expr.Range().SliceBytes(src))
+	}
+	blk.id = b.Type + "\x00" + strings.Join(b.Labels, "\x00") + "\x00" + schemaRef
+	switch b.Type {
+	case "schema", "extension", "enum":
+		return blk, true
+	case "table":
+		if !tableEligible(b) || len(b.Labels) != 1 || !schemaRefPattern.MatchString(schemaRef) {
+			return blk, false
+		}
+		blk.name = b.Labels[0]
+		blk.schema = strings.TrimPrefix(schemaRef, "schema.")
+		blk.refs = foreignKeyRefs(b.Body)
+		for _, fk := range foreignKeyBlocks(b.Body) {
+			fr := fk.Range()
+			blk.fks = append(blk.fks, [2]int{fr.Start.Byte - r.Start.Byte, fr.End.Byte - r.Start.Byte})
+		}
+		blk.read = true
+		return blk, blk.refs != nil
+	}
+	return blk, false
+}
+
+// scanChanged reads the files' blocks as scanBlocks does, but parses only
+// the blocks that are not, byte for byte, one of the base entry's: a plan
+// after a change to one table of thousands parses that table, not all
+// (the syntax parser allocates some 200 times the size of what it reads).
+// The blocks are found by their layout, as keel inspect and the engine
+// print them and as they are mostly written: a block starts at the start
+// of a line and ends on the next line that is only "}" (or on its first
+// line, when that ends with "{}"), with only blank and comment lines
+// between blocks. A piece found so that is the block it seems when it is
+// one of the base's blocks (a whole block, as the parser read it there) or
+// when it parses, alone, as exactly one block; anything else (another
+// layout, a piece that does not parse so) reports false, and the caller
+// reads the files with scanBlocks.
+func scanChanged(files []string, srcs [][]byte, base *Cached) (*blockSet, bool) {
+	if len(base.Blocks) == 0 || base.BlockRefs == nil {
+		return nil, false
+	}
+	byHash := make(map[string]string, len(base.Blocks))
+	for id, h := range base.Blocks {
+		if _, dup := byHash[h]; dup {
+			return nil, false
+		}
+		byHash[h] = id
+	}
+	set := &blockSet{blocks: make(map[string]*hclBlock), eligible: true}
+	for i, src := range srcs {
+		pieces, ok := layoutBlocks(src)
+		if !ok {
+			return nil, false
+		}
+		for _, p := range pieces {
+			text := src[p[0]:p[1]]
+			sum := sha256.Sum256(text)
+			if id, ok := byHash[hex.EncodeToString(sum[:12])]; ok {
+				blk := &hclBlock{id: id, src: text}
+				parts := strings.Split(id, "\x00")
+				blk.kind = parts[0]
+				if blk.kind == "table" {
+					if len(parts) != 3 {
+						return nil, false
+					}
+					blk.name, blk.schema = parts[1], strings.TrimPrefix(parts[2], "schema.")
+					if blk.refs = base.BlockRefs[id]; blk.refs == nil {
+						return nil, false
+					}
+				}
+				set.add(blk, true)
+				continue
+			}
+			line := 1 + bytes.Count(src[:p[0]], []byte("\n"))
+			f, diags := hclsyntax.ParseConfig(text, files[i], hcl.Pos{Line: line, Column: 1})
+			if diags.HasErrors() {
+				return nil, false
+			}
+			blocks := f.Body.(*hclsyntax.Body).Blocks
+			if len(blocks) != 1 || len(f.Body.(*hclsyntax.Body).Attributes) > 0 ||
+				blocks[0].Range().Start.Byte != 0 || blocks[0].Range().End.Byte != len(text) {
+				return nil, false
+			}
+			set.add(readBlock(blocks[0], text))
+		}
+	}
+	return set, true
+}
+
+// layoutBlocks splits src into top-level blocks by layout (see
+// scanChanged): their byte ranges, each from the first character of its
+// first line to its closing brace.
+func layoutBlocks(src []byte) (pieces [][2]int, ok bool) {
+	start := -1
+	for off := 0; off < len(src); {
+		end := bytes.IndexByte(src[off:], '\n')
+		if end < 0 {
+			end = len(src) - off
+		}
+		line := src[off : off+end]
+		switch {
+		case start >= 0:
+			if string(line) == "}" {
+				pieces = append(pieces, [2]int{start, off + 1})
+				start = -1
+			}
+		case len(bytes.TrimSpace(line)) == 0, bytes.HasPrefix(line, []byte("#")), bytes.HasPrefix(line, []byte("//")):
+		case len(line) > 0 && (line[0] >= 'a' && line[0] <= 'z' || line[0] >= 'A' && line[0] <= 'Z' || line[0] == '_'):
+			switch {
+			case bytes.HasSuffix(line, []byte("{}")):
+				pieces = append(pieces, [2]int{off, off + end})
+			case bytes.HasSuffix(line, []byte("{")):
+				start = off
+			default:
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+		off += end + 1
+	}
+	return pieces, start < 0
+}
+
+// foreignKeyRanges are the byte ranges of a table block's foreign_key
+// blocks in its src; a block found by scanChanged is parsed for them.
+func (b *hclBlock) foreignKeyRanges() ([][2]int, bool) {
+	if b.read {
+		return b.fks, true
+	}
+	f, diags := hclsyntax.ParseConfig(b.src, "block", hcl.InitialPos)
+	if diags.HasErrors() || len(f.Body.(*hclsyntax.Body).Blocks) != 1 {
+		return nil, false
+	}
+	blk, _ := readBlock(f.Body.(*hclsyntax.Body).Blocks[0], b.src)
+	return blk.fks, true
 }
 
 // schemaRefPattern is a table's schema reference that names the schema as
@@ -166,6 +293,18 @@ func foreignKeyRefs(body *hclsyntax.Body) []string {
 	return refs
 }
 
+// refs are the table blocks' references, by id, as a cache entry keeps
+// them (scanChanged reads them there).
+func (s *blockSet) refs() map[string][]string {
+	out := make(map[string][]string)
+	for id, b := range s.blocks {
+		if b.kind == "table" {
+			out[id] = b.refs
+		}
+	}
+	return out
+}
+
 // hashes are the blocks' hashes, by id, as a cache entry keeps them.
 func (s *blockSet) hashes() map[string]string {
 	out := make(map[string]string, len(s.blocks))
@@ -181,14 +320,18 @@ func (s *blockSet) hashes() map[string]string {
 var errNotIncremental = errors.New("not incremental")
 
 // normalizeChanged normalizes the files h on the base entry (see above).
-func normalizeChanged(ctx context.Context, dev DevDatabase, h *HCL, base *Cached) (*state.State, error) {
-	set, err := h.blocks()
-	if err != nil || !set.eligible || len(base.Blocks) == 0 {
-		return nil, errNotIncremental
+func normalizeChanged(ctx context.Context, h *HCL, base *Cached, tw *throwaway) (*state.State, *blockSet, error) {
+	set, ok := scanChanged(h.Files, h.srcs, base)
+	if !ok {
+		var err error
+		if set, err = h.blocks(); err != nil {
+			return nil, nil, errNotIncremental
+		}
+	}
+	if !set.eligible || len(base.Blocks) == 0 {
+		return nil, nil, errNotIncremental
 	}
 	// The entry is read back while the server loads the changed tables.
-	// (Not while the files are scanned: the two parses at once would
-	// hold twice the memory.)
 	type loaded struct {
 		st  *state.State
 		err error
@@ -204,7 +347,7 @@ func normalizeChanged(ctx context.Context, dev DevDatabase, h *HCL, base *Cached
 	for id := range base.Blocks {
 		if _, ok := now[id]; !ok {
 			if !strings.HasPrefix(id, "table\x00") {
-				return nil, errNotIncremental
+				return nil, nil, errNotIncremental
 			}
 			removed = append(removed, &hclBlock{id: id})
 		}
@@ -218,12 +361,12 @@ func normalizeChanged(ctx context.Context, dev DevDatabase, h *HCL, base *Cached
 			continue
 		}
 		if b.kind != "table" {
-			return nil, errNotIncremental // a schema, enum or extension changed
+			return nil, nil, errNotIncremental // a schema, enum or extension changed
 		}
 		changed[b.schema+"\x00"+b.name] = true
 	}
 	if len(changed) == 0 && len(removed) == 0 {
-		return nil, errNotIncremental
+		return nil, nil, errNotIncremental
 	}
 	resolve := func(ref string) (string, bool) {
 		if !strings.HasPrefix(ref, "\x00") {
@@ -247,7 +390,7 @@ func normalizeChanged(ctx context.Context, dev DevDatabase, h *HCL, base *Cached
 	for _, r := range removed {
 		parts := strings.Split(r.id, "\x00")
 		if len(parts) != 3 {
-			return nil, errNotIncremental
+			return nil, nil, errNotIncremental
 		}
 		gone[strings.TrimPrefix(parts[2], "schema.")+"\x00"+parts[1]] = true
 	}
@@ -262,7 +405,7 @@ func normalizeChanged(ctx context.Context, dev DevDatabase, h *HCL, base *Cached
 		for _, ref := range b.refs {
 			r, ok := resolve(ref)
 			if !ok {
-				return nil, errNotIncremental
+				return nil, nil, errNotIncremental
 			}
 			if changed[r] {
 				again[k] = true
@@ -271,7 +414,7 @@ func normalizeChanged(ctx context.Context, dev DevDatabase, h *HCL, base *Cached
 	}
 	// Most of the files changed: normalized whole, and cached.
 	if len(again) > 8 && len(again) > len(tables)/4 {
-		return nil, errNotIncremental
+		return nil, nil, errNotIncremental
 	}
 	// The skeleton: the tables those reference, without foreign keys.
 	skeleton := make(map[string]bool)
@@ -279,7 +422,7 @@ func normalizeChanged(ctx context.Context, dev DevDatabase, h *HCL, base *Cached
 		for _, ref := range tables[k].refs {
 			r, ok := resolve(ref)
 			if !ok {
-				return nil, errNotIncremental
+				return nil, nil, errNotIncremental
 			}
 			if !again[r] {
 				skeleton[r] = true
@@ -299,39 +442,49 @@ func normalizeChanged(ctx context.Context, dev DevDatabase, h *HCL, base *Cached
 		case b.kind != "table", again[k]:
 			doc = append(append(doc, b.src...), '\n')
 		case skeleton[k]:
-			doc = append(append(doc, withoutForeignKeys(b)...), '\n')
+			fks, ok := b.foreignKeyRanges()
+			if !ok {
+				return nil, nil, errNotIncremental
+			}
+			doc = append(append(doc, withoutForeignKeys(b.src, fks)...), '\n')
 		}
 	}
 	declared, err := state.ParseHCL([]string{"changed tables"}, [][]byte{doc})
 	if err != nil {
-		return nil, errNotIncremental // the whole parse says where
+		return nil, nil, errNotIncremental // the whole parse says where
 	}
 	var norm *state.State
-	err = dev.With(ctx, func(db *pg.DB) error {
+	// The base's extensions are still those of the server (base was read
+	// while the throwaway database was made, on the connection asked here).
+	if !tw.wait() || !base.matches(ctx, tw.d.admin.Pgx()) {
+		return nil, nil, errNotIncremental
+	}
+	err = tw.use(func(db *pg.DB) error {
 		norm, err = loadAndInspect(ctx, db, declared)
 		return err
 	})
 	b := <-back
 	if err != nil || len(norm.NotManaged) > 0 || len(norm.Invalid) > 0 || len(norm.Using) > 0 || b.err != nil {
-		return nil, errNotIncremental
+		return nil, nil, errNotIncremental
 	}
 	st := b.st
 	if err := compose(st, norm, again, gone); err != nil {
-		return nil, errNotIncremental
+		return nil, nil, errNotIncremental
 	}
 	// A new state: the entry's fingerprint is the base's.
-	return &state.State{Realm: st.Realm, Extensions: st.Extensions, Catalog: st.Catalog, Using: st.Using}, nil
+	return &state.State{Realm: st.Realm, Extensions: st.Extensions, Catalog: st.Catalog, Using: st.Using}, set, nil
 }
 
-// withoutForeignKeys is a table block's text without its foreign_key blocks.
-func withoutForeignKeys(b *hclBlock) []byte {
+// withoutForeignKeys is a table block's text without its foreign_key
+// blocks, at the byte ranges fks.
+func withoutForeignKeys(src []byte, fks [][2]int) []byte {
 	var out []byte
 	last := 0
-	for _, r := range b.fks {
-		out = append(out, b.src[last:r[0]]...)
+	for _, r := range fks {
+		out = append(out, src[last:r[0]]...)
 		last = r[1]
 	}
-	return append(out, b.src[last:]...)
+	return append(out, src[last:]...)
 }
 
 // compose puts into base the tables of norm that were normalized again,

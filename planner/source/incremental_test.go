@@ -83,7 +83,11 @@ func TestChangedTablesNormalizeAsTheWhole(t *testing.T) {
 			if base == nil {
 				t.Fatal("no base entry for the files")
 			}
-			got, err := normalizeChanged(ctx, dev, h, base)
+			tw := dev.start(ctx)
+			got, _, err := normalizeChanged(ctx, h, base, tw)
+			if derr := tw.drop(ctx); derr != nil {
+				t.Fatal(derr)
+			}
 			if !c.incremental {
 				if err == nil {
 					t.Fatal("normalized incrementally; want the whole normalization")
@@ -119,6 +123,64 @@ func TestChangedTablesNormalizeAsTheWhole(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got.Catalog.Fingerprint(), whole.Catalog.Fingerprint()) {
 				t.Errorf("catalog fingerprints differ")
+			}
+		})
+	}
+}
+
+// scanChanged, which parses only the blocks that are not the base's, reads
+// the files as scanBlocks does; where the layout could mislead it (a "}"
+// line in a heredoc, a block comment, CRLF line ends), it gives up rather
+// than read a block wrongly.
+func TestScanChangedReadsAsTheParser(t *testing.T) {
+	orig := chainHCL(6)
+	table := func(i int) string { return fmt.Sprintf("table \"t%02d\" {\n  schema = schema.public\n", i) }
+	baseOf := func(src string) *Cached {
+		t.Helper()
+		set, err := scanBlocks([]string{"schema.hcl"}, [][]byte{[]byte(src)})
+		if err != nil || !set.eligible {
+			t.Fatalf("the base does not scan: %v", err)
+		}
+		return &Cached{Blocks: set.hashes(), BlockRefs: set.refs()}
+	}
+	base := baseOf(orig)
+	heredoc := "  comment = <<-EOT\n    a\n}\ntable \"t09\" {\n  schema = schema.public\n  EOT\n"
+	for _, c := range []struct {
+		name, src string
+		quick     bool
+	}{
+		{"unchanged", orig, true},
+		{"a column added", strings.Replace(orig, table(3), table(3)+"  column \"note\" {\n    type = text\n    null = true\n  }\n", 1), true},
+		{"a table added, with comments between", orig + "# a new one\n\n// with a reference\ntable \"t06\" {\n  schema = schema.public\n  column \"id\" {\n    type = bigint\n  }\n  foreign_key \"fk\" {\n    columns     = [column.id]\n    ref_columns = [table.t05.column.id]\n  }\n}\n", true},
+		{"a table removed", orig[:strings.Index(orig, table(5))], true},
+		{"a heredoc holding a closing brace and a block's first line", strings.Replace(orig, table(2), table(2)+heredoc, 1), false},
+		{"a block comment", strings.Replace(orig, table(2), "/* before\n}\n*/\n"+table(2), 1), false},
+		{"CRLF line ends", strings.ReplaceAll(orig, "\n", "\r\n"), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			want, err := scanBlocks([]string{"schema.hcl"}, [][]byte{[]byte(c.src)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := scanChanged([]string{"schema.hcl"}, [][]byte{[]byte(c.src)}, base)
+			if !ok {
+				if c.quick {
+					t.Fatal("scanChanged gave up")
+				}
+				return
+			}
+			if !reflect.DeepEqual(got.hashes(), want.hashes()) || !reflect.DeepEqual(got.refs(), want.refs()) || got.eligible != want.eligible {
+				t.Fatalf("scanChanged read\n%q\nthe parser\n%q", got.hashes(), want.hashes())
+			}
+			for id, b := range want.blocks {
+				g := got.blocks[id]
+				if g.kind != b.kind || g.schema != b.schema || g.name != b.name {
+					t.Fatalf("block %q: scanChanged %+v, the parser %+v", id, g, b)
+				}
+				fks, ok := g.foreignKeyRanges()
+				if !ok || !reflect.DeepEqual(withoutForeignKeys(g.src, fks), withoutForeignKeys(b.src, b.fks)) {
+					t.Fatalf("block %q: its foreign keys are read otherwise", id)
+				}
 			}
 		})
 	}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"keel/internal/pgsql"
 	"keel/planner/diff"
 	"keel/planner/inspect"
 	"keel/planner/pg"
@@ -98,45 +96,15 @@ func (d *DevDatabase) Lookup(ctx context.Context, h *HCL) *Cached {
 
 // With creates a throwaway database, calls fn with it and drops it.
 func (d DevDatabase) With(ctx context.Context, fn func(db *pg.DB) error) (err error) {
-	admin := d.admin
-	if admin == nil {
-		return errors.New("normalizing the desired state: no connection to the server (DevDatabase not opened)")
-	}
-	prefix := d.Prefix
-	if prefix == "" {
-		prefix = "keel_tmp_"
-	}
-	sweepThrowaways(ctx, admin.Pgx(), prefix, time.Now())
-	name, err := throwawayName(prefix, time.Now())
-	if err != nil {
-		return err
-	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgsql.QuoteIdent(name)+" TEMPLATE template0"); err != nil {
-		return fmt.Errorf("creating the throwaway database %s on %s:%d to normalize the desired state "+
-			"(the role needs CREATEDB, or set dev_url in the profile to a server where it has it): %w",
-			name, d.Server.Target().Host, d.Server.Target().Port, pg.ServerError(err))
-	}
-	defer func() {
-		// Drop even when ctx was cancelled (Ctrl-C), within a bounded time:
-		// on PostgreSQL 15 a DROP DATABASE waits for a checkpoint, which on
-		// a busy server took more than 30 s (a later run's sweep drops what
-		// is left).
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		if _, derr := admin.Exec(dctx, "DROP DATABASE IF EXISTS "+pgsql.QuoteIdent(name)+" WITH (FORCE)"); derr != nil {
-			err = errors.Join(err, fmt.Errorf("dropping the throwaway database %s: %w", name, derr))
-		}
-	}()
-	if _, err := admin.Exec(ctx, "COMMENT ON DATABASE "+pgsql.QuoteIdent(name)+" IS "+pgsql.QuoteLiteral(throwawayComment)); err != nil {
-		return fmt.Errorf("marking the throwaway database %s as keel's: %w", name, pg.ServerError(err))
-	}
-	return fn(d.Server.WithDatabase(name))
+	t := d.start(ctx)
+	defer func() { err = errors.Join(err, t.drop(ctx)) }()
+	return t.use(fn)
 }
 
 // Load implements Desired: it creates the HCL's schemas, extensions and
 // objects in a throwaway database and inspects them back.
 func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err error) {
-	var key string
+	var key, baseKey string
 	if dev.Cache != nil {
 		e, k := dev.entry, dev.key
 		if !dev.lookedUp {
@@ -147,26 +115,42 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 				return st, nil
 			}
 		}
-		// Files changed since an entry was made for them: normalize the
-		// tables that changed only, on that entry.
 		if e == nil {
-			if base := dev.Cache.base(ctx, h, dev.admin); base != nil {
-				if st, err := normalizeChanged(ctx, dev, h, base); err == nil {
-					return st, nil
-				}
+			baseKey = dev.Cache.baseKey(ctx, h, dev.admin)
+		}
+	}
+	// A throwaway database is needed from here on: PostgreSQL creates it
+	// while the files are read.
+	tw := dev.start(ctx)
+	defer func() { err = errors.Join(err, tw.drop(ctx)) }()
+	// Files changed since an entry was made for them: normalize the
+	// tables that changed only, on that entry (read meanwhile; whether it
+	// matches the server is asked once the connection is free again).
+	if base := dev.Cache.readFileOf(baseKey); base != nil {
+		if st, set, err := normalizeChanged(ctx, h, base, tw); err == nil {
+			// Stored too: the same files planned again, or applied, are
+			// then read from the cache.
+			if key != "" {
+				dev.Cache.put(ctx, key, st, dev.admin, h, set, baseKey)
 			}
+			return st, nil
 		}
 	}
 	declared, err := h.Parsed()
 	if err != nil {
 		return nil, err
 	}
-	err = dev.With(ctx, func(db *pg.DB) error {
+	load := func(db *pg.DB) error {
 		st, err = loadAndInspect(ctx, db, declared)
 		return err
-	})
+	}
+	if tw.used { // by the tables that changed: the whole needs an empty one
+		err = dev.With(ctx, load)
+	} else {
+		err = tw.use(load)
+	}
 	if err == nil && key != "" {
-		dev.Cache.put(ctx, key, st, dev.admin, h)
+		dev.Cache.put(ctx, key, st, dev.admin, h, nil, "")
 	}
 	return st, err
 }

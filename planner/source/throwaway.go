@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"time"
 
 	"keel/internal/pgsql"
+	"keel/planner/pg"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -67,4 +69,95 @@ WHERE starts_with(d.datname, $1) AND pg_catalog.shobj_description(d.oid, 'pg_dat
 		}
 	}
 	return dropped
+}
+
+// A throwaway is one throwaway database of a DevDatabase. It is created in
+// the background (start), so that PostgreSQL copying its template, half a
+// second, overlaps with reading the desired state's files; use waits for
+// it. Its owner drops it. Until use or drop returns, nothing else may use
+// the DevDatabase's connection.
+type throwaway struct {
+	d     DevDatabase
+	ready chan struct{}
+	name  string // "" until created, and when creating it failed
+	err   error
+	used  bool
+}
+
+// start creates a throwaway database on d's server, in the background.
+func (d DevDatabase) start(ctx context.Context) *throwaway {
+	t := &throwaway{d: d, ready: make(chan struct{})}
+	go func() {
+		defer close(t.ready)
+		t.name, t.err = d.create(ctx)
+	}()
+	return t
+}
+
+// wait waits until the database is created, or creating it failed (false);
+// the DevDatabase's connection is free again then.
+func (t *throwaway) wait() bool {
+	<-t.ready
+	return t.err == nil
+}
+
+// use calls fn with the throwaway database, once it is created.
+func (t *throwaway) use(fn func(db *pg.DB) error) error {
+	<-t.ready
+	if t.err != nil {
+		return t.err
+	}
+	t.used = true
+	return fn(t.d.Server.WithDatabase(t.name))
+}
+
+// drop drops the throwaway database, once it is created (or creating it
+// failed: then there is nothing to drop, and no error).
+func (t *throwaway) drop(ctx context.Context) error {
+	<-t.ready
+	if t.name == "" {
+		return nil
+	}
+	return t.d.dropThrowaway(ctx, t.name)
+}
+
+// create makes a throwaway database and marks it as keel's; it drops what
+// a killed keel left (sweepThrowaways) first.
+func (d DevDatabase) create(ctx context.Context) (string, error) {
+	admin := d.admin
+	if admin == nil {
+		return "", errors.New("normalizing the desired state: no connection to the server (DevDatabase not opened)")
+	}
+	prefix := d.Prefix
+	if prefix == "" {
+		prefix = "keel_tmp_"
+	}
+	sweepThrowaways(ctx, admin.Pgx(), prefix, time.Now())
+	name, err := throwawayName(prefix, time.Now())
+	if err != nil {
+		return "", err
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgsql.QuoteIdent(name)+" TEMPLATE template0"); err != nil {
+		return "", fmt.Errorf("creating the throwaway database %s on %s:%d to normalize the desired state "+
+			"(the role needs CREATEDB, or set dev_url in the profile to a server where it has it): %w",
+			name, d.Server.Target().Host, d.Server.Target().Port, pg.ServerError(err))
+	}
+	if _, err := admin.Exec(ctx, "COMMENT ON DATABASE "+pgsql.QuoteIdent(name)+" IS "+pgsql.QuoteLiteral(throwawayComment)); err != nil {
+		err = fmt.Errorf("marking the throwaway database %s as keel's: %w", name, pg.ServerError(err))
+		return "", errors.Join(err, d.dropThrowaway(ctx, name))
+	}
+	return name, nil
+}
+
+// dropThrowaway drops a throwaway database, even when ctx was cancelled
+// (Ctrl-C), within a bounded time: on PostgreSQL 15 a DROP DATABASE waits
+// for a checkpoint, which on a busy server took more than 30 s (a later
+// run's sweep drops what is left).
+func (d DevDatabase) dropThrowaway(ctx context.Context, name string) error {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	if _, err := d.admin.Exec(dctx, "DROP DATABASE IF EXISTS "+pgsql.QuoteIdent(name)+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("dropping the throwaway database %s: %w", name, err)
+	}
+	return nil
 }
