@@ -91,7 +91,7 @@ done
 # dropped again first). The columns of earlier runs stay in the file.
 extra=""
 for ((r = 1; r <= runs; r++)); do
-  extra+=$(printf '  column "bench_apply_%d" {\n    type = text\n    null = true\n  }\n' "$r")
+  extra+=$(printf '  column "bench_apply_%d" {\n    type = text\n    null = true\n  }' "$r")$'\n'
   awk -v t="table \"$mid\" {" -v x="$extra" '{ print } $0 == t { print x }' "$work/original.hcl" >"$work/schema.hcl"
   measure "keel-apply-change" bin/keel apply --env dev --url "$url" --schema "$work/schema.hcl"
   psql "$url" -qX -c "ALTER TABLE public.$mid DROP COLUMN bench_apply_$r" >/dev/null
