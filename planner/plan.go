@@ -65,6 +65,12 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	if err != nil {
 		return nil, nil, err
 	}
+	// The catalog's signature before the target is read, and after: when
+	// they are equal, an apply in this process checks staleness with it.
+	var signature string
+	if !opts.NoFingerprints {
+		signature, _ = inspect.CatalogSignature(ctx, conn)
+	}
 	// A normalized HCL state from the cache: when the target prints as it
 	// (no changes to tables and enums), it is not even read back.
 	if h, ok := source.HCLOf(desired); ok {
@@ -108,6 +114,11 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	p, err := diffLive(ctx, live, conn.DB(), current, want, schemas, opts, preread, engine)
 	if err != nil {
 		return nil, nil, err
+	}
+	if signature != "" {
+		if after, err := inspect.CatalogSignature(ctx, conn); err == nil && after == signature {
+			p.CatalogSignature = signature
+		}
 	}
 	return p, want, nil
 }

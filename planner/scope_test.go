@@ -124,7 +124,7 @@ func TestChangeBetweenPlanAndApplyIsStale(t *testing.T) {
 		t.Fatal("the plan has no hash of the schema it was made from")
 	}
 	file := *p
-	file.FromRealm = "" // as read from a plan file
+	file.FromRealm, file.CatalogSignature = "", "" // as read from a plan file
 	pgtest.Exec(t, u, "ALTER TABLE notes ADD COLUMN late int")
 	for _, q := range []*plan.Plan{p, &file} {
 		err := apply.Apply(context.Background(), connOf(t, parseURL(t, u)), q, nil, "test", apply.ApplyOptions{})

@@ -71,6 +71,12 @@ type Plan struct {
 	// apply that plans and runs at once checks staleness with it without
 	// printing the schema again. Plan files do not carry it.
 	FromRealm string `json:"-"`
+	// CatalogSignature is the signature of the database's catalogs
+	// (inspect.CatalogSignature) while the plan was computed, when it did
+	// not change meanwhile; known only to the process that computed it. An
+	// apply whose database still has it skips inspecting again for the
+	// staleness check. Plan files do not carry it.
+	CatalogSignature string `json:"-"`
 	// DesiredNotManaged lists objects of the desired state (SQL or a
 	// database) that keel does not manage: the plan does not create them.
 	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`

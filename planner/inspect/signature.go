@@ -1,0 +1,60 @@
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"keel/internal/pgsql"
+	"keel/planner/pg"
+)
+
+// CatalogSignature is a hash of where every row of the database's own
+// catalogs is and which transaction wrote it (xmin and ctid of each row of
+// each table in pg_catalog that is not shared between databases), and of
+// the roles' names by OID. A row version never changes in place for what
+// keel reads: any DDL, GRANT or COMMENT that commits writes new row
+// versions, so the signature changes, while data changes, ANALYZE and
+// VACUUM (which update statistics in place) leave it as it was. Two equal
+// signatures mean that an inspection would read the same schema: an apply
+// that plans and runs at once skips inspecting again for its staleness
+// check when the signature is still the plan's (and checks in full when
+// it is not: any change at all in the database's catalogs, a temporary
+// table included, only costs that shortcut).
+//
+// Left out: the statistics (pg_statistic, pg_statistic_ext_data), large
+// objects' contents (pg_largeobject), and catalogs the role may not read
+// (their content is not inspected either).
+func CatalogSignature(ctx context.Context, c *pg.Conn) (string, error) {
+	rows, err := c.Pgx().Query(ctx, `
+SELECT c.relname FROM pg_catalog.pg_class c
+WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r' AND NOT c.relisshared
+  AND c.relname NOT IN ('pg_statistic', 'pg_statistic_ext_data', 'pg_largeobject')
+  AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
+ORDER BY c.relname`)
+	if err != nil {
+		return "", fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
+	}
+	var parts []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return "", err
+		}
+		parts = append(parts, fmt.Sprintf(
+			"SELECT %s AS n, pg_catalog.md5(COALESCE(pg_catalog.string_agg(xmin::text || ',' || ctid::text, ';' ORDER BY ctid), '')) AS h FROM pg_catalog.%s",
+			pgsql.QuoteLiteral(name), pgsql.QuoteIdent(name)))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
+	}
+	parts = append(parts, "SELECT 'roles', pg_catalog.md5(COALESCE(pg_catalog.string_agg(oid::text || ':' || rolname, ',' ORDER BY oid), '')) FROM pg_catalog.pg_roles")
+	var sig string
+	q := "SELECT pg_catalog.md5(pg_catalog.string_agg(n || '=' || h, ',' ORDER BY n)) FROM (" + strings.Join(parts, "\nUNION ALL\n") + ") s"
+	if err := c.Pgx().QueryRow(ctx, q).Scan(&sig); err != nil {
+		return "", fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
+	}
+	return "md5:" + sig, nil
+}
