@@ -59,8 +59,19 @@ type blockSet struct {
 var incrementalBlocks = []string{"column", "primary_key", "index", "unique", "foreign_key", "check"}
 
 // scanBlocks reads the files' top-level blocks with the HCL syntax parser
-// only (no evaluation): their ids, hashes and references.
+// only (no evaluation): their ids, hashes and references. Each block is
+// parsed alone where the layout allows (see scanChanged), so that the
+// syntax trees of a large file are never all held at once; else the files
+// are parsed whole.
 func scanBlocks(files []string, srcs [][]byte) (*blockSet, error) {
+	if set, ok := scanChanged(files, srcs, nil); ok {
+		return set, nil
+	}
+	return scanWhole(files, srcs)
+}
+
+// scanWhole is scanBlocks, parsing each file whole.
+func scanWhole(files []string, srcs [][]byte) (*blockSet, error) {
 	set := &blockSet{blocks: make(map[string]*hclBlock), eligible: true}
 	for i, src := range srcs {
 		f, diags := hclsyntax.ParseConfig(src, files[i], hcl.InitialPos)
@@ -113,7 +124,7 @@ func readBlock(b *hclsyntax.Block, src []byte) (blk *hclBlock, eligible bool) {
 	return blk, false
 }
 
-// scanChanged reads the files' blocks as scanBlocks does, but parses only
+// scanChanged reads the files' blocks as scanWhole does, but parses only
 // the blocks that are not, byte for byte, one of the base entry's: a plan
 // after a change to one table of thousands parses that table, not all
 // (the syntax parser allocates some 200 times the size of what it reads).
@@ -125,9 +136,13 @@ func readBlock(b *hclsyntax.Block, src []byte) (blk *hclBlock, eligible bool) {
 // one of the base's blocks (a whole block, as the parser read it there) or
 // when it parses, alone, as exactly one block; anything else (another
 // layout, a piece that does not parse so) reports false, and the caller
-// reads the files with scanBlocks.
+// reads the files with scanWhole.
+//
+// With no base, every block is parsed alone.
 func scanChanged(files []string, srcs [][]byte, base *Cached) (*blockSet, bool) {
-	if len(base.Blocks) == 0 || base.BlockRefs == nil {
+	if base == nil {
+		base = &Cached{}
+	} else if len(base.Blocks) == 0 || base.BlockRefs == nil {
 		return nil, false
 	}
 	byHash := make(map[string]string, len(base.Blocks))
@@ -322,7 +337,7 @@ var errNotIncremental = errors.New("not incremental")
 // normalizeChanged normalizes the files h on the base entry (see above).
 func normalizeChanged(ctx context.Context, h *HCL, base *Cached, tw *throwaway) (*state.State, *blockSet, error) {
 	set, ok := scanChanged(h.Files, h.srcs, base)
-	if !ok {
+	if !ok { // scanBlocks parses whole what scanChanged could not read
 		var err error
 		if set, err = h.blocks(); err != nil {
 			return nil, nil, errNotIncremental

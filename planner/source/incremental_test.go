@@ -128,8 +128,9 @@ func TestChangedTablesNormalizeAsTheWhole(t *testing.T) {
 	}
 }
 
-// scanChanged, which parses only the blocks that are not the base's, reads
-// the files as scanBlocks does; where the layout could mislead it (a "}"
+// scanChanged, which parses only the blocks that are not the base's (or,
+// without a base, each block alone), reads the files as the parser does
+// whole (scanWhole); where the layout could mislead it (a "}"
 // line in a heredoc, a block comment, CRLF line ends), it gives up rather
 // than read a block wrongly.
 func TestScanChangedReadsAsTheParser(t *testing.T) {
@@ -137,7 +138,7 @@ func TestScanChangedReadsAsTheParser(t *testing.T) {
 	table := func(i int) string { return fmt.Sprintf("table \"t%02d\" {\n  schema = schema.public\n", i) }
 	baseOf := func(src string) *Cached {
 		t.Helper()
-		set, err := scanBlocks([]string{"schema.hcl"}, [][]byte{[]byte(src)})
+		set, err := scanWhole([]string{"schema.hcl"}, [][]byte{[]byte(src)})
 		if err != nil || !set.eligible {
 			t.Fatalf("the base does not scan: %v", err)
 		}
@@ -158,30 +159,43 @@ func TestScanChangedReadsAsTheParser(t *testing.T) {
 		{"CRLF line ends", strings.ReplaceAll(orig, "\n", "\r\n"), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			want, err := scanBlocks([]string{"schema.hcl"}, [][]byte{[]byte(c.src)})
+			want, err := scanWhole([]string{"schema.hcl"}, [][]byte{[]byte(c.src)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, ok := scanChanged([]string{"schema.hcl"}, [][]byte{[]byte(c.src)}, base)
-			if !ok {
-				if c.quick {
-					t.Fatal("scanChanged gave up")
+			for _, base := range []*Cached{base, nil} {
+				got, ok := scanChanged([]string{"schema.hcl"}, [][]byte{[]byte(c.src)}, base)
+				if !ok {
+					if c.quick {
+						t.Fatalf("scanChanged gave up (base %t)", base != nil)
+					}
+					continue
 				}
-				return
+				sameBlocks(t, got, want)
 			}
-			if !reflect.DeepEqual(got.hashes(), want.hashes()) || !reflect.DeepEqual(got.refs(), want.refs()) || got.eligible != want.eligible {
-				t.Fatalf("scanChanged read\n%q\nthe parser\n%q", got.hashes(), want.hashes())
-			}
-			for id, b := range want.blocks {
-				g := got.blocks[id]
-				if g.kind != b.kind || g.schema != b.schema || g.name != b.name {
-					t.Fatalf("block %q: scanChanged %+v, the parser %+v", id, g, b)
-				}
-				fks, ok := g.foreignKeyRanges()
-				if !ok || !reflect.DeepEqual(withoutForeignKeys(g.src, fks), withoutForeignKeys(b.src, b.fks)) {
-					t.Fatalf("block %q: its foreign keys are read otherwise", id)
-				}
+			if got, err := scanBlocks([]string{"schema.hcl"}, [][]byte{[]byte(c.src)}); err != nil {
+				t.Fatal(err)
+			} else {
+				sameBlocks(t, got, want)
 			}
 		})
+	}
+}
+
+// sameBlocks fails unless got reads the blocks of want.
+func sameBlocks(t *testing.T, got, want *blockSet) {
+	t.Helper()
+	if !reflect.DeepEqual(got.hashes(), want.hashes()) || !reflect.DeepEqual(got.refs(), want.refs()) || got.eligible != want.eligible {
+		t.Fatalf("read\n%q\nthe parser\n%q", got.hashes(), want.hashes())
+	}
+	for id, b := range want.blocks {
+		g := got.blocks[id]
+		if g.kind != b.kind || g.schema != b.schema || g.name != b.name {
+			t.Fatalf("block %q: read %+v, the parser %+v", id, g, b)
+		}
+		fks, ok := g.foreignKeyRanges()
+		if !ok || !reflect.DeepEqual(withoutForeignKeys(g.src, fks), withoutForeignKeys(b.src, b.fks)) {
+			t.Fatalf("block %q: its foreign keys are read otherwise", id)
+		}
 	}
 }
