@@ -3,10 +3,12 @@ package source
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -68,7 +70,9 @@ func DefaultCache() *Cache {
 // read back (Verified), not when stored.
 // 16: the realm in keel's own encoding (state.EncodeRealm), not the
 // engine's HCL; fingerprints from keel's encoding.
-const cacheFormat = "keel-normalized-state/16"
+// 17: the table blocks' references (scanChanged), and the entry's base.
+// 18: the catalog in encodeCatalog's form, and the number of tables.
+const cacheFormat = "keel-normalized-state/18"
 
 // Cached is one normalized state, as stored.
 type Cached struct {
@@ -97,8 +101,12 @@ type Cached struct {
 	// ExtensionDefaults are the server's default versions of Extensions when
 	// the entry was made (extensionDefaults).
 	ExtensionDefaults string `json:"extension_defaults"`
-	// Catalog is the state's catalog, as read in the throwaway database.
-	Catalog []CatalogEntry `json:"catalog"`
+	// Catalog is the state's catalog, as read in the throwaway database,
+	// in encodeCatalog's form (the same entries as JSON objects took most
+	// of the time of reading an entry).
+	Catalog []byte `json:"catalog"`
+	// TableCount is how many tables the state has.
+	TableCount int `json:"tables"`
 	// Using are the columns' conversions (State.Using), which the realm
 	// does not hold; each position is "N:line:col" with N the index of
 	// the file, as ExtensionPositions.
@@ -113,7 +121,8 @@ type Cached struct {
 	// tables that changed were normalized (normalizeChanged).
 	Base string `json:"base,omitempty"`
 
-	cache *Cache // where the entry was read from (lookup)
+	cache *Cache        // where the entry was read from (lookup)
+	cat   state.Catalog // Catalog, decoded (readFile)
 }
 
 // UsingEntry is one column's conversion in a cache entry.
@@ -140,23 +149,49 @@ func (e *Cached) using(h *HCL) map[state.CatalogKey]state.Conversion {
 	return out
 }
 
-// CatalogEntry is one object of a cached catalog.
-type CatalogEntry struct {
-	Key         state.CatalogKey `json:"key"`
-	Description string           `json:"description"`
+// catalog is the entry's catalog (readFile decoded it), a copy of its own
+// for the caller.
+func (e *Cached) catalog() state.Catalog { return maps.Clone(e.cat) }
+
+// encodeCatalog writes a catalog's entries, sorted, each as five strings
+// (kind, schema, table, name, description), each string its length as a
+// uvarint and its bytes.
+func encodeCatalog(cat state.Catalog) []byte {
+	keys := make([]state.CatalogKey, 0, len(cat))
+	for k := range cat {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	var b []byte
+	for _, k := range keys {
+		for _, s := range []string{k.Kind, k.Schema, k.Table, k.Name, cat[k]} {
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		}
+	}
+	return b
 }
 
-func (e *Cached) catalog() state.Catalog {
-	cat := make(state.Catalog, len(e.Catalog))
-	for _, x := range e.Catalog {
-		cat[x.Key] = x.Description
+// decodeCatalog reads what encodeCatalog wrote.
+func decodeCatalog(b []byte) (state.Catalog, error) {
+	cat := make(state.Catalog)
+	var f [5]string
+	for len(b) > 0 {
+		for i := range f {
+			n, k := binary.Uvarint(b)
+			if k <= 0 || n > uint64(len(b)-k) {
+				return nil, errors.New("a damaged catalog in a cache entry")
+			}
+			f[i], b = string(b[k:k+int(n)]), b[k+int(n):]
+		}
+		cat[state.CatalogKey{Kind: f[0], Schema: f[1], Table: f[2], Name: f[3]}] = f[4]
 	}
-	return cat
+	return cat, nil
 }
 
 func (e *Cached) checksum() string {
 	ext, _ := json.Marshal(e.Extensions)
-	cat, _ := json.Marshal(e.Catalog)
+	cat := e.Catalog
 	using, _ := json.Marshal(e.Using)
 	blocks, _ := json.Marshal(e.Blocks)
 	refs, _ := json.Marshal(e.BlockRefs)
@@ -279,6 +314,9 @@ func (c *Cache) readFile(key string) *Cached {
 	if e.Checksum == "" || e.checksum() != e.Checksum {
 		return nil
 	}
+	if e.cat, err = decodeCatalog(e.Catalog); err != nil {
+		return nil
+	}
 	e.cache = c
 	return e
 }
@@ -300,15 +338,7 @@ func (e *Cached) matches(ctx context.Context, conn *pgx.Conn) bool {
 }
 
 // Tables is how many tables the entry's state has.
-func (e *Cached) Tables() int {
-	n := 0
-	for _, x := range e.Catalog {
-		if x.Key.Kind == state.CatalogTable {
-			n++
-		}
-	}
-	return n
-}
+func (e *Cached) Tables() int { return e.TableCount }
 
 // For is the desired state from the entry, for the target's state current:
 // when current hashes as the entry (the target already is the desired
@@ -409,8 +439,11 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 			}
 		}
 	}
-	for k, d := range st.Catalog {
-		e.Catalog = append(e.Catalog, CatalogEntry{Key: k, Description: d})
+	e.Catalog = encodeCatalog(st.Catalog)
+	for k := range st.Catalog {
+		if k.Kind == state.CatalogTable {
+			e.TableCount++
+		}
 	}
 	for k, c := range st.Using {
 		for i, f := range files {
@@ -422,7 +455,6 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 		e.Using = append(e.Using, UsingEntry{Column: k, Conversion: c})
 	}
 	sort.Slice(e.Using, func(i, j int) bool { return e.Using[i].Column.String() < e.Using[j].Column.String() })
-	sort.Slice(e.Catalog, func(i, j int) bool { return e.Catalog[i].Key.String() < e.Catalog[j].Key.String() })
 	if set == nil {
 		set, _ = h.blocks()
 	}

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"keel/internal/pgtest"
 	"keel/planner/pg"
+	"keel/planner/state"
 )
 
 // testConn is a connection to a new database of its own.
@@ -94,5 +96,31 @@ func TestCacheEntryCheckedWhenFirstReadBack(t *testing.T) {
 	}
 	if got, e, _ := load(); got != fresh || e.Verified || bytes.Contains(e.Realm, []byte("\x04bool")) {
 		t.Fatalf("an entry that does not read back was used: fingerprint %s (fresh %s), verified %t", got, fresh, e.Verified)
+	}
+}
+
+// A cached catalog reads back as it was stored, and a damaged one does not
+// read.
+func TestCatalogEncodingReadsBack(t *testing.T) {
+	cat := state.Catalog{
+		{Kind: state.CatalogTable, Schema: "public", Name: "users"}:                      "comment 'a \"b\"'",
+		{Kind: state.CatalogColumn, Schema: "public", Table: "users", Name: "we\x00ird"}: "",
+		{Kind: state.CatalogIndex, Schema: "billing", Table: "t", Name: "t_idx"}:         "CREATE INDEX ...",
+	}
+	b := encodeCatalog(cat)
+	back, err := decodeCatalog(b)
+	if err != nil || !reflect.DeepEqual(back, cat) {
+		t.Fatalf("read back %v (%v), stored %v", back, err, cat)
+	}
+	if empty, err := decodeCatalog(encodeCatalog(state.Catalog{})); err != nil || len(empty) != 0 {
+		t.Fatalf("an empty catalog reads back as %v (%v)", empty, err)
+	}
+	for n := 1; n < len(b); n++ {
+		if c, err := decodeCatalog(b[:n]); err == nil && len(c) == len(cat) {
+			t.Fatalf("the first %d of %d bytes read as the whole catalog", n, len(b))
+		}
+	}
+	if _, err := decodeCatalog(b[:len(b)-1]); err == nil {
+		t.Fatal("a catalog cut short reads")
 	}
 }
