@@ -321,15 +321,6 @@ func (c *Cache) readFile(key string) *Cached {
 	return e
 }
 
-// readFileOf is readFile, for a cache that may be nil and a key that may
-// be "".
-func (c *Cache) readFileOf(key string) *Cached {
-	if c == nil || key == "" {
-		return nil
-	}
-	return c.readFile(key)
-}
-
 // matches reports whether the declared extensions' default versions on the
 // server on conn are still those the entry was made with.
 func (e *Cached) matches(ctx context.Context, conn *pgx.Conn) bool {
@@ -492,16 +483,6 @@ func latestKey(h *HCL, serverVersion string) (string, bool) {
 		fmt.Fprintf(k, "file %q\n", abs)
 	}
 	return hex.EncodeToString(k.Sum(nil)), true
-}
-
-// base returns the last entry made for h's files, if it is whole and still
-// matches the server: where normalizeChanged starts.
-func (c *Cache) base(ctx context.Context, h *HCL, dev *pg.Conn) *Cached {
-	key := c.baseKey(ctx, h, dev)
-	if key == "" {
-		return nil
-	}
-	return c.read(ctx, key, dev.Pgx())
 }
 
 // baseKey is the key of the last entry made for h's files, or "".

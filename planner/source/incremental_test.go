@@ -79,7 +79,7 @@ func TestChangedTablesNormalizeAsTheWhole(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := write(c.hcl)
-			base := cache.base(ctx, h, conn)
+			base := cache.read(ctx, cache.baseKey(ctx, h, conn), conn.Pgx())
 			if base == nil {
 				t.Fatal("no base entry for the files")
 			}

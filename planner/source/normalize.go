@@ -126,7 +126,11 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 	// Files changed since an entry was made for them: normalize the
 	// tables that changed only, on that entry (read meanwhile; whether it
 	// matches the server is asked once the connection is free again).
-	if base := dev.Cache.readFileOf(baseKey); base != nil {
+	var base *Cached
+	if baseKey != "" {
+		base = dev.Cache.readFile(baseKey)
+	}
+	if base != nil {
 		if st, set, err := normalizeChanged(ctx, h, base, tw); err == nil {
 			// Stored too: the same files planned again, or applied, are
 			// then read from the cache.
