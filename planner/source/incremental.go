@@ -154,7 +154,7 @@ func scanChanged(files []string, srcs [][]byte, base *Cached) (*blockSet, bool) 
 	}
 	set := &blockSet{blocks: make(map[string]*hclBlock), eligible: true}
 	for i, src := range srcs {
-		pieces, ok := layoutBlocks(src)
+		pieces, ok := state.LayoutBlocks(src)
 		if !ok {
 			return nil, false
 		}
@@ -191,41 +191,6 @@ func scanChanged(files []string, srcs [][]byte, base *Cached) (*blockSet, bool) 
 		}
 	}
 	return set, true
-}
-
-// layoutBlocks splits src into top-level blocks by layout (see
-// scanChanged): their byte ranges, each from the first character of its
-// first line to its closing brace.
-func layoutBlocks(src []byte) (pieces [][2]int, ok bool) {
-	start := -1
-	for off := 0; off < len(src); {
-		end := bytes.IndexByte(src[off:], '\n')
-		if end < 0 {
-			end = len(src) - off
-		}
-		line := src[off : off+end]
-		switch {
-		case start >= 0:
-			if string(line) == "}" {
-				pieces = append(pieces, [2]int{start, off + 1})
-				start = -1
-			}
-		case len(bytes.TrimSpace(line)) == 0, bytes.HasPrefix(line, []byte("#")), bytes.HasPrefix(line, []byte("//")):
-		case len(line) > 0 && (line[0] >= 'a' && line[0] <= 'z' || line[0] >= 'A' && line[0] <= 'Z' || line[0] == '_'):
-			switch {
-			case bytes.HasSuffix(line, []byte("{}")):
-				pieces = append(pieces, [2]int{off, off + end})
-			case bytes.HasSuffix(line, []byte("{")):
-				start = off
-			default:
-				return nil, false
-			}
-		default:
-			return nil, false
-		}
-		off += end + 1
-	}
-	return pieces, start < 0
 }
 
 // foreignKeyRanges are the byte ranges of a table block's foreign_key

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sort"
@@ -23,6 +24,10 @@ func ParseHCL(files []string, srcs [][]byte) (*State, error) {
 	return st, asSchemaError(err)
 }
 
+// byBlocks is whether parseHCL parses files block by block where it can
+// (false in tests that compare with a whole parse).
+var byBlocks = true
+
 func parseHCL(files []string, srcs [][]byte) (*State, error) {
 	parser := hclparse.NewParser()
 	var (
@@ -38,9 +43,20 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 		problems []string
 	)
 	for i, f := range files {
-		file, diags := parser.ParseHCL(srcs[i], f)
-		if diags.HasErrors() {
-			return nil, hclerr.Wrap(diags)
+		var (
+			file *hcl.File
+			ok   bool
+		)
+		if byBlocks {
+			file, ok = parseByBlocks(srcs[i], f)
+		}
+		if ok {
+			parser.AddFile(f, file)
+		} else {
+			var diags hcl.Diagnostics
+			if file, diags = parser.ParseHCL(srcs[i], f); diags.HasErrors() {
+				return nil, hclerr.Wrap(diags)
+			}
 		}
 		body, ok := file.Body.(*hclsyntax.Body)
 		if !ok {
@@ -127,6 +143,90 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 		return nil, err
 	}
 	return &State{Realm: realm, Extensions: exts, Positions: pos, Settings: settings, Using: using, Partitions: partitions, Inherits: inheriting, Objects: objects}, nil
+}
+
+// LayoutBlocks splits src into top-level blocks by their layout, as keel
+// inspect and the engine print them and as they are mostly written: a block
+// starts at the start of a line and ends on the next line that is only "}"
+// (or on its first line, when that ends with "{}"), with only blank and
+// comment lines between blocks. It returns their byte ranges, each from the
+// first character of its first line to its closing brace; ok is false for
+// another layout. A piece is the block it seems only if it parses, alone,
+// as exactly one block (a heredoc or block comment with a line "}" inside
+// a block splits it where the parser would not).
+func LayoutBlocks(src []byte) (pieces [][2]int, ok bool) {
+	start := -1
+	for off := 0; off < len(src); {
+		end := bytes.IndexByte(src[off:], '\n')
+		if end < 0 {
+			end = len(src) - off
+		}
+		line := src[off : off+end]
+		switch {
+		case start >= 0:
+			if string(line) == "}" {
+				pieces = append(pieces, [2]int{start, off + 1})
+				start = -1
+			}
+		case len(bytes.TrimSpace(line)) == 0, bytes.HasPrefix(line, []byte("#")), bytes.HasPrefix(line, []byte("//")):
+		case len(line) > 0 && (line[0] >= 'a' && line[0] <= 'z' || line[0] >= 'A' && line[0] <= 'Z' || line[0] == '_'):
+			switch {
+			case bytes.HasSuffix(line, []byte("{}")):
+				pieces = append(pieces, [2]int{off, off + end})
+			case bytes.HasSuffix(line, []byte("{")):
+				start = off
+			default:
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+		off += end + 1
+	}
+	return pieces, start < 0
+}
+
+// parseByBlocks parses src, the file filename, one top-level block at a
+// time when its layout allows (see LayoutBlocks): the syntax parser's tokens
+// of a block are garbage once it is parsed, where those of a whole file of
+// thousands of tables are a few hundred megabytes at once. The blocks keep
+// their positions in the file. ok is false when the layout does not allow
+// it or a piece does not parse alone as exactly one block: the caller then
+// parses the file whole (and reports its errors from there).
+func parseByBlocks(src []byte, filename string) (file *hcl.File, ok bool) {
+	pieces, ok := LayoutBlocks(src)
+	if !ok {
+		return nil, false
+	}
+	body := &hclsyntax.Body{Attributes: hclsyntax.Attributes{}}
+	pos := hcl.InitialPos
+	advance := func(to int) {
+		for _, c := range src[pos.Byte:to] {
+			if c == '\n' {
+				pos.Line, pos.Column = pos.Line+1, 1
+			} else {
+				pos.Column++
+			}
+		}
+		pos.Byte = to
+	}
+	for _, p := range pieces {
+		advance(p[0])
+		f, diags := hclsyntax.ParseConfig(src[p[0]:p[1]], filename, pos)
+		if diags.HasErrors() {
+			return nil, false
+		}
+		b := f.Body.(*hclsyntax.Body)
+		if len(b.Blocks) != 1 || len(b.Attributes) > 0 ||
+			b.Blocks[0].Range().Start.Byte != p[0] || b.Blocks[0].Range().End.Byte != p[1] {
+			return nil, false
+		}
+		body.Blocks = append(body.Blocks, b.Blocks[0])
+	}
+	advance(len(src))
+	body.SrcRange = hcl.Range{Filename: filename, Start: hcl.InitialPos, End: pos}
+	body.EndRange = hcl.Range{Filename: filename, Start: pos, End: pos}
+	return &hcl.File{Body: body, Bytes: src}, true
 }
 
 // recordPositions notes where each schema, table and enum block starts, under
