@@ -95,7 +95,7 @@ func (c *applyCmd) Run(ctx context.Context, r *resolved, s *streams) (err error)
 	} else if err := c.confirm(p, s); err != nil {
 		return err
 	}
-	return execute(ctx, sess, r, s, p, want, "")
+	return execute(ctx, sess, r, s, p, want, "", false)
 }
 
 // confirm asks, as Terraform does, before a plan made here that carries a
@@ -154,17 +154,20 @@ func applyFile(ctx context.Context, sess *apply.Session, r *resolved, s *streams
 			r.desiredPath, strings.Join(changes, "\n  "))}
 	}
 	fmt.Fprintf(s.out, "Plan %s approved by %s at %s.\n", f.Digest, approval.By, approval.At.Format("2006-01-02 15:04:05Z07:00"))
-	return execute(ctx, sess, r, s, f.Plan, want, approval.By)
+	return execute(ctx, sess, r, s, f.Plan, want, approval.By, true)
 }
 
 // execute runs the plan in the session. keel.history records the plan's
-// digest, the same whether it came from a plan file or was made here.
-func execute(ctx context.Context, sess *apply.Session, r *resolved, s *streams, p *plan.Plan, want *state.State, approver string) error {
+// digest, the same whether it came from a plan file (fromFile) or was made
+// here; a plan file already applied is refused.
+func execute(ctx context.Context, sess *apply.Session, r *resolved, s *streams, p *plan.Plan, want *state.State, approver string, fromFile bool) error {
 	if p.Matches() {
 		return render.Text(s.out, p)
 	}
 	opts := apply.ApplyOptions{
 		Approver: approver,
+		// A plan made here and now is not a replay of an earlier one.
+		JustPlanned: !fromFile,
 		// The checks of keel doctor for exactly these statements, inside
 		// the plan's transaction, before any runs.
 		BeforeRun: func(p *plan.Plan) error {

@@ -279,3 +279,32 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("bad input changed the database: %d relations in public", n)
 	}
 }
+
+// In a dev env, a change reverted by hand is applied again by keel apply:
+// the plan made then reads as the one applied before, but it was made from
+// the database as it is now, so it is no replay (a plan file applied twice
+// is: TestReviewedProdApply).
+func TestApplyAgainAfterAHandRevert(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	if code, out, errs := keel(t, "apply", "--env", "dev", "--url", u, "--schema", "../../schema.hcl"); code != 0 {
+		t.Fatalf("apply: %s%s", out, errs)
+	}
+	base, err := os.ReadFile("../../schema.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := writeFile(t, "schema.hcl", string(base)+oneMore)
+	for i := 1; i <= 2; i++ {
+		if code, out, errs := keel(t, "apply", "--env", "dev", "--url", u, "--schema", next); code != 0 {
+			t.Fatalf("apply %d exit %d: %s%s", i, code, out, errs)
+		}
+		if !tableExists(t, u, "coupons") {
+			t.Fatalf("apply %d: no table coupons", i)
+		}
+		pgtest.Exec(t, u, "DROP TABLE coupons")
+	}
+	if n := pgtest.QueryValue[int64](t, u, "SELECT count(DISTINCT plan_digest) FROM keel.history WHERE outcome = 'applied' AND statements > 0 AND plan_digest IN (SELECT plan_digest FROM keel.history GROUP BY plan_digest HAVING count(*) = 2)"); n != 1 {
+		t.Fatalf("keel.history holds %d plans applied twice, want 1 (the same plan, applied after the revert)", n)
+	}
+}

@@ -77,6 +77,12 @@ type ApplyOptions struct {
 	BeforeRun func(p *plan.Plan) error
 	// Retry, when not nil, is called before a retry after a lock timeout.
 	Retry func(attempt int, wait time.Duration, err *StepError)
+	// JustPlanned says the plan was computed in this process from the
+	// database as it is now (keel apply without a plan file): it is not a
+	// replay, so it runs even when it reads as one applied before (the
+	// database was brought back by hand to the state of then). A plan
+	// file applied twice is refused.
+	JustPlanned bool
 }
 
 // Session is the target's connection while it holds the database's apply
@@ -133,7 +139,7 @@ func (s *Session) Close() error {
 }
 
 // Execute applies p: it refuses (*RefusedError) when a plan with the same
-// digest was applied before; then, in one transaction, it checks that the
+// digest was applied before (unless o.JustPlanned); then, in one transaction, it checks that the
 // live state is still the one p was computed from (it refuses otherwise),
 // runs BeforeRun and p's transactional statements in order, checks that the
 // result is want (a new plan would hold exactly p's statements that run
@@ -164,7 +170,7 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, 
 	if err != nil {
 		return err
 	}
-	if exists {
+	if exists && !o.JustPlanned {
 		prev, err := appliedBefore(ctx, conn, o.Digest)
 		if err != nil {
 			return err
