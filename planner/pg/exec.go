@@ -63,6 +63,12 @@ func ExecStatements(ctx context.Context, conn *pgconn.PgConn, stmts []string) (i
 		for i := start; err == nil && failed < 0 && i < end; i++ {
 			var res any
 			if res, err = p.GetResults(); err != nil {
+				// The server's error for statement i (it may come before
+				// its result, in place of its parse or bind).
+				var pe *pgconn.PgError
+				if errors.As(err, &pe) {
+					failed, ferr, err = i, err, nil
+				}
 				break
 			}
 			rr, ok := res.(*pgconn.ResultReader)

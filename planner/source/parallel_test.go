@@ -1,0 +1,114 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// Tables created on several connections at once, their foreign keys after
+// them all, normalize as created in order on one: the same fingerprint and
+// the same catalog. A statement that fails names its block, there and on
+// one connection. Not parallel: it lowers parallelFrom.
+func TestTablesLoadedInParallelNormalizeAsInOrder(t *testing.T) {
+	ctx := context.Background()
+	conn := testConn(t)
+	defer func(n int) { parallelFrom = n }(parallelFrom)
+	const extra = `schema "billing" {
+  comment = "money"
+}
+table "we\"ird t" {
+  schema  = schema.billing
+  comment = "a table's comment"
+  column "a" {
+    type = int
+  }
+  column "ref" {
+    type = bigint
+    null = true
+  }
+  foreign_key "to_t03" {
+    columns     = [column.ref]
+    ref_columns = [table.t03.column.id]
+  }
+  index "by_a" {
+    columns = [column.a]
+  }
+}
+`
+	hcl := chainHCL(10) + extra
+	load := func(from int, src string) (*HCL, error) {
+		t.Helper()
+		parallelFrom = from
+		path := filepath.Join(t.TempDir(), "schema.hcl")
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return OpenHCL(path)
+	}
+	normalize := func(from int, src string) (*HCL, error) {
+		h, err := load(from, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev, done, err := DevDatabase{}.Open(ctx, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer done()
+		_, err = h.Load(ctx, dev)
+		return h, err
+	}
+	loadState := func(from int) (fp string, cat any, catFP any) {
+		t.Helper()
+		h, err := load(from, hcl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev, done, err := DevDatabase{}.Open(ctx, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer done()
+		st, err := h.Load(ctx, dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := st.Fingerprint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.Hash, st.Catalog, st.Catalog.Fingerprint()
+	}
+	before := parallelLoads.Load()
+	pfp, pcat, pcatFP := loadState(1)
+	if parallelLoads.Load() != before+1 {
+		t.Fatal("the tables were not created on several connections")
+	}
+	sfp, scat, scatFP := loadState(1 << 30)
+	if parallelLoads.Load() != before+1 {
+		t.Fatal("the tables were created on several connections below parallelFrom")
+	}
+	if pfp != sfp {
+		t.Errorf("fingerprints differ: %s in parallel, %s in order", pfp, sfp)
+	}
+	if !reflect.DeepEqual(pcat, scat) || !reflect.DeepEqual(pcatFP, scatFP) {
+		t.Errorf("the catalogs differ")
+	}
+
+	// A table that does not load, among others: named by its block, on
+	// several connections at once (the others stop) and on one.
+	bad := chainHCL(10) + "table \"bad\" {\n  schema = schema.public\n  column \"id\" {\n    type    = uuid\n    default = sql(\"no_such_function()\")\n  }\n}\n"
+	line := strings.Count(bad[:strings.Index(bad, `table "bad"`)], "\n") + 1
+	for _, from := range []int{1, 1 << 30} {
+		_, err := normalize(from, bad)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema.hcl:%d: the desired state does not load into PostgreSQL: create \"bad\" table", line)) ||
+			!strings.Contains(err.Error(), "no_such_function") {
+			t.Fatalf("loading a bad table (parallelFrom %d): %v; want schema.hcl:%d named with the server's error", from, err, line)
+		}
+	}
+}
