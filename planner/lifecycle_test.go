@@ -112,7 +112,9 @@ func TestExtensionDowngradeInstallsAgain(t *testing.T) {
 }
 
 // The throwaway database is dropped after normalizing, also when the desired
-// state fails to load, and the target is left as it was.
+// state fails to load, and the target is left as it was: on a dev server,
+// and on the target's server, where it is dropped in the background while
+// the plan is computed (Generate waits for it).
 func TestThrowawayDatabaseIsDropped(t *testing.T) {
 	t.Parallel()
 	u, name := pgtest.NewDatabase(t)
@@ -125,7 +127,6 @@ func TestThrowawayDatabaseIsDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := planner.Options{Dev: source.DevDatabase{Server: server, Prefix: prefix}}
 	left := func() int {
 		return pgtest.QueryValue[int](t, pgtest.ServerURL(), "SELECT count(*)::int FROM pg_database WHERE starts_with(datname, $1)", prefix)
 	}
@@ -152,19 +153,21 @@ table "bad" {
 }
 `, "schema.hcl:3: the desired state does not load into PostgreSQL"},
 	} {
-		desired, err := source.LoadHCL(writeSchema(t, tc.hcl))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _, err = planner.Generate(context.Background(), connOf(t, target), desired, opts)
-		switch {
-		case tc.wantErr == "" && err != nil:
-			t.Fatalf("%s: %v", tc.name, err)
-		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
-			t.Fatalf("%s: error %v, want one containing %q", tc.name, err, tc.wantErr)
-		}
-		if n := left(); n != 0 {
-			t.Fatalf("%s: %d throwaway databases left behind", tc.name, n)
+		for _, dev := range []source.DevDatabase{{Server: server, Prefix: prefix}, {Prefix: prefix}} {
+			desired, err := source.LoadHCL(writeSchema(t, tc.hcl))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = planner.Generate(context.Background(), connOf(t, target), desired, planner.Options{Dev: dev})
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("%s (dev server %v): %v", tc.name, dev.Server != nil, err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("%s (dev server %v): error %v, want one containing %q", tc.name, dev.Server != nil, err, tc.wantErr)
+			}
+			if n := left(); n != 0 {
+				t.Fatalf("%s (dev server %v): %d throwaway databases left behind", tc.name, dev.Server != nil, n)
+			}
 		}
 	}
 	if n := pgtest.QueryValue[int](t, u, "SELECT count(*)::int FROM pg_class WHERE relnamespace = 'public'::regnamespace"); n != 0 {

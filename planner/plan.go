@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -88,9 +89,14 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 			want = c.For(current, h) // nil when the entry does not read: normalize below
 		}
 	}
+	// What normalizing left running (the throwaway database's drop) is
+	// waited for once the plan is computed, or on the way out.
+	finish := func() error { return nil }
+	defer func() { _ = finish() }()
 	if want == nil {
 		var cat state.Catalog
-		if want, current, cat, err = normalizeReading(ctx, conn, live, dev, desired, schemas, opts); err != nil {
+		if want, current, cat, finish, err = normalizeReading(ctx, conn, live, dev, desired, schemas, opts); err != nil {
+			finish = func() error { return nil }
 			return nil, nil, err
 		}
 		if cat != nil {
@@ -119,6 +125,11 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		if after, err := inspect.CatalogSignature(ctx, conn); err == nil && after == signature {
 			p.CatalogSignature = signature
 		}
+	}
+	err = finish()
+	finish = func() error { return nil }
+	if err != nil {
+		return nil, nil, err
 	}
 	return p, want, nil
 }
@@ -177,23 +188,29 @@ func catalogApart(ctx context.Context, target *pg.DB, schemas []string, t plan.T
 // catalog meanwhile (on the target's connection; the throwaway database gets
 // one of its own): most of a normalization is the server creating the
 // objects. current and cat are nil when the target was not read.
-func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, dev source.DevDatabase, desired source.Desired, schemas []string, opts Options) (want, current *state.State, cat state.Catalog, err error) {
+func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, dev source.DevDatabase, desired source.Desired, schemas []string, opts Options) (want, current *state.State, cat state.Catalog, finish func() error, err error) {
 	h, ok := source.HCLOf(desired)
 	if !ok {
 		want, err = normalize(ctx, dev, desired, opts)
-		return want, nil, nil, err
+		return want, nil, nil, func() error { return nil }, err
 	}
 	names := schemas
 	if len(names) == 0 {
 		if names, err = h.SchemaNames(); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 	}
+	// Its connection may still be dropping the throwaway database when
+	// this returns: finish waits for that and closes it.
 	apart, done, err := dev.Apart(ctx, conn)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	defer done()
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, done())
+		}
+	}()
 	type inspected struct {
 		st  *state.State
 		cat state.Catalog
@@ -224,15 +241,15 @@ func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, de
 	want, err = normalize(ctx, apart, desired, opts)
 	r := <-read // the target's connection is free again
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if r.err != nil {
-		return nil, nil, nil, r.err
+		return nil, nil, nil, nil, r.err
 	}
 	if got := slices.Sorted(slices.Values(want.SchemaNames())); len(schemas) == 0 && !slices.Equal(got, slices.Sorted(slices.Values(names))) {
-		return want, nil, nil, nil // read again, for the schemas normalized
+		return want, nil, nil, done, nil // read again, for the schemas normalized
 	}
-	return want, r.st, r.cat, nil
+	return want, r.st, r.cat, done, nil
 }
 
 // coversSchemas reports whether a cached state's schemas are all managed:

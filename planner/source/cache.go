@@ -402,8 +402,10 @@ func (e *Cached) state() (*state.State, error) {
 }
 
 // put stores st under key, if it reads back to the same fingerprint. A
-// failure to store is not an error: the next plan normalizes again.
-func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Conn, h *HCL, set *blockSet, base string) {
+// failure to store is not an error: the next plan normalizes again. It asks
+// the server on dev first, then calls free (dev is free for others), then
+// encodes and writes the entry.
+func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Conn, h *HCL, set *blockSet, base string, free func() error) {
 	files := h.Files
 	if len(st.Invalid) > 0 || len(st.NotManaged) > 0 || st.Catalog == nil {
 		return
@@ -411,6 +413,11 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	defaults, err := extensionDefaults(ctx, dev.Pgx(), st.Extensions)
 	if err != nil {
 		return
+	}
+	version, verr := serverVersion(ctx, dev.Pgx())
+	if free != nil {
+		// It only starts work in the background: nothing to report.
+		_ = free()
 	}
 	realm, err := state.EncodeRealm(st.Realm)
 	if err != nil {
@@ -459,8 +466,8 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	if e.Blocks == nil {
 		return
 	}
-	if v, err := serverVersion(ctx, dev.Pgx()); err == nil {
-		if latest, ok := latestKey(h, v); ok {
+	if verr == nil {
+		if latest, ok := latestKey(h, version); ok {
 			c.writeFile(latest+".latest", []byte(key))
 		}
 	}

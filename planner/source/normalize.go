@@ -52,6 +52,39 @@ type DevDatabase struct {
 	lookedUp bool
 	entry    *Cached
 	key      string
+	// later, when not nil, takes what may finish in the background on
+	// admin, a connection of d's own (see Apart): the throwaway
+	// database's drop, which on PostgreSQL 15 waits for a checkpoint.
+	later *background
+}
+
+// background is work left running on a DevDatabase's own connection; its
+// opener waits for it (wait) before closing the connection.
+type background struct {
+	wg  sync.WaitGroup
+	mu  sync.Mutex
+	err error
+}
+
+// run runs fn in the background.
+func (b *background) run(fn func() error) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		if err := fn(); err != nil {
+			b.mu.Lock()
+			b.err = errors.Join(b.err, err)
+			b.mu.Unlock()
+		}
+	}()
+}
+
+// wait waits for what run started and returns its errors.
+func (b *background) wait() error {
+	b.wg.Wait()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
 }
 
 // Open returns d with a connection to its server: target's, when d has no
@@ -71,18 +104,25 @@ func (d DevDatabase) Open(ctx context.Context, target *pg.Conn) (DevDatabase, fu
 }
 
 // Apart returns d with a connection of its own when d shares the target's
-// connection, so that the target can be read while d normalizes; done
-// closes it. It keeps d's cache lookup.
-func (d DevDatabase) Apart(ctx context.Context, target *pg.Conn) (DevDatabase, func(), error) {
+// connection, so that the target can be read while d normalizes. On it, a
+// throwaway database is dropped in the background once the state is read
+// from it (while the plan is computed); done waits for that, closes the
+// connection and returns the drop's error. It keeps d's cache lookup.
+func (d DevDatabase) Apart(ctx context.Context, target *pg.Conn) (DevDatabase, func() error, error) {
 	if d.admin != target {
-		return d, func() {}, nil
+		return d, func() error { return nil }, nil
 	}
 	c, err := d.Server.Open(ctx, "keel normalize")
 	if err != nil {
 		return d, nil, fmt.Errorf("normalizing the desired state: %w", err)
 	}
-	d.admin = c
-	return d, func() { c.Close() }, nil
+	d.admin, d.later = c, &background{}
+	later := d.later
+	return d, func() error {
+		err := later.wait()
+		c.Close()
+		return err
+	}, nil
 }
 
 // Lookup returns the cache's normalized form of h on d's server, or nil;
@@ -122,9 +162,32 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		}
 	}
 	// A throwaway database is needed from here on: PostgreSQL creates it
-	// while the files are read.
+	// while the files are read. Once the state is read from it, it is
+	// dropped: in the background where dev has a connection of its own
+	// (the drop waits for a checkpoint), while the state is stored and
+	// the plan computed.
 	tw := dev.start(ctx)
-	defer func() { err = errors.Join(err, tw.drop(ctx)) }()
+	released := false
+	release := func() error {
+		if released {
+			return nil
+		}
+		released = true
+		if dev.later != nil {
+			dev.later.run(func() error { return tw.drop(ctx) })
+			return nil
+		}
+		return tw.drop(ctx)
+	}
+	defer func() { err = errors.Join(err, release()) }()
+	// What the cache calls once its questions to the server are asked:
+	// the background drop starts then, on the same connection.
+	free := func() error {
+		if dev.later != nil {
+			return release()
+		}
+		return nil
+	}
 	// Files changed since an entry was made for them: normalize the
 	// tables that changed only, on that entry (read meanwhile; whether it
 	// matches the server is asked once the connection is free again).
@@ -137,9 +200,9 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 			// Stored too: the same files planned again, or applied, are
 			// then read from the cache.
 			if key != "" {
-				dev.Cache.put(ctx, key, st, dev.admin, h, set, baseKey)
+				dev.Cache.put(ctx, key, st, dev.admin, h, set, baseKey, free)
 			}
-			return st, nil
+			return st, release()
 		}
 	}
 	declared, err := h.Parsed()
@@ -156,9 +219,9 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		err = tw.use(load)
 	}
 	if err == nil && key != "" {
-		dev.Cache.put(ctx, key, st, dev.admin, h, nil, "")
+		dev.Cache.put(ctx, key, st, dev.admin, h, nil, "", free)
 	}
-	return st, err
+	return st, errors.Join(err, release())
 }
 
 // loadAndInspect creates the desired state in the (empty) database db and
