@@ -440,7 +440,7 @@ func normalizeChanged(ctx context.Context, h *HCL, base *Cached, tw *throwaway) 
 		return nil, nil, errNotIncremental
 	}
 	err = tw.use(func(db *pg.DB) error {
-		norm, err = loadAndInspect(ctx, db, declared)
+		norm, err = loadAndInspect(ctx, db, declared, false)
 		return err
 	})
 	b := <-back

@@ -209,14 +209,24 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 	if err != nil {
 		return nil, err
 	}
+	if key != "" && h.scanned != nil {
+		// The blocks' hashes the entry keeps, read while the server
+		// loads the state.
+		go func() { _, _ = h.blocks() }()
+	}
+	parallel := true
 	load := func(db *pg.DB) error {
-		st, err = loadAndInspect(ctx, db, declared)
+		st, err = loadAndInspect(ctx, db, declared, parallel)
 		return err
 	}
 	if tw.used { // by the tables that changed: the whole needs an empty one
 		err = dev.With(ctx, load)
 	} else {
 		err = tw.use(load)
+	}
+	if again := (*inParallelError)(nil); errors.As(err, &again) {
+		parallel = false
+		err = dev.With(ctx, load)
 	}
 	if err == nil && key != "" {
 		dev.Cache.put(ctx, key, st, dev.admin, h, nil, "", free)
@@ -225,8 +235,9 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 }
 
 // loadAndInspect creates the desired state in the (empty) database db and
-// inspects it back.
-func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*state.State, error) {
+// inspects it back; parallel lets it create many tables on several
+// connections (an error there is an *inParallelError).
+func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State, parallel bool) (*state.State, error) {
 	conn, err := db.Open(ctx, "keel normalize")
 	if err != nil {
 		return nil, fmt.Errorf("normalizing the desired state: %w", err)
@@ -298,11 +309,25 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 		}
 	}
 	failed, _ := loadObjects(ctx, conn, early)
-	if first, tables, fks, ok := splitTables(rest, desired.Inherits); ok {
-		// Many tables: on two connections at once, their foreign keys
-		// after them all.
+	if first, tables, fks, ok := splitTables(rest, desired.Inherits); ok && parallel {
+		// Many tables: on several connections at once, their foreign
+		// keys after them all.
 		if err := run(first); err != nil {
 			return nil, err
+		}
+		// In chunks: the engine orders the changes it is given by
+		// comparing each with all others (quadratic in the tables), and
+		// these do not depend on each other.
+		renderChunks := func(changes []schema.Change) ([]*migrate.Change, error) {
+			var out []*migrate.Change
+			for start := 0; start < len(changes); start += renderChunk {
+				r, err := render(changes[start:min(start+renderChunk, len(changes))])
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, r...)
+			}
+			return out, nil
 		}
 		// The tables' statements without their foreign keys: taken off
 		// the tables while the engine writes them (on the tables
@@ -312,7 +337,7 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 			t := c.(*schema.AddTable).T
 			saved[i], t.ForeignKeys = t.ForeignKeys, nil
 		}
-		rendered, err := render(tables)
+		rendered, err := renderChunks(tables)
 		for i, c := range tables {
 			c.(*schema.AddTable).T.ForeignKeys = saved[i]
 		}
@@ -320,10 +345,13 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State) (*stat
 			return nil, err
 		}
 		if err := execParallel(ctx, db, conn, desired, rendered); err != nil {
+			return nil, &inParallelError{err}
+		}
+		if rendered, err = renderChunks(fks); err != nil {
 			return nil, err
 		}
-		if err := run(fks); err != nil {
-			return nil, err
+		if err := execRendered(ctx, conn, desired, rendered); err != nil {
+			return nil, &inParallelError{err}
 		}
 	} else if err := run(ownColumnsOnly(rest, desired.Inherits)); err != nil {
 		return nil, err
@@ -384,6 +412,18 @@ func execRendered(ctx context.Context, conn *pg.Conn, desired *state.State, rend
 	}
 	return nil
 }
+
+// renderChunk is how many independent changes the engine is given at once.
+const renderChunk = 256
+
+// inParallelError is a failure to create tables on several connections at
+// once: the desired state is loaded again in order, on one, where a table
+// that needs another (a column of its row type) finds it made, and where a
+// state that does not load fails as it always did.
+type inParallelError struct{ err error }
+
+func (e *inParallelError) Error() string { return e.err.Error() }
+func (e *inParallelError) Unwrap() error { return e.err }
 
 // parallelFrom is the number of tables from which the desired state's
 // tables are created on two connections at once (tests lower it).
@@ -599,6 +639,6 @@ func loadObject(ctx context.Context, conn *pg.Conn, o state.ObjectDecl) (err err
 // LoadState creates st, a state as keel reads it from HCL, in db, an empty
 // database: a scratch copy to run statements on (keel plan --cross-check).
 func LoadState(ctx context.Context, db *pg.DB, st *state.State) error {
-	_, err := loadAndInspect(ctx, db, st)
+	_, err := loadAndInspect(ctx, db, st, false)
 	return err
 }

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"keel/planner/state"
 )
 
 // Tables created on several connections at once, their foreign keys after
@@ -109,6 +111,46 @@ table "we\"ird t" {
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema.hcl:%d: the desired state does not load into PostgreSQL: create \"bad\" table", line)) ||
 			!strings.Contains(err.Error(), "no_such_function") {
 			t.Fatalf("loading a bad table (parallelFrom %d): %v; want schema.hcl:%d named with the server's error", from, err, line)
+		}
+	}
+}
+
+// A table with a column of another table's row type needs that table made
+// first, which on several connections it may not be: the state is loaded
+// again in order on one, and normalizes. Not parallel: it lowers
+// parallelFrom.
+func TestTableNeedingAnotherLoadsInParallelMode(t *testing.T) {
+	ctx := context.Background()
+	conn := testConn(t)
+	defer func(n int) { parallelFrom = n }(parallelFrom)
+	parallelFrom = 1
+	var b strings.Builder
+	b.WriteString("schema \"public\" {}\n")
+	for i := 0; i < 8; i++ {
+		fmt.Fprintf(&b, "table \"base%d\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\n", i)
+		fmt.Fprintf(&b, "table \"uses%d\" {\n  schema = schema.public\n  column \"b\" {\n    type = sql(\"public.base%d\")\n    null = true\n  }\n}\n", i, i)
+	}
+	path := filepath.Join(t.TempDir(), "schema.hcl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := OpenHCL(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, done, err := DevDatabase{}.Open(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	st, err := h.Load(ctx, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 8; i++ {
+		k := state.CatalogKey{Kind: state.CatalogColumn, Schema: "public", Table: fmt.Sprintf("uses%d", i), Name: "b"}
+		if got, want := st.Catalog[k], fmt.Sprintf("public.base%d", i); got != want {
+			t.Fatalf("%s: %q, want %q", k, got, want)
 		}
 	}
 }
