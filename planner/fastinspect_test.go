@@ -74,7 +74,8 @@ SELECT nextval(pg_get_serial_sequence('other.child', 'id'));
 
 // TestFastInspectionIsEquivalent inspects the same databases with keel's
 // faster inspection queries and with the engine's own, and requires the same
-// states: the same fingerprints and the same HCL.
+// states: the same fingerprints and the same HCL; and the same of the public
+// schema read in batches of one and two tables.
 func TestFastInspectionIsEquivalent(t *testing.T) {
 	example, err := os.ReadFile("../schema.hcl")
 	if err != nil {
@@ -139,6 +140,46 @@ func TestFastInspectionIsEquivalent(t *testing.T) {
 			}
 			if f.sql != "" && len(fast.Realm.Schemas[0].Tables) == 0 {
 				t.Fatal("inspected no tables")
+			}
+			// The public schema read a table or two at a time (as keel
+			// reads a schema of 1,500 tables or more) is the engine's.
+			whole, err := inspect.Inspect(ctx, connOf(t, db.WithEngineQueries()), []string{"public"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wf, err := whole.Fingerprint()
+			if err != nil {
+				t.Fatal(err)
+			}
+			wh, err := state.MarshalHCL(whole)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []int{1, 2} {
+				batched, err := inspect.Inspect(ctx, connOf(t, db.WithTableBatches(n)), []string{"public"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				bf, err := batched.Fingerprint()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(bf, wf) {
+					t.Errorf("batches of %d: fingerprints differ: %v", n, wf.Changes(bf))
+				}
+				if b, w := batched.RealmHash(), whole.RealmHash(); b != w {
+					t.Errorf("batches of %d: realm hashes differ", n)
+				}
+				if problem := unlinked(batched.Realm); problem != "" {
+					t.Errorf("batches of %d: %s", n, problem)
+				}
+				bh, err := state.MarshalHCL(batched)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(bh) != string(wh) {
+					t.Errorf("batches of %d: HCL differs:\nbatched:\n%s\nengine's:\n%s", n, bh, wh)
+				}
 			}
 		})
 	}
@@ -247,4 +288,44 @@ func queryRows(t *testing.T, db *sql.DB, query string, args []any) [][]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// unlinked names a foreign key of r that does not point at r's own table
+// and columns, or an enum column whose type is not r's enum object, as the
+// engine links them; "" when there is none.
+func unlinked(r *schema.Realm) string {
+	for _, s := range r.Schemas {
+		enums := make(map[*schema.EnumType]bool)
+		for _, o := range s.Objects {
+			if e, ok := o.(*schema.EnumType); ok {
+				enums[e] = true
+			}
+		}
+		for _, t := range s.Tables {
+			for _, c := range t.Columns {
+				if e, ok := c.Type.Type.(*schema.EnumType); ok && e.Schema != nil && e.Schema.Name == s.Name && !enums[e] {
+					return fmt.Sprintf("column %s.%s: its enum %s is not the schema's", t.Name, c.Name, e.T)
+				}
+			}
+			for _, fk := range t.ForeignKeys {
+				rs, ok := r.Schema(fk.RefTable.Schema.Name)
+				if !ok {
+					continue
+				}
+				ref, ok := rs.Table(fk.RefTable.Name)
+				if !ok {
+					continue
+				}
+				if ref != fk.RefTable {
+					return fmt.Sprintf("foreign key %s of %s: its table %s is a stand-in", fk.Symbol, t.Name, ref.Name)
+				}
+				for _, rc := range fk.RefColumns {
+					if c, ok := ref.Column(rc.Name); !ok || c != rc {
+						return fmt.Sprintf("foreign key %s of %s: its column %s is a stand-in", fk.Symbol, t.Name, rc.Name)
+					}
+				}
+			}
+		}
+	}
+	return ""
 }

@@ -47,7 +47,7 @@ func (l *Live) Engine() migrate.Driver { return l.drv }
 
 // Inspect reads the state of the given schemas and the installed extensions.
 func (l *Live) Inspect(ctx context.Context, schemas []string) (*state.State, error) {
-	realm, err := l.drv.InspectRealm(ctx, &schema.InspectRealmOption{Schemas: schemas})
+	realm, err := l.inspectRealm(ctx, schemas)
 	if err != nil {
 		return nil, fmt.Errorf("inspecting schemas %v: %w", schemas, err)
 	}
