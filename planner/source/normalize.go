@@ -224,7 +224,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 	} else {
 		err = tw.use(load)
 	}
-	if again := (*inParallelError)(nil); errors.As(err, &again) {
+	if again := (*inParallelError)(nil); errors.As(err, &again) && ctx.Err() == nil {
 		parallel = false
 		err = dev.With(ctx, load)
 	}
