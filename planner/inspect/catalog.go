@@ -43,10 +43,7 @@ WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
     CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN 'collate ' || (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
     CASE WHEN a.attinhcount > 0 AND a.attislocal THEN 'inherited and local' WHEN a.attinhcount > 0 THEN 'inherited' END,
     -- A sequence the column owns (serial, OWNED BY): dropped with it.
-    (SELECT 'owns sequence ' || string_agg(quote_ident(sn.nspname) || '.' || quote_ident(sq.relname), ', ' ORDER BY sq.relname)
-     FROM pg_depend od JOIN pg_class sq ON sq.oid = od.objid JOIN pg_namespace sn ON sn.oid = sq.relnamespace
-     WHERE od.classid = 'pg_class'::regclass AND od.refclassid = 'pg_class'::regclass AND od.refobjid = c.oid
-       AND od.refobjsubid = a.attnum AND od.deptype = 'a' AND sq.relkind = 'S'),
+    'owns sequence ' || os.seqs,
     'comment ' || quote_literal(ds.description))
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -56,6 +53,12 @@ LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_depend sd ON a.attidentity <> '' AND sd.refclassid = 'pg_class'::regclass AND sd.refobjid = c.oid
   AND sd.refobjsubid = a.attnum AND sd.classid = 'pg_class'::regclass AND sd.deptype = 'i'
 LEFT JOIN pg_sequence s ON s.seqrelid = sd.objid
+-- The sequences each column owns, read once for all columns (a subquery
+-- per column took a third of the query).
+LEFT JOIN (SELECT od.refobjid, od.refobjsubid, string_agg(quote_ident(sn.nspname) || '.' || quote_ident(sq.relname), ', ' ORDER BY sq.relname) AS seqs
+  FROM pg_depend od JOIN pg_class sq ON sq.oid = od.objid JOIN pg_namespace sn ON sn.oid = sq.relnamespace
+  WHERE od.classid = 'pg_class'::regclass AND od.refclassid = 'pg_class'::regclass AND od.deptype = 'a' AND sq.relkind = 'S'
+  GROUP BY od.refobjid, od.refobjsubid) os ON os.refobjid = c.oid AND os.refobjsubid = a.attnum
 LEFT JOIN pg_description ds ON ds.classoid = 'pg_class'::regclass AND ds.objoid = c.oid AND ds.objsubid = a.attnum
 WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`,
