@@ -9,8 +9,10 @@ import (
 	"keel/internal/pgtest"
 	"keel/planner"
 	"keel/planner/apply"
+	"keel/planner/inspect"
 	"keel/planner/plan"
 	"keel/planner/source"
+	"keel/planner/state"
 )
 
 // catalogBase is a desired state with one of each object the catalog
@@ -236,5 +238,31 @@ func TestIndexRebuiltConcurrently(t *testing.T) {
 	}
 	if p := planFor(t, u, path); !p.Matches() {
 		t.Fatalf("after apply: %d statements, differences %+v:\n%s", len(p.Steps), p.Unplanned, sqlOf(p))
+	}
+}
+
+// A column's description in the catalog names the sequences it owns (a
+// serial's, and those OWNED BY it, in name order), and a column that owns
+// none says nothing of it.
+func TestCatalogNamesTheSequencesAColumnOwns(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	pgtest.Exec(t, u, `CREATE TABLE t (id serial, n int, other int)`,
+		`CREATE SEQUENCE zz_seq OWNED BY t.n`, `CREATE SEQUENCE aa_seq OWNED BY t.n`)
+	cat, err := inspect.ReadCatalog(context.Background(), connOf(t, parseURL(t, u)), []string{"public"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := func(name string) string {
+		return cat[state.CatalogKey{Kind: state.CatalogColumn, Schema: "public", Table: "t", Name: name}]
+	}
+	if got := col("id"); !strings.HasSuffix(got, "owns sequence public.t_id_seq") {
+		t.Errorf("column id: %q, want it to own public.t_id_seq", got)
+	}
+	if got := col("n"); !strings.HasSuffix(got, "owns sequence public.aa_seq, public.zz_seq") {
+		t.Errorf("column n: %q, want it to own public.aa_seq, public.zz_seq", got)
+	}
+	if got := col("other"); strings.Contains(got, "owns") {
+		t.Errorf("column other: %q owns nothing", got)
 	}
 }
