@@ -9,6 +9,7 @@ import (
 
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
+	"github.com/jackc/pgx/v5"
 )
 
 // The engine finds a table by name, for each row it reads, by walking the
@@ -157,14 +158,9 @@ WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY c.relname COLLATE "C"`
 	if err != nil {
 		return nil, fmt.Errorf("listing the tables of schema %s: %w", sch, pg.ServerError(err))
 	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("listing the tables of schema %s: %w", sch, pg.ServerError(err))
 	}
-	return names, rows.Err()
+	return names, nil
 }

@@ -9,15 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"keel/planner/pg"
 	"keel/planner/state"
 )
 
 // Tables created on several connections at once, their foreign keys after
 // them all, normalize as created in order on one: the same fingerprint and
-// the same catalog. A statement that fails names its block, there and on
-// one connection. Not parallel: it lowers parallelFrom.
+// the same catalog. A statement that fails names its block, whether the
+// tables were to be made at once (the state is then loaded again in order)
+// or in order. Not parallel: it lowers parallelFrom.
 func TestTablesLoadedInParallelNormalizeAsInOrder(t *testing.T) {
-	ctx := context.Background()
 	conn := testConn(t)
 	defer func(n int) { parallelFrom = n }(parallelFrom)
 	const extra = `schema "billing" {
@@ -43,40 +44,10 @@ table "we\"ird t" {
 }
 `
 	hcl := chainHCL(10) + extra
-	load := func(from int, src string) (*HCL, error) {
-		t.Helper()
-		parallelFrom = from
-		path := filepath.Join(t.TempDir(), "schema.hcl")
-		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return OpenHCL(path)
-	}
-	normalize := func(from int, src string) (*HCL, error) {
-		h, err := load(from, src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dev, done, err := DevDatabase{}.Open(ctx, conn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer done()
-		_, err = h.Load(ctx, dev)
-		return h, err
-	}
 	loadState := func(from int) (fp string, cat any, catFP any) {
 		t.Helper()
-		h, err := load(from, hcl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dev, done, err := DevDatabase{}.Open(ctx, conn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer done()
-		st, err := h.Load(ctx, dev)
+		parallelFrom = from
+		st, err := loadHCLText(t, conn, hcl)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,12 +73,12 @@ table "we\"ird t" {
 		t.Errorf("the catalogs differ")
 	}
 
-	// A table that does not load, among others: named by its block, on
-	// several connections at once (the others stop) and on one.
+	// A table that does not load, among others: named by its block.
 	bad := chainHCL(10) + "table \"bad\" {\n  schema = schema.public\n  column \"id\" {\n    type    = uuid\n    default = sql(\"no_such_function()\")\n  }\n}\n"
 	line := strings.Count(bad[:strings.Index(bad, `table "bad"`)], "\n") + 1
 	for _, from := range []int{1, 1 << 30} {
-		_, err := normalize(from, bad)
+		parallelFrom = from
+		_, err := loadHCLText(t, conn, bad)
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema.hcl:%d: the desired state does not load into PostgreSQL: create \"bad\" table", line)) ||
 			!strings.Contains(err.Error(), "no_such_function") {
 			t.Fatalf("loading a bad table (parallelFrom %d): %v; want schema.hcl:%d named with the server's error", from, err, line)
@@ -120,7 +91,6 @@ table "we\"ird t" {
 // again in order on one, and normalizes. Not parallel: it lowers
 // parallelFrom.
 func TestTableNeedingAnotherLoadsInParallelMode(t *testing.T) {
-	ctx := context.Background()
 	conn := testConn(t)
 	defer func(n int) { parallelFrom = n }(parallelFrom)
 	parallelFrom = 1
@@ -130,20 +100,7 @@ func TestTableNeedingAnotherLoadsInParallelMode(t *testing.T) {
 		fmt.Fprintf(&b, "table \"base%d\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\n", i)
 		fmt.Fprintf(&b, "table \"uses%d\" {\n  schema = schema.public\n  column \"b\" {\n    type = sql(\"public.base%d\")\n    null = true\n  }\n}\n", i, i)
 	}
-	path := filepath.Join(t.TempDir(), "schema.hcl")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	h, err := OpenHCL(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev, done, err := DevDatabase{}.Open(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer done()
-	st, err := h.Load(ctx, dev)
+	st, err := loadHCLText(t, conn, b.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,4 +110,24 @@ func TestTableNeedingAnotherLoadsInParallelMode(t *testing.T) {
 			t.Fatalf("%s: %q, want %q", k, got, want)
 		}
 	}
+}
+
+// loadHCLText normalizes src, written to a schema.hcl of its own, on conn's
+// server, without a cache.
+func loadHCLText(t *testing.T, conn *pg.Conn, src string) (*state.State, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "schema.hcl")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := OpenHCL(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, done, err := DevDatabase{}.Open(context.Background(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	return h.Load(context.Background(), dev)
 }
