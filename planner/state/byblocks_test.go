@@ -94,6 +94,27 @@ table "t" {
   colum "x" {
 }
 `,
+		"a hostile name": `schema "public" {}
+table "we\"ird t" {
+  schema = schema.public
+  column "no\"te" {
+    type = text
+  }
+}
+table "other" {
+  schema = schema.public
+  column "id" {
+    type = int
+  }
+  column "ref" {
+    type = int
+  }
+  foreign_key "to_weird" {
+    columns     = [column.ref]
+    ref_columns = [table["we\"ird t"].column["no\"te"]]
+  }
+}
+`,
 		"unknown attribute": `schema "public" {}
 table "t" {
   schema = schema.public
