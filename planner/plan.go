@@ -123,7 +123,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	}
 	if signature != "" {
 		if after, err := inspect.CatalogSignature(ctx, conn); err == nil && after == signature {
-			p.CatalogSignature = signature
+			p.CatalogSignature, p.Live = signature, current
 		}
 	}
 	err = finish()

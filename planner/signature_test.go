@@ -2,12 +2,17 @@ package planner_test
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"keel/internal/pgtest"
+	"keel/planner"
 	"keel/planner/apply"
 	"keel/planner/inspect"
+	"keel/planner/source"
 )
 
 // The catalog's signature stays through data changes, ANALYZE, VACUUM and
@@ -64,5 +69,92 @@ func TestApplyChecksStalenessBySignature(t *testing.T) {
 	}
 	if apply.FreshBySignature() != n {
 		t.Fatal("a changed catalog passed the signature check")
+	}
+}
+
+// An apply in the plan's process whose statements change a few tables
+// checks its result by reading only those (and the tables referring to
+// them) again, on the state the plan was read from: the result is right,
+// and a desired state the statements do not reach is still refused, also
+// in a table they do not touch, and rolled back. A change to an enum is
+// checked in full. Not parallel: it counts the checks.
+func TestApplyChecksTheChangedTablesOnTheirOwn(t *testing.T) {
+	ctx := context.Background()
+	u, _ := pgtest.NewDatabase(t)
+	const base = "CREATE TYPE mood AS ENUM ('ok', 'sad');\n" +
+		"CREATE TABLE \"we\"\"ird t\" (id int PRIMARY KEY, m mood);\n" +
+		"CREATE TABLE refs (id int PRIMARY KEY, w int REFERENCES \"we\"\"ird t\" (id));\n" +
+		"CREATE TABLE other (id int PRIMARY KEY);\n"
+	pgtest.Exec(t, u, base)
+	conn := connOf(t, parseURL(t, u))
+	desired := func(sql string) source.Desired {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "schema.sql")
+		if err := os.WriteFile(path, []byte(sql), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d, err := source.OpenDesired(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	columns := func(table string) string {
+		return pgtest.QueryValue[string](t, u, "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped", table)
+	}
+
+	// A column added to the table with a hostile name: checked on its own.
+	next := strings.Replace(base, "m mood)", "m mood, \"no\"\"te\" text)", 1)
+	p, want, err := planner.Generate(ctx, conn, desired(next), planner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := apply.PartialChecks()
+	if err := apply.Apply(ctx, conn, p, want, "test", apply.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if apply.PartialChecks() != n+1 {
+		t.Fatal("the result was not checked on the changed tables alone")
+	}
+	if got := columns(`"we""ird t"`); got != `id,m,no"te` {
+		t.Fatalf("columns after apply: %s", got)
+	}
+
+	// The statements of one change, checked against a desired state that
+	// also has a column on a table they do not touch: refused, nothing
+	// changed.
+	more := strings.Replace(next, "m mood, \"no\"\"te\" text)", "m mood, \"no\"\"te\" text, extra int)", 1)
+	p, _, err = planner.Generate(ctx, conn, desired(more), planner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	beyond, err := planner.Normalize(ctx, conn, desired(strings.Replace(more, "CREATE TABLE other (id int PRIMARY KEY);", "CREATE TABLE other (id int PRIMARY KEY, late int);", 1)), planner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n = apply.PartialChecks()
+	err = apply.Apply(ctx, conn, p, beyond, "test", apply.ApplyOptions{})
+	var ve *apply.VerifyError
+	if !errors.As(err, &ve) || !strings.Contains(strings.Join(ve.Remaining, "\n"), `"public"."other"`) {
+		t.Fatalf("apply: %v, want a VerifyError naming public.other", err)
+	}
+	if apply.PartialChecks() != n+1 {
+		t.Fatal("the result was not checked on the changed tables alone")
+	}
+	if got := columns(`"we""ird t"`); got != `id,m,no"te` {
+		t.Fatalf("columns after a refused apply: %s", got)
+	}
+
+	// An enum's new value: checked in full.
+	p, want, err = planner.Generate(ctx, conn, desired(strings.Replace(next, "('ok', 'sad')", "('ok', 'sad', 'glad')", 1)), planner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n = apply.PartialChecks()
+	if err := apply.Apply(ctx, conn, p, want, "test", apply.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if apply.PartialChecks() != n {
+		t.Fatal("a change to an enum was checked on tables alone")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os/user"
 	"slices"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"keel/planner/plan"
 	"keel/planner/state"
 
+	"ariga.io/atlas/sql/schema"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -212,7 +214,7 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, 
 	if want == nil || !hasNonTransactional(p) {
 		return nil // checked inside the transaction
 	}
-	rest, diffs, err := remaining(ctx, s.c, p, want)
+	rest, diffs, err := remaining(ctx, s.c, p, want, nil)
 	if err != nil {
 		return fmt.Errorf("the plan was applied; checking the result: %w", err)
 	}
@@ -267,15 +269,23 @@ func describeRemaining(rest []string, diffs []plan.Difference) string {
 // one is open) and returns the statements of a new plan to want that are
 // not among p's statements that run after the transaction, and the
 // differences PostgreSQL's catalog shows from want's catalog (when want has
-// one) that those statements do not change.
-func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State) (rest []string, diffs []plan.Difference, err error) {
+// one) that those statements do not change. When from, the live state p was
+// computed from, is still the database's but for what p's statements
+// change, and they change only a few tables, the engine's state is from
+// with those tables read again (the catalog is read whole either way).
+func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want, from *state.State) (rest []string, diffs []plan.Difference, err error) {
 	live, err := inspect.OpenLive(ctx, c)
 	if err != nil {
 		return nil, nil, err
 	}
 	t := planTimeouts(p)
-	now, err := live.InspectUnder(ctx, p.Schemas, t)
-	if err != nil {
+	var now *state.State
+	if changed, ok := changedTables(p, from, want); ok {
+		if now, err = live.InspectChanged(ctx, from, changed); err != nil {
+			return nil, nil, err
+		}
+		partialChecks.Add(1)
+	} else if now, err = live.InspectUnder(ctx, p.Schemas, t); err != nil {
 		return nil, nil, err
 	}
 	later := make(map[string]int)
@@ -315,6 +325,62 @@ func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want *state.State)
 	return rest, diffs, nil
 }
 
+// partialChecks counts the checks of a result that read only the changed
+// tables again (for tests).
+var partialChecks atomic.Int64
+
+// PartialChecks is how many checks of a result in this process read only
+// the tables the statements changed again.
+func PartialChecks() int64 { return partialChecks.Load() }
+
+// changedTables are the tables p's statements change, by schema, with the
+// tables whose foreign keys refer to one of them in from or in want: ok
+// when from is given and every statement changes a table (not an enum, a
+// schema, a view, ...), renames nothing, and they are 64 tables at most.
+func changedTables(p *plan.Plan, from, want *state.State) (map[string][]string, bool) {
+	if from == nil || len(p.Steps) == 0 {
+		return nil, false
+	}
+	type key struct{ schema, table string }
+	changed := make(map[key]bool)
+	for _, st := range p.Steps {
+		kind, sch, name, ok := plan.ParseObject(st.Object)
+		if !ok || kind != "table" || sch == "" || strings.Contains(strings.ToUpper(st.SQL), "RENAME") {
+			return nil, false
+		}
+		if _, ok := from.Realm.Schema(sch); !ok {
+			return nil, false
+		}
+		changed[key{sch, name}] = true
+	}
+	// The tables that refer to one the statements change: what their
+	// foreign keys print names it.
+	refer := make(map[key]bool)
+	for _, r := range []*schema.Realm{from.Realm, want.Realm} {
+		for _, s := range r.Schemas {
+			for _, t := range s.Tables {
+				for _, fk := range t.ForeignKeys {
+					if fk.RefTable != nil && fk.RefTable.Schema != nil && changed[key{fk.RefTable.Schema.Name, fk.RefTable.Name}] {
+						refer[key{s.Name, t.Name}] = true
+					}
+				}
+			}
+		}
+	}
+	maps.Copy(changed, refer)
+	if len(changed) > 64 {
+		return nil, false
+	}
+	out := make(map[string][]string)
+	for k := range changed {
+		if _, ok := from.Realm.Schema(k.schema); !ok {
+			return nil, false
+		}
+		out[k.schema] = append(out[k.schema], k.table)
+	}
+	return out, true
+}
+
 // planTimeouts are the timeouts the plan's statements run with, for the
 // inspections an apply makes.
 func planTimeouts(p *plan.Plan) plan.Timeouts {
@@ -335,15 +401,20 @@ func FreshBySignature() int64 { return freshBySignature.Load() }
 
 // checkFresh refuses when the live state on c (inside the plan's
 // transaction) is no longer the one p was computed from.
-func checkFresh(ctx context.Context, c *pg.Conn, p *plan.Plan) error {
+func checkFresh(ctx context.Context, c *pg.Conn, p *plan.Plan) (bySignature bool, err error) {
 	// Not a row of the database's catalogs changed since the plan read
 	// them (in this process): the schema is the one it was computed from.
 	if p.CatalogSignature != "" {
 		if now, err := inspect.CatalogSignature(ctx, c); err == nil && now == p.CatalogSignature {
 			freshBySignature.Add(1)
-			return nil
+			return true, nil
 		}
 	}
+	return false, checkFreshInFull(ctx, c, p)
+}
+
+// checkFreshInFull is checkFresh by inspecting the live state again.
+func checkFreshInFull(ctx context.Context, c *pg.Conn, p *plan.Plan) error {
 	live, err := inspect.OpenLive(ctx, c)
 	if err != nil {
 		return err
@@ -487,9 +558,18 @@ func (s *Session) runTx(ctx context.Context, p *plan.Plan, want *state.State, en
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	// The live state is read inside the transaction, right before the
 	// statements run, on the same connection.
-	if err := checkFresh(ctx, s.c, p); err != nil {
+	bySignature, err := checkFresh(ctx, s.c, p)
+	if err != nil {
 		return 0, err
 	}
+	// The live state the plan was read from is the database's now: the
+	// check of the result reads again only the tables the statements
+	// change, on top of it (taken over: a second attempt checks in full).
+	var from *state.State
+	if live, ok := p.Live.(*state.State); ok && bySignature {
+		from = live
+	}
+	p.Live = nil
 	if o.BeforeRun != nil {
 		if err := o.BeforeRun(p); err != nil {
 			return 0, err
@@ -518,7 +598,7 @@ func (s *Session) runTx(ctx context.Context, p *plan.Plan, want *state.State, en
 	// The result, before COMMIT: a plan that does not reach the desired
 	// state is rolled back whole.
 	if want != nil {
-		rest, diffs, err := remaining(ctx, s.c, p, want)
+		rest, diffs, err := remaining(ctx, s.c, p, want, from)
 		if err != nil {
 			return 0, fmt.Errorf("checking the result before committing: %w", err)
 		}

@@ -1,11 +1,14 @@
 package inspect
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"keel/planner/pg"
+	"keel/planner/state"
 
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
@@ -163,4 +166,77 @@ WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY c.relname COLLATE "C"`
 		return nil, fmt.Errorf("listing the tables of schema %s: %w", sch, pg.ServerError(err))
 	}
 	return names, nil
+}
+
+// InspectChanged reads what Inspect would read of the schemas of current (a
+// state Inspect read on this database, whose catalogs have not changed
+// since but for the tables in changed, by schema): current, with those
+// tables read again (one no longer there left out) and the foreign keys
+// and enum columns linked to the realm's tables and enums. It takes current
+// over: its realm is changed in place. An apply checks its result with it
+// when its statements changed a few tables of many (PostgreSQL's catalog of
+// everything is compared apart).
+func (l *Live) InspectChanged(ctx context.Context, current *state.State, changed map[string][]string) (*state.State, error) {
+	r := current.Realm
+	// As InspectRealm does: with an empty search_path, every name outside
+	// pg_catalog is printed qualified.
+	var path string
+	if err := l.db.QueryRow(ctx, "SELECT current_setting('search_path'), set_config('search_path', '', false)").Scan(&path, new(string)); err != nil {
+		return nil, fmt.Errorf("inspecting the changed tables: %w", pg.ServerError(err))
+	}
+	defer func() {
+		_, _ = l.db.Exec(context.WithoutCancel(ctx), "SELECT set_config('search_path', $1, false)", path)
+	}()
+	var schemas []string
+	for name, tables := range changed {
+		s, ok := r.Schema(name)
+		if !ok {
+			return nil, fmt.Errorf("inspecting the changed tables: schema %s was not inspected before", name)
+		}
+		schemas = append(schemas, name)
+		enums := make(map[string]*schema.EnumType)
+		for _, o := range s.Objects {
+			if e, ok := o.(*schema.EnumType); ok {
+				enums[e.T] = e
+			}
+		}
+		part, err := l.drv.InspectSchema(ctx, name, &schema.InspectOptions{Tables: tables})
+		if err != nil {
+			return nil, err
+		}
+		s.Tables = slices.DeleteFunc(s.Tables, func(t *schema.Table) bool { return slices.Contains(tables, t.Name) })
+		for _, t := range part.Tables {
+			t.Schema = s
+			for _, c := range t.Columns {
+				c.Type.Type = sameEnum(c.Type.Type, enums)
+			}
+			s.Tables = append(s.Tables, t)
+		}
+		// In the engine's order (by name, byte for byte).
+		slices.SortFunc(s.Tables, func(a, b *schema.Table) int { return strings.Compare(a.Name, b.Name) })
+	}
+	linkForeignKeys(r)
+	// The invalid indexes of the changed tables, as Inspect leaves them out.
+	invalid, err := l.invalidIndexes(ctx, schemas)
+	if err != nil {
+		return nil, err
+	}
+	isChanged := func(sch, table string) bool { return slices.Contains(changed[sch], table) }
+	kept := slices.DeleteFunc(slices.Clone(current.Invalid), func(ix state.InvalidIndex) bool { return isChanged(ix.Schema, ix.Table) })
+	for _, ix := range invalid {
+		if !isChanged(ix.Schema, ix.Table) {
+			continue
+		}
+		kept = append(kept, ix)
+		if s, ok := r.Schema(ix.Schema); ok {
+			if t, ok := tableNamed(s, ix.Table); ok {
+				t.Indexes = slices.DeleteFunc(t.Indexes, func(idx *schema.Index) bool { return idx.Name == ix.Name })
+			}
+		}
+	}
+	slices.SortFunc(kept, func(a, b state.InvalidIndex) int {
+		return cmp.Or(strings.Compare(a.Schema, b.Schema), strings.Compare(a.Table, b.Table), strings.Compare(a.Name, b.Name))
+	})
+	resolveUserTypes(r)
+	return &state.State{Realm: r, Extensions: current.Extensions, Invalid: kept}, nil
 }

@@ -77,6 +77,12 @@ type Plan struct {
 	// apply whose database still has it skips inspecting again for the
 	// staleness check. Plan files do not carry it.
 	CatalogSignature string `json:"-"`
+	// Live is the live state the plan was computed from (a *state.State,
+	// as inspect read it), while CatalogSignature held; known only to the
+	// process that computed it. An apply whose statements change a few
+	// tables checks its result by reading only those again on top of it;
+	// the apply takes it over.
+	Live any `json:"-"`
 	// DesiredNotManaged lists objects of the desired state (SQL or a
 	// database) that keel does not manage: the plan does not create them.
 	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`
