@@ -18,6 +18,12 @@ import (
 // planForSQL plans the desired state of a SQL file against the database.
 func planForSQL(t *testing.T, dbURL, sql string) *plan.Plan {
 	t.Helper()
+	return generate(t, dbURL, desiredSQL(t, sql))
+}
+
+// desiredSQL is the desired state of a SQL file holding sql.
+func desiredSQL(t *testing.T, sql string) source.Desired {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "schema.sql")
 	if err := os.WriteFile(path, []byte(sql), 0o644); err != nil {
 		t.Fatal(err)
@@ -26,7 +32,7 @@ func planForSQL(t *testing.T, dbURL, sql string) *plan.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return generate(t, dbURL, desired)
+	return desired
 }
 
 // Monthly partitions of an events table, created ahead by the desired

@@ -3,8 +3,6 @@ package planner_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -87,18 +85,7 @@ func TestApplyChecksTheChangedTablesOnTheirOwn(t *testing.T) {
 		"CREATE TABLE other (id int PRIMARY KEY);\n"
 	pgtest.Exec(t, u, base)
 	conn := connOf(t, parseURL(t, u))
-	desired := func(sql string) source.Desired {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), "schema.sql")
-		if err := os.WriteFile(path, []byte(sql), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		d, err := source.OpenDesired(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
+	desired := func(sql string) source.Desired { return desiredSQL(t, sql) }
 	columns := func(table string) string {
 		return pgtest.QueryValue[string](t, u, "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped", table)
 	}
