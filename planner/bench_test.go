@@ -11,8 +11,10 @@ import (
 
 	"keel/internal/pgtest"
 	"keel/planner"
+	"keel/planner/apply"
 	"keel/planner/inspect"
 	"keel/planner/pg"
+	"keel/planner/plan"
 	"keel/planner/source"
 	"keel/planner/state"
 )
@@ -59,6 +61,9 @@ func benchSetup(b *testing.B) (*pg.DB, string) {
 	b.Helper()
 	u, _ := pgtest.NewDatabase(b)
 	pgtest.Exec(b, u, strings.Join(benchSQL(benchTables(b)), ";\n"))
+	// As scripts/bench.sh does (and autovacuum in time): statistics of the
+	// catalogs the inspection queries plan with.
+	pgtest.Exec(b, u, "ANALYZE")
 	db, err := pg.ParseURL(u)
 	if err != nil {
 		b.Fatal(err)
@@ -105,5 +110,135 @@ func BenchmarkPlanNoop(b *testing.B) {
 		if !p.Empty() {
 			b.Fatalf("the plan is not empty:\n%s", sqlOf(p))
 		}
+	}
+}
+
+// benchCached is a plan's options with a cache directory of the benchmark's
+// own, the desired state already normalized once into it.
+func benchCached(b *testing.B, db *pg.DB, path string) planner.Options {
+	b.Helper()
+	opts := planner.Options{Dev: source.DevDatabase{Cache: &source.Cache{Dir: b.TempDir()}}}
+	benchPlan(b, db, path, opts)
+	return opts
+}
+
+// benchPlan plans the desired state at path against db on a connection of
+// its own, as the CLI does (the files parsed only when needed), and returns
+// the plan and the normalized state.
+func benchPlan(b *testing.B, db *pg.DB, path string, opts planner.Options) (*plan.Plan, *state.State) {
+	b.Helper()
+	ctx := context.Background()
+	desired, err := source.OpenHCL(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	conn, err := db.Open(ctx, "keel bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	p, want, err := planner.Generate(ctx, conn, desired, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p, want
+}
+
+// withColumn is the desired state at path with a nullable text column name
+// added to the table t0000.
+func withColumn(b *testing.B, path string, base []byte, names ...string) {
+	b.Helper()
+	const table = "table \"t0000\" {\n"
+	i := strings.Index(string(base), table)
+	if i < 0 {
+		b.Fatal("no table t0000 in the desired state")
+	}
+	var cols strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&cols, "  column %q {\n    type = text\n    null = true\n  }\n", n)
+	}
+	text := string(base[:i+len(table)]) + cols.String() + string(base[i+len(table):])
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkPlanWarm measures a no-op plan whose normalized desired state is
+// in the cache (the target is inspected, the state read from the cache).
+//
+//	KEEL_BENCH_TABLES=1000 go test ./planner -run '^$' -bench 'PlanWarm|PlanAfterChange|ApplyChange' -benchtime 3x
+func BenchmarkPlanWarm(b *testing.B) {
+	db, path := benchSetup(b)
+	opts := benchCached(b, db, path)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if p, _ := benchPlan(b, db, path, opts); !p.Empty() {
+			b.Fatalf("the plan is not empty:\n%s", sqlOf(p))
+		}
+	}
+}
+
+// BenchmarkPlanAfterChange measures a plan after a column was added to one
+// table of the file, the cache holding the file as it was: only that table
+// is normalized again.
+func BenchmarkPlanAfterChange(b *testing.B) {
+	db, path := benchSetup(b)
+	opts := benchCached(b, db, path)
+	base, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		withColumn(b, path, base, fmt.Sprintf("bench_%d", i))
+		b.StartTimer()
+		if p, _ := benchPlan(b, db, path, opts); len(p.Steps) != 1 {
+			b.Fatalf("want one statement, got:\n%s", sqlOf(p))
+		}
+	}
+}
+
+// BenchmarkApplyChange measures keel apply of a column added to one table,
+// planned and applied in one process (keel plan of the same file ran before,
+// so its normalization is in the cache): the plan, the staleness check, the
+// statement and the check of the result before COMMIT.
+func BenchmarkApplyChange(b *testing.B) {
+	db, path := benchSetup(b)
+	opts := benchCached(b, db, path)
+	base, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var added []string
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		added = append(added, fmt.Sprintf("bench_%d", i))
+		withColumn(b, path, base, added...)
+		benchPlan(b, db, path, opts) // keel plan, then keel apply
+		conn, err := db.Open(ctx, "keel bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		desired, err := source.OpenHCL(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, want, err := planner.Generate(ctx, conn, desired, opts)
+		if err == nil {
+			err = apply.Apply(ctx, conn, p, want, "bench", apply.ApplyOptions{JustPlanned: true})
+		}
+		b.StopTimer()
+		conn.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
 	}
 }

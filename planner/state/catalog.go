@@ -288,29 +288,43 @@ func (c Catalog) only(keep map[string]bool) Catalog {
 // Fingerprint identifies the catalog: a hash of the whole and one per
 // object, so that two fingerprints say which objects changed.
 func (c Catalog) Fingerprint() plan.Fingerprint {
-	keys := make([]CatalogKey, 0, len(c))
-	for k := range c {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	keys := c.sortedKeys(func(CatalogKey) bool { return true })
 	whole := sha256.New()
 	objects := make(map[string]string, len(keys))
 	for _, k := range keys {
-		line := k.String() + "\x00" + c[k] + "\n"
+		line := k.name + "\x00" + c[k.key] + "\n"
 		whole.Write([]byte(line))
-		objects[k.String()] = shortHash([]byte(line))
+		objects[k.name] = shortHash([]byte(line))
 	}
 	return plan.Fingerprint{Hash: "sha256:" + hex.EncodeToString(whole.Sum(nil)), Objects: objects}
 }
 
-// keysWhere lists the catalog's keys that keep says to, sorted.
-func (c Catalog) keysWhere(keep func(CatalogKey) bool) []CatalogKey {
-	var keys []CatalogKey
+// namedKey is a catalog key and its String.
+type namedKey struct {
+	key  CatalogKey
+	name string
+}
+
+// sortedKeys lists the catalog's keys that keep says to, sorted by their
+// String (each printed once: printing them in every comparison took a
+// quarter of a no-op plan's CPU at 1,000 tables).
+func (c Catalog) sortedKeys(keep func(CatalogKey) bool) []namedKey {
+	var keys []namedKey
 	for k := range c {
 		if keep(k) {
-			keys = append(keys, k)
+			keys = append(keys, namedKey{k, k.String()})
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	slices.SortFunc(keys, func(a, b namedKey) int { return strings.Compare(a.name, b.name) })
+	return keys
+}
+
+// keysWhere lists the catalog's keys that keep says to, sorted.
+func (c Catalog) keysWhere(keep func(CatalogKey) bool) []CatalogKey {
+	named := c.sortedKeys(keep)
+	keys := make([]CatalogKey, len(named))
+	for i, k := range named {
+		keys[i] = k.key
+	}
 	return keys
 }
