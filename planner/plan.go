@@ -66,8 +66,11 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	if err != nil {
 		return nil, nil, err
 	}
-	// The catalog's signature before the target is read, and after: when
-	// they are equal, an apply in this process checks staleness with it.
+	// The catalog's signature before the target is read: an apply in this
+	// process that finds it still the same checks staleness with it. Not
+	// read again after: a change committed while the target was read (or
+	// any time after) makes the apply's signature differ from this one, and
+	// the apply then checks in full.
 	var signature string
 	if !opts.NoFingerprints {
 		signature, _ = inspect.CatalogSignature(ctx, conn)
@@ -122,9 +125,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		return nil, nil, err
 	}
 	if signature != "" {
-		if after, err := inspect.CatalogSignature(ctx, conn); err == nil && after == signature {
-			p.CatalogSignature, p.Live = signature, current
-		}
+		p.CatalogSignature, p.Live = signature, current
 	}
 	err = finish()
 	finish = func() error { return nil }

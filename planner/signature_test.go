@@ -14,7 +14,8 @@ import (
 )
 
 // The catalog's signature stays through data changes, ANALYZE, VACUUM and
-// a rolled-back ALTER, and changes with a comment or a grant: an apply made
+// a rolled-back ALTER, and changes with a comment, a grant or a comment
+// removed: an apply made
 // in the plan's process checks staleness with it when it is the
 // plan's, and inspects in full (refusing a stale plan) when it is not. Not
 // parallel: it counts the checks the signature answered.
@@ -37,7 +38,8 @@ func TestApplyChecksStalenessBySignature(t *testing.T) {
 	if after := signature(); after != before {
 		t.Fatal("data changes, ANALYZE, VACUUM or a rolled-back ALTER changed the catalog's signature")
 	}
-	for _, ddl := range []string{"COMMENT ON TABLE notes IS 'x'", "GRANT SELECT ON notes TO PUBLIC"} {
+	// Removing the comment deletes a row and writes none.
+	for _, ddl := range []string{"COMMENT ON TABLE notes IS 'x'", "GRANT SELECT ON notes TO PUBLIC", "COMMENT ON TABLE notes IS NULL"} {
 		pgtest.Exec(t, u, ddl)
 		if now := signature(); now == before {
 			t.Fatalf("%s left the catalog's signature as it was", ddl)
@@ -57,7 +59,9 @@ func TestApplyChecksStalenessBySignature(t *testing.T) {
 	if apply.FreshBySignature() != n+1 {
 		t.Fatal("the staleness check did not use the catalog's signature")
 	}
-	// A change in between: the full check refuses, naming it.
+	// A change in between (committed after the plan's signature was read,
+	// as one committed while the plan read the database): the full check
+	// refuses, naming it.
 	p = planForSQL(t, u, "CREATE TABLE notes (id int, body text, tags text);\n")
 	pgtest.Exec(t, u, "ALTER TABLE notes ADD COLUMN late int")
 	n = apply.FreshBySignature()

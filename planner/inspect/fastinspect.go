@@ -127,9 +127,11 @@ func paramList(from, to int) string {
 // pg_dump at 1,000 tables), with the view's expressions for the columns the
 // engine reads, and the same visibility (the role's tables, or those it has
 // a privilege on); identity_last read from the column's own sequence
-// instead of a scan of pg_sequences for every identity column; the
-// nullability the column's own (not its domain's); and the tables as one
-// text[] argument.
+// instead of a scan of pg_sequences for every identity column (the sequence
+// joined once, not looked up by name for each: 89 to 23 ms at 1,000
+// tables); the comment joined (col_description, a SQL function called for
+// each column, took 66-102 ms there; the join 15); the nullability the
+// column's own (not its domain's); and the tables as one text[] argument.
 const fastColumnsQuery = `
 SELECT
 	c.relname::text AS table_name,
@@ -167,10 +169,10 @@ SELECT
 	CASE WHEN a.attidentity IN ('a', 'd') THEN 'YES' ELSE 'NO' END AS is_identity,
 	seq.seqstart::text AS identity_start,
 	seq.seqincrement::text AS identity_increment,
-	(CASE WHEN a.attidentity IN ('a', 'd') THEN (SELECT CASE WHEN pg_catalog.has_sequence_privilege(sq.oid, 'SELECT,USAGE') THEN pg_catalog.pg_sequence_last_value(sq.oid) END FROM (SELECT pg_catalog.pg_get_serial_sequence(quote_ident(nc.nspname) || '.' || quote_ident(c.relname), a.attname)::regclass::oid AS oid) AS sq) END) AS identity_last,
+	CASE WHEN a.attidentity IN ('a', 'd') AND pg_catalog.has_sequence_privilege(seq.seqrelid, 'SELECT,USAGE') THEN pg_catalog.pg_sequence_last_value(seq.seqrelid) END AS identity_last,
 	CASE a.attidentity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END AS identity_generation,
 	CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END AS generation_expression,
-	pg_catalog.col_description(c.oid, a.attnum) AS comment,
+	dsc.description AS comment,
 	t.typtype,
 	t.typelem,
 	t.oid,
@@ -192,6 +194,8 @@ FROM
 	LEFT JOIN (pg_catalog.pg_depend AS dep JOIN pg_catalog.pg_sequence AS seq
 		ON dep.classid = 'pg_catalog.pg_class'::regclass AND dep.objid = seq.seqrelid AND dep.deptype = 'i')
 		ON dep.refclassid = 'pg_catalog.pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum
+	LEFT JOIN pg_catalog.pg_description AS dsc
+		ON dsc.classoid = 'pg_catalog.pg_class'::regclass AND dsc.objoid = c.oid AND dsc.objsubid = a.attnum
 WHERE
 	nc.nspname = $1 AND c.relname = ANY($2::text[])
 	AND NOT pg_catalog.pg_is_other_temp_schema(nc.oid) AND a.attnum > 0 AND NOT a.attisdropped
@@ -206,8 +210,10 @@ ORDER BY
 // fastIndexesQueryTmpl is the engine's indexes query with the rows of the
 // schema's tables selected first and the constraints of only their indexes
 // aggregated once (the original's plan aggregated pg_constraint again for every
-// index column), and the tables as one text[] argument. The two %s are the
-// same as the original's first two.
+// index column), the index's comment joined (obj_description, a SQL
+// function called for each row, took 45 ms at 1,000 tables; the join 5),
+// and the tables as one text[] argument. The two %s are the same as the
+// original's first two.
 const fastIndexesQueryTmpl = `
 WITH idx AS MATERIALIZED (
 	SELECT
@@ -239,7 +245,7 @@ SELECT
 	pg_index_column_has_property(idx.indexrelid, idx.ord, 'desc') AS isdesc,
 	pg_index_column_has_property(idx.indexrelid, idx.ord, 'nulls_first') AS nulls_first,
 	pg_index_column_has_property(idx.indexrelid, idx.ord, 'nulls_last') AS nulls_last,
-	obj_description(i.oid, 'pg_class') AS comment,
+	dsc.description AS comment,
 	-- The engine reads autosummarize only as true or false; PostgreSQL
 	-- keeps it as written (on, yes, 1, ...).
 	(SELECT array_agg(CASE WHEN o LIKE 'autosummarize=%%' THEN 'autosummarize=' ||
@@ -259,6 +265,7 @@ FROM
 	JOIN pg_am am ON am.oid = i.relam
 	LEFT JOIN pg_opclass op ON op.oid = idx.indclass[idx.ord-1]
 	LEFT JOIN pg_attribute a2 ON (a2.attrelid, a2.attnum) = (idx.indexrelid, idx.ord)
+	LEFT JOIN pg_description dsc ON dsc.classoid = 'pg_class'::regclass AND dsc.objoid = i.oid AND dsc.objsubid = 0
 ORDER BY
 	table_name, index_name, idx.ord
 `

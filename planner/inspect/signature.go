@@ -22,6 +22,12 @@ import (
 // it is not: any change at all in the database's catalogs, a temporary
 // table included, only costs that shortcut).
 //
+// Each table's rows are combined as the XOR of a 64-bit hash of each row's
+// (xmin, ctid), with the count of rows: no sort, half the time of hashing
+// them in order. The pairs are distinct within a table, and a commit adds
+// pairs with its own new xmin, so a change leaves a table's value as it
+// was only by a 64-bit collision.
+//
 // Left out: the statistics (pg_statistic, pg_statistic_ext_data), large
 // objects' contents (pg_largeobject), and catalogs the role may not read
 // (their content is not inspected either).
@@ -43,7 +49,7 @@ ORDER BY c.relname`)
 			return "", err
 		}
 		parts = append(parts, fmt.Sprintf(
-			"SELECT %s AS n, pg_catalog.md5(COALESCE(pg_catalog.string_agg(xmin::text || ',' || ctid::text, ';' ORDER BY ctid), '')) AS h FROM pg_catalog.%s",
+			"SELECT %s AS n, COALESCE(pg_catalog.bit_xor(pg_catalog.hashtextextended(xmin::text || ',' || ctid::text, 0)), 0) || ':' || pg_catalog.count(*) AS h FROM pg_catalog.%s",
 			pgsql.QuoteLiteral(name), pgsql.QuoteIdent(name)))
 	}
 	rows.Close()

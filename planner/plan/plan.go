@@ -72,10 +72,10 @@ type Plan struct {
 	// printing the schema again. Plan files do not carry it.
 	FromRealm string `json:"-"`
 	// CatalogSignature is the signature of the database's catalogs
-	// (inspect.CatalogSignature) while the plan was computed, when it did
-	// not change meanwhile; known only to the process that computed it. An
-	// apply whose database still has it skips inspecting again for the
-	// staleness check. Plan files do not carry it.
+	// (inspect.CatalogSignature) before the plan read the database; known
+	// only to the process that computed it. An apply whose database still
+	// has it (nothing committed since, so the plan read this state) skips
+	// inspecting again for the staleness check. Plan files do not carry it.
 	CatalogSignature string `json:"-"`
 	// Live is the live state the plan was computed from (a *state.State,
 	// as inspect read it), while CatalogSignature held; known only to the
