@@ -242,3 +242,21 @@ func BenchmarkApplyChange(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkRealmHash measures hashing the inspected state of a schema of
+// KEEL_BENCH_TABLES tables, as every warm plan does once to compare the
+// target with the cache entry.
+//
+//	KEEL_BENCH_TABLES=1000 go test ./planner -run '^$' -bench RealmHash
+func BenchmarkRealmHash(b *testing.B) {
+	db, _ := benchSetup(b)
+	st, err := inspect.Inspect(context.Background(), connOf(b, db), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		state.RealmHash(st.Realm)
+	}
+}

@@ -222,6 +222,17 @@ func TestHostileNamesInTheTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The drops' hazards carry the sizes of those tables, read by their
+	// OIDs (the canary is the only table kept).
+	var bytes int64
+	for _, h := range generate(t, u, desired).Hazards() {
+		if h.Code == plan.HazardDataLoss && strings.HasPrefix(h.Object, "table ") && h.Bytes != nil {
+			bytes += *h.Bytes
+		}
+	}
+	if want := pgtest.QueryValue[int64](t, u, "SELECT sum(pg_total_relation_size(oid))::bigint FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND relname <> 'canary'"); bytes != want || want == 0 {
+		t.Errorf("the drops' hazards add up to %d bytes, PostgreSQL says the tables hold %d", bytes, want)
+	}
 	p := applyAndReplan(t, u, desired)
 	if !strings.Contains(sqlOf(p), `DROP TABLE "public"."canary""; --"`) {
 		t.Errorf("the plan does not drop the table named `canary\"; --` by its quoted name:\n%s", sqlOf(p))

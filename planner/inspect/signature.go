@@ -26,7 +26,9 @@ import (
 // (xmin, ctid), with the count of rows: no sort, half the time of hashing
 // them in order. The pairs are distinct within a table, and a commit adds
 // pairs with its own new xmin, so a change leaves a table's value as it
-// was only by a 64-bit collision.
+// was only by a 64-bit collision. bit_xor is PostgreSQL 14's: on an older
+// server the signature cannot be read, the plan has none, and its apply
+// checks staleness by inspecting again.
 //
 // Left out: the statistics (pg_statistic, pg_statistic_ext_data), large
 // objects' contents (pg_largeobject), and catalogs the role may not read
