@@ -61,12 +61,12 @@ func (f *Facts) load() {
 		return
 	}
 	f.loaded = true
-	if f.err = f.readSizes(); f.err != nil {
-		f.err = fmt.Errorf("reading table sizes: %w", f.err)
+	if f.err = f.readEstimates(); f.err != nil {
+		f.err = fmt.Errorf("reading the tables' row estimates: %w", f.err)
 	}
 }
 
-func (f *Facts) readSizes() error {
+func (f *Facts) readEstimates() error {
 	// A table's rows and bytes are its own and those of its partitions
 	// and children (what a drop of it or of one of its columns touches);
 	// -1 rows when one of them was never analyzed. The bytes are not read

@@ -78,8 +78,9 @@ type Plan struct {
 	// inspecting again for the staleness check. Plan files do not carry it.
 	CatalogSignature string `json:"-"`
 	// Live is the live state the plan was computed from (a *state.State,
-	// as inspect read it), while CatalogSignature held; known only to the
-	// process that computed it. An apply whose statements change a few
+	// as inspect read it after CatalogSignature), used only by an apply that
+	// finds CatalogSignature unchanged; known only to the process that
+	// computed it. An apply whose statements change a few
 	// tables checks its result by reading only those again on top of it;
 	// the apply takes it over.
 	Live any `json:"-"`
