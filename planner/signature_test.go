@@ -14,13 +14,15 @@ import (
 )
 
 // The catalog's signature stays through data changes, ANALYZE, VACUUM and
-// a rolled-back ALTER, and changes with a comment, a grant or a comment
-// removed: an apply made
+// a rolled-back ALTER and a role made for another database, and changes
+// with a comment, a grant, a comment removed or a granted role renamed: an
+// apply made
 // in the plan's process checks staleness with it when it is the
 // plan's, and inspects in full (refusing a stale plan) when it is not. Not
 // parallel: it counts the checks the signature answered.
 func TestApplyChecksStalenessBySignature(t *testing.T) {
 	ctx := context.Background()
+	granted := pgtest.NewRole(t)
 	u, _ := pgtest.NewDatabase(t)
 	pgtest.Exec(t, u, "CREATE TABLE notes (id int)")
 	conn := connOf(t, parseURL(t, u))
@@ -46,6 +48,20 @@ func TestApplyChecksStalenessBySignature(t *testing.T) {
 		} else {
 			before = now
 		}
+	}
+	// The roles it covers are those the database refers to: one made
+	// for another database (other tests make them all the time) leaves
+	// it, renaming one granted a privilege here changes it.
+	pgtest.Exec(t, u, "GRANT SELECT ON notes TO "+granted)
+	before = signature()
+	if unrelated := pgtest.NewRole(t); signature() != before {
+		t.Fatalf("creating role %s, which nothing in the database refers to, changed the catalog's signature", unrelated)
+	}
+	pgtest.Exec(t, pgtest.ServerURL(), "ALTER ROLE "+granted+" RENAME TO "+granted+"_renamed")
+	renamed := signature()
+	pgtest.Exec(t, pgtest.ServerURL(), "ALTER ROLE "+granted+"_renamed RENAME TO "+granted)
+	if renamed == before {
+		t.Fatal("renaming a role granted SELECT on a table left the catalog's signature as it was")
 	}
 
 	// Applied at once: the signature answers the staleness check.

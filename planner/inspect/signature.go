@@ -12,7 +12,7 @@ import (
 // CatalogSignature is a hash of where every row of the database's own
 // catalogs is and which transaction wrote it (xmin and ctid of each row of
 // each table in pg_catalog that is not shared between databases), and of
-// the roles' names by OID. A row version never changes in place for what
+// the names of the roles they refer to, by OID. A row version never changes in place for what
 // keel reads: any DDL, GRANT or COMMENT that commits writes new row
 // versions, so the signature changes, while data changes, ANALYZE and
 // VACUUM (which update statistics in place) leave it as it was. Two equal
@@ -58,7 +58,14 @@ ORDER BY c.relname`)
 	if err := rows.Err(); err != nil {
 		return "", fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
 	}
-	parts = append(parts, "SELECT 'roles', pg_catalog.md5(COALESCE(pg_catalog.string_agg(oid::text || ':' || rolname, ',' ORDER BY oid), '')) FROM pg_catalog.pg_roles")
+	// The roles this database's objects can name: those its catalogs
+	// depend on (owners, grants, policies: pg_shdepend), and the built-in
+	// ones, whose dependencies are not recorded. A role made or dropped
+	// for another database leaves the signature as it was.
+	parts = append(parts, `SELECT 'roles', pg_catalog.md5(COALESCE(pg_catalog.string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid), '')) FROM pg_catalog.pg_roles r
+WHERE r.oid < 16384 OR r.oid IN (SELECT d.refobjid FROM pg_catalog.pg_shdepend d
+  WHERE d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass
+    AND d.dbid = (SELECT db.oid FROM pg_catalog.pg_database db WHERE db.datname = pg_catalog.current_database()))`)
 	var sig string
 	q := "SELECT pg_catalog.md5(pg_catalog.string_agg(n || '=' || h, ',' ORDER BY n)) FROM (" + strings.Join(parts, "\nUNION ALL\n") + ") s"
 	if err := c.Pgx().QueryRow(ctx, q).Scan(&sig); err != nil {
