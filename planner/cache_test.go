@@ -128,6 +128,66 @@ table "docs" {
 	}
 }
 
+// A plan from the cache reads the target while the entry is read, for the
+// schemas the files' schema lines name; when those are not the desired
+// state's (a heredoc line that looks like a schema block, a schema block
+// that does not start a line), it reads the entry's schemas instead: the
+// plan is the fresh one, and a schema the desired state does not declare
+// is left alone.
+func TestCachedPlanReadsTheEntrysSchemas(t *testing.T) {
+	t.Parallel()
+	for name, hcl := range map[string]string{
+		"a heredoc line like a schema block": `
+schema "public" {
+  comment = <<EOT
+schema "ghost" {
+EOT
+}
+table "notes" {
+  schema = schema.public
+  column "id" {
+    type = int
+  }
+}
+`,
+		"an indented schema block": `
+  schema "public" {}
+table "notes" {
+  schema = schema.public
+  column "id" {
+    type = int
+  }
+}
+`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			u, _ := pgtest.NewDatabase(t)
+			pgtest.Exec(t, u, "CREATE SCHEMA ghost", "CREATE TABLE ghost.keep (id int)")
+			db, _ := pg.ParseURL(u)
+			path := writeSchema(t, hcl)
+			cache := &source.Cache{Dir: t.TempDir()}
+			planWith := func(c *source.Cache) *plan.Plan { return planWithCache(t, db, path, c) }
+			for _, when := range []string{"before apply", "after apply"} {
+				fresh := planWith(nil)
+				planWith(cache) // fills the cache, or reads it
+				cached := planWith(cache)
+				if !reflect.DeepEqual(fresh.Steps, cached.Steps) || !reflect.DeepEqual(fresh.Schemas, cached.Schemas) {
+					t.Fatalf("%s: the plan from the cache differs:\nfresh %v:\n%s\ncached %v:\n%s", when, fresh.Schemas, sqlOf(fresh), cached.Schemas, sqlOf(cached))
+				}
+				if strings.Contains(sqlOf(cached), `"ghost".`) {
+					t.Fatalf("%s: the plan touches schema ghost:\n%s", when, sqlOf(cached))
+				}
+				if when == "before apply" {
+					applyPlan(t, u, fresh)
+				} else if !cached.Empty() {
+					t.Fatalf("after apply, the plan from the cache is not empty:\n%s", sqlOf(cached))
+				}
+			}
+		})
+	}
+}
+
 // planWithCache plans the HCL at path against db, normalizing through c (nil: no cache).
 func planWithCache(t *testing.T, db *pg.DB, path string, c *source.Cache) *plan.Plan {
 	t.Helper()

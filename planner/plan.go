@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -78,18 +79,14 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	// A normalized HCL state from the cache: when the target prints as it
 	// (no changes to tables and enums), it is not even read back.
 	if h, ok := source.HCLOf(desired); ok {
-		if c := dev.Lookup(ctx, h); c != nil && c.RealmHash != "" && coversSchemas(schemas, c.Schemas) {
-			if len(schemas) == 0 {
-				schemas = c.Schemas
-			}
-			if c.Tables() >= manyTables {
-				preread = catalogApart(ctx, conn.DB(), schemas, opts.Timeouts)
-				defer preread() // its connection is closed before Generate returns
-			}
-			if current, err = inspectTarget(ctx, live, schemas, opts.Timeouts); err != nil {
+		if wait := dev.LookupAsync(ctx, h); wait != nil {
+			var err error
+			if current, preread, want, schemas, err = readCached(ctx, live, conn, h, wait, schemas, opts); err != nil {
 				return nil, nil, err
 			}
-			want = c.For(current, h) // nil when the entry does not read: normalize below
+			if preread != nil {
+				defer preread() // its connection is closed before Generate returns
+			}
 		}
 	}
 	// What normalizing left running (the throwaway database's drop) is
@@ -133,6 +130,54 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		return nil, nil, err
 	}
 	return p, want, nil
+}
+
+// readCached reads the target while the cache entry for h is read (wait
+// gives it), and returns the desired state from the entry, with the
+// target's state and its catalog read on a second connection (preread),
+// when the entry is there and whole; want is nil otherwise. The target's
+// schemas are those given, else those the files' schema blocks name: when
+// the entry's schemas are others, the target is read again for them.
+func readCached(ctx context.Context, live *inspect.Live, conn *pg.Conn, h *source.HCL, wait func() *source.Cached, schemas []string, opts Options) (current *state.State, preread func() state.Catalog, want *state.State, managed []string, err error) {
+	names := schemas
+	if len(names) == 0 {
+		names = h.SchemaLines() // none: read after the entry
+	}
+	var apart func() state.Catalog
+	if len(names) > 0 && h.Tables() >= manyTables {
+		apart = catalogApart(ctx, conn.DB(), names, opts.Timeouts)
+	}
+	var read *state.State
+	var rerr error
+	if len(names) > 0 {
+		read, rerr = inspectTarget(ctx, live, names, opts.Timeouts)
+	}
+	c := wait()
+	if c == nil || c.RealmHash == "" || !coversSchemas(schemas, c.Schemas) {
+		if apart != nil {
+			apart()
+		}
+		return nil, nil, nil, schemas, nil // normalized below
+	}
+	if len(schemas) == 0 {
+		schemas = c.Schemas
+	}
+	if len(names) > 0 && slices.Equal(slices.Sorted(slices.Values(names)), slices.Sorted(slices.Values(schemas))) {
+		if rerr != nil {
+			if apart != nil {
+				apart()
+			}
+			return nil, nil, nil, schemas, rerr
+		}
+		return read, apart, c.For(read, h), schemas, nil
+	}
+	if apart != nil {
+		apart()
+	}
+	if current, err = inspectTarget(ctx, live, schemas, opts.Timeouts); err != nil {
+		return nil, nil, nil, schemas, err
+	}
+	return current, nil, c.For(current, h), schemas, nil
 }
 
 // manyTables is the size of a schema from which a plan reads the target's
@@ -366,9 +411,11 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 	if err != nil {
 		return nil, err
 	}
-	if want.Catalog != nil {
+	if want.Catalog != nil && (len(steps) > 0 || !maps.Equal(want.Catalog, cat)) {
 		// What the engine does not model and keel does: before and after
-		// the engine's statements, in the transaction.
+		// the engine's statements, in the transaction. (When the engine
+		// plans nothing and both catalogs are the same, entry for entry,
+		// there is nothing else to plan, nor any difference to list.)
 		first, more, err := diff.CatalogSteps(want.Catalog, cat, cov, facts, opts.ConcurrentIndexes)
 		if err != nil {
 			return nil, err
@@ -383,9 +430,9 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 				unplanned[i].Why = why
 			}
 		}
-		if !opts.NoFingerprints {
-			fromCatalog = cat.Fingerprint()
-		}
+	}
+	if want.Catalog != nil && !opts.NoFingerprints {
+		fromCatalog = cat.Fingerprint()
 	}
 	// A statement PostgreSQL would refuse because objects keel does not
 	// manage depend on its object: refused before anything runs.

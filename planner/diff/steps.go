@@ -52,7 +52,12 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 		return nil, nil, fmt.Errorf("computing the difference: %w", err)
 	}
 	regen, restore := regenerated(from.Realm, to.Realm, facts)
-	changes, err := postgres.DefaultDiff.RealmDiff(from.Realm, to.Realm, schema.DiffNormalized())
+	var changes []schema.Change
+	if from.Realm != to.Realm {
+		// The same realm (a target that hashes as the cached desired
+		// state) has nothing to change: the catalogs are still compared.
+		changes, err = postgres.DefaultDiff.RealmDiff(from.Realm, to.Realm, schema.DiffNormalized())
+	}
 	restore()
 	unrecreate()
 	unhide()

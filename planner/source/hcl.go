@@ -1,10 +1,10 @@
 package source
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -57,12 +57,42 @@ func (h *HCL) blocks() (*blockSet, error) {
 	return h.scanned()
 }
 
-// schemaBlockLine is the first line of a schema block at the start of a
-// line: schema "public" {.
-var schemaBlockLine = regexp.MustCompile(`(?m)^schema "([A-Za-z_][A-Za-z0-9_$]*)" \{`)
+// lineStarts calls fn with what follows prefix at each start of a line in
+// src that begins with it (as the regular expression (?m)^prefix would
+// find, at a fraction of its time on a large file).
+func lineStarts(src []byte, prefix string, fn func(rest []byte)) {
+	if bytes.HasPrefix(src, []byte(prefix)) {
+		fn(src[len(prefix):])
+	}
+	needle := []byte("\n" + prefix)
+	for i := 0; ; {
+		j := bytes.Index(src[i:], needle)
+		if j < 0 {
+			return
+		}
+		i += j + len(needle)
+		fn(src[i:])
+	}
+}
 
-// tableBlockLine is the first line of a table block at the start of a line.
-var tableBlockLine = regexp.MustCompile(`(?m)^table "`)
+// schemaBlockName is the name in the first line of a schema block, as keel
+// and Atlas print it: rest follows `schema "` and must be an unquoted
+// identifier, then `" {`.
+func schemaBlockName(rest []byte) (string, bool) {
+	n := 0
+	for n < len(rest) {
+		c := rest[n]
+		if c == '_' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || n > 0 && ('0' <= c && c <= '9' || c == '$') {
+			n++
+			continue
+		}
+		break
+	}
+	if n == 0 || !bytes.HasPrefix(rest[n:], []byte(`" {`)) {
+		return "", false
+	}
+	return string(rest[:n]), true
+}
 
 // Tables is about how many tables the files declare: table blocks that
 // start a line, counted without parsing. It only tells a large schema
@@ -70,9 +100,26 @@ var tableBlockLine = regexp.MustCompile(`(?m)^table "`)
 func (h *HCL) Tables() int {
 	n := 0
 	for _, src := range h.srcs {
-		n += len(tableBlockLine.FindAllIndex(src, -1))
+		lineStarts(src, `table "`, func([]byte) { n++ })
 	}
 	return n
+}
+
+// SchemaLines are the names of the schema blocks that start a line as keel
+// and Atlas print them (schema "NAME" {), sorted, found without parsing:
+// the caller checks them against the normalized state. None when the files
+// have no such line.
+func (h *HCL) SchemaLines() []string {
+	var names []string
+	for _, src := range h.srcs {
+		lineStarts(src, `schema "`, func(rest []byte) {
+			if name, ok := schemaBlockName(rest); ok {
+				names = append(names, name)
+			}
+		})
+	}
+	sort.Strings(names)
+	return slices.Compact(names)
 }
 
 // SchemaNames are the schemas the files declare, read without evaluating
@@ -81,18 +128,10 @@ func (h *HCL) Tables() int {
 // the schema blocks found by their first line, or else by the syntax
 // parser.
 func (h *HCL) SchemaNames() ([]string, error) {
-	// Schema blocks as keel and Atlas print them, found without parsing:
-	// the caller checks the names against the normalized state.
+	if names := h.SchemaLines(); len(names) > 0 {
+		return names, nil
+	}
 	var names []string
-	for _, src := range h.srcs {
-		for _, m := range schemaBlockLine.FindAllSubmatch(src, -1) {
-			names = append(names, string(m[1]))
-		}
-	}
-	if len(names) > 0 {
-		sort.Strings(names)
-		return slices.Compact(names), nil
-	}
 	set, err := h.blocks()
 	if err != nil {
 		st, err := h.Parsed()

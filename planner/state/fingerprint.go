@@ -104,9 +104,9 @@ func shortHash(b []byte) string {
 func realmObjects(r *schema.Realm) (short, full map[string]string) {
 	short, full = make(map[string]string), make(map[string]string)
 	add := func(key string, write func(h *hasher)) {
-		h := &hasher{h: sha256.New()}
+		h := newHasher()
 		write(h)
-		sum := h.h.Sum(nil)
+		sum := h.sum()
 		// Two objects under one name (not expected) both count.
 		for n, base := 2, key; full[key] != ""; n++ {
 			key = fmt.Sprintf("%s #%d", base, n)
@@ -125,7 +125,7 @@ func realmObjects(r *schema.Realm) (short, full map[string]string) {
 	}
 	for _, s := range r.Schemas {
 		add(blockKey("schema", []string{s.Name}, ""), func(h *hasher) {
-			h.printf("schema %q\n", s.Name)
+			h.schema(s.Name)
 			h.attrs(s.Attrs)
 		})
 		for _, o := range s.Objects {

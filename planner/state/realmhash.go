@@ -7,7 +7,7 @@ import (
 	"hash"
 	"reflect"
 	"sort"
-	"strings"
+	"strconv"
 
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
@@ -23,56 +23,102 @@ import (
 // are left out. Anything else that differs makes the hashes differ, which
 // only costs the fast path.
 func RealmHash(r *schema.Realm) string {
-	h := &hasher{h: sha256.New()}
+	h := newHasher()
 	h.attrs(r.Attrs)
 	h.objects(r.Objects)
 	for _, s := range r.Schemas {
-		h.printf("schema %q\n", s.Name)
+		h.schema(s.Name)
 		h.attrs(s.Attrs)
 		h.objects(s.Objects)
 		for _, t := range s.Tables {
 			h.table(t)
 		}
 	}
-	return "sha256:" + hex.EncodeToString(h.h.Sum(nil))
+	return "sha256:" + hex.EncodeToString(h.sum())
 }
 
-type hasher struct{ h hash.Hash }
+// hasher writes the text of what it hashes into buf, and from there into h
+// (nil: the text is all that is wanted, see encode). It appends with
+// strconv, not fmt: the bytes are what "%q", "%d", "%t" and "%g" print.
+type hasher struct {
+	h   hash.Hash
+	buf []byte
+}
 
-func (h *hasher) printf(format string, args ...any) { fmt.Fprintf(h.h, format, args...) }
+func newHasher() *hasher { return &hasher{h: sha256.New(), buf: make([]byte, 0, 1<<16)} }
+
+// sum is the hash of all that was written.
+func (h *hasher) sum() []byte {
+	h.h.Write(h.buf)
+	h.buf = h.buf[:0]
+	return h.h.Sum(nil)
+}
+
+// flush hands the text to the hash once there is enough of it.
+func (h *hasher) flush() {
+	if h.h != nil && len(h.buf) >= 1<<15 {
+		h.h.Write(h.buf)
+		h.buf = h.buf[:0]
+	}
+}
+
+func (h *hasher) str(s string) { h.buf = append(h.buf, s...) }
+
+func (h *hasher) quote(s string) { h.buf = strconv.AppendQuote(h.buf, s) }
+
+// quoted writes prefix, s quoted, and suffix.
+func (h *hasher) quoted(prefix, s, suffix string) {
+	h.str(prefix)
+	h.quote(s)
+	h.str(suffix)
+}
+
+func (h *hasher) schema(name string) { h.quoted("schema ", name, "\n") }
 
 func (h *hasher) table(t *schema.Table) {
-	h.printf("table %q\n", t.Name)
+	h.quoted("table ", t.Name, "\n")
 	h.attrs(t.Attrs)
 	for _, c := range t.Columns {
-		h.printf("column %q\n", c.Name)
+		h.quoted("column ", c.Name, "\n")
 		h.value(reflect.ValueOf(c.Type))
 		h.value(reflect.ValueOf(&c.Default).Elem())
 		h.attrs(c.Attrs)
+		h.flush()
 	}
 	if t.PrimaryKey != nil {
-		h.printf("primary key\n")
+		h.str("primary key\n")
 		h.index(t.PrimaryKey)
 	}
 	for _, idx := range t.Indexes {
 		h.index(idx)
 	}
 	for _, fk := range t.ForeignKeys {
-		h.printf("foreign key %q %s (", fk.Symbol, ref(fk.RefTable))
+		h.quoted("foreign key ", fk.Symbol, " ")
+		h.ref(fk.RefTable)
+		h.str(" (")
 		for _, c := range fk.Columns {
-			h.printf("%q ", c.Name)
+			h.quote(c.Name)
+			h.str(" ")
 		}
-		h.printf(") -> (")
+		h.str(") -> (")
 		for _, c := range fk.RefColumns {
-			h.printf("%q ", c.Name)
+			h.quote(c.Name)
+			h.str(" ")
 		}
-		h.printf(") %q %q\n", fk.OnUpdate, fk.OnDelete)
+		h.str(") ")
+		h.quote(string(fk.OnUpdate))
+		h.str(" ")
+		h.quote(string(fk.OnDelete))
+		h.str("\n")
 		h.attrs(fk.Attrs)
 	}
+	h.flush()
 }
 
 func (h *hasher) index(idx *schema.Index) {
-	h.printf("index %q unique=%t\n", idx.Name, idx.Unique)
+	h.quoted("index ", idx.Name, " unique=")
+	h.buf = strconv.AppendBool(h.buf, idx.Unique)
+	h.str("\n")
 	// The engine lists, on the index a foreign key of another table refers
 	// to, that foreign key's name: it belongs to the other table (which
 	// hashes it), and whether the engine finds it depends on which tables
@@ -85,7 +131,13 @@ func (h *hasher) index(idx *schema.Index) {
 	}
 	h.attrs(attrs)
 	for _, p := range idx.Parts {
-		h.printf("part %d desc=%t column=%s\n", p.SeqNo, p.Desc, ref(p.C))
+		h.str("part ")
+		h.buf = strconv.AppendInt(h.buf, int64(p.SeqNo), 10)
+		h.str(" desc=")
+		h.buf = strconv.AppendBool(h.buf, p.Desc)
+		h.str(" column=")
+		h.ref(p.C)
+		h.str("\n")
 		h.value(reflect.ValueOf(&p.X).Elem())
 		h.attrs(p.Attrs)
 	}
@@ -93,6 +145,19 @@ func (h *hasher) index(idx *schema.Index) {
 
 // attrs hashes attributes in any order: the engine fills some from maps.
 func (h *hasher) attrs(as []schema.Attr) {
+	switch len(as) {
+	case 0:
+		h.str(";\n")
+		return
+	case 1:
+		if _, ok := as[0].(*postgres.OID); ok {
+			h.str(";\n")
+			return
+		}
+		h.value(reflect.ValueOf(&as[0]).Elem())
+		h.str("\n;\n")
+		return
+	}
 	encoded := make([]string, 0, len(as))
 	for _, a := range as {
 		if _, ok := a.(*postgres.OID); ok {
@@ -114,28 +179,18 @@ func (h *hasher) objects(os []schema.Object) {
 func (h *hasher) sorted(encoded []string) {
 	sort.Strings(encoded)
 	for _, e := range encoded {
-		h.printf("%s\n", e)
+		h.str(e)
+		h.str("\n")
 	}
-	h.printf(";\n")
+	h.str(";\n")
 }
 
 // encode is what value hashes, as text.
 func encode(v reflect.Value) string {
-	var b strings.Builder
-	(&hasher{h: writerHash{&b}}).value(v)
-	return b.String()
+	e := hasher{buf: make([]byte, 0, 64)}
+	e.value(v)
+	return string(e.buf)
 }
-
-// writerHash lets a hasher write text instead of hashing it.
-type writerHash struct{ *strings.Builder }
-
-func (writerHash) Sum(b []byte) []byte { return b }
-
-func (writerHash) Reset() {}
-
-func (writerHash) Size() int { return 0 }
-
-func (writerHash) BlockSize() int { return 1 }
 
 var (
 	schemaType   = reflect.TypeOf(&schema.Schema{})
@@ -148,20 +203,25 @@ var (
 )
 
 // ref names an object another one refers to.
-func ref(o any) string {
+func (h *hasher) ref(o any) {
 	switch o := o.(type) {
 	case *schema.Table:
 		if o == nil {
-			return "-"
+			h.str("-")
+			return
 		}
-		return fmt.Sprintf("table %q.%q", schemaName(o.Schema), o.Name)
+		h.quoted("table ", schemaName(o.Schema), ".")
+		h.quote(o.Name)
+		return
 	case *schema.Column:
 		if o == nil {
-			return "-"
+			h.str("-")
+			return
 		}
-		return fmt.Sprintf("column %q", o.Name)
+		h.quoted("column ", o.Name, "")
+		return
 	}
-	return "?"
+	h.str("?")
 }
 
 func schemaName(s *schema.Schema) string {
@@ -179,78 +239,87 @@ func field(v reflect.Value, name string) string { return v.Elem().FieldByName(na
 func (h *hasher) value(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.Invalid:
-		h.printf("nil ")
+		h.str("nil ")
 	case reflect.Interface:
 		if v.IsNil() {
-			h.printf("nil ")
+			h.str("nil ")
 			return
 		}
-		h.printf("%s{", v.Elem().Type())
+		h.str(v.Elem().Type().String())
+		h.str("{")
 		h.value(v.Elem())
-		h.printf("} ")
+		h.str("} ")
 	case reflect.Pointer:
 		if v.IsNil() {
-			h.printf("nil ")
+			h.str("nil ")
 			return
 		}
 		// Fields are read by name, not through Interface, which reflect
 		// refuses for values reached through unexported fields.
 		switch v.Type() {
 		case schemaType:
-			h.printf("schema %q ", field(v, "Name"))
+			h.quoted("schema ", field(v, "Name"), " ")
 		case tableType:
 			s := v.Elem().FieldByName("Schema")
 			sn := ""
 			if !s.IsNil() {
 				sn = field(s, "Name")
 			}
-			h.printf("table %q.%q ", sn, field(v, "Name"))
+			h.quoted("table ", sn, ".")
+			h.quoted("", field(v, "Name"), " ")
 		case columnType:
-			h.printf("column %q ", field(v, "Name"))
+			h.quoted("column ", field(v, "Name"), " ")
 		case indexType:
-			h.printf("index %q ", field(v, "Name"))
+			h.quoted("index ", field(v, "Name"), " ")
 		case fkType:
-			h.printf("fk %q ", field(v, "Symbol"))
+			h.quoted("fk ", field(v, "Symbol"), " ")
 		case realmType:
-			h.printf("realm ")
+			h.str("realm ")
 		default:
 			h.value(v.Elem())
 		}
 	case reflect.Struct:
 		t := v.Type()
 		for i := 0; i < v.NumField(); i++ {
-			if t == sequenceType && t.Field(i).Name == "Last" {
+			f := t.Field(i)
+			if t == sequenceType && f.Name == "Last" {
 				continue // the sequence's current value, not its definition
 			}
-			h.printf("%s:", t.Field(i).Name)
+			h.str(f.Name)
+			h.str(":")
 			h.value(v.Field(i))
 		}
 	case reflect.Slice, reflect.Array:
-		h.printf("[")
+		h.str("[")
 		for i := 0; i < v.Len(); i++ {
 			h.value(v.Index(i))
 		}
-		h.printf("] ")
+		h.str("] ")
 	case reflect.Map:
 		keys := v.MapKeys()
 		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
-		h.printf("{")
+		h.str("{")
 		for _, k := range keys {
 			h.value(k)
 			h.value(v.MapIndex(k))
 		}
-		h.printf("} ")
+		h.str("} ")
 	case reflect.String:
-		h.printf("%q ", v.String())
+		h.quoted("", v.String(), " ")
 	case reflect.Bool:
-		h.printf("%t ", v.Bool())
+		h.buf = strconv.AppendBool(h.buf, v.Bool())
+		h.str(" ")
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		h.printf("%d ", v.Int())
+		h.buf = strconv.AppendInt(h.buf, v.Int(), 10)
+		h.str(" ")
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		h.printf("%d ", v.Uint())
+		h.buf = strconv.AppendUint(h.buf, v.Uint(), 10)
+		h.str(" ")
 	case reflect.Float32, reflect.Float64:
-		h.printf("%g ", v.Float())
+		h.buf = strconv.AppendFloat(h.buf, v.Float(), 'g', -1, 64)
+		h.str(" ")
 	default:
-		h.printf("%s ", v.Kind())
+		h.str(v.Kind().String())
+		h.str(" ")
 	}
 }
