@@ -460,8 +460,12 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 	if err := facts.Err(); err != nil {
 		return nil, err
 	}
-	var from, to plan.Fingerprint
+	var (
+		from, to  plan.Fingerprint
+		fromRealm string // for an apply in this process (a plan that is only shown is never applied)
+	)
 	if !opts.NoFingerprints {
+		fromRealm = current.RealmHash()
 		if from, err = current.Fingerprint(); err != nil {
 			return nil, err
 		}
@@ -473,7 +477,7 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,
 		DesiredNotManaged: want.NotManaged, From: from, To: to, LockRetries: opts.Timeouts.Retries,
 		DesiredExtensions: append([]plan.Extension{}, want.Extensions...), Unplanned: unplanned,
-		FromCatalog: fromCatalog, DropSchemas: dropSchemas, FromRealm: current.RealmHash(), Engine: engine.name(),
+		FromCatalog: fromCatalog, DropSchemas: dropSchemas, FromRealm: fromRealm, Engine: engine.name(),
 	}, nil
 }
 

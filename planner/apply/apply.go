@@ -304,8 +304,10 @@ func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want, from *state.
 	if err != nil {
 		return nil, nil, err
 	}
-	if want.Catalog != nil {
-		// What keel plans from the catalog, as the plan did.
+	if want.Catalog != nil && (len(steps) > 0 || !maps.Equal(want.Catalog, cat)) {
+		// What keel plans from the catalog, as the plan did. (Nothing, and
+		// no difference, when the engine plans nothing and both catalogs
+		// are the same, entry for entry.)
 		first, more, err := diff.CatalogSteps(want.Catalog, cat, cov, diff.NoFacts{}, len(later) > 0)
 		if err != nil {
 			return nil, nil, err
