@@ -42,12 +42,18 @@ type Coverage struct {
 // constraint of a catalog: a primary key, foreign key, check, or a unique
 // or exclusion constraint (the engine models these as indexes).
 func engineConstraints(r *schema.Realm) func(state.CatalogKey, string) bool {
+	// The tables by name, per schema, indexed at the first question (the
+	// realm is as it was given by then: the diff has put it back).
+	indexed := make(map[string]map[string]*schema.Table)
 	return func(k state.CatalogKey, desc string) bool {
-		s, ok := r.Schema(k.Schema)
+		tables, ok := indexed[k.Schema]
 		if !ok {
-			return false
+			if s, found := r.Schema(k.Schema); found {
+				tables = tablesOf(s)
+			}
+			indexed[k.Schema] = tables
 		}
-		t, ok := s.Table(k.Table)
+		t, ok := tables[k.Table]
 		if !ok {
 			return false
 		}

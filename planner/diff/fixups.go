@@ -115,8 +115,9 @@ func columnPairs(from, to *schema.Realm, fn func(t1, t2 *schema.Table, c1, c2 *s
 		if !ok {
 			continue
 		}
+		tables := tablesOf(s1)
 		for _, t2 := range s2.Tables {
-			t1, ok := s1.Table(t2.Name)
+			t1, ok := tables[t2.Name]
 			if !ok {
 				continue
 			}
@@ -127,6 +128,19 @@ func columnPairs(from, to *schema.Realm, fn func(t1, t2 *schema.Table, c1, c2 *s
 			}
 		}
 	}
+}
+
+// tablesOf indexes a schema's tables by name, as Schema.Table finds them
+// (the first of a name), which walks them all: a lookup for each table of
+// a large schema took n² comparisons.
+func tablesOf(s *schema.Schema) map[string]*schema.Table {
+	m := make(map[string]*schema.Table, len(s.Tables))
+	for _, t := range s.Tables {
+		if _, ok := m[t.Name]; !ok {
+			m[t.Name] = t
+		}
+	}
+	return m
 }
 
 // otherUserType reports whether two columns have user-defined types

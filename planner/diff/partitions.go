@@ -585,8 +585,9 @@ func repartitioned(from, to *schema.Realm, fromCat state.Catalog) (drops []schem
 			continue
 		}
 		var gone []*schema.Table
+		byName := tablesOf(ts)
 		for _, t := range s.Tables {
-			nt, ok := ts.Table(t.Name)
+			nt, ok := byName[t.Name]
 			if !ok || samePartitioning(t, nt) {
 				continue
 			}
