@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"maps"
 	"reflect"
 	"sort"
 	"strings"
@@ -25,16 +27,10 @@ func (s *State) Fingerprint() (plan.Fingerprint, error) {
 	if s.fingerprint != nil {
 		return *s.fingerprint, nil
 	}
-	objects, full := realmObjects(s.Realm)
-	keys := make([]string, 0, len(full))
-	for k := range full {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	short, full := s.realmObjects()
+	objects := maps.Clone(short)
 	whole := sha256.New()
-	for _, k := range keys {
-		fmt.Fprintf(whole, "%s\x00%s\n", k, full[k])
-	}
+	writeObjects(whole, full)
 	for _, e := range s.Extensions {
 		line := fmt.Sprintf("extension %q schema=%q version=%q comment=%q\n", e.Name, e.Schema, e.Version, e.Comment)
 		objects["extension "+e.Name] = shortHash([]byte(line))
@@ -76,6 +72,29 @@ func (s *State) Fingerprint() (plan.Fingerprint, error) {
 	return fp, nil
 }
 
+// realmObjects is realmObjects of the state's realm, computed once (for its
+// realm hash and its fingerprint).
+func (s *State) realmObjects() (short, full map[string]string) {
+	if s.fullObjects == nil {
+		s.shortObjects, s.fullObjects = realmObjects(s.Realm)
+	}
+	return s.shortObjects, s.fullObjects
+}
+
+// writeObjects writes each object's hash, in the order of their names.
+func writeObjects(w io.Writer, full map[string]string) {
+	keys := make([]string, 0, len(full))
+	for k := range full {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b []byte
+	for _, k := range keys {
+		b = append(append(append(append(b[:0], k...), 0), full[k]...), '\n')
+		w.Write(b)
+	}
+}
+
 // SetFingerprint records the state's fingerprint, known from elsewhere (a
 // cache entry made from the same state), so that it is not computed again.
 func (s *State) SetFingerprint(fp plan.Fingerprint) { s.fingerprint = &fp }
@@ -103,8 +122,9 @@ func shortHash(b []byte) string {
 // a fingerprint's Objects, and full ones for its whole hash.
 func realmObjects(r *schema.Realm) (short, full map[string]string) {
 	short, full = make(map[string]string), make(map[string]string)
+	h := newHasher() // one for all, started again for each object
 	add := func(key string, write func(h *hasher)) {
-		h := newHasher()
+		h.h.Reset()
 		write(h)
 		sum := h.sum()
 		// Two objects under one name (not expected) both count.

@@ -21,20 +21,20 @@ import (
 // column) are hashed by name; object ids (OIDs) and an identity's current
 // sequence value, which differ between databases holding the same schema,
 // are left out. Anything else that differs makes the hashes differ, which
-// only costs the fast path.
+// only costs the fast path. It hashes the hash of each schema, table and
+// schema-level object, by name, as a fingerprint does first: a state that
+// needs both walks its realm once.
 func RealmHash(r *schema.Realm) string {
-	h := newHasher()
-	h.attrs(r.Attrs)
-	h.objects(r.Objects)
-	for _, s := range r.Schemas {
-		h.schema(s.Name)
-		h.attrs(s.Attrs)
-		h.objects(s.Objects)
-		for _, t := range s.Tables {
-			h.table(t)
-		}
-	}
-	return "sha256:" + hex.EncodeToString(h.sum())
+	_, full := realmObjects(r)
+	return realmHashOf(full)
+}
+
+// realmHashOf is the realm hash of a realm's objects' hashes (realmObjects):
+// the same part of the realm its fingerprint hashes first.
+func realmHashOf(full map[string]string) string {
+	h := sha256.New()
+	writeObjects(h, full)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // hasher writes the text of what it hashes into buf, and from there into h

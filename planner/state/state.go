@@ -67,15 +67,18 @@ type State struct {
 	// catalog instead. Nil for other states.
 	Objects []ObjectDecl
 
-	// fingerprint is computed once, by Fingerprint; realm by RealmHash.
-	fingerprint *plan.Fingerprint
-	realm       string
+	// fingerprint is computed once, by Fingerprint; realm by RealmHash;
+	// both from the hashes of the realm's objects (realmObjects).
+	fingerprint               *plan.Fingerprint
+	realm                     string
+	shortObjects, fullObjects map[string]string
 }
 
 // RealmHash is the RealmHash of the state's realm, computed once.
 func (s *State) RealmHash() string {
 	if s.realm == "" {
-		s.realm = RealmHash(s.Realm)
+		_, full := s.realmObjects()
+		s.realm = realmHashOf(full)
 	}
 	return s.realm
 }
