@@ -133,7 +133,8 @@ table "docs" {
 // state's (a heredoc line that looks like a schema block, a schema block
 // that does not start a line), it reads the entry's schemas instead: the
 // plan is the fresh one, and a schema the desired state does not declare
-// is left alone.
+// is left alone. A table and an index whose names hold a double quote go
+// the same way.
 func TestCachedPlanReadsTheEntrysSchemas(t *testing.T) {
 	t.Parallel()
 	for name, hcl := range map[string]string{
@@ -156,6 +157,21 @@ table "notes" {
   schema = schema.public
   column "id" {
     type = int
+  }
+}
+`,
+		"a table name holding a double quote": `
+schema "public" {}
+table "no\"te" {
+  schema = schema.public
+  column "id" {
+    type = int
+  }
+  column "i\"d" {
+    type = text
+  }
+  index "no\"te_id" {
+    columns = [column.id]
   }
 }
 `,
