@@ -147,6 +147,12 @@ func readCached(ctx context.Context, live *inspect.Live, conn *pg.Conn, h *sourc
 	if len(names) > 0 && h.Tables() >= manyTables {
 		apart = catalogApart(ctx, conn.DB(), names, opts.Timeouts)
 	}
+	// Waits for the catalog's read when it is not used.
+	unused := func() {
+		if apart != nil {
+			apart()
+		}
+	}
 	var read *state.State
 	var rerr error
 	if len(names) > 0 {
@@ -154,9 +160,7 @@ func readCached(ctx context.Context, live *inspect.Live, conn *pg.Conn, h *sourc
 	}
 	c := wait()
 	if c == nil || c.RealmHash == "" || !coversSchemas(schemas, c.Schemas) {
-		if apart != nil {
-			apart()
-		}
+		unused()
 		return nil, nil, nil, schemas, nil // normalized below
 	}
 	if len(schemas) == 0 {
@@ -164,16 +168,12 @@ func readCached(ctx context.Context, live *inspect.Live, conn *pg.Conn, h *sourc
 	}
 	if len(names) > 0 && slices.Equal(slices.Sorted(slices.Values(names)), slices.Sorted(slices.Values(schemas))) {
 		if rerr != nil {
-			if apart != nil {
-				apart()
-			}
+			unused()
 			return nil, nil, nil, schemas, rerr
 		}
 		return read, apart, c.For(read, h), schemas, nil
 	}
-	if apart != nil {
-		apart()
-	}
+	unused()
 	if current, err = inspectTarget(ctx, live, schemas, opts.Timeouts); err != nil {
 		return nil, nil, nil, schemas, err
 	}
