@@ -7,7 +7,7 @@ import (
 	"io"
 	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 
 	"ariga.io/atlas/sql/schema"
@@ -83,13 +83,8 @@ func (s *State) realmObjects() (short, full map[string]string) {
 
 // writeObjects writes each object's hash, in the order of their names.
 func writeObjects(w io.Writer, full map[string]string) {
-	keys := make([]string, 0, len(full))
-	for k := range full {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var b []byte
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(full)) {
 		b = append(append(append(append(b[:0], k...), 0), full[k]...), '\n')
 		w.Write(b)
 	}
