@@ -280,22 +280,6 @@ func buildID() (string, bool) { return buildOnce() }
 
 func (c *Cache) path(key string) string { return filepath.Join(c.Dir, key+".json") }
 
-// lookup returns the entry for the HCL's content on the server dev, or nil
-// when there is none that is whole and still matches the server; key is
-// where a new entry goes ("" when nothing can be cached).
-func (c *Cache) lookup(ctx context.Context, h *HCL, dev *pg.Conn) (e *Cached, key string) {
-	conn := dev.Pgx()
-	v, err := serverVersion(ctx, conn)
-	if err != nil {
-		return nil, ""
-	}
-	key, ok := cacheKey(h, v)
-	if !ok {
-		return nil, ""
-	}
-	return c.read(ctx, key, conn), key
-}
-
 // read returns the entry stored under key, or nil when there is none that
 // is whole and still matches the server on conn.
 func (c *Cache) read(ctx context.Context, key string, conn *pgx.Conn) *Cached {

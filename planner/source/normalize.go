@@ -183,10 +183,10 @@ func (d DevDatabase) With(ctx context.Context, fn func(db *pg.DB) error) (err er
 func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err error) {
 	var key, baseKey string
 	if dev.Cache != nil {
-		e, k := dev.entry, dev.key
 		if !dev.lookedUp {
-			e, k = dev.Cache.lookup(ctx, h, dev.admin)
+			dev.Lookup(ctx, h)
 		}
+		e, k := dev.entry, dev.key
 		if key = k; e != nil {
 			if st, err := e.load(h); err == nil {
 				return st, nil
