@@ -123,7 +123,7 @@ type Cached struct {
 	// tables that changed were normalized (normalizeChanged).
 	Base string `json:"base,omitempty"`
 
-	cache *Cache        // where the entry was read from (lookup)
+	cache *Cache        // where the entry was read from (readFile)
 	cat   state.Catalog // Catalog, decoded (readFile)
 }
 
