@@ -39,6 +39,14 @@ type Options struct {
 	// with this Atlas CLI binary instead of the embedded engine (see
 	// package atlascli); keel plans the rest, and verifies all, as ever.
 	Atlas *atlascli.Binary
+	// MatchRecords lets a plan of HCL files answer from a match record in
+	// the cache (see matchRecord): when an earlier plan of the same files
+	// and options found the database to match them, and the database's
+	// catalog signature is still the one that plan started from, Generate
+	// returns that plan, with no desired state; a plan that finds a match
+	// records it. For callers that use the desired state only when the
+	// plan has statements.
+	MatchRecords bool
 }
 
 // Generate computes the plan that brings the target, on its connection
@@ -72,13 +80,23 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	// read again after: a change committed while the target was read (or
 	// any time after) makes the apply's signature differ from this one, and
 	// the apply then checks in full.
+	// A match record needs it too.
+	h, isHCL := source.HCLOf(desired)
 	var signature string
-	if !opts.NoFingerprints {
+	if !opts.NoFingerprints || (opts.MatchRecords && isHCL && dev.Cache != nil && opts.Atlas == nil) {
 		signature, _ = inspect.CatalogSignature(ctx, conn)
+	}
+	var match *matcher
+	if isHCL {
+		if match = newMatcher(ctx, &dev, conn, h, signature, opts); match != nil {
+			if p := match.lookup(conn); p != nil {
+				return p, nil, nil
+			}
+		}
 	}
 	// A normalized HCL state from the cache: when the target prints as it
 	// (no changes to tables and enums), it is not even read back.
-	if h, ok := source.HCLOf(desired); ok {
+	if isHCL {
 		if wait := dev.LookupAsync(ctx, h); wait != nil {
 			var err error
 			if current, preread, want, schemas, err = readCached(ctx, live, conn, h, wait, schemas, opts); err != nil {
@@ -128,6 +146,10 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	finish = func() error { return nil }
 	if err != nil {
 		return nil, nil, err
+	}
+	// A match, checked against both catalogs: recorded for the next plan.
+	if match != nil && want.Catalog != nil {
+		match.store(p)
 	}
 	return p, want, nil
 }

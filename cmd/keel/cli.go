@@ -206,7 +206,7 @@ func (t *target) resolve(root *cli, s *streams) (*resolved, error) {
 	}
 	r := &resolved{profile: p, db: db, schemaPath: path, desiredPath: connstr.Redact(path), streams: s, opts: planner.Options{
 		Schemas: p.Schemas, ConcurrentIndexes: p.ConcurrentIndexes, Timeouts: p.Timeouts(),
-		Dev: source.DevDatabase{Cache: source.DefaultCache()},
+		Dev: source.DevDatabase{Cache: source.DefaultCache()}, MatchRecords: true,
 	}}
 	switch {
 	case t.DevURL != "":

@@ -58,6 +58,9 @@ func (c *statusCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 	}
 	if p.Matches() {
 		fmt.Fprintln(s.out, "\nThe database matches the desired state.")
+		if note := p.MatchNote(); note != "" {
+			fmt.Fprintf(s.out, "(%s.)\n", note)
+		}
 		return nil
 	}
 	if len(p.Unplanned) > 0 {

@@ -84,6 +84,11 @@ type Plan struct {
 	// tables checks its result by reading only those again on top of it;
 	// the apply takes it over.
 	Live any `json:"-"`
+	// MatchVerifiedAt, when set, says that the plan is a match record's
+	// (planner.Options.MatchRecords): the match was verified against
+	// PostgreSQL's catalog at this time, and the catalog's signature is
+	// still the one it was verified under. Plan files do not carry it.
+	MatchVerifiedAt time.Time `json:"-"`
 	// DesiredNotManaged lists objects of the desired state (SQL or a
 	// database) that keel does not manage: the plan does not create them.
 	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`
@@ -148,6 +153,16 @@ func (p *Plan) Summary() Summary {
 
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Steps) == 0 }
+
+// MatchNote says, for a plan answered from a match record, when the match
+// was verified; it is empty for any other plan.
+func (p *Plan) MatchNote() string {
+	if p.MatchVerifiedAt.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("keel verified this match against PostgreSQL's catalog at %s, and no row of the database's catalogs has changed since (KEEL_CACHE=off reads them all again)",
+		p.MatchVerifiedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+}
 
 // Matches reports whether the database is the desired state: nothing to
 // change and no difference the plan cannot account for.

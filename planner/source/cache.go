@@ -499,6 +499,17 @@ func (c *Cache) baseKey(ctx context.Context, h *HCL, dev *pg.Conn) string {
 	return string(key)
 }
 
+// ReadNamed returns the cache's file name, which WriteNamed wrote; ok is
+// false when there is none.
+func (c *Cache) ReadNamed(name string) (b []byte, ok bool) {
+	b, err := os.ReadFile(filepath.Join(c.Dir, name))
+	return b, err == nil
+}
+
+// WriteNamed stores b as the cache's file name, whole or not at all. A
+// failure to store is not an error.
+func (c *Cache) WriteNamed(name string, b []byte) { c.writeFile(name, b) }
+
 // write stores an entry under key. A failure to store is not an error.
 func (c *Cache) write(key string, e *Cached) {
 	b, err := json.Marshal(e)

@@ -145,15 +145,9 @@ func (d *DevDatabase) LookupAsync(ctx context.Context, h *HCL) func() *Cached {
 	if d.Cache == nil || d.admin == nil {
 		return nil
 	}
-	v, err := serverVersion(ctx, d.admin.Pgx())
-	if err != nil {
-		d.lookedUp = true
-		return nil
-	}
-	key, ok := cacheKey(h, v)
+	key, ok := d.EntryKey(ctx, h)
 	d.entry, d.key, d.lookedUp = nil, key, true
 	if !ok {
-		d.key = ""
 		return nil
 	}
 	if _, err := os.Stat(d.Cache.path(key)); err != nil {
@@ -169,6 +163,33 @@ func (d *DevDatabase) LookupAsync(ctx context.Context, h *HCL) func() *Cached {
 		d.entry = e
 		return e
 	}
+}
+
+// EntryKey is the key of h's cache entry on d's server (the files' bytes,
+// keel's build and the server's version); ok is false without a cache or
+// when it cannot be known.
+func (d *DevDatabase) EntryKey(ctx context.Context, h *HCL) (key string, ok bool) {
+	if d.Cache == nil || d.admin == nil {
+		return "", false
+	}
+	v, err := serverVersion(ctx, d.admin.Pgx())
+	if err != nil {
+		return "", false
+	}
+	return cacheKey(h, v)
+}
+
+// ExtensionDefaults is a hash of the default version of every extension
+// d's server can install (its extension files): normalizing installs the
+// declared extensions at their defaults.
+func (d *DevDatabase) ExtensionDefaults(ctx context.Context) (string, error) {
+	if d.admin == nil {
+		return "", errors.New("no connection to the dev server")
+	}
+	var v string
+	err := d.admin.Pgx().QueryRow(ctx, `SELECT pg_catalog.md5(COALESCE(pg_catalog.string_agg(name || '=' || COALESCE(default_version, ''), ',' ORDER BY name), ''))
+FROM pg_catalog.pg_available_extensions`).Scan(&v)
+	return v, err
 }
 
 // With creates a throwaway database, calls fn with it and drops it.

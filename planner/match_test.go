@@ -1,0 +1,110 @@
+package planner_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"keel/internal/pgtest"
+	"keel/planner"
+	"keel/planner/pg"
+	"keel/planner/plan"
+	"keel/planner/source"
+)
+
+// A plan that found a match answers the next plan of the same files while
+// the database's catalog is unchanged, and only then: a change elsewhere
+// in the database (a comment on another schema) makes the next plan check
+// in full, a column added by hand is planned away, a schema recorded in
+// keel.managed_schemas by a data change alone is dropped. The plan from a
+// record is the one that verified the match. (Not parallel with itself:
+// it counts the records used.)
+func TestPlanAnswersFromAMatchRecordOnlyWhileTheCatalogIsUnchanged(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u, _ := pgtest.NewDatabase(t)
+	db, _ := pg.ParseURL(u)
+	pgtest.Exec(t, u, "CREATE SCHEMA old", "CREATE TABLE old.kept (id int)")
+	path := writeSchema(t, `
+schema "public" {}
+table "notes" {
+  schema = schema.public
+  column "id" {
+    type = bigint
+  }
+  column "body" {
+    type = text
+    null = true
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+`)
+	desired, err := source.LoadHCL(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := planner.Options{Dev: source.DevDatabase{Cache: &source.Cache{Dir: t.TempDir()}}, MatchRecords: true}
+	// gen plans; recorded says whether a match record answered.
+	gen := func(when string) (p *plan.Plan, recorded bool) {
+		t.Helper()
+		n := planner.MatchRecords()
+		p, _, err := planner.Generate(ctx, connOf(t, db), desired, opts)
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		recorded = planner.MatchRecords() != n
+		if recorded != (p.MatchNote() != "") {
+			t.Fatalf("%s: answered from a record: %t, but the plan's note is %q", when, recorded, p.MatchNote())
+		}
+		return p, recorded
+	}
+	// matches plans twice: the first checks in full and finds the match,
+	// the second answers from its record with the same plan.
+	matches := func(when string) {
+		t.Helper()
+		full, recorded := gen(when)
+		if recorded || !full.Matches() {
+			t.Fatalf("%s: want a match checked in full; from a record: %t, plan:\n%s", when, recorded, sqlOf(full))
+		}
+		again, recorded := gen(when + ", again")
+		if !recorded || !again.Matches() {
+			t.Fatalf("%s, again: want the match from its record; from a record: %t, plan:\n%s", when, recorded, sqlOf(again))
+		}
+		a, _ := json.Marshal(full)
+		b, _ := json.Marshal(again)
+		if !bytes.Equal(a, b) {
+			t.Fatalf("%s: the plan from the record differs from the one that verified the match:\n%s\n%s", when, a, b)
+		}
+	}
+
+	first, recorded := gen("first plan")
+	if recorded || first.Matches() {
+		t.Fatalf("the first plan, of an empty schema, matched (from a record: %t)", recorded)
+	}
+	applyPlan(t, u, first)
+	matches("after apply")
+
+	// Another schema's comment: the catalog changed, the match stands.
+	pgtest.Exec(t, u, "COMMENT ON SCHEMA old IS 'kept by hand'")
+	matches("after a comment on another schema")
+
+	// A column added by hand: planned away, not answered from the record.
+	pgtest.Exec(t, u, "ALTER TABLE notes ADD COLUMN extra int")
+	p, recorded := gen("after a column was added")
+	if recorded || !strings.Contains(sqlOf(p), `DROP COLUMN "extra"`) {
+		t.Fatalf("after a column was added by hand: from a record: %t, want the column dropped:\n%s", recorded, sqlOf(p))
+	}
+	pgtest.Exec(t, u, "ALTER TABLE notes DROP COLUMN extra")
+	matches("after the column was dropped again")
+
+	// A schema recorded as managed, by a row alone (no DDL): dropped.
+	pgtest.Exec(t, u, "INSERT INTO keel.managed_schemas (name) VALUES ('old')")
+	p, recorded = gen("after old was recorded as managed")
+	if recorded || !strings.Contains(sqlOf(p), `DROP SCHEMA "old"`) {
+		t.Fatalf("after schema old was recorded in keel.managed_schemas: from a record: %t, want it dropped:\n%s", recorded, sqlOf(p))
+	}
+}
