@@ -11,3 +11,7 @@ func SetManyTables(n int) (restore func()) {
 
 // CatalogsReadApart is how many catalogs plans read on a second connection.
 func CatalogsReadApart() int64 { return catalogsReadApart.Load() }
+
+// SignaturesReadApart is how many catalog signatures plans read on a
+// connection of their own.
+func SignaturesReadApart() int64 { return signaturesReadApart.Load() }

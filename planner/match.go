@@ -54,20 +54,22 @@ func MatchRecords() int64 { return matchRecords.Load() }
 
 // matcher looks up and stores the match record of one plan.
 type matcher struct {
-	dev       *source.DevDatabase
-	key       string
-	signature string
+	dev *source.DevDatabase
+	key string
 	// extensions are the dev server's extension defaults, read before the
 	// plan.
 	extensions string
 	started    time.Time
+	// record is the record's file, read by exists.
+	record []byte
 }
 
 // newMatcher returns the matcher for a plan of h on conn with opts, or nil
-// when the plan cannot use records: no cache, no signature (PostgreSQL
-// before 14), the Atlas CLI planning, or opts.MatchRecords unset.
-func newMatcher(ctx context.Context, dev *source.DevDatabase, conn *pg.Conn, h *source.HCL, signature string, opts Options) *matcher {
-	if !opts.MatchRecords || opts.Atlas != nil || signature == "" {
+// when the plan cannot use records: no cache, the Atlas CLI planning, or
+// opts.MatchRecords unset. (Without a signature, on PostgreSQL before 14,
+// nothing is looked up or recorded.)
+func newMatcher(ctx context.Context, dev *source.DevDatabase, conn *pg.Conn, h *source.HCL, opts Options) *matcher {
+	if !opts.MatchRecords || opts.Atlas != nil {
 		return nil
 	}
 	entry, ok := dev.EntryKey(ctx, h)
@@ -83,35 +85,42 @@ func newMatcher(ctx context.Context, dev *source.DevDatabase, conn *pg.Conn, h *
 	fmt.Fprintf(k, "%s\nentry %s\ntarget %q\nschemas %q\nconcurrent %t\ntimeouts %d %d %d\nfingerprints %t\n",
 		matchFormat, entry, conn.DB().Target().String(), schemas, opts.ConcurrentIndexes,
 		opts.Timeouts.Lock, opts.Timeouts.Statement, opts.Timeouts.Retries, !opts.NoFingerprints)
-	return &matcher{dev: dev, key: hex.EncodeToString(k.Sum(nil)), signature: signature, extensions: ext, started: time.Now().UTC()}
+	return &matcher{dev: dev, key: hex.EncodeToString(k.Sum(nil)), extensions: ext, started: time.Now().UTC()}
 }
 
 func (m *matcher) file() string { return m.key + ".match.json" }
 
+// exists reports whether there is a record to look up.
+func (m *matcher) exists() bool {
+	m.record, _ = m.dev.Cache.ReadNamed(m.file())
+	return m.record != nil
+}
+
 // lookup returns the recorded plan when the database still has the
-// signature the match was verified under, else nil.
-func (m *matcher) lookup(conn *pg.Conn) *plan.Plan {
-	b, ok := m.dev.Cache.ReadNamed(m.file())
-	if !ok {
+// signature the match was verified under (signature, read before anything
+// else), else nil.
+func (m *matcher) lookup(conn *pg.Conn, signature string) *plan.Plan {
+	if m.record == nil || signature == "" {
 		return nil
 	}
 	var r matchRecord
-	if err := json.Unmarshal(b, &r); err != nil || r.Format != matchFormat || r.Key != m.key ||
-		r.Signature != m.signature || r.ExtensionDefaults != m.extensions {
+	if err := json.Unmarshal(m.record, &r); err != nil || r.Format != matchFormat || r.Key != m.key ||
+		r.Signature != signature || r.ExtensionDefaults != m.extensions {
 		return nil
 	}
 	p := &plan.Plan{}
 	if err := json.Unmarshal(r.Plan, p); err != nil || !p.Matches() {
 		return nil
 	}
-	p.Target, p.CatalogSignature = conn.DB().Target(), m.signature
+	p.Target, p.CatalogSignature = conn.DB().Target(), signature
 	p.MatchVerifiedAt = r.VerifiedAt
 	matchRecords.Add(1)
 	return p
 }
 
-// store records p when it matches.
-func (m *matcher) store(p *plan.Plan) {
+// store records p, which started with the catalog's signature, when it
+// matches.
+func (m *matcher) store(p *plan.Plan, signature string) {
 	if !p.Matches() {
 		return
 	}
@@ -119,7 +128,7 @@ func (m *matcher) store(p *plan.Plan) {
 	if err != nil {
 		return
 	}
-	r, err := json.Marshal(matchRecord{Format: matchFormat, Key: m.key, Signature: m.signature,
+	r, err := json.Marshal(matchRecord{Format: matchFormat, Key: m.key, Signature: signature,
 		ExtensionDefaults: m.extensions, VerifiedAt: m.started, Plan: b})
 	if err != nil {
 		return

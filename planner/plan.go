@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"keel/internal/pgsql"
@@ -80,18 +81,34 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	// read again after: a change committed while the target was read (or
 	// any time after) makes the apply's signature differ from this one, and
 	// the apply then checks in full.
-	// A match record needs it too.
+	// A match record needs it too: it is looked up with it, and a match
+	// is recorded under it. When no record is there to look up, it is read
+	// on a connection of its own, in a snapshot taken before anything else
+	// is read: while the plan goes on (at 1,000 tables it takes 70-100 ms),
+	// or, for a plan that is only shown, once the plan is known to be a
+	// match (a plan with statements is not recorded).
 	h, isHCL := source.HCLOf(desired)
-	var signature string
-	if !opts.NoFingerprints || (opts.MatchRecords && isHCL && dev.Cache != nil && opts.Atlas == nil) {
-		signature, _ = inspect.CatalogSignature(ctx, conn)
-	}
 	var match *matcher
 	if isHCL {
-		if match = newMatcher(ctx, &dev, conn, h, signature, opts); match != nil {
-			if p := match.lookup(conn); p != nil {
-				return p, nil, nil
-			}
+		match = newMatcher(ctx, &dev, conn, h, opts)
+	}
+	signature := func() string { return "" }
+	if !opts.NoFingerprints || match != nil {
+		var apart *signatureReader
+		if (match == nil || !match.exists()) && isHCL && h.Tables() >= manyTables {
+			apart = signatureApart(ctx, conn.DB(), opts.Timeouts, !opts.NoFingerprints)
+		}
+		if apart != nil {
+			defer apart.close()
+			signature = apart.read
+		} else {
+			s, _ := inspect.CatalogSignature(ctx, conn)
+			signature = func() string { return s }
+		}
+	}
+	if match != nil && match.exists() {
+		if p := match.lookup(conn, signature()); p != nil {
+			return p, nil, nil
 		}
 	}
 	// A normalized HCL state from the cache: when the target prints as it
@@ -139,8 +156,12 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	if err != nil {
 		return nil, nil, err
 	}
-	if signature != "" {
-		p.CatalogSignature, p.Live = signature, current
+	var sig string
+	if !opts.NoFingerprints || (match != nil && p.Matches() && want.Catalog != nil) {
+		sig = signature()
+	}
+	if sig != "" {
+		p.CatalogSignature, p.Live = sig, current
 	}
 	err = finish()
 	finish = func() error { return nil }
@@ -148,8 +169,8 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		return nil, nil, err
 	}
 	// A match, checked against both catalogs: recorded for the next plan.
-	if match != nil && want.Catalog != nil {
-		match.store(p)
+	if match != nil && want.Catalog != nil && sig != "" {
+		match.store(p, sig)
 	}
 	return p, want, nil
 }
@@ -200,6 +221,69 @@ func readCached(ctx context.Context, live *inspect.Live, conn *pg.Conn, h *sourc
 		return nil, nil, nil, schemas, err
 	}
 	return current, nil, c.For(current, h), schemas, nil
+}
+
+// signaturesReadApart counts the signatures read on a connection of their
+// own (for tests).
+var signaturesReadApart atomic.Int64
+
+// signatureReader reads the catalog's signature on a connection of its
+// own, in a snapshot taken before anything else was read: the signature is
+// of the catalog as it was then.
+type signatureReader struct {
+	c    *pg.Conn
+	run  func()
+	sig  chan string
+	once sync.Once
+	got  string
+}
+
+// signatureApart opens a signatureReader's connection and takes its
+// snapshot (a read-only repeatable-read transaction takes it at its first
+// statement). When eager, the signature is read at once, in the
+// background; else read waits, with the transaction idle, until asked
+// for. It returns nil when the connection cannot be opened or the snapshot
+// taken (the signature is then read on the first connection).
+func signatureApart(ctx context.Context, target *pg.DB, t plan.Timeouts, eager bool) *signatureReader {
+	c, err := target.Open(ctx, "keel signature")
+	if err != nil {
+		return nil
+	}
+	for _, q := range []string{fmt.Sprintf("SET lock_timeout = %d", t.Lock.Milliseconds()), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "SELECT 1"} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			c.Close()
+			return nil
+		}
+	}
+	r := &signatureReader{c: c, sig: make(chan string, 1)}
+	run := func() {
+		defer c.Close()
+		s, err := inspect.CatalogSignature(ctx, c)
+		if err == nil {
+			signaturesReadApart.Add(1)
+		}
+		r.sig <- s
+	}
+	if eager {
+		r.once.Do(func() { go run() })
+	} else {
+		r.run = run
+	}
+	return r
+}
+
+// read returns the signature ("" when it could not be read).
+func (r *signatureReader) read() string {
+	r.once.Do(func() { r.run() })
+	if r.sig != nil {
+		r.got, r.sig = <-r.sig, nil
+	}
+	return r.got
+}
+
+// close closes the connection of a signature never asked for.
+func (r *signatureReader) close() {
+	r.once.Do(func() { r.c.Close() })
 }
 
 // manyTables is the size of a schema from which a plan reads the target's
