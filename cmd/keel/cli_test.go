@@ -86,8 +86,23 @@ func TestFreshDatabasePlanApplyConverge(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("re-plan exit %d, want 0 (no changes):\n%s%s", code, out, errs)
 	}
-	if !strings.Contains(out, "No changes") {
-		t.Fatalf("re-plan output does not say No changes:\n%s", out)
+	if !strings.Contains(out, "No changes") || strings.Contains(out, "verified this match") {
+		t.Fatalf("re-plan output does not say No changes, checked in full:\n%s", out)
+	}
+	// The next plan and status answer from the match the re-plan recorded,
+	// and say so; a column added by hand is planned away.
+	code, out, errs = keel(t, "plan", "--env", "dev", "--url", u, "--schema", "../../schema.hcl", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(out, "No changes") || !strings.Contains(out, "From keel's match record: an earlier plan verified this match against PostgreSQL's catalog at") {
+		t.Fatalf("plan after a match: exit %d, want 0 and the match from its record:\n%s%s", code, out, errs)
+	}
+	code, out, errs = keel(t, "status", "--env", "dev", "--url", u, "--schema", "../../schema.hcl")
+	if code != 0 || !strings.Contains(out, "The database matches the desired state.") || !strings.Contains(out, "verified this match") {
+		t.Fatalf("status after a match: exit %d:\n%s%s", code, out, errs)
+	}
+	pgtest.Exec(t, u, "ALTER TABLE users ADD COLUMN by_hand int")
+	code, out, errs = keel(t, "plan", "--env", "dev", "--url", u, "--schema", "../../schema.hcl", "--detailed-exitcode")
+	if code != 2 || !strings.Contains(out, `DROP COLUMN "by_hand"`) {
+		t.Fatalf("plan after a column was added by hand: exit %d, want 2 and the column dropped:\n%s%s", code, out, errs)
 	}
 }
 

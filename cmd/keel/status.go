@@ -49,6 +49,8 @@ func (c *statusCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 	if err := r.ready(); err != nil {
 		return err
 	}
+	// Only shown: no fingerprints (and the same match record as keel plan's).
+	r.opts.NoFingerprints = true
 	p, _, err := planner.Generate(ctx, conn, r.desired, r.opts)
 	if rep, ok := r.otherConnection(err); ok {
 		return rep.Err()
@@ -59,7 +61,7 @@ func (c *statusCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 	if p.Matches() {
 		fmt.Fprintln(s.out, "\nThe database matches the desired state.")
 		if note := p.MatchNote(); note != "" {
-			fmt.Fprintf(s.out, "(%s.)\n", note)
+			fmt.Fprintf(s.out, "%s.\n", note)
 		}
 		return nil
 	}

@@ -154,13 +154,14 @@ func (p *Plan) Summary() Summary {
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Steps) == 0 }
 
-// MatchNote says, for a plan answered from a match record, when the match
-// was verified; it is empty for any other plan.
+// MatchNote is a sentence (without its period) that says, for a plan
+// answered from a match record, when the match was verified; it is empty
+// for any other plan.
 func (p *Plan) MatchNote() string {
 	if p.MatchVerifiedAt.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("keel verified this match against PostgreSQL's catalog at %s, and no row of the database's catalogs has changed since (KEEL_CACHE=off reads them all again)",
+	return fmt.Sprintf("From keel's match record: an earlier plan verified this match against PostgreSQL's catalog at %s, and no row of the database's catalogs has changed since (KEEL_CACHE=off reads them all again)",
 		p.MatchVerifiedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
 }
 

@@ -147,7 +147,7 @@ func mdHead(p *plan.Plan, o MarkdownOptions) string {
 	case p.Matches():
 		fmt.Fprintf(&b, "%s: no changes\n\nThe %s matches the desired state (schemas: %s).\n", title, db, mdEscape(schemaList(p.Schemas)))
 		if note := p.MatchNote(); note != "" {
-			fmt.Fprintf(&b, "\n%s.\n", mdEscape(strings.ToUpper(note[:1])+note[1:]))
+			fmt.Fprintf(&b, "\n%s.\n", mdEscape(note))
 		}
 	case p.Empty():
 		fmt.Fprintf(&b, "%s: differences keel cannot plan\n\nThe %s does not match the desired state (schemas: %s).\n", title, db, mdEscape(schemaList(p.Schemas)))

@@ -33,7 +33,7 @@ func Text(w io.Writer, p *plan.Plan) error {
 	case p.Matches():
 		b.WriteString("\nNo changes: the database matches the desired state.\n")
 		if note := p.MatchNote(); note != "" {
-			b.WriteString(strings.ToUpper(note[:1]) + note[1:] + ".\n")
+			b.WriteString(note + ".\n")
 		}
 	case p.Empty():
 		b.WriteString("\nNo statements: the schema engine finds nothing to change, but the database does not match the desired state.\n")
