@@ -166,7 +166,7 @@ func withColumn(b *testing.B, path string, base []byte, names ...string) {
 // BenchmarkPlanWarm measures a no-op plan whose normalized desired state is
 // in the cache (the target is inspected, the state read from the cache).
 //
-//	KEEL_BENCH_TABLES=1000 go test ./planner -run '^$' -bench 'PlanWarm|PlanAfterChange|ApplyChange' -benchtime 3x
+//	KEEL_BENCH_TABLES=1000 go test ./planner -run '^$' -bench 'PlanWarm|PlanMatchRecord|PlanAfterChange|ApplyChange' -benchtime 3x
 func BenchmarkPlanWarm(b *testing.B) {
 	db, path := benchSetup(b)
 	opts := benchCached(b, db, path)
@@ -176,6 +176,28 @@ func BenchmarkPlanWarm(b *testing.B) {
 		if p, _ := benchPlan(b, db, path, opts); !p.Empty() {
 			b.Fatalf("the plan is not empty:\n%s", sqlOf(p))
 		}
+	}
+}
+
+// BenchmarkPlanMatchRecord measures a no-op plan answered from the match
+// record that the plan before it left (the catalog's signature read, the
+// record read), as keel plan does after a plan that found a match.
+func BenchmarkPlanMatchRecord(b *testing.B) {
+	db, path := benchSetup(b)
+	opts := benchCached(b, db, path)
+	opts.MatchRecords = true
+	benchPlan(b, db, path, opts) // verifies the match and records it
+	n := planner.MatchRecords()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if p, _ := benchPlan(b, db, path, opts); !p.Matches() {
+			b.Fatalf("the plan is not a match:\n%s", sqlOf(p))
+		}
+	}
+	b.StopTimer()
+	if got := planner.MatchRecords() - n; got != int64(b.N) {
+		b.Fatalf("%d of %d plans answered from the match record", got, b.N)
 	}
 }
 
