@@ -15,3 +15,12 @@ func CatalogsReadApart() int64 { return catalogsReadApart.Load() }
 // SignaturesReadApart is how many catalog signatures plans read on a
 // connection of their own.
 func SignaturesReadApart() int64 { return signaturesReadApart.Load() }
+
+// SetAfterSignature sets what runs once a plan has read (or taken the
+// snapshot of) the catalog's signature, before it reads anything else, and
+// returns the function that removes it. Only tests that do not run in
+// parallel may call it.
+func SetAfterSignature(fn func()) (restore func()) {
+	afterSignature = fn
+	return func() { afterSignature = nil }
+}

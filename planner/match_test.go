@@ -44,6 +44,9 @@ table "notes" {
   primary_key {
     columns = [column.id]
   }
+  index "notes_body_idx" {
+    columns = [column.body]
+  }
 }
 `)
 	desired, err := source.LoadHCL(path)
@@ -107,6 +110,25 @@ table "notes" {
 	}
 	pgtest.Exec(t, u, "ALTER TABLE notes DROP COLUMN extra")
 	matches("after the column was dropped again")
+
+	// The desired index dropped by hand, and made again while a plan
+	// reads the database (after it read the signature): that plan finds a
+	// match in what it read, a state other than the signature's, so it
+	// records nothing; once the index is dropped again (the catalog as at
+	// that signature), the next plan creates it.
+	pgtest.Exec(t, u, "DROP INDEX notes_body_idx")
+	func() {
+		defer planner.SetAfterSignature(func() { pgtest.Exec(t, u, "CREATE INDEX notes_body_idx ON notes (body)") })()
+		if p, recorded := gen("with the desired index made while it read"); recorded || !p.Matches() {
+			t.Fatalf("with the desired index made while the plan read: from a record: %t, want a match read in full:\n%s", recorded, sqlOf(p))
+		}
+	}()
+	pgtest.Exec(t, u, "DROP INDEX notes_body_idx")
+	if p, recorded := gen("after the index made while a plan read was dropped again"); recorded || !strings.Contains(sqlOf(p), `CREATE INDEX "notes_body_idx"`) {
+		t.Fatalf("after the desired index made while a plan read was dropped again: from a record: %t, want it created:\n%s", recorded, sqlOf(p))
+	}
+	pgtest.Exec(t, u, "CREATE INDEX notes_body_idx ON notes (body)")
+	matches("after the index was made again")
 
 	// A schema recorded as managed, by a row alone (no DDL): dropped.
 	pgtest.Exec(t, u, "INSERT INTO keel.managed_schemas (name) VALUES ('old')")

@@ -111,6 +111,9 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 			return p, nil, nil
 		}
 	}
+	if afterSignature != nil {
+		afterSignature()
+	}
 	// A normalized HCL state from the cache: when the target prints as it
 	// (no changes to tables and enums), it is not even read back.
 	if isHCL {
@@ -156,8 +159,22 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	if err != nil {
 		return nil, nil, err
 	}
-	var sig string
-	if !opts.NoFingerprints || (match != nil && p.Matches() && want.Catalog != nil) {
+	var sig, after string
+	recordable := match != nil && p.Matches() && want.Catalog != nil
+	switch {
+	case recordable:
+		// The signature again, now that the plan has read everything: a
+		// match is recorded only when it is the one read before, so that
+		// a change committed while the plan read the database (and undone
+		// later) never leaves a record of a state that was not read.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			after, _ = inspect.CatalogSignature(ctx, conn)
+		}()
+		sig = signature()
+		<-done
+	case !opts.NoFingerprints:
 		sig = signature()
 	}
 	if sig != "" {
@@ -168,8 +185,9 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	if err != nil {
 		return nil, nil, err
 	}
-	// A match, checked against both catalogs: recorded for the next plan.
-	if match != nil && want.Catalog != nil && sig != "" {
+	// A match, checked against both catalogs, in a catalog that did not
+	// change meanwhile: recorded for the next plan.
+	if recordable && sig != "" && after == sig {
 		match.store(p, sig)
 	}
 	return p, want, nil
@@ -222,6 +240,11 @@ func readCached(ctx context.Context, live *inspect.Live, conn *pg.Conn, h *sourc
 	}
 	return current, nil, c.For(current, h), schemas, nil
 }
+
+// afterSignature, when set, runs once a plan has read (or taken the
+// snapshot of) the catalog's signature, before it reads anything else
+// (for tests: a change committed while a plan reads the database).
+var afterSignature func()
 
 // signaturesReadApart counts the signatures read on a connection of their
 // own (for tests).

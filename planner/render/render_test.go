@@ -301,3 +301,28 @@ func TestScriptTimeoutsAndOrder(t *testing.T) {
 		t.Fatalf("an empty plan writes %q, %v", b.String(), err)
 	}
 }
+
+// A match answered from a match record says when it was verified, in text
+// and markdown; a match checked in full says nothing of it.
+func TestMatchRecordNote(t *testing.T) {
+	p := &plan.Plan{Target: goldenPlan().Target, Schemas: []string{"public"}}
+	var b bytes.Buffer
+	if err := Text(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "match record") {
+		t.Fatalf("a match checked in full mentions a match record:\n%s", b.String())
+	}
+	p.MatchVerifiedAt = time.Date(2026, 11, 27, 16, 40, 25, 0, time.FixedZone("CET", 3600))
+	const want = "From keel's match record: an earlier plan verified this match against PostgreSQL's catalog at 2026-11-27 15:40:25 UTC"
+	b.Reset()
+	if err := Text(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "No changes: the database matches the desired state.\n"+want) {
+		t.Fatalf("text does not say the match came from the record, in UTC:\n%s", b.String())
+	}
+	if md := markdown(t, p, MarkdownOptions{Env: "prod"}); !strings.Contains(md, "verified this match against PostgreSQL") || !strings.Contains(md, "15:40:25 UTC") {
+		t.Fatalf("markdown does not say the match came from the record:\n%s", md)
+	}
+}
