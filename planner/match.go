@@ -88,7 +88,7 @@ func newMatcher(ctx context.Context, dev *source.DevDatabase, conn *pg.Conn, h *
 	return &matcher{dev: dev, key: hex.EncodeToString(k.Sum(nil)), extensions: ext, started: time.Now().UTC()}
 }
 
-func (m *matcher) file() string { return m.key + ".match.json" }
+func (m *matcher) file() string { return m.key + ".match" }
 
 // exists reports whether there is a record to look up.
 func (m *matcher) exists() bool {
