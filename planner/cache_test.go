@@ -1,6 +1,7 @@
 package planner_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -289,8 +290,9 @@ table "legacy" {
 	entries, _ := filepath.Glob(filepath.Join(cache.Dir, "*.json"))
 	made := map[string]string{}
 	for _, path := range entries {
+		// The entry's JSON line (its realm's and catalog's bytes follow).
 		var e struct{ Key, Base string }
-		if b, err := os.ReadFile(path); err != nil || json.Unmarshal(b, &e) != nil {
+		if b, err := os.ReadFile(path); err != nil || json.Unmarshal(bytes.SplitN(b, []byte("\n"), 2)[0], &e) != nil {
 			t.Fatalf("cache entry %s: %v", path, err)
 		}
 		made[e.Key] = e.Base

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -74,14 +75,18 @@ func DefaultCache() *Cache {
 // engine's HCL; fingerprints from keel's encoding.
 // 17: the table blocks' references (scanChanged), and the entry's base.
 // 18: the catalog in encodeCatalog's form, and the number of tables.
-const cacheFormat = "keel-normalized-state/18"
+// 19: the realm's and the catalog's bytes after the JSON line, not in it
+// (encoding/json's base64 of them was half of storing an entry).
+const cacheFormat = "keel-normalized-state/19"
 
 // Cached is one normalized state, as stored.
 type Cached struct {
 	Format string `json:"format"`
 	Key    string `json:"key"`
-	// Realm is the state's realm in keel's own encoding (state.EncodeRealm).
-	Realm []byte `json:"realm"`
+	// Realm is the state's realm in keel's own encoding (state.EncodeRealm),
+	// stored after the JSON line (RealmBytes long), then Catalog.
+	Realm      []byte `json:"-"`
+	RealmBytes int    `json:"realm_bytes"`
 	// Extensions are the state's extensions.
 	Extensions []plan.Extension `json:"extensions"`
 	// Fingerprint of the state, so that a reader need not compute it again.
@@ -105,8 +110,9 @@ type Cached struct {
 	ExtensionDefaults string `json:"extension_defaults"`
 	// Catalog is the state's catalog, as read in the throwaway database,
 	// in encodeCatalog's form (the same entries as JSON objects took most
-	// of the time of reading an entry).
-	Catalog []byte `json:"catalog"`
+	// of the time of reading an entry); stored after Realm.
+	Catalog      []byte `json:"-"`
+	CatalogBytes int    `json:"catalog_bytes"`
 	// TableCount is how many tables the state has.
 	TableCount int `json:"tables"`
 	// Using are the columns' conversions (State.Using), which the realm
@@ -297,8 +303,8 @@ func (c *Cache) readFile(key string) *Cached {
 	if err != nil {
 		return nil
 	}
-	e := &Cached{}
-	if err := json.Unmarshal(b, e); err != nil || e.Format != cacheFormat || e.Key != key {
+	e, ok := decodeEntry(b)
+	if !ok || e.Format != cacheFormat || e.Key != key {
 		return nil
 	}
 	if e.Checksum == "" || e.checksum() != e.Checksum {
@@ -512,11 +518,42 @@ func (c *Cache) WriteNamed(name string, b []byte) { c.writeFile(name, b) }
 
 // write stores an entry under key. A failure to store is not an error.
 func (c *Cache) write(key string, e *Cached) {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return
+	if b, ok := encodeEntry(e); ok {
+		c.writeFile(key+".json", b)
 	}
-	c.writeFile(key+".json", b)
+}
+
+// encodeEntry is an entry's file: its JSON on one line, then the realm's
+// and the catalog's bytes.
+func encodeEntry(e *Cached) ([]byte, bool) {
+	e.RealmBytes, e.CatalogBytes = len(e.Realm), len(e.Catalog)
+	head, err := json.Marshal(e)
+	if err != nil {
+		return nil, false
+	}
+	b := make([]byte, 0, len(head)+1+len(e.Realm)+len(e.Catalog))
+	b = append(append(b, head...), '\n')
+	b = append(b, e.Realm...)
+	return append(b, e.Catalog...), true
+}
+
+// decodeEntry reads what encodeEntry wrote; ok is false when it is not
+// whole (the bytes after the JSON line are not as long as it says).
+func decodeEntry(b []byte) (*Cached, bool) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return nil, false
+	}
+	e := &Cached{}
+	if err := json.Unmarshal(b[:i], e); err != nil {
+		return nil, false
+	}
+	rest := b[i+1:]
+	if e.RealmBytes < 0 || e.CatalogBytes < 0 || len(rest) != e.RealmBytes+e.CatalogBytes {
+		return nil, false
+	}
+	e.Realm, e.Catalog = rest[:e.RealmBytes:e.RealmBytes], rest[e.RealmBytes:]
+	return e, true
 }
 
 // writeFile writes a file of the cache. A failure to is not an error.

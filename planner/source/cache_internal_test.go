@@ -3,7 +3,6 @@ package source
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -70,11 +69,11 @@ func TestCacheEntryCheckedWhenFirstReadBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var e Cached
-		if err := json.Unmarshal(b, &e); err != nil {
-			t.Fatal(err)
+		e, ok := decodeEntry(b)
+		if !ok {
+			t.Fatal("the entry does not decode")
 		}
-		return fp.Hash, &e, files[0]
+		return fp.Hash, e, files[0]
 	}
 	fresh, e, file := load()
 	if e.Verified {
@@ -90,7 +89,7 @@ func TestCacheEntryCheckedWhenFirstReadBack(t *testing.T) {
 	e.Realm = bytes.Replace(e.Realm, []byte("\x04text"), []byte("\x04bool"), 1)
 	e.Verified = false
 	e.Checksum = e.checksum()
-	b, _ := json.Marshal(e)
+	b, _ := encodeEntry(e)
 	if err := os.WriteFile(file, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -122,5 +121,32 @@ func TestCatalogEncodingReadsBack(t *testing.T) {
 	}
 	if _, err := decodeCatalog(b[:len(b)-1]); err == nil {
 		t.Fatal("a catalog cut short reads")
+	}
+}
+
+// An entry's file is its JSON line, then its realm's and catalog's bytes:
+// it reads back as written, and not at all when cut short or when a byte
+// moves from the realm to the catalog.
+func TestEntryFileReadsBackWhole(t *testing.T) {
+	e := &Cached{Format: cacheFormat, Key: "k", Realm: []byte("realm\n\x00\x04text"), Catalog: []byte("\x05table\x06public"), Schemas: []string{"public"}}
+	e.Checksum = e.checksum()
+	b, ok := encodeEntry(e)
+	if !ok {
+		t.Fatal("the entry does not encode")
+	}
+	got, ok := decodeEntry(b)
+	if !ok || !bytes.Equal(got.Realm, e.Realm) || !bytes.Equal(got.Catalog, e.Catalog) || got.checksum() != e.Checksum {
+		t.Fatalf("the entry reads back as %+v (ok %t)", got, ok)
+	}
+	if _, ok := decodeEntry(b[:len(b)-1]); ok {
+		t.Fatal("an entry cut short by a byte decodes")
+	}
+	if _, ok := decodeEntry(append(b[:len(b):len(b)], 'x')); ok {
+		t.Fatal("an entry with a byte too many decodes")
+	}
+	moved := bytes.Replace(b, []byte(`"realm_bytes":12`), []byte(`"realm_bytes":11`), 1)
+	moved = bytes.Replace(moved, []byte(`"catalog_bytes":13`), []byte(`"catalog_bytes":14`), 1)
+	if got, ok := decodeEntry(moved); !ok || got.checksum() == e.Checksum {
+		t.Fatalf("a byte moved from the realm to the catalog keeps the checksum (decoded: %t)", ok)
 	}
 }
