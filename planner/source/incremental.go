@@ -348,21 +348,21 @@ func normalizeChanged(ctx context.Context, h *HCL, base *Cached, tw *throwaway) 
 	if len(changed) == 0 && len(removed) == 0 {
 		return nil, nil, errNotIncremental
 	}
+	// The tables by name alone, for references without a schema (looking
+	// through all tables for each took 0.37 s at 5,000 tables).
+	byName := make(map[string][]string, len(tables))
+	for k, b := range tables {
+		byName[b.name] = append(byName[b.name], k)
+	}
 	resolve := func(ref string) (string, bool) {
 		if !strings.HasPrefix(ref, "\x00") {
 			_, ok := tables[ref]
 			return ref, ok
 		}
-		var found []string
-		for k, b := range tables {
-			if b.name == ref[1:] {
-				found = append(found, k)
-			}
+		if found := byName[ref[1:]]; len(found) == 1 {
+			return found[0], true
 		}
-		if len(found) != 1 {
-			return "", false
-		}
-		return found[0], true
+		return "", false
 	}
 	// What a table removed was is known from the base: its id holds its
 	// name and schema reference.
