@@ -19,7 +19,8 @@ import (
 // in the database (a comment on another schema) makes the next plan check
 // in full, a column added by hand is planned away, a schema recorded in
 // keel.managed_schemas by a data change alone is dropped. The plan from a
-// record is the one that verified the match. The first match is
+// record is the one that verified the match (a table and a column whose
+// names hold a double quote included). The first match is
 // recorded under the signature read on a connection of its own (as for a
 // large schema, when no record is there yet), and looked up with the one
 // read on the plan's connection: they agree. (Not parallel: it sets the
@@ -46,6 +47,13 @@ table "notes" {
   }
   index "notes_body_idx" {
     columns = [column.body]
+  }
+}
+table "we\"ird" {
+  schema = schema.public
+  column "a\"b" {
+    type = int
+    null = true
   }
 }
 `)
