@@ -77,25 +77,26 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		return nil, nil, err
 	}
 	// The catalog's signature before the target is read: an apply in this
-	// process that finds it still the same checks staleness with it. Not
-	// read again after: a change committed while the target was read (or
-	// any time after) makes the apply's signature differ from this one, and
-	// the apply then checks in full.
-	// A match record needs it too: it is looked up with it, and a match
-	// is recorded under it. When no record is there to look up, it is read
-	// on a connection of its own, in a snapshot taken before anything else
-	// is read: while the plan goes on (at 1,000 tables it takes 70-100 ms),
-	// or, for a plan that is only shown, once the plan is known to be a
-	// match (a plan with statements is not recorded).
+	// process that finds it still the same checks staleness with it (a
+	// change committed while the target was read, or any time after, makes
+	// the apply's signature differ from this one, and the apply then checks
+	// in full). A match record needs it too: it is looked up with it, and a
+	// match is recorded under it (when the signature read again after the
+	// plan is the same, below). When no record is there to look up, it is
+	// read on a connection of its own, in a snapshot taken before anything
+	// else is read: while the plan goes on (at 1,000 tables it takes 70-100
+	// ms), or, for a plan that is only shown, once the plan is known to be
+	// a match (a plan with statements is not recorded).
 	h, isHCL := source.HCLOf(desired)
 	var match *matcher
 	if isHCL {
 		match = newMatcher(ctx, &dev, conn, h, opts)
 	}
+	recorded := match != nil && match.exists()
 	signature := func() string { return "" }
 	if !opts.NoFingerprints || match != nil {
 		var apart *signatureReader
-		if (match == nil || !match.exists()) && isHCL && h.Tables() >= manyTables {
+		if !recorded && isHCL && h.Tables() >= manyTables {
 			apart = signatureApart(ctx, conn.DB(), opts.Timeouts, !opts.NoFingerprints)
 		}
 		if apart != nil {
@@ -106,7 +107,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 			signature = func() string { return s }
 		}
 	}
-	if match != nil && match.exists() {
+	if recorded {
 		if p := match.lookup(conn, signature()); p != nil {
 			return p, nil, nil
 		}
