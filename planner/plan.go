@@ -608,7 +608,17 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		DesiredNotManaged: want.NotManaged, From: from, To: to, LockRetries: opts.Timeouts.Retries,
 		DesiredExtensions: append([]plan.Extension{}, want.Extensions...), Unplanned: unplanned,
 		FromCatalog: fromCatalog, DropSchemas: dropSchemas, FromRealm: fromRealm, Engine: engine.name(),
+		LiveCatalog: liveCatalog(cat, opts),
 	}, nil
+}
+
+// liveCatalog is the catalog the plan read, for its apply in this process
+// (plan.Plan.LiveCatalog): none when the plan is only shown.
+func liveCatalog(cat state.Catalog, opts Options) any {
+	if cat == nil || opts.NoFingerprints {
+		return nil
+	}
+	return cat
 }
 
 // noteRows says, on each hazard that carries a row estimate, where the

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"keel/internal/pgsql"
 	"keel/planner/diff"
 	"keel/planner/inspect"
 	"keel/planner/pg"
@@ -214,7 +215,7 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, 
 	if want == nil || !hasNonTransactional(p) {
 		return nil // checked inside the transaction
 	}
-	rest, diffs, err := remaining(ctx, s.c, p, want, nil)
+	rest, diffs, err := remaining(ctx, s.c, p, want, nil, nil)
 	if err != nil {
 		return fmt.Errorf("the plan was applied; checking the result: %w", err)
 	}
@@ -272,8 +273,10 @@ func describeRemaining(rest []string, diffs []plan.Difference) string {
 // one) that those statements do not change. When from, the live state p was
 // computed from, is still the database's but for what p's statements
 // change, and they change only a few tables, the engine's state is from
-// with those tables read again (the catalog is read whole either way).
-func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want, from *state.State) (rest []string, diffs []plan.Difference, err error) {
+// with those tables read again; so is PostgreSQL's catalog when narrow,
+// taken before the statements, shows that they wrote no row of the
+// catalogs but those tables' own (else it is read whole).
+func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want, from *state.State, narrow *narrowCheck) (rest []string, diffs []plan.Difference, err error) {
 	live, err := inspect.OpenLive(ctx, c)
 	if err != nil {
 		return nil, nil, err
@@ -296,8 +299,13 @@ func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want, from *state.
 	}
 	var cat state.Catalog
 	if want.Catalog != nil {
-		if cat, err = inspect.ReadCatalog(ctx, c, p.Schemas); err != nil {
+		if cat, err = narrow.catalog(ctx, c, p.Schemas); err != nil {
 			return nil, nil, err
+		}
+		if cat == nil {
+			if cat, err = inspect.ReadCatalog(ctx, c, p.Schemas); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	steps, cov, err := diff.StepsCovering(ctx, live.Engine(), diff.NoFacts{}, now, want, cat, len(later) > 0, t)
@@ -383,6 +391,69 @@ func changedTables(p *plan.Plan, from, want *state.State) (map[string][]string, 
 	return out, true
 }
 
+// A narrowCheck lets the check of an apply's result read PostgreSQL's
+// catalog again only for the tables its statements change (and those
+// referring to them): base is the catalog the plan read, still the
+// database's when the transaction started (the catalog's signature was the
+// plan's), and before is the signature of every row of the catalogs but
+// those tables' own, read with the staleness check, before keel's history
+// table is made (the first apply in a database, which makes it, reads
+// the catalog whole).
+type narrowCheck struct {
+	base    state.Catalog
+	changed map[string][]string
+	names   []string
+	before  string
+}
+
+// narrowing returns the narrowCheck of an apply whose statements change
+// only a few tables of from, the live state the plan read with base
+// (changedTables), or nil: the catalog is then read whole. Its before is
+// read with the staleness check (checkFresh).
+func narrowing(p *plan.Plan, want, from *state.State, base state.Catalog) *narrowCheck {
+	if from == nil || base == nil || want == nil || want.Catalog == nil {
+		return nil
+	}
+	changed, ok := changedTables(p, from, want)
+	if !ok {
+		return nil
+	}
+	n := &narrowCheck{base: base, changed: changed}
+	for s, tables := range changed {
+		for _, t := range tables {
+			n.names = append(n.names, pgsql.QuoteIdent(s)+"."+pgsql.QuoteIdent(t))
+		}
+	}
+	return n
+}
+
+// catalog returns the catalog of the schemas after the statements, read
+// again for the changed tables only, when no other row of the catalogs
+// changed since before; nil (read it whole) when one did, or n is nil.
+func (n *narrowCheck) catalog(ctx context.Context, c *pg.Conn, schemas []string) (state.Catalog, error) {
+	if n == nil || n.before == "" {
+		return nil, nil
+	}
+	after, err := inspect.RestSignature(ctx, c, n.names)
+	if err != nil || after != n.before {
+		return nil, nil
+	}
+	cat, err := inspect.ReadCatalogOver(ctx, c, schemas, n.base, n.changed)
+	if err != nil {
+		return nil, err
+	}
+	narrowCatalogs.Add(1)
+	return cat, nil
+}
+
+// narrowCatalogs counts the checks of a result that read PostgreSQL's
+// catalog again only for the changed tables (for tests).
+var narrowCatalogs atomic.Int64
+
+// NarrowCatalogs is how many checks of a result in this process read
+// PostgreSQL's catalog again only for the tables the statements changed.
+func NarrowCatalogs() int64 { return narrowCatalogs.Load() }
+
 // planTimeouts are the timeouts the plan's statements run with, for the
 // inspections an apply makes.
 func planTimeouts(p *plan.Plan) plan.Timeouts {
@@ -402,13 +473,22 @@ var freshBySignature atomic.Int64
 func FreshBySignature() int64 { return freshBySignature.Load() }
 
 // checkFresh refuses when the live state on c (inside the plan's
-// transaction) is no longer the one p was computed from.
-func checkFresh(ctx context.Context, c *pg.Conn, p *plan.Plan) (bySignature bool, err error) {
+// transaction) is no longer the one p was computed from. When narrow is
+// not nil and the catalog's signature answers, it reads narrow's before
+// in the same pass.
+func checkFresh(ctx context.Context, c *pg.Conn, p *plan.Plan, narrow *narrowCheck) (bySignature bool, err error) {
 	// Not a row of the database's catalogs changed since the plan read
 	// them (in this process): the schema is the one it was computed from.
 	if p.CatalogSignature != "" {
-		if now, err := inspect.CatalogSignature(ctx, c); err == nil && now == p.CatalogSignature {
+		var names []string
+		if narrow != nil {
+			names = narrow.names
+		}
+		if now, rest, err := inspect.CatalogSignatures(ctx, c, names); err == nil && now == p.CatalogSignature {
 			freshBySignature.Add(1)
+			if narrow != nil {
+				narrow.before = rest
+			}
 			return true, nil
 		}
 	}
@@ -560,18 +640,24 @@ func (s *Session) runTx(ctx context.Context, p *plan.Plan, want *state.State, en
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	// The live state is read inside the transaction, right before the
 	// statements run, on the same connection.
-	bySignature, err := checkFresh(ctx, s.c, p)
+	live, _ := p.Live.(*state.State)
+	base, _ := p.LiveCatalog.(state.Catalog)
+	narrow := narrowing(p, want, live, base)
+	bySignature, err := checkFresh(ctx, s.c, p, narrow)
 	if err != nil {
 		return 0, err
+	}
+	if !bySignature {
+		narrow = nil
 	}
 	// The live state the plan was read from is the database's now: the
 	// check of the result reads again only the tables the statements
 	// change, on top of it (taken over: a second attempt checks in full).
 	var from *state.State
-	if live, ok := p.Live.(*state.State); ok && bySignature {
+	if bySignature {
 		from = live
 	}
-	p.Live = nil
+	p.Live, p.LiveCatalog = nil, nil
 	if o.BeforeRun != nil {
 		if err := o.BeforeRun(p); err != nil {
 			return 0, err
@@ -600,7 +686,7 @@ func (s *Session) runTx(ctx context.Context, p *plan.Plan, want *state.State, en
 	// The result, before COMMIT: a plan that does not reach the desired
 	// state is rolled back whole.
 	if want != nil {
-		rest, diffs, err := remaining(ctx, s.c, p, want, from)
+		rest, diffs, err := remaining(ctx, s.c, p, want, from, narrow)
 		if err != nil {
 			return 0, fmt.Errorf("checking the result before committing: %w", err)
 		}

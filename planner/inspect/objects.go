@@ -167,30 +167,34 @@ FROM by_grantee WHERE has <> def`,
 // columns, views and functions its query uses; a trigger on its table and
 // function; a default on the sequence or function it calls.
 func init() {
-	catalogQueries = append(catalogQueries, `WITH ns AS (SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY($1)),
+	catalogQueries = append(catalogQueries, dependsQuery)
+}
+
+// dependsQuery reads the dependencies between the objects of the catalog.
+const dependsQuery = `WITH ns AS (SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY($1)),
 obj(classid, objid, subid, kind, schema, tbl, name) AS (
-  SELECT 'pg_class'::regclass, c.oid, 0, CASE c.relkind WHEN 'v' THEN '`+state.CatalogView+`' WHEN 'm' THEN '`+state.CatalogMaterializedView+`' WHEN 'S' THEN '`+state.CatalogSequence+`' ELSE 'table' END, ns.nspname, '', c.relname::text
+  SELECT 'pg_class'::regclass, c.oid, 0, CASE c.relkind WHEN 'v' THEN '` + state.CatalogView + `' WHEN 'm' THEN '` + state.CatalogMaterializedView + `' WHEN 'S' THEN '` + state.CatalogSequence + `' ELSE 'table' END, ns.nspname, '', c.relname::text
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
   UNION ALL
-  SELECT 'pg_class'::regclass, c.oid, a.attnum, CASE c.relkind WHEN 'v' THEN '`+state.CatalogView+`' WHEN 'm' THEN '`+state.CatalogMaterializedView+`' ELSE 'column' END, ns.nspname,
+  SELECT 'pg_class'::regclass, c.oid, a.attnum, CASE c.relkind WHEN 'v' THEN '` + state.CatalogView + `' WHEN 'm' THEN '` + state.CatalogMaterializedView + `' ELSE 'column' END, ns.nspname,
     CASE WHEN c.relkind IN ('v', 'm') THEN '' ELSE c.relname::text END, CASE WHEN c.relkind IN ('v', 'm') THEN c.relname::text ELSE a.attname::text END
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
   WHERE c.relkind IN ('r', 'p', 'v', 'm')
   UNION ALL
-  SELECT 'pg_rewrite'::regclass, r.oid, 0, CASE c.relkind WHEN 'v' THEN '`+state.CatalogView+`' ELSE '`+state.CatalogMaterializedView+`' END, ns.nspname, '', c.relname::text
+  SELECT 'pg_rewrite'::regclass, r.oid, 0, CASE c.relkind WHEN 'v' THEN '` + state.CatalogView + `' ELSE '` + state.CatalogMaterializedView + `' END, ns.nspname, '', c.relname::text
   FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN ns ON ns.oid = c.relnamespace WHERE c.relkind IN ('v', 'm')
   UNION ALL
-  SELECT 'pg_proc'::regclass, p.oid, 0, CASE p.prokind WHEN 'p' THEN '`+state.CatalogProcedure+`' ELSE '`+state.CatalogFunction+`' END, ns.nspname, '',
+  SELECT 'pg_proc'::regclass, p.oid, 0, CASE p.prokind WHEN 'p' THEN '` + state.CatalogProcedure + `' ELSE '` + state.CatalogFunction + `' END, ns.nspname, '',
     p.proname || '(' || oidvectortypes(p.proargtypes) || ')'
   FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace WHERE p.prokind IN ('f', 'p', 'w')
   UNION ALL
-  SELECT 'pg_trigger'::regclass, t.oid, 0, '`+state.CatalogTrigger+`', ns.nspname, c.relname::text, t.tgname::text
+  SELECT 'pg_trigger'::regclass, t.oid, 0, '` + state.CatalogTrigger + `', ns.nspname, c.relname::text, t.tgname::text
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN ns ON ns.oid = c.relnamespace WHERE NOT t.tgisinternal
   UNION ALL
-  SELECT 'pg_policy'::regclass, pol.oid, 0, '`+state.CatalogPolicy+`', ns.nspname, c.relname::text, pol.polname::text
+  SELECT 'pg_policy'::regclass, pol.oid, 0, '` + state.CatalogPolicy + `', ns.nspname, c.relname::text, pol.polname::text
   FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN ns ON ns.oid = c.relnamespace
   UNION ALL
-  SELECT 'pg_type'::regclass, t.oid, 0, CASE t.typtype WHEN 'd' THEN '`+state.CatalogDomain+`' WHEN 'e' THEN 'enum' ELSE '`+state.CatalogType+`' END, ns.nspname, '', t.typname::text
+  SELECT 'pg_type'::regclass, t.oid, 0, CASE t.typtype WHEN 'd' THEN '` + state.CatalogDomain + `' WHEN 'e' THEN 'enum' ELSE '` + state.CatalogType + `' END, ns.nspname, '', t.typname::text
   FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
   WHERE t.typtype IN ('d', 'e') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
   UNION ALL
@@ -198,20 +202,19 @@ obj(classid, objid, subid, kind, schema, tbl, name) AS (
   FROM pg_attrdef ad JOIN pg_class c ON c.oid = ad.adrelid JOIN ns ON ns.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
   UNION ALL
-  SELECT 'pg_collation'::regclass, co.oid, 0, '`+state.CatalogCollation+`', ns.nspname, '', co.collname::text
+  SELECT 'pg_collation'::regclass, co.oid, 0, '` + state.CatalogCollation + `', ns.nspname, '', co.collname::text
   FROM pg_collation co JOIN ns ON ns.oid = co.collnamespace
   UNION ALL
-  SELECT 'pg_statistic_ext'::regclass, s.oid, 0, '`+state.CatalogStatistics+`', ns.nspname, '', s.stxname::text
+  SELECT 'pg_statistic_ext'::regclass, s.oid, 0, '` + state.CatalogStatistics + `', ns.nspname, '', s.stxname::text
   FROM pg_statistic_ext s JOIN ns ON ns.oid = s.stxnamespace
 )
-SELECT DISTINCT '`+state.CatalogDepends+`', d.schema, d.kind || E'\x1f' || d.tbl || E'\x1f' || d.name, r.kind || E'\x1f' || r.schema || E'\x1f' || r.tbl || E'\x1f' || r.name, 'yes'
+SELECT DISTINCT '` + state.CatalogDepends + `', d.schema, d.kind || E'\x1f' || d.tbl || E'\x1f' || d.name, r.kind || E'\x1f' || r.schema || E'\x1f' || r.tbl || E'\x1f' || r.name, 'yes'
 FROM pg_depend dep
 JOIN obj d ON d.classid = dep.classid AND d.objid = dep.objid AND d.subid = dep.objsubid
 JOIN obj r ON r.classid = dep.refclassid AND r.objid = dep.refobjid AND r.subid = dep.refobjsubid
 WHERE dep.deptype IN ('n', 'a') AND d.kind <> 'enum'
   -- Of tables, only that a typed table uses its type.
-  AND (d.kind <> 'table' OR r.kind = '`+state.CatalogType+`')
+  AND (d.kind <> 'table' OR r.kind = '` + state.CatalogType + `')
   -- OWNED BY: the sequence goes with the column, and is made before it.
-  AND NOT (dep.deptype = 'a' AND d.kind = '`+state.CatalogSequence+`')
-  AND (d.kind, d.schema, d.tbl, d.name) IS DISTINCT FROM (r.kind, r.schema, r.tbl, r.name)`)
-}
+  AND NOT (dep.deptype = 'a' AND d.kind = '` + state.CatalogSequence + `')
+  AND (d.kind, d.schema, d.tbl, d.name) IS DISTINCT FROM (r.kind, r.schema, r.tbl, r.name)`

@@ -43,38 +43,27 @@ const managedSchemasTable = plan.KeelSchema + ".managed_schemas"
 // objects' contents (pg_largeobject), and catalogs the role may not read
 // (their content is not inspected either).
 func CatalogSignature(ctx context.Context, c *pg.Conn) (string, error) {
-	rows, err := c.Pgx().Query(ctx, `
-SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE ((n.nspname = 'pg_catalog' AND c.relkind = 'r' AND NOT c.relisshared
-    AND c.relname NOT IN ('pg_statistic', 'pg_statistic_ext_data', 'pg_largeobject'))
-  OR c.oid = pg_catalog.to_regclass('`+managedSchemasTable+`'))
-  AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
-ORDER BY n.nspname, c.relname`)
+	sig, _, err := CatalogSignatures(ctx, c, nil)
+	return sig, err
+}
+
+// CatalogSignatures reads CatalogSignature and, in the same pass over the
+// catalogs, RestSignature of the tables (quoted qualified names; "" when
+// there are none).
+func CatalogSignatures(ctx context.Context, c *pg.Conn, tables []string) (sig, rest string, err error) {
+	var leave map[string]string
+	if len(tables) > 0 {
+		leave = restLeft
+	}
+	parts, err := signatureParts(ctx, c, leave, true)
 	if err != nil {
-		return "", fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
-	}
-	var parts []string
-	for rows.Next() {
-		var schema, name string
-		if err := rows.Scan(&schema, &name); err != nil {
-			rows.Close()
-			return "", err
-		}
-		// hashtidextended seeded with the xmin: a third less time than
-		// hashing both as text.
-		parts = append(parts, fmt.Sprintf(
-			"SELECT %s AS n, COALESCE(pg_catalog.bit_xor(pg_catalog.hashtidextended(ctid, xmin::text::bigint)), 0) || ':' || pg_catalog.count(*) AS h FROM %s.%s",
-			pgsql.QuoteLiteral(schema+"."+name), pgsql.QuoteIdent(schema), pgsql.QuoteIdent(name)))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
+		return "", "", err
 	}
 	// The roles this database's objects can name: those its catalogs
 	// depend on (owners, grants, policies: pg_shdepend), and the built-in
 	// ones, whose dependencies are not recorded. A role made or dropped
 	// for another database leaves the signature as it was.
-	parts = append(parts, `SELECT 'roles', pg_catalog.md5(COALESCE(pg_catalog.string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid), '')) FROM pg_catalog.pg_roles r
+	parts = append(parts, `SELECT 'roles', pg_catalog.md5(COALESCE(pg_catalog.string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid), '')), NULL FROM pg_catalog.pg_roles r
 WHERE r.oid < 16384 OR r.oid IN (SELECT d.refobjid FROM pg_catalog.pg_shdepend d
   WHERE d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass
     AND d.dbid = (SELECT db.oid FROM pg_catalog.pg_database db WHERE db.datname = pg_catalog.current_database()))`)
@@ -84,11 +73,143 @@ WHERE r.oid < 16384 OR r.oid IN (SELECT d.refobjid FROM pg_catalog.pg_shdepend d
   pg_catalog.current_setting('server_version_num'), pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
   pg_catalog.current_setting('IntervalStyle'), pg_catalog.current_setting('extra_float_digits'), pg_catalog.current_setting('bytea_output'),
   pg_catalog.current_setting('standard_conforming_strings'), pg_catalog.current_setting('quote_all_identifiers'),
-  pg_catalog.current_setting('lc_monetary'), pg_catalog.current_setting('lc_numeric')))`)
-	var sig string
-	q := "SELECT pg_catalog.md5(pg_catalog.string_agg(n || '=' || h, ',' ORDER BY n)) FROM (" + strings.Join(parts, "\nUNION ALL\n") + ") s"
-	if err := c.Pgx().QueryRow(ctx, q).Scan(&sig); err != nil {
-		return "", fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
+  pg_catalog.current_setting('lc_monetary'), pg_catalog.current_setting('lc_numeric'))), NULL`)
+	if len(tables) == 0 {
+		sig, _, err = signatureOf(ctx, c, "", parts, nil)
+		return sig, "", err
 	}
-	return "md5:" + sig, nil
+	return signatureOf(ctx, c, restAttribution, parts, []any{tables})
+}
+
+// signatureOf combines the parts (queries of a name n, a hash h of all
+// rows and a hash r of the rows not left out, or NULL) into two hashes;
+// with, if not empty, starts the query (its WITH clause), args are its
+// arguments.
+func signatureOf(ctx context.Context, c *pg.Conn, with string, parts []string, args []any) (sig, rest string, err error) {
+	q := with + "SELECT pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || h, ',' ORDER BY n), '')), " +
+		"pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || r, ',' ORDER BY n), '')) FROM (" + strings.Join(parts, "\nUNION ALL\n") + ") s"
+	if err := c.Pgx().QueryRow(ctx, q, args...).Scan(&sig, &rest); err != nil {
+		return "", "", fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
+	}
+	return "md5:" + sig, "md5:" + rest, nil
+}
+
+// signatureParts lists the catalogs CatalogSignature covers and returns a
+// query for each: its name n, the XOR of its rows' hashes with their count
+// h, and r, the same of the rows that leave does not leave out: leave, when
+// not nil, gives for a catalog (pg_catalog.NAME) the condition of the rows
+// left out of it (r is NULL when leave is nil); h is NULL when total is
+// false and leave is not nil.
+func signatureParts(ctx context.Context, c *pg.Conn, leave map[string]string, total bool) ([]string, error) {
+	rows, err := c.Pgx().Query(ctx, `
+SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE ((n.nspname = 'pg_catalog' AND c.relkind = 'r' AND NOT c.relisshared
+    AND c.relname NOT IN ('pg_statistic', 'pg_statistic_ext_data', 'pg_largeobject'))
+  OR c.oid = pg_catalog.to_regclass('`+managedSchemasTable+`'))
+  AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
+ORDER BY n.nspname, c.relname`)
+	if err != nil {
+		return nil, fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
+	}
+	defer rows.Close()
+	var parts []string
+	for rows.Next() {
+		var schema, name string
+		if err := rows.Scan(&schema, &name); err != nil {
+			return nil, err
+		}
+		// hashtidextended seeded with the xmin: a third less time than
+		// hashing both as text.
+		const hash = "pg_catalog.hashtidextended(ctid, xmin::text::bigint)"
+		from := pgsql.QuoteIdent(schema) + "." + pgsql.QuoteIdent(name)
+		h, r := "COALESCE(pg_catalog.bit_xor(x), 0) || ':' || pg_catalog.count(*)", "NULL"
+		if leave != nil {
+			r = h
+			if cond, ok := leave[schema+"."+name]; ok {
+				// Each row's hash and whether it is left out, once
+				// (OFFSET 0 keeps the subquery from being merged into
+				// the aggregates, which would compute them for each).
+				from = "(SELECT " + hash + " AS x, " + cond + " AS l FROM " + from + " OFFSET 0) s"
+				r = "COALESCE(pg_catalog.bit_xor(x) FILTER (WHERE NOT l), 0) || ':' || pg_catalog.count(*) FILTER (WHERE NOT l)"
+			} else {
+				from = "(SELECT " + hash + " AS x FROM " + from + ") s"
+			}
+			if !total {
+				h = "NULL"
+			}
+		} else {
+			from = "(SELECT " + hash + " AS x FROM " + from + ") s"
+		}
+		parts = append(parts, fmt.Sprintf("SELECT %s AS n, %s AS h, %s AS r FROM %s", pgsql.QuoteLiteral(schema+"."+name), h, r, from))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
+	}
+	return parts, nil
+}
+
+// restAttribution defines, for RestSignature, the objects that belong to
+// the tables $1 (quoted qualified names, looked up when the query runs, so
+// that a table the statements create or drop counts where it exists): the
+// tables themselves, their indexes, TOAST tables and their indexes, the
+// sequences they own (OWNED BY, identity), their constraints, column
+// defaults, internal triggers (those of their foreign keys, also on the
+// tables they refer to), and the row types of all these relations with
+// their array types. obj lists them all by catalog and OID.
+const restAttribution = `WITH tbl AS (SELECT c.oid FROM pg_catalog.pg_class c
+  WHERE c.oid = ANY (ARRAY(SELECT pg_catalog.to_regclass(x)::pg_catalog.oid FROM pg_catalog.unnest($1::text[]) x))),
+rel AS (SELECT oid FROM tbl
+  UNION SELECT x.indexrelid FROM pg_catalog.pg_index x WHERE x.indrelid IN (SELECT oid FROM tbl)
+  UNION SELECT c.reltoastrelid FROM pg_catalog.pg_class c WHERE c.oid IN (SELECT oid FROM tbl) AND c.reltoastrelid <> 0
+  UNION SELECT x.indexrelid FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class c ON c.reltoastrelid = x.indrelid WHERE c.oid IN (SELECT oid FROM tbl)
+  UNION SELECT d.objid FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND d.refobjid IN (SELECT oid FROM tbl) AND d.deptype IN ('a', 'i')),
+con AS (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid IN (SELECT oid FROM tbl)),
+def AS (SELECT a.oid FROM pg_catalog.pg_attrdef a WHERE a.adrelid IN (SELECT oid FROM tbl)),
+trg AS (SELECT g.oid FROM pg_catalog.pg_trigger g
+  WHERE g.tgisinternal AND (g.tgrelid IN (SELECT oid FROM tbl) OR g.tgconstraint IN (SELECT oid FROM con))),
+typ AS (SELECT t.oid FROM pg_catalog.pg_type t WHERE t.typrelid IN (SELECT oid FROM rel)
+  UNION SELECT t.typarray FROM pg_catalog.pg_type t WHERE t.typrelid IN (SELECT oid FROM rel) AND t.typarray <> 0),
+obj AS (SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid AS classid, oid AS objid FROM rel
+  UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid, oid FROM con
+  UNION ALL SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass::pg_catalog.oid, oid FROM def
+  UNION ALL SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass::pg_catalog.oid, oid FROM trg
+  UNION ALL SELECT 'pg_catalog.pg_type'::pg_catalog.regclass::pg_catalog.oid, oid FROM typ)
+`
+
+// restLeft are the rows RestSignature leaves out, by catalog: those of
+// the objects restAttribution defines. Every other row of every catalog
+// CatalogSignature covers is in.
+var restLeft = map[string]string{
+	"pg_catalog.pg_class":       "oid IN (SELECT oid FROM rel)",
+	"pg_catalog.pg_attribute":   "attrelid IN (SELECT oid FROM rel)",
+	"pg_catalog.pg_attrdef":     "oid IN (SELECT oid FROM def)",
+	"pg_catalog.pg_constraint":  "oid IN (SELECT oid FROM con)",
+	"pg_catalog.pg_index":       "indexrelid IN (SELECT oid FROM rel)",
+	"pg_catalog.pg_trigger":     "oid IN (SELECT oid FROM trg)",
+	"pg_catalog.pg_type":        "oid IN (SELECT oid FROM typ)",
+	"pg_catalog.pg_sequence":    "seqrelid IN (SELECT oid FROM rel)",
+	"pg_catalog.pg_depend":      "(classid, objid) IN (SELECT classid, objid FROM obj)",
+	"pg_catalog.pg_description": "(classoid, objoid) IN (SELECT classid, objid FROM obj)",
+}
+
+// RestSignature is a hash of where every row of the database's catalogs
+// that does not belong to the given tables (quoted qualified names) is
+// and which transaction wrote it: CatalogSignature's, over the rows of the
+// same catalogs, less those of the tables, their indexes, constraints,
+// defaults, sequences, internal triggers and row types (restAttribution).
+// Read before and after statements in one transaction, equal values mean
+// that the statements wrote, and removed, no row of the catalogs but the
+// tables' own: what PostgreSQL's catalog says of everything else is what
+// it said before. Any other row written (a comment on another table, a
+// view's dependency, the flag of a table a new foreign key refers to)
+// changes it.
+func RestSignature(ctx context.Context, c *pg.Conn, tables []string) (string, error) {
+	parts, err := signatureParts(ctx, c, restLeft, false)
+	if err != nil {
+		return "", err
+	}
+	_, rest, err := signatureOf(ctx, c, restAttribution, parts, []any{tables})
+	return rest, err
 }

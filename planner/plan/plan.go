@@ -84,6 +84,12 @@ type Plan struct {
 	// tables checks its result by reading only those again on top of it;
 	// the apply takes it over.
 	Live any `json:"-"`
+	// LiveCatalog is PostgreSQL's catalog of the plan's schemas as the plan
+	// read it with Live (a state.Catalog), for the same apply: the check of
+	// its result reads the catalog of the tables its statements change
+	// again, and takes the rest from here when no other row of the
+	// database's catalogs changed (inspect.RestSignature).
+	LiveCatalog any `json:"-"`
 	// MatchVerifiedAt, when set, says that the plan is a match record's
 	// (planner.Options.MatchRecords): the match was verified against
 	// PostgreSQL's catalog at this time, and the catalog's signature is
