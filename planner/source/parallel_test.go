@@ -57,14 +57,14 @@ table "we\"ird t" {
 		}
 		return f.Hash, st.Catalog, st.Catalog.Fingerprint()
 	}
-	before := parallelLoads.Load()
+	before, apart := parallelLoads.Load(), catalogsApart.Load()
 	pfp, pcat, pcatFP := loadState(1)
-	if parallelLoads.Load() != before+1 {
-		t.Fatal("the tables were not created on several connections")
+	if parallelLoads.Load() != before+1 || catalogsApart.Load() != apart+1 {
+		t.Fatal("the tables were not created on several connections, or the catalog not read on a second one")
 	}
 	sfp, scat, scatFP := loadState(1 << 30)
-	if parallelLoads.Load() != before+1 {
-		t.Fatal("the tables were created on several connections below parallelFrom")
+	if parallelLoads.Load() != before+1 || catalogsApart.Load() != apart+1 {
+		t.Fatal("the tables were created, or the catalog read, on several connections below parallelFrom")
 	}
 	if pfp != sfp {
 		t.Errorf("fingerprints differ: %s in parallel, %s in order", pfp, sfp)
