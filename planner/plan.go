@@ -112,6 +112,21 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 			return p, nil, nil
 		}
 	}
+	// The target's state from a target record, when the catalog's
+	// signature is the one it was read under.
+	var (
+		targetRecords *targets
+		fromRecord    *known
+	)
+	if isHCL {
+		names := opts.Schemas
+		if len(names) == 0 {
+			names = h.SchemaLines()
+		}
+		if targetRecords = newTargets(&dev, conn, names, opts); targetRecords != nil && targetRecords.exists() {
+			fromRecord = targetRecords.lookup(signature())
+		}
+	}
 	if afterSignature != nil {
 		afterSignature()
 	}
@@ -120,7 +135,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	if isHCL {
 		if wait := dev.LookupAsync(ctx, h); wait != nil {
 			var err error
-			if current, preread, want, schemas, err = readCached(ctx, live, conn, h, wait, schemas, opts); err != nil {
+			if current, preread, want, schemas, err = readCached(ctx, live, conn, h, wait, schemas, opts, fromRecord); err != nil {
 				return nil, nil, err
 			}
 			if preread != nil {
@@ -134,7 +149,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	defer func() { _ = finish() }()
 	if want == nil {
 		var cat state.Catalog
-		if want, current, cat, finish, err = normalizeReading(ctx, conn, live, dev, desired, schemas, opts); err != nil {
+		if want, current, cat, finish, err = normalizeReading(ctx, conn, live, dev, desired, schemas, opts, fromRecord); err != nil {
 			finish = func() error { return nil }
 			return nil, nil, err
 		}
@@ -146,7 +161,9 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		schemas = want.SchemaNames()
 	}
 	if current == nil {
-		if current, err = inspectTarget(ctx, live, schemas, opts.Timeouts); err != nil {
+		if st, cat, ok := fromRecord.of(schemas); ok {
+			current, preread = st, func() state.Catalog { return cat }
+		} else if current, err = inspectTarget(ctx, live, schemas, opts.Timeouts); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -160,20 +177,30 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	if err != nil {
 		return nil, nil, err
 	}
+	if fromRecord != nil {
+		p.TargetReadAt = fromRecord.at
+	}
 	var sig, after string
 	recordable := match != nil && p.Matches() && want.Catalog != nil
+	storeTarget := targetRecords != nil && fromRecord == nil && p.LiveCatalog != nil
 	switch {
-	case recordable:
+	case recordable || storeTarget:
 		// The signature again, now that the plan has read everything: a
-		// match is recorded only when it is the one read before, so that
-		// a change committed while the plan read the database (and undone
-		// later) never leaves a record of a state that was not read.
+		// match, or the target's state, is recorded only when it is the
+		// one read before, so that a change committed while the plan read
+		// the database (and undone later) never leaves a record of a
+		// state that was not read. The target's state is encoded
+		// meanwhile.
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
 			after, _ = inspect.CatalogSignature(ctx, conn)
 		}()
 		sig = signature()
+		if storeTarget {
+			cat, _ := p.LiveCatalog.(state.Catalog)
+			targetRecords.store(schemas, current, cat, sig, func() string { <-done; return after })
+		}
 		<-done
 	case !opts.NoFingerprints:
 		sig = signature()
@@ -200,13 +227,17 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 // when the entry is there and whole; want is nil otherwise. The target's
 // schemas are those given, else those the files' schema blocks name: when
 // the entry's schemas are others, the target is read again for them.
-func readCached(ctx context.Context, live *inspect.Live, conn *pg.Conn, h *source.HCL, wait func() *source.Cached, schemas []string, opts Options) (current *state.State, preread func() state.Catalog, want *state.State, managed []string, err error) {
+func readCached(ctx context.Context, live *inspect.Live, conn *pg.Conn, h *source.HCL, wait func() *source.Cached, schemas []string, opts Options, fromRecord *known) (current *state.State, preread func() state.Catalog, want *state.State, managed []string, err error) {
 	names := schemas
 	if len(names) == 0 {
 		names = h.SchemaLines() // none: read after the entry
 	}
+	recorded, recordedCat, fromRec := fromRecord.of(names)
 	var apart func() state.Catalog
-	if len(names) > 0 && h.Tables() >= manyTables {
+	switch {
+	case fromRec:
+		apart = func() state.Catalog { return recordedCat }
+	case len(names) > 0 && h.Tables() >= manyTables:
 		apart = catalogApart(ctx, conn.DB(), names, opts.Timeouts)
 	}
 	// Waits for the catalog's read when it is not used.
@@ -215,9 +246,9 @@ func readCached(ctx context.Context, live *inspect.Live, conn *pg.Conn, h *sourc
 			apart()
 		}
 	}
-	var read *state.State
+	read := recorded
 	var rerr error
-	if len(names) > 0 {
+	if len(names) > 0 && !fromRec {
 		read, rerr = inspectTarget(ctx, live, names, opts.Timeouts)
 	}
 	c := wait()
@@ -236,6 +267,9 @@ func readCached(ctx context.Context, live *inspect.Live, conn *pg.Conn, h *sourc
 		return read, apart, c.For(read, h), schemas, nil
 	}
 	unused()
+	if st, cat, ok := fromRecord.of(schemas); ok {
+		return st, func() state.Catalog { return cat }, c.For(st, h), schemas, nil
+	}
 	if current, err = inspectTarget(ctx, live, schemas, opts.Timeouts); err != nil {
 		return nil, nil, nil, schemas, err
 	}
@@ -364,7 +398,7 @@ func catalogApart(ctx context.Context, target *pg.DB, schemas []string, t plan.T
 // catalog meanwhile (on the target's connection; the throwaway database gets
 // one of its own): most of a normalization is the server creating the
 // objects. current and cat are nil when the target was not read.
-func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, dev source.DevDatabase, desired source.Desired, schemas []string, opts Options) (want, current *state.State, cat state.Catalog, finish func() error, err error) {
+func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, dev source.DevDatabase, desired source.Desired, schemas []string, opts Options, fromRecord *known) (want, current *state.State, cat state.Catalog, finish func() error, err error) {
 	h, ok := source.HCLOf(desired)
 	if !ok {
 		want, err = normalize(ctx, dev, desired, opts)
@@ -394,26 +428,31 @@ func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, de
 	}
 	// A large schema's catalog is read on a connection of its own, while
 	// the first inspects it.
+	recorded, recordedCat, fromRec := fromRecord.of(names)
 	var apartCat func() state.Catalog
-	if h.Tables() >= manyTables {
+	if h.Tables() >= manyTables && !fromRec {
 		apartCat = catalogApart(ctx, conn.DB(), names, opts.Timeouts)
 	}
 	read := make(chan inspected, 1)
-	go func() {
-		// The target's schema, then its catalog (nil when it cannot be
-		// read: diffLive reads it again and reports why).
-		st, err := inspectTarget(ctx, live, names, opts.Timeouts)
-		var cat state.Catalog
-		if apartCat != nil {
-			cat = apartCat() // waited for also when inspecting failed
-		}
-		if err == nil && cat == nil {
-			if cat, err = live.Catalog(ctx, names); err != nil {
-				cat, err = nil, nil
+	if fromRec {
+		read <- inspected{recorded, recordedCat, nil}
+	} else {
+		go func() {
+			// The target's schema, then its catalog (nil when it cannot be
+			// read: diffLive reads it again and reports why).
+			st, err := inspectTarget(ctx, live, names, opts.Timeouts)
+			var cat state.Catalog
+			if apartCat != nil {
+				cat = apartCat() // waited for also when inspecting failed
 			}
-		}
-		read <- inspected{st, cat, err}
-	}()
+			if err == nil && cat == nil {
+				if cat, err = live.Catalog(ctx, names); err != nil {
+					cat, err = nil, nil
+				}
+			}
+			read <- inspected{st, cat, err}
+		}()
+	}
 	want, err = normalize(ctx, apart, desired, opts)
 	r := <-read // the target's connection is free again
 	if err != nil {
@@ -608,14 +647,14 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		DesiredNotManaged: want.NotManaged, From: from, To: to, LockRetries: opts.Timeouts.Retries,
 		DesiredExtensions: append([]plan.Extension{}, want.Extensions...), Unplanned: unplanned,
 		FromCatalog: fromCatalog, DropSchemas: dropSchemas, FromRealm: fromRealm, Engine: engine.name(),
-		LiveCatalog: liveCatalog(cat, opts),
+		LiveCatalog: liveCatalog(cat),
 	}, nil
 }
 
 // liveCatalog is the catalog the plan read, for its apply in this process
-// (plan.Plan.LiveCatalog): none when the plan is only shown.
-func liveCatalog(cat state.Catalog, opts Options) any {
-	if cat == nil || opts.NoFingerprints {
+// and its target record (plan.Plan.LiveCatalog).
+func liveCatalog(cat state.Catalog) any {
+	if cat == nil {
 		return nil
 	}
 	return cat

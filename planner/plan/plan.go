@@ -95,6 +95,11 @@ type Plan struct {
 	// PostgreSQL's catalog at this time, and the catalog's signature is
 	// still the one it was verified under. Plan files do not carry it.
 	MatchVerifiedAt time.Time `json:"-"`
+	// TargetReadAt, when set, says that the plan took the database's
+	// schema from keel's target record (planner.Options.MatchRecords): it
+	// was read from PostgreSQL at this time, and the catalog's signature
+	// is still the one it was read under. Plan files do not carry it.
+	TargetReadAt time.Time `json:"-"`
 	// DesiredNotManaged lists objects of the desired state (SQL or a
 	// database) that keel does not manage: the plan does not create them.
 	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`
@@ -169,6 +174,17 @@ func (p *Plan) MatchNote() string {
 	}
 	return fmt.Sprintf("From keel's match record: an earlier plan verified this match against PostgreSQL's catalog at %s, and no row of the database's catalogs has changed since (KEEL_CACHE=off reads them all again)",
 		p.MatchVerifiedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+}
+
+// TargetNote is a sentence (without its period) that says, for a plan
+// that took the database's schema from keel's target record, when it was
+// read; "" for a plan that read it.
+func (p *Plan) TargetNote() string {
+	if p.TargetReadAt.IsZero() || !p.MatchVerifiedAt.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("The database's schema from keel's target record: read from PostgreSQL's catalog at %s, and no row of the database's catalogs has changed since (KEEL_CACHE=off reads them all again)",
+		p.TargetReadAt.UTC().Format("2006-01-02 15:04:05 UTC"))
 }
 
 // Matches reports whether the database is the desired state: nothing to

@@ -165,6 +165,9 @@ func mdHead(p *plan.Plan, o MarkdownOptions) string {
 		}
 		fmt.Fprintf(&b, "The %s · schemas: %s · %s.\n\n%s\n", db, mdEscape(schemaList(p.Schemas)), stmts, timeoutsLine(p))
 	}
+	if note := p.TargetNote(); note != "" {
+		fmt.Fprintf(&b, "\n%s.\n", mdEscape(note))
+	}
 	return b.String()
 }
 

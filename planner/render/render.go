@@ -29,6 +29,9 @@ func Text(w io.Writer, p *plan.Plan) error {
 	if p.Engine != "" {
 		fmt.Fprintf(&b, "Planned by: %s (tables, enums and schemas), and keel\n", plan.OneLine(p.Engine))
 	}
+	if note := p.TargetNote(); note != "" {
+		b.WriteString(note + ".\n")
+	}
 	switch {
 	case p.Matches():
 		b.WriteString("\nNo changes: the database matches the desired state.\n")

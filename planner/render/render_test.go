@@ -326,3 +326,29 @@ func TestMatchRecordNote(t *testing.T) {
 		t.Fatalf("markdown does not say the match came from the record:\n%s", md)
 	}
 }
+
+// A plan that took the database's schema from a target record says when it
+// was read, in text and markdown, with its statements; one that read it
+// says nothing of it.
+func TestTargetRecordNote(t *testing.T) {
+	p := goldenPlan()
+	var b bytes.Buffer
+	if err := Text(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "target record") || strings.Contains(markdown(t, p, MarkdownOptions{}), "target record") {
+		t.Fatal("a plan that read the database mentions a target record")
+	}
+	p.TargetReadAt = time.Date(2026, 11, 27, 16, 40, 25, 0, time.FixedZone("CET", 3600))
+	const want = "The database's schema from keel's target record: read from PostgreSQL's catalog at 2026-11-27 15:40:25 UTC"
+	b.Reset()
+	if err := Text(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), want) || !strings.Contains(b.String(), p.Steps[0].SQL) {
+		t.Fatalf("text does not say the schema came from the record, in UTC, with the statements:\n%s", b.String())
+	}
+	if md := markdown(t, p, MarkdownOptions{Env: "prod"}); !strings.Contains(md, "from keel") || !strings.Contains(md, "15:40:25 UTC") {
+		t.Fatalf("markdown does not say the schema came from the record:\n%s", md)
+	}
+}

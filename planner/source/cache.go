@@ -576,3 +576,15 @@ func (c *Cache) writeFile(name string, b []byte) {
 		os.Remove(tmp.Name())
 	}
 }
+
+// EncodeCatalog writes a catalog as cache entries keep it; DecodeCatalog
+// reads it back.
+func EncodeCatalog(cat state.Catalog) []byte { return encodeCatalog(cat) }
+
+// DecodeCatalog reads what EncodeCatalog wrote.
+func DecodeCatalog(b []byte) (state.Catalog, error) { return decodeCatalog(b) }
+
+// BuildID names this build of keel (the executable's path, size and
+// modification time), as cache entries are keyed on it; ok is false when
+// it cannot be told.
+func BuildID() (id string, ok bool) { return buildID() }

@@ -1,0 +1,192 @@
+package planner_test
+
+import (
+	"context"
+	"maps"
+	"strings"
+	"testing"
+
+	"keel/internal/pgtest"
+	"keel/planner"
+	"keel/planner/apply"
+	"keel/planner/pg"
+	"keel/planner/plan"
+	"keel/planner/source"
+	"keel/planner/state"
+)
+
+// A plan that read the target records its schema; the next plan of the
+// same schemas, with other files (the desired state changed), takes the
+// target's schema from the record while the database's catalog is
+// unchanged, says so, and is the plan that reads it all again: the same
+// statements, fingerprints and catalog. A change by hand (a column, or a
+// comment on a constraint, which only PostgreSQL's catalog shows) makes
+// the next plan read in full, and plan it away; an apply of a plan from a
+// record runs and leaves the desired state. Not parallel: it counts the
+// plans records answered.
+func TestPlanTakesTheTargetFromARecordOnlyWhileTheCatalogIsUnchanged(t *testing.T) {
+	ctx := context.Background()
+	u, _ := pgtest.NewDatabase(t)
+	db, _ := pg.ParseURL(u)
+	pgtest.Exec(t, u, `CREATE TABLE "we""ird" (id bigint PRIMARY KEY, "a""b" text CHECK ("a""b" <> ''), at timestamptz DEFAULT now())`,
+		`CREATE TABLE owners (id bigint PRIMARY KEY)`,
+		`CREATE TABLE notes (id bigint PRIMARY KEY, w bigint REFERENCES owners (id), body text)`,
+		`CREATE INDEX notes_body ON notes (body) WHERE body IS NOT NULL`)
+	const base = `
+schema "public" {}
+table "we\"ird" {
+  schema = schema.public
+  column "id" {
+    type = bigint
+  }
+  column "a\"b" {
+    type = text
+    null = true
+  }
+  column "at" {
+    type    = timestamptz
+    null    = true
+    default = sql("now()")
+  }
+  primary_key {
+    columns = [column.id]
+  }
+  check "we\"ird_a\"b_check" {
+    expr = "(\"a\"\"b\" <> '')"
+  }
+}
+table "owners" {
+  schema = schema.public
+  column "id" {
+    type = bigint
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+table "notes" {
+  schema = schema.public
+  column "id" {
+    type = bigint
+  }
+  column "w" {
+    type = bigint
+    null = true
+  }
+  column "body" {
+    type = text
+    null = true
+  }
+  primary_key {
+    columns = [column.id]
+  }
+  foreign_key "notes_w_fkey" {
+    columns     = [column.w]
+    ref_columns = [table.owners.column.id]
+  }
+  index "notes_body" {
+    columns = [column.body]
+    where   = "(body IS NOT NULL)"
+  }
+}
+`
+	cache := &source.Cache{Dir: t.TempDir()}
+	gen := func(when, hcl string, records bool) (*plan.Plan, bool) {
+		t.Helper()
+		desired, err := source.LoadHCL(writeSchema(t, hcl))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := planner.TargetRecords()
+		p, _, err := planner.Generate(ctx, connOf(t, db), desired, planner.Options{Dev: source.DevDatabase{Cache: cache}, MatchRecords: records})
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		used := planner.TargetRecords() != n
+		if used != (p.TargetNote() != "") {
+			t.Fatalf("%s: from a record: %t, but the plan's note is %q", when, used, p.TargetNote())
+		}
+		return p, used
+	}
+	sqls := func(p *plan.Plan) string {
+		var b strings.Builder
+		for _, s := range p.Steps {
+			b.WriteString(s.SQL + ";\n")
+		}
+		return b.String()
+	}
+	// same fails unless a plan from a record is the plan read in full.
+	same := func(when string, fromRecord, inFull *plan.Plan) {
+		t.Helper()
+		if sqls(fromRecord) != sqls(inFull) || fromRecord.From.Hash != inFull.From.Hash || fromRecord.FromRealm != inFull.FromRealm ||
+			len(fromRecord.Unplanned) != len(inFull.Unplanned) {
+			t.Fatalf("%s: the plan from the record differs from the one read in full:\n%s\n---\n%s", when, sqls(fromRecord), sqls(inFull))
+		}
+		a, _ := fromRecord.LiveCatalog.(state.Catalog)
+		b, _ := inFull.LiveCatalog.(state.Catalog)
+		if a == nil || !maps.Equal(a, b) {
+			t.Fatalf("%s: the recorded catalog is not the one read in full", when)
+		}
+	}
+
+	if _, used := gen("first plan", base, true); used {
+		t.Fatal("the first plan took the target from a record")
+	}
+	edited := strings.Replace(base, `  column "body" {`, "  column \"tags\" {\n    type = text\n    null = true\n  }\n  column \"body\" {", 1)
+	p, used := gen("after an edit", edited, true)
+	if !used {
+		t.Fatal("the plan of edited files did not take the target's schema from the record")
+	}
+	full, _ := gen("read in full", edited, false)
+	same("after an edit", p, full)
+	if !strings.Contains(sqls(p), `ADD COLUMN "tags" text NULL`) {
+		t.Fatalf("plan after an edit:\n%s", sqls(p))
+	}
+
+	// By hand: a column, then a comment only the catalog shows.
+	for _, ddl := range []string{`ALTER TABLE notes ADD COLUMN late int`, `COMMENT ON CONSTRAINT notes_w_fkey ON notes IS 'by hand'`} {
+		pgtest.Exec(t, u, ddl)
+		p, used := gen(ddl, edited, true)
+		if used {
+			t.Fatalf("after %s: the plan took the target from a record", ddl)
+		}
+		full, _ := gen(ddl+", in full", edited, false)
+		same(ddl, p, full)
+		if again, used := gen(ddl+", again", edited, true); !used {
+			t.Fatalf("after %s: the next plan did not take the target from the record", ddl)
+		} else {
+			same(ddl+", again", again, full)
+		}
+	}
+	// An apply of a plan from the record.
+	p, _, err := planner.Generate(ctx, connOf(t, db), mustLoad(t, edited), planner.Options{Dev: source.DevDatabase{Cache: cache}, MatchRecords: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.TargetNote() == "" {
+		t.Fatal("the apply's plan did not take the target from the record")
+	}
+	if !strings.Contains(sqls(p), `DROP COLUMN "late"`) {
+		t.Fatalf("the plan does not drop the column added by hand:\n%s", sqls(p))
+	}
+	_, want, err := planner.Generate(ctx, connOf(t, db), mustLoad(t, edited), planner.Options{Dev: source.DevDatabase{Cache: cache}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := connOf(t, db)
+	if err := apply.Apply(ctx, conn, p, want, "test", apply.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := gen("after the apply", edited, false); !after.Matches() {
+		t.Fatalf("after the apply the database does not match:\n%s", sqls(after))
+	}
+}
+
+func mustLoad(t *testing.T, hcl string) source.Desired {
+	t.Helper()
+	d, err := source.LoadHCL(writeSchema(t, hcl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
