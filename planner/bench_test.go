@@ -223,6 +223,35 @@ func BenchmarkPlanAfterChange(b *testing.B) {
 	}
 }
 
+// BenchmarkPlanAfterChangeTargetRecord is BenchmarkPlanAfterChange with
+// target records on, as the CLI plans: the target's schema comes from the
+// record of the plan before (the database does not change).
+func BenchmarkPlanAfterChangeTargetRecord(b *testing.B) {
+	db, path := benchSetup(b)
+	opts := benchCached(b, db, path)
+	opts.MatchRecords = true
+	benchPlan(b, db, path, opts) // reads the target and records it
+	base, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := planner.TargetRecords()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		withColumn(b, path, base, fmt.Sprintf("bench_%d", i))
+		b.StartTimer()
+		if p, _ := benchPlan(b, db, path, opts); len(p.Steps) != 1 {
+			b.Fatalf("want one statement, got:\n%s", sqlOf(p))
+		}
+	}
+	b.StopTimer()
+	if got := planner.TargetRecords() - n; got != int64(b.N) {
+		b.Fatalf("%d of %d plans took the target from its record", got, b.N)
+	}
+}
+
 // BenchmarkApplyChange measures keel apply of a column added to one table,
 // planned and applied in one process (keel plan of the same file ran before,
 // so its normalization is in the cache): the plan, the staleness check, the
