@@ -177,12 +177,12 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	if err != nil {
 		return nil, nil, err
 	}
-	if fromRecord != nil {
+	if fromRecord.taken() {
 		p.TargetReadAt = fromRecord.at
 	}
 	var sig, after string
 	recordable := match != nil && p.Matches() && want.Catalog != nil
-	storeTarget := targetRecords != nil && fromRecord == nil && p.LiveCatalog != nil
+	storeTarget := targetRecords != nil && !fromRecord.taken() && p.LiveCatalog != nil
 	switch {
 	case recordable || storeTarget:
 		// The signature again, now that the plan has read everything: a

@@ -76,6 +76,8 @@ type known struct {
 	st    *state.State
 	cat   state.Catalog
 	at    time.Time
+	// used says that a plan took them (of).
+	used bool
 }
 
 // of returns the state and catalog when they are of the schemas names.
@@ -83,8 +85,15 @@ func (k *known) of(names []string) (*state.State, state.Catalog, bool) {
 	if k == nil || !slices.Equal(slices.Sorted(slices.Values(names)), k.names) {
 		return nil, nil, false
 	}
+	if !k.used {
+		k.used = true
+		targetRecordsUsed.Add(1)
+	}
 	return k.st, k.cat, true
 }
+
+// taken reports whether the plan took the target's state from k.
+func (k *known) taken() bool { return k != nil && k.used }
 
 // newTargets returns the target records of a plan of the schemas names on
 // conn, or nil when the plan cannot use them: no cache, no schemas known
@@ -140,7 +149,6 @@ func (t *targets) lookup(signature string) *known {
 	if fp, err := st.Fingerprint(); err != nil || fp.Hash != r.Fingerprint || st.RealmHash() != r.RealmHash {
 		return nil
 	}
-	targetRecordsUsed.Add(1)
 	return &known{names: t.names, st: st, cat: cat, at: r.ReadAt}
 }
 
