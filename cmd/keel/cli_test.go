@@ -101,8 +101,18 @@ func TestFreshDatabasePlanApplyConverge(t *testing.T) {
 	}
 	pgtest.Exec(t, u, "ALTER TABLE users ADD COLUMN by_hand int")
 	code, out, errs = keel(t, "plan", "--env", "dev", "--url", u, "--schema", "../../schema.hcl", "--detailed-exitcode")
-	if code != 2 || !strings.Contains(out, `DROP COLUMN "by_hand"`) {
-		t.Fatalf("plan after a column was added by hand: exit %d, want 2 and the column dropped:\n%s%s", code, out, errs)
+	if code != 2 || !strings.Contains(out, `DROP COLUMN "by_hand"`) || strings.Contains(out, "target record") {
+		t.Fatalf("plan after a column was added by hand: exit %d, want 2 and the column dropped, the database read:\n%s%s", code, out, errs)
+	}
+	// That plan read the database; status and the next plan take its
+	// schema from the target record it left, and say so.
+	code, out, errs = keel(t, "status", "--env", "dev", "--url", u, "--schema", "../../schema.hcl")
+	if code != 2 || !strings.Contains(out, "The database's schema from keel's target record: read from PostgreSQL's catalog at") {
+		t.Fatalf("status after a plan read the database: exit %d, want 2 and the schema from the target record:\n%s%s", code, out, errs)
+	}
+	code, out, errs = keel(t, "plan", "--env", "dev", "--url", u, "--schema", "../../schema.hcl", "--detailed-exitcode")
+	if code != 2 || !strings.Contains(out, `DROP COLUMN "by_hand"`) || !strings.Contains(out, "The database's schema from keel's target record") {
+		t.Fatalf("plan after a plan read the database: exit %d, want 2, the column dropped and the schema from the target record:\n%s%s", code, out, errs)
 	}
 }
 

@@ -58,6 +58,12 @@ func (c *statusCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 	if err != nil {
 		return err
 	}
+	// Where the database's schema came from, when not read now.
+	defer func() {
+		if note := p.TargetNote(); note != "" {
+			fmt.Fprintf(s.out, "%s.\n", note)
+		}
+	}()
 	if p.Matches() {
 		fmt.Fprintln(s.out, "\nThe database matches the desired state.")
 		if note := p.MatchNote(); note != "" {
