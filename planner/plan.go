@@ -177,7 +177,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	if err != nil {
 		return nil, nil, err
 	}
-	if fromRecord.taken() {
+	if fromRecord.took(current) {
 		p.TargetReadAt = fromRecord.at
 	}
 	var sig, after string

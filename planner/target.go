@@ -76,7 +76,7 @@ type known struct {
 	st    *state.State
 	cat   state.Catalog
 	at    time.Time
-	// used says that a plan took them (of).
+	// used says that the plan's live state is st (took).
 	used bool
 }
 
@@ -85,11 +85,20 @@ func (k *known) of(names []string) (*state.State, state.Catalog, bool) {
 	if k == nil || !slices.Equal(slices.Sorted(slices.Values(names)), k.names) {
 		return nil, nil, false
 	}
+	return k.st, k.cat, true
+}
+
+// took notes whether current, the live state a plan was computed from,
+// is k's, and reports it.
+func (k *known) took(current *state.State) bool {
+	if k == nil || current != k.st {
+		return false
+	}
 	if !k.used {
 		k.used = true
 		targetRecordsUsed.Add(1)
 	}
-	return k.st, k.cat, true
+	return true
 }
 
 // taken reports whether the plan took the target's state from k.
