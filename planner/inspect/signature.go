@@ -121,7 +121,8 @@ ORDER BY n.nspname, c.relname`)
 		// hashtidextended seeded with the xmin: a third less time than
 		// hashing both as text.
 		const hash = "pg_catalog.hashtidextended(ctid, xmin::text::bigint)"
-		from := pgsql.QuoteIdent(schema) + "." + pgsql.QuoteIdent(name)
+		table := pgsql.QuoteIdent(schema) + "." + pgsql.QuoteIdent(name)
+		from := "(SELECT " + hash + " AS x FROM " + table + ") s"
 		h, r := "COALESCE(pg_catalog.bit_xor(x), 0) || ':' || pg_catalog.count(*)", "NULL"
 		if leave != nil {
 			r = h
@@ -129,16 +130,12 @@ ORDER BY n.nspname, c.relname`)
 				// Each row's hash and whether it is left out, once
 				// (OFFSET 0 keeps the subquery from being merged into
 				// the aggregates, which would compute them for each).
-				from = "(SELECT " + hash + " AS x, " + cond + " AS l FROM " + from + " OFFSET 0) s"
+				from = "(SELECT " + hash + " AS x, " + cond + " AS l FROM " + table + " OFFSET 0) s"
 				r = "COALESCE(pg_catalog.bit_xor(x) FILTER (WHERE NOT l), 0) || ':' || pg_catalog.count(*) FILTER (WHERE NOT l)"
-			} else {
-				from = "(SELECT " + hash + " AS x FROM " + from + ") s"
 			}
 			if !total {
 				h = "NULL"
 			}
-		} else {
-			from = "(SELECT " + hash + " AS x FROM " + from + ") s"
 		}
 		parts = append(parts, fmt.Sprintf("SELECT %s AS n, %s AS h, %s AS r FROM %s", pgsql.QuoteLiteral(schema+"."+name), h, r, from))
 	}
