@@ -25,6 +25,17 @@ import (
 // record runs and leaves the desired state. Not parallel: it counts the
 // plans records answered.
 func TestPlanTakesTheTargetFromARecordOnlyWhileTheCatalogIsUnchanged(t *testing.T) {
+	targetRecordScenario(t)
+}
+
+// The same as a large schema plans: the signature read on a connection of
+// its own, the target's catalog on a second one.
+func TestLargePlanTakesTheTargetFromARecordOnlyWhileTheCatalogIsUnchanged(t *testing.T) {
+	defer planner.SetManyTables(1)()
+	targetRecordScenario(t)
+}
+
+func targetRecordScenario(t *testing.T) {
 	ctx := context.Background()
 	u, _ := pgtest.NewDatabase(t)
 	db, _ := pg.ParseURL(u)
