@@ -329,6 +329,11 @@ func (s *jobState) run(id, script string, stepEnv *actionlint.Env, summary strin
 	}
 	env["PATH"] = path
 	env["HOME"] = os.Getenv("HOME")
+	// The scratch databases keel keeps on the test server: this test
+	// process's own (pgtest.Main), dropped when it ends.
+	if v := os.Getenv("KEEL_SCRATCH"); v != "" {
+		env["KEEL_SCRATCH"] = v
+	}
 	env["RUNNER_TEMP"] = s.r.temp
 	env["GITHUB_RUN_ID"] = s.ctx["github.run_id"]
 	env["GITHUB_STEP_SUMMARY"] = summary

@@ -2,7 +2,6 @@ package source
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"sort"
 	"strings"
 
-	"keel/planner/pg"
 	"keel/planner/state"
 
 	"ariga.io/atlas/sql/postgres"
@@ -300,7 +298,7 @@ func (s *blockSet) hashes() map[string]string {
 var errNotIncremental = errors.New("not incremental")
 
 // normalizeChanged normalizes the files h on the base entry (see above).
-func normalizeChanged(ctx context.Context, h *HCL, base *Cached, tw *throwaway) (*state.State, *blockSet, error) {
+func normalizeChanged(h *HCL, base *Cached, load func(declared *state.State) (*state.State, error)) (*state.State, *blockSet, error) {
 	set, ok := scanChanged(h.Files, h.srcs, base)
 	if !ok { // scanBlocks parses whole what scanChanged could not read
 		var err error
@@ -321,6 +319,17 @@ func normalizeChanged(ctx context.Context, h *HCL, base *Cached, tw *throwaway) 
 		st, err := base.load(h)
 		back <- loaded{st, err}
 	}()
+	// Every return waits for it: reading an entry back may write it
+	// (Verified), which must end before the caller goes on.
+	var b loaded
+	waited := false
+	wait := func() loaded {
+		if !waited {
+			b, waited = <-back, true
+		}
+		return b
+	}
+	defer wait()
 	now := set.hashes()
 	changed := make(map[string]bool) // table blocks, by "schema\x00name"
 	var removed []*hclBlock
@@ -433,17 +442,10 @@ func normalizeChanged(ctx context.Context, h *HCL, base *Cached, tw *throwaway) 
 	if err != nil {
 		return nil, nil, errNotIncremental // the whole parse says where
 	}
-	var norm *state.State
-	// The base's extensions are still those of the server (base was read
-	// while the throwaway database was made, on the connection asked here).
-	if !tw.wait() || !base.matches(ctx, tw.d.admin.Pgx()) {
-		return nil, nil, errNotIncremental
-	}
-	err = tw.use(func(db *pg.DB) error {
-		norm, err = loadAndInspect(ctx, db, declared, false)
-		return err
-	})
-	b := <-back
+	// load also checks that the base's extensions are still those of the
+	// server.
+	norm, err := load(declared)
+	b = wait()
 	if err != nil || len(norm.NotManaged) > 0 || len(norm.Invalid) > 0 || len(norm.Using) > 0 || b.err != nil {
 		return nil, nil, errNotIncremental
 	}

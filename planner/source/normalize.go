@@ -44,6 +44,12 @@ type DevDatabase struct {
 	// Cache, if not nil, keeps normalized HCL desired states across runs
 	// (see Cache); the CLI uses DefaultCache.
 	Cache *Cache
+	// Scratch names the scratch databases small desired states are
+	// normalized in, in a transaction rolled back (see scratch.go); the
+	// default is KEEL_SCRATCH, else "keel_scratch". NoScratch, or
+	// KEEL_SCRATCH=off, uses throwaway databases only.
+	Scratch   string
+	NoScratch bool
 
 	// admin is a connection to the server, for CREATE DATABASE and the
 	// cache's questions about the server (set by open).
@@ -217,20 +223,38 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 			baseKey = dev.Cache.baseKey(ctx, h, dev.admin)
 		}
 	}
-	// A throwaway database is needed from here on: PostgreSQL creates it
-	// while the files are read. Once the state is read from it, it is
+	// A database to normalize in is needed from here on. Small files, and
+	// files changed since an entry was made for them (only the changed
+	// tables are loaded), go to a scratch database, opened while the files
+	// are read; otherwise PostgreSQL creates a throwaway database
+	// meanwhile. Once the state is read from a throwaway database, it is
 	// dropped: in the background where dev has a connection of its own
-	// (the drop waits for a checkpoint), while the state is stored and
-	// the plan computed.
-	tw := dev.start(ctx)
+	// (the drop waits for a checkpoint), while the state is stored and the
+	// plan computed.
+	var sc *pendingScratch
+	if !dev.NoScratch && (baseKey != "" || h.size() < scratchBytes) {
+		sc = dev.startScratch(ctx)
+		defer sc.close()
+	}
+	var tw *throwaway
+	if sc == nil {
+		tw = dev.start(ctx)
+	}
+	throwaway := func() *throwaway {
+		if tw == nil {
+			tw = dev.start(ctx)
+		}
+		return tw
+	}
 	released := false
 	release := func() error {
-		if released {
+		if released || tw == nil {
 			return nil
 		}
 		released = true
 		if dev.later != nil {
-			dev.later.run(func() error { return tw.drop(ctx) })
+			t := tw
+			dev.later.run(func() error { return t.drop(ctx) })
 			return nil
 		}
 		return tw.drop(ctx)
@@ -244,6 +268,17 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		}
 		return nil
 	}
+	// inScratch normalizes a small state in the scratch database; ok is
+	// false when there is none, or the state did not load there (a
+	// throwaway database then says why).
+	inScratch := func(declared *state.State) (*state.State, bool) {
+		s := sc.get()
+		if s == nil || countTables(declared) >= parallelFrom {
+			return nil, false
+		}
+		st, err := s.load(ctx, declared)
+		return st, err == nil
+	}
 	// Files changed since an entry was made for them: normalize the
 	// tables that changed only, on that entry (read meanwhile; whether it
 	// matches the server is asked once the connection is free again).
@@ -252,7 +287,25 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		base = dev.Cache.readFile(baseKey)
 	}
 	if base != nil {
-		if st, set, err := normalizeChanged(ctx, h, base, tw); err == nil {
+		changedIn := func(declared *state.State) (*state.State, error) {
+			if sc.get() != nil && !base.matches(ctx, dev.admin.Pgx()) {
+				return nil, errNotIncremental
+			}
+			if st, ok := inScratch(declared); ok {
+				return st, nil
+			}
+			t := throwaway()
+			if !t.wait() || !base.matches(ctx, dev.admin.Pgx()) {
+				return nil, errNotIncremental
+			}
+			var norm *state.State
+			err := t.use(func(db *pg.DB) (err error) {
+				norm, err = loadAndInspect(ctx, db, declared, false)
+				return err
+			})
+			return norm, err
+		}
+		if st, set, err := normalizeChanged(h, base, changedIn); err == nil {
 			// Stored too: the same files planned again, or applied, are
 			// then read from the cache.
 			if key != "" {
@@ -270,15 +323,21 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		// loads the state.
 		go func() { _, _ = h.blocks() }()
 	}
+	if st, ok := inScratch(declared); ok {
+		if key != "" {
+			dev.Cache.put(ctx, key, st, dev.admin, h, nil, "", free)
+		}
+		return st, release()
+	}
 	parallel := true
 	load := func(db *pg.DB) error {
 		st, err = loadAndInspect(ctx, db, declared, parallel)
 		return err
 	}
-	if tw.used { // by the tables that changed: the whole needs an empty one
+	if t := throwaway(); t.used { // by the tables that changed: the whole needs an empty one
 		err = dev.With(ctx, load)
 	} else {
-		err = tw.use(load)
+		err = t.use(load)
 	}
 	if again := (*inParallelError)(nil); errors.As(err, &again) && ctx.Err() == nil {
 		parallel = false
@@ -290,6 +349,20 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 	return st, errors.Join(err, release())
 }
 
+// scratchBytes bounds the files whose state is normalized in a scratch
+// database from the start (smaller than parallelFrom of the benchmark's
+// tables); larger ones go to a throwaway database made while they are read.
+const scratchBytes = 64 << 10
+
+// size is the files' bytes.
+func (h *HCL) size() int {
+	n := 0
+	for _, src := range h.srcs {
+		n += len(src)
+	}
+	return n
+}
+
 // loadAndInspect creates the desired state in the (empty) database db and
 // inspects it back; parallel lets it create many tables on several
 // connections (an error there is an *inParallelError).
@@ -299,6 +372,15 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State, parall
 		return nil, fmt.Errorf("normalizing the desired state: %w", err)
 	}
 	defer conn.Close()
+	return loadOn(ctx, db, conn, desired, parallel)
+}
+
+// loadOn is loadAndInspect on conn, a connection to db. A nil db means that
+// conn is inside a transaction its caller ends (a scratch database's): the
+// statements then run in it, objects that fail roll back to a savepoint,
+// and nothing runs on another connection.
+func loadOn(ctx context.Context, db *pg.DB, conn *pg.Conn, desired *state.State, parallel bool) (*state.State, error) {
+	inTx := db == nil
 	live, err := inspect.OpenLive(ctx, conn)
 	if err != nil {
 		return nil, err
@@ -337,6 +419,9 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State, parall
 		if err != nil {
 			return err
 		}
+		if inTx {
+			return execInTx(ctx, conn, desired, rendered)
+		}
 		return execRendered(ctx, conn, desired, rendered)
 	}
 	if err := run(schemas); err != nil {
@@ -364,8 +449,8 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State, parall
 			late = append(late, o)
 		}
 	}
-	failed, _ := loadObjects(ctx, conn, early)
-	if first, tables, fks, ok := splitTables(rest, desired.Inherits); ok && parallel {
+	failed, _ := loadObjects(ctx, conn, early, inTx)
+	if first, tables, fks, ok := splitTables(rest, desired.Inherits); ok && parallel && !inTx {
 		// Many tables: on several connections at once, their foreign
 		// keys after them all.
 		if err := run(first); err != nil {
@@ -422,7 +507,7 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State, parall
 	}
 	// Views, triggers, policies, privileges, ... and what could not be
 	// made before the tables.
-	if failed, err := loadObjects(ctx, conn, append(failed, late...)); len(failed) > 0 {
+	if failed, err := loadObjects(ctx, conn, append(failed, late...), inTx); len(failed) > 0 {
 		return nil, err
 	}
 	// Many tables: PostgreSQL's catalog read on a second connection while
@@ -430,7 +515,7 @@ func loadAndInspect(ctx context.Context, db *pg.DB, desired *state.State, parall
 	readCatalog := func() (state.Catalog, error) {
 		return inspect.ReadCatalog(ctx, conn, desired.SchemaNames())
 	}
-	if len(desired.Realm.Schemas) > 0 && countTables(desired) >= parallelFrom {
+	if !inTx && len(desired.Realm.Schemas) > 0 && countTables(desired) >= parallelFrom {
 		if c, err := db.Open(ctx, "keel normalize"); err == nil {
 			defer c.Close()
 			done := make(chan struct{})
@@ -502,6 +587,21 @@ func execRendered(ctx context.Context, conn *pg.Conn, desired *state.State, rend
 		if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
 			return fmt.Errorf("normalizing the desired state: %w", pg.ServerError(err))
 		}
+	}
+	return nil
+}
+
+// execInTx runs the rendered statements as execRendered does, in the
+// transaction conn is in (a scratch database's).
+func execInTx(ctx context.Context, conn *pg.Conn, desired *state.State, rendered []*migrate.Change) error {
+	stmts := make([]string, len(rendered))
+	for i, c := range rendered {
+		stmts[i] = c.Cmd
+	}
+	if i, err := pg.ExecStatements(ctx, conn.Pgx().PgConn(), stmts); err != nil {
+		c := rendered[i]
+		return loadFailed("%sthe desired state does not load into PostgreSQL: %s:\n  %s\n%w",
+			sourcePos(desired, c), c.Comment, c.Cmd, pg.ServerError(err))
 	}
 	return nil
 }
@@ -686,12 +786,12 @@ func (m *memo) Load(ctx context.Context, dev DevDatabase) (*state.State, error) 
 // its own. One that fails (it uses an object made later) is tried again
 // after the others, in rounds, while any of them succeeds. It returns the
 // ones that could not be made, and the error of the first of them.
-func loadObjects(ctx context.Context, conn *pg.Conn, decls []state.ObjectDecl) ([]state.ObjectDecl, error) {
+func loadObjects(ctx context.Context, conn *pg.Conn, decls []state.ObjectDecl, inTx bool) ([]state.ObjectDecl, error) {
 	for len(decls) > 0 {
 		var failed []state.ObjectDecl
 		var first error
 		for _, o := range decls {
-			if err := loadObject(ctx, conn, o); err != nil {
+			if err := loadObject(ctx, conn, o, inTx); err != nil {
 				failed = append(failed, o)
 				if first == nil {
 					first = err
@@ -706,24 +806,29 @@ func loadObjects(ctx context.Context, conn *pg.Conn, decls []state.ObjectDecl) (
 	return nil, nil
 }
 
-// loadObject runs one object's statements in a transaction.
-func loadObject(ctx context.Context, conn *pg.Conn, o state.ObjectDecl) (err error) {
+// loadObject runs one object's statements in a transaction (inTx: in a
+// savepoint of the transaction conn is in).
+func loadObject(ctx context.Context, conn *pg.Conn, o state.ObjectDecl, inTx bool) (err error) {
 	name := o.Kind + " " + plan.DisplayName(o.Schema, o.Name)
 	if o.Table != "" {
 		name = o.Kind + " " + plan.DisplayPart(o.Name) + " on " + plan.DisplayName(o.Schema, o.Table)
 	}
-	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+	begin, commit, rollback := "BEGIN", "COMMIT", "ROLLBACK"
+	if inTx {
+		begin, commit, rollback = "SAVEPOINT keel_object", "RELEASE SAVEPOINT keel_object", "ROLLBACK TO SAVEPOINT keel_object"
+	}
+	if _, err := conn.Exec(ctx, begin); err != nil {
 		return fmt.Errorf("%s: normalizing the desired state: %s: %w", o.Pos, name, pg.ServerError(err))
 	}
 	for _, stmt := range o.SQL {
 		if err := pg.ExecStatement(ctx, conn.Pgx().PgConn(), stmt); err != nil {
-			if _, rerr := conn.Exec(ctx, "ROLLBACK"); rerr != nil {
+			if _, rerr := conn.Exec(ctx, rollback); rerr != nil {
 				return fmt.Errorf("%s: normalizing the desired state: %s: %w", o.Pos, name, pg.ServerError(rerr))
 			}
 			return loadFailed("%s: the desired state does not load into PostgreSQL: %s:\n  %s\n%w", o.Pos, name, stmt, pg.ServerError(err))
 		}
 	}
-	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+	if _, err := conn.Exec(ctx, commit); err != nil {
 		return fmt.Errorf("%s: normalizing the desired state: %s: %w", o.Pos, name, pg.ServerError(err))
 	}
 	return nil

@@ -121,6 +121,14 @@ func (t *throwaway) drop(ctx context.Context) error {
 	return t.d.dropThrowaway(ctx, t.name)
 }
 
+// throwawayPrefix starts the throwaway databases' names.
+func (d DevDatabase) throwawayPrefix() string {
+	if d.Prefix == "" {
+		return "keel_tmp_"
+	}
+	return d.Prefix
+}
+
 // create makes a throwaway database and marks it as keel's; it drops what
 // a killed keel left (sweepThrowaways) first.
 func (d DevDatabase) create(ctx context.Context) (string, error) {
@@ -128,10 +136,7 @@ func (d DevDatabase) create(ctx context.Context) (string, error) {
 	if admin == nil {
 		return "", errors.New("normalizing the desired state: no connection to the server (DevDatabase not opened)")
 	}
-	prefix := d.Prefix
-	if prefix == "" {
-		prefix = "keel_tmp_"
-	}
+	prefix := d.throwawayPrefix()
 	sweepThrowaways(ctx, admin.Pgx(), prefix, time.Now())
 	name, err := throwawayName(prefix, time.Now())
 	if err != nil {

@@ -1,0 +1,11 @@
+package corpus
+
+import (
+	"os"
+	"testing"
+
+	"keel/internal/pgtest"
+)
+
+// TestMain gives the tests scratch databases of their own (pgtest.Main).
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }

@@ -1,0 +1,248 @@
+package source
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"keel/internal/pgtest"
+	"keel/planner/pg"
+)
+
+// scratchExtra adds to the example schema.hcl what loads differently: a
+// function whose return type is a table (it fails before the tables, and
+// is made again after them: in a scratch database, in a savepoint), and a
+// partitioned table with a partition.
+const scratchExtra = `
+function "pending_orders" {
+  schema = schema.public
+  lang   = SQL
+  return = sql("SETOF public.orders")
+  as     = "SELECT * FROM public.orders WHERE status = 'pending'"
+}
+table "events" {
+  schema = schema.public
+  column "id" {
+    type = bigint
+  }
+  column "at" {
+    type = date
+  }
+  primary_key {
+    columns = [column.id, column.at]
+  }
+  partition {
+    type    = RANGE
+    columns = [column.at]
+  }
+}
+table "events_2026" {
+  schema       = schema.public
+  partition_of = table.events
+  bound        = "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+}
+`
+
+// scratchServer returns a connection to a database of the test's own and a
+// scratch name of the test's own, whose databases are dropped at its end.
+func scratchServer(t *testing.T) (*pg.Conn, string) {
+	t.Helper()
+	ctx := context.Background()
+	u, dbName := pgtest.NewDatabase(t)
+	db, err := pg.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Open(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	name := dbName + "_scratch"
+	t.Cleanup(func() {
+		for _, n := range (DevDatabase{Scratch: name}).scratchNames() {
+			pgtest.Exec(t, pgtest.ServerURL(), "DROP DATABASE IF EXISTS "+n+" WITH (FORCE)")
+		}
+	})
+	return conn, name
+}
+
+// scratchEmpty reports whether the scratch database name holds no relation,
+// type, function or schema of its own.
+func scratchEmpty(t *testing.T, name string) bool {
+	t.Helper()
+	u := pgtest.WithDatabase(t, pgtest.ServerURL(), name)
+	return pgtest.QueryValue[int](t, u, `SELECT (SELECT count(*) FROM pg_class WHERE oid >= 16384)
+  + (SELECT count(*) FROM pg_proc WHERE oid >= 16384) + (SELECT count(*) FROM pg_type WHERE oid >= 16384)
+  + (SELECT count(*) FROM pg_namespace WHERE oid >= 16384 AND nspname !~ '^pg_(toast_)?temp_')
+  + (SELECT count(*) FROM pg_extension WHERE oid >= 16384)`) == 0
+}
+
+func writeHCL(t *testing.T, src string) *HCL {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "schema.hcl")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := OpenHCL(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// A small desired state normalized in a scratch database is the state a
+// throwaway database gives, entry for entry, and the scratch database is
+// empty again afterwards.
+func TestScratchNormalizesAsAThrowaway(t *testing.T) {
+	ctx := context.Background()
+	conn, name := scratchServer(t)
+	example, err := os.ReadFile("../../schema.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(example) + scratchExtra
+
+	dev, done, err := DevDatabase{NoScratch: true}.Open(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	whole, err := writeHCL(t, src).Load(ctx, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := scratchLoads.Load()
+	dev.NoScratch, dev.Scratch = false, name
+	got, err := writeHCL(t, src).Load(ctx, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scratchLoads.Load() != before+1 {
+		t.Fatal("the state was not normalized in a scratch database")
+	}
+	wfp, err := whole.Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gfp, err := got.Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wfp.Hash != gfp.Hash {
+		t.Errorf("fingerprints differ: %v", wfp.Changes(gfp))
+	}
+	if !reflect.DeepEqual(whole.Catalog, got.Catalog) {
+		for _, d := range got.Catalog.Differences(whole.Catalog) {
+			t.Errorf("catalog: %s: scratch %q, throwaway %q", d.Key, d.Desired, d.Live)
+		}
+		t.Fatalf("catalogs differ (%d entries in the scratch's, %d in the throwaway's)", len(got.Catalog), len(whole.Catalog))
+	}
+	if len(got.Objects) == 0 && len(whole.Objects) > 0 {
+		t.Fatal("the scratch's state has no objects")
+	}
+	if !scratchEmpty(t, name) {
+		t.Fatal("the scratch database is not empty after normalizing")
+	}
+}
+
+// A desired state that does not load fails as it does in a throwaway
+// database (the throwaway database says why), and leaves the scratch
+// database empty.
+func TestScratchFailedLoad(t *testing.T) {
+	ctx := context.Background()
+	conn, name := scratchServer(t)
+	dev, done, err := DevDatabase{Scratch: name}.Open(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	_, err = writeHCL(t, `schema "public" {}
+table "ok" {
+  schema = schema.public
+  column "id" {
+    type = int
+  }
+}
+table "bad" {
+  schema = schema.public
+  column "id" {
+    type    = uuid
+    default = sql("no_such_function()")
+  }
+}
+`).Load(ctx, dev)
+	if err == nil || !strings.Contains(err.Error(), "schema.hcl:8: the desired state does not load into PostgreSQL") ||
+		!strings.Contains(err.Error(), "no_such_function") {
+		t.Fatalf("error %v, want the bad table's position and the server's reason", err)
+	}
+	if !scratchEmpty(t, name) {
+		t.Fatal("the scratch database is not empty after a failed load")
+	}
+}
+
+// A scratch database in use by another run, or holding something committed
+// there, is not used: the next one is, or a throwaway database.
+func TestScratchInUseOrNotEmpty(t *testing.T) {
+	ctx := context.Background()
+	conn, name := scratchServer(t)
+	dev, done, err := DevDatabase{Scratch: name}.Open(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	names := dev.scratchNames()
+	first := dev.openScratch(ctx)
+	if first == nil || first.name != names[0] {
+		t.Fatalf("opened %v, want %s", first, names[0])
+	}
+	// In use: the second.
+	second := dev.openScratch(ctx)
+	if second == nil || second.name != names[1] {
+		t.Fatalf("with %s in use, opened %v, want %s", names[0], second, names[1])
+	}
+	second.close()
+	first.close()
+	// Something committed in the first: it is passed over.
+	pgtest.Exec(t, pgtest.WithDatabase(t, pgtest.ServerURL(), names[0]), "CREATE TABLE left_here (id int)")
+	s := dev.openScratch(ctx)
+	if s == nil || s.name != names[1] {
+		t.Fatalf("with a table in %s, opened %v, want %s", names[0], s, names[1])
+	}
+	s.close()
+	pgtest.Exec(t, pgtest.WithDatabase(t, pgtest.ServerURL(), names[0]), "DROP TABLE left_here", "ALTER DATABASE "+names[0]+" SET search_path = x")
+	if s := dev.openScratch(ctx); s == nil || s.name != names[1] {
+		t.Fatalf("with a setting on %s, opened %v, want %s", names[0], s, names[1])
+	} else {
+		s.close()
+	}
+	// All in use: none, and the state goes to a throwaway database.
+	var held []*scratch
+	for range names {
+		if s := dev.openScratch(ctx); s != nil {
+			held = append(held, s)
+		}
+	}
+	if len(held) != len(names)-1 {
+		t.Fatalf("opened %d scratch databases, want %d", len(held), len(names)-1)
+	}
+	before := scratchLoads.Load()
+	if _, err := writeHCL(t, "schema \"public\" {}\ntable \"t\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\n").Load(ctx, dev); err != nil {
+		t.Fatal(err)
+	}
+	if scratchLoads.Load() != before {
+		t.Fatal("normalized in a scratch database that another run holds")
+	}
+	for _, s := range held {
+		s.close()
+	}
+	// KEEL_SCRATCH=off: none.
+	t.Setenv("KEEL_SCRATCH", "off")
+	if s := dev.openScratch(ctx); s != nil {
+		s.close()
+		t.Fatal("KEEL_SCRATCH=off opened a scratch database")
+	}
+}
