@@ -124,7 +124,11 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 			names = h.SchemaLines()
 		}
 		if targetRecords = newTargets(&dev, conn, names, opts); targetRecords != nil && targetRecords.exists() {
-			fromRecord = targetRecords.lookup(signature())
+			// A stale record: the tables that changed since are read
+			// again, on a connection of their own, while the plan goes on.
+			if fromRecord = targetRecords.lookup(signature()); fromRecord == nil {
+				fromRecord = targetRecords.rereadApart(ctx, conn.DB(), signature(), opts.Timeouts)
+			}
 		}
 	}
 	if afterSignature != nil {
@@ -178,11 +182,11 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		return nil, nil, err
 	}
 	if fromRecord.took(current) {
-		p.TargetReadAt = fromRecord.at
+		p.TargetReadAt, p.TargetReread = fromRecord.at, fromRecord.reread
 	}
 	var sig, after string
 	recordable := match != nil && p.Matches() && want.Catalog != nil
-	storeTarget := targetRecords != nil && !fromRecord.taken() && p.LiveCatalog != nil
+	storeTarget := targetRecords != nil && (!fromRecord.taken() || fromRecord.reread > 0) && p.LiveCatalog != nil
 	switch {
 	case recordable || storeTarget:
 		// The signature again, now that the plan has read everything: a
@@ -191,15 +195,24 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		// the database (and undone later) never leaves a record of a
 		// state that was not read. The target's state is encoded
 		// meanwhile.
+		// A target record of a plan with statements (an apply may
+		// follow) keeps the tables' signatures too (read before the
+		// signature again: when it is the same, they are of the state
+		// read), so that the plan after a change to a few tables reads
+		// only those again.
 		done := make(chan struct{})
+		sigs := fromRecord.tableSigs()
 		go func() {
 			defer close(done)
+			if storeTarget && sigs == nil && len(p.Steps) > 0 {
+				sigs = readTableSigs(ctx, conn, targetRecords.names)
+			}
 			after, _ = inspect.CatalogSignature(ctx, conn)
 		}()
 		sig = signature()
 		if storeTarget {
 			cat, _ := p.LiveCatalog.(state.Catalog)
-			targetRecords.store(schemas, current, cat, sig, func() string { <-done; return after })
+			targetRecords.store(schemas, current, cat, sig, func() (string, *tableSigs) { <-done; return after, sigs })
 		}
 		<-done
 	case !opts.NoFingerprints:
@@ -426,33 +439,35 @@ func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, de
 		cat state.Catalog
 		err error
 	}
-	// A large schema's catalog is read on a connection of its own, while
-	// the first inspects it.
-	recorded, recordedCat, fromRec := fromRecord.of(names)
-	var apartCat func() state.Catalog
-	if h.Tables() >= manyTables && !fromRec {
-		apartCat = catalogApart(ctx, conn.DB(), names, opts.Timeouts)
-	}
 	read := make(chan inspected, 1)
-	if fromRec {
-		read <- inspected{recorded, recordedCat, nil}
-	} else {
-		go func() {
-			// The target's schema, then its catalog (nil when it cannot be
-			// read: diffLive reads it again and reports why).
-			st, err := inspectTarget(ctx, live, names, opts.Timeouts)
-			var cat state.Catalog
-			if apartCat != nil {
-				cat = apartCat() // waited for also when inspecting failed
+	go func() {
+		// The target's schema from its record (which may still be
+		// reading the tables that changed since, while the state is
+		// normalized), else read.
+		if recorded, recordedCat, ok := fromRecord.of(names); ok {
+			read <- inspected{recorded, recordedCat, nil}
+			return
+		}
+		// A large schema's catalog is read on a connection of its own,
+		// while the first inspects it.
+		var apartCat func() state.Catalog
+		if h.Tables() >= manyTables {
+			apartCat = catalogApart(ctx, conn.DB(), names, opts.Timeouts)
+		}
+		// The target's schema, then its catalog (nil when it cannot be
+		// read: diffLive reads it again and reports why).
+		st, err := inspectTarget(ctx, live, names, opts.Timeouts)
+		var cat state.Catalog
+		if apartCat != nil {
+			cat = apartCat() // waited for also when inspecting failed
+		}
+		if err == nil && cat == nil {
+			if cat, err = live.Catalog(ctx, names); err != nil {
+				cat, err = nil, nil
 			}
-			if err == nil && cat == nil {
-				if cat, err = live.Catalog(ctx, names); err != nil {
-					cat, err = nil, nil
-				}
-			}
-			read <- inspected{st, cat, err}
-		}()
-	}
+		}
+		read <- inspected{st, cat, err}
+	}()
 	want, err = normalize(ctx, apart, desired, opts)
 	r := <-read // the target's connection is free again
 	if err != nil {

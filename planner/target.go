@@ -2,14 +2,18 @@ package planner
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"keel/planner/inspect"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/source"
@@ -46,11 +50,49 @@ type targetRecord struct {
 	// follow the JSON line, in this many bytes each.
 	RealmBytes   int `json:"realm_bytes"`
 	CatalogBytes int `json:"catalog_bytes"`
+	// Tables and Rest are inspect.TableSignatures of the state: a hash of
+	// the catalog rows of each table (by tableKey) and of all
+	// other rows. When the signature has changed since, but Rest has not,
+	// the next plan reads again only the tables whose hash changed (and
+	// those that refer to them) and takes the rest from the record.
+	Tables map[string]string `json:"tables,omitempty"`
+	Rest   string            `json:"rest,omitempty"`
 }
 
 // targetFormat changes when the form of a record, or what its key
 // covers, does.
-const targetFormat = "keel-target/1"
+const targetFormat = "keel-target/2"
+
+// maxReread is how many tables a plan reads again over a target record;
+// more, and it reads the target in full.
+const maxReread = 64
+
+// targetRereads counts the plans that took the target's state from a
+// record with some tables read again (for tests).
+var targetRereads atomic.Int64
+
+// TargetRereads is how many plans in this process took the target's state
+// from a target record, with the tables that changed since read again.
+func TargetRereads() int64 { return targetRereads.Load() }
+
+// tableSigs is inspect.TableSignatures' answer.
+type tableSigs struct {
+	tables map[[2]string]string
+	rest   string
+}
+
+// readTableSigs reads the tables' signatures of the schemas names.
+func readTableSigs(ctx context.Context, conn *pg.Conn, names []string) *tableSigs {
+	tables, rest, err := inspect.TableSignatures(ctx, conn, names)
+	if err != nil {
+		return nil
+	}
+	return &tableSigs{tables: tables, rest: rest}
+}
+
+// tableKey is a table's key in a record's Tables: schema NUL name (no
+// name in PostgreSQL holds a NUL).
+func tableKey(k [2]string) string { return k[0] + "\x00" + k[1] }
 
 // targetRecordsUsed is how many plans took the target's state from a
 // record in this process (for tests).
@@ -78,11 +120,28 @@ type known struct {
 	at    time.Time
 	// used says that the plan's live state is st (took).
 	used bool
+	// reread is how many tables were read again over the record, which
+	// st and cat hold as they are now; 0 when the record was taken whole.
+	reread int
+	// sigs are the tables' signatures reread read, for the record the
+	// plan stores (nil when it read none).
+	sigs *tableSigs
+	// ready, when not nil, is closed once the fields above are set (by
+	// rereadApart; st is nil when the record could not be used).
+	ready chan struct{}
+}
+
+// wait waits until k is known.
+func (k *known) wait() {
+	if k != nil && k.ready != nil {
+		<-k.ready
+	}
 }
 
 // of returns the state and catalog when they are of the schemas names.
 func (k *known) of(names []string) (*state.State, state.Catalog, bool) {
-	if k == nil || !slices.Equal(slices.Sorted(slices.Values(names)), k.names) {
+	k.wait()
+	if k == nil || k.st == nil || !slices.Equal(slices.Sorted(slices.Values(names)), k.names) {
 		return nil, nil, false
 	}
 	return k.st, k.cat, true
@@ -91,18 +150,31 @@ func (k *known) of(names []string) (*state.State, state.Catalog, bool) {
 // took notes whether current, the live state a plan was computed from,
 // is k's, and reports it.
 func (k *known) took(current *state.State) bool {
-	if k == nil || current != k.st {
+	k.wait()
+	if k == nil || k.st == nil || current != k.st {
 		return false
 	}
 	if !k.used {
 		k.used = true
 		targetRecordsUsed.Add(1)
+		if k.reread > 0 {
+			targetRereads.Add(1)
+		}
 	}
 	return true
 }
 
 // taken reports whether the plan took the target's state from k.
 func (k *known) taken() bool { return k != nil && k.used }
+
+// tableSigs returns the tables' signatures k read, or nil.
+func (k *known) tableSigs() *tableSigs {
+	k.wait()
+	if k == nil {
+		return nil
+	}
+	return k.sigs
+}
 
 // newTargets returns the target records of a plan of the schemas names on
 // conn, or nil when the plan cannot use them: no cache, no schemas known
@@ -129,42 +201,210 @@ func (t *targets) exists() bool {
 	return t.file != nil
 }
 
+// header returns the record's JSON line and what follows it, checked to
+// be whole and of this key.
+func (t *targets) header() (*targetRecord, []byte, bool) {
+	if t.file == nil {
+		return nil, nil, false
+	}
+	line, rest, ok := bytes.Cut(t.file, []byte("\n"))
+	if !ok {
+		return nil, nil, false
+	}
+	var r targetRecord
+	if err := json.Unmarshal(line, &r); err != nil || r.Format != targetFormat || r.Key != t.key ||
+		r.RealmBytes < 0 || r.CatalogBytes < 0 || r.RealmBytes+r.CatalogBytes != len(rest) {
+		return nil, nil, false
+	}
+	return &r, rest, true
+}
+
+// decode reads the record's state and catalog back, as written or not at
+// all.
+func decodeRecord(r *targetRecord, rest []byte) (*state.State, state.Catalog, bool) {
+	realm, err := state.DecodeRealm(rest[:r.RealmBytes])
+	if err != nil {
+		return nil, nil, false
+	}
+	cat, err := source.DecodeCatalog(rest[r.RealmBytes:])
+	if err != nil {
+		return nil, nil, false
+	}
+	st := &state.State{Realm: realm, Extensions: r.Extensions, Invalid: r.Invalid}
+	if fp, err := st.Fingerprint(); err != nil || fp.Hash != r.Fingerprint || st.RealmHash() != r.RealmHash {
+		return nil, nil, false
+	}
+	return st, cat, true
+}
+
 // lookup returns the recorded state when the database still has the
 // signature it was read under (signature, read before anything else),
 // else nil.
 func (t *targets) lookup(signature string) *known {
-	if t.file == nil || signature == "" {
+	r, rest, ok := t.header()
+	if !ok || signature == "" || r.Signature != signature {
 		return nil
 	}
-	line, rest, ok := bytes.Cut(t.file, []byte("\n"))
+	st, cat, ok := decodeRecord(r, rest)
 	if !ok {
-		return nil
-	}
-	var r targetRecord
-	if err := json.Unmarshal(line, &r); err != nil || r.Format != targetFormat || r.Key != t.key ||
-		r.Signature != signature || r.RealmBytes < 0 || r.CatalogBytes < 0 || r.RealmBytes+r.CatalogBytes != len(rest) {
-		return nil
-	}
-	realm, err := state.DecodeRealm(rest[:r.RealmBytes])
-	if err != nil {
-		return nil
-	}
-	cat, err := source.DecodeCatalog(rest[r.RealmBytes:])
-	if err != nil {
-		return nil
-	}
-	st := &state.State{Realm: realm, Extensions: r.Extensions, Invalid: r.Invalid}
-	// Read back as written, or not at all.
-	if fp, err := st.Fingerprint(); err != nil || fp.Hash != r.Fingerprint || st.RealmHash() != r.RealmHash {
 		return nil
 	}
 	return &known{names: t.names, st: st, cat: cat, at: r.ReadAt}
 }
 
+// reread returns the recorded state with the tables that changed since
+// read again, when the catalog's signature is no longer the record's: the
+// tables' signatures (read now, also returned for the record the plan
+// stores) say which tables' catalog rows changed; when no other row did
+// and they are few, those tables and the ones whose foreign keys refer to
+// them are inspected again (inspect.Live.InspectChanged) and their
+// catalog read again (inspect.ReadCatalogOver). Anything else (another
+// row changed, many tables, a partition or inheritance among them, an
+// error) is nil: the plan reads the target in full.
+func (t *targets) reread(ctx context.Context, conn *pg.Conn, live *inspect.Live, signature string, to plan.Timeouts) (*known, *tableSigs) {
+	r, rest, ok := t.header()
+	if !ok || !rereadable(r, signature) {
+		return nil, nil
+	}
+	// The record is read back while the server hashes the catalogs.
+	type decoded struct {
+		st  *state.State
+		cat state.Catalog
+		ok  bool
+	}
+	back := make(chan decoded, 1)
+	go func() {
+		st, cat, ok := decodeRecord(r, rest)
+		back <- decoded{st, cat, ok}
+	}()
+	sigs := readTableSigs(ctx, conn, t.names)
+	d := <-back
+	if sigs == nil || sigs.rest != r.Rest {
+		return nil, sigs
+	}
+	changed := make(map[[2]string]bool)
+	now := make(map[string]bool, len(sigs.tables))
+	for k, h := range sigs.tables {
+		now[tableKey(k)] = true
+		if r.Tables[tableKey(k)] != h {
+			changed[k] = true
+		}
+	}
+	for k := range r.Tables {
+		if !now[k] {
+			sch, name, ok := strings.Cut(k, "\x00")
+			if !ok {
+				return nil, sigs
+			}
+			changed[[2]string{sch, name}] = true
+		}
+	}
+	if len(changed) == 0 || len(changed) > maxReread {
+		return nil, sigs
+	}
+	st, cat, ok := d.st, d.cat, d.ok
+	if !ok {
+		return nil, sigs
+	}
+	// The tables whose foreign keys refer to a changed one: what they
+	// print names its columns.
+	refer := make(map[[2]string]bool)
+	for _, s := range st.Realm.Schemas {
+		for _, tb := range s.Tables {
+			for _, fk := range tb.ForeignKeys {
+				if fk.RefTable != nil && fk.RefTable.Schema != nil && changed[[2]string{fk.RefTable.Schema.Name, fk.RefTable.Name}] {
+					refer[[2]string{s.Name, tb.Name}] = true
+				}
+			}
+		}
+	}
+	maps.Copy(changed, refer)
+	if len(changed) > maxReread || involvesPartitions(cat, changed) {
+		return nil, sigs
+	}
+	bySchema := make(map[string][]string)
+	for k := range changed {
+		if !slices.Contains(t.names, k[0]) {
+			return nil, sigs
+		}
+		bySchema[k[0]] = append(bySchema[k[0]], k[1])
+	}
+	if _, err := conn.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d", to.Lock.Milliseconds())); err != nil {
+		return nil, sigs
+	}
+	now2, err := live.InspectChanged(ctx, st, bySchema)
+	if err != nil {
+		return nil, sigs
+	}
+	cat2, err := inspect.ReadCatalogOver(ctx, conn, t.names, cat, bySchema)
+	if err != nil || involvesPartitions(cat2, changed) {
+		return nil, sigs
+	}
+	return &known{names: t.names, st: now2, cat: cat2, at: r.ReadAt, reread: len(changed)}, sigs
+}
+
+// rereadApart is reread on a connection of its own to db, in the
+// background, while the plan goes on (normalizing the desired state): the
+// known it returns waits for it when asked (nil when there is no record
+// to read over).
+func (t *targets) rereadApart(ctx context.Context, db *pg.DB, signature string, to plan.Timeouts) *known {
+	r, _, ok := t.header()
+	if !ok || !rereadable(r, signature) {
+		return nil
+	}
+	k := &known{names: t.names, ready: make(chan struct{})}
+	go func() {
+		defer close(k.ready)
+		c, err := db.Open(ctx, "keel target record")
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		live, err := inspect.OpenLive(ctx, c)
+		if err != nil {
+			return
+		}
+		got, sigs := t.reread(ctx, c, live, signature, to)
+		k.sigs = sigs
+		if got != nil {
+			k.st, k.cat, k.at, k.reread = got.st, got.cat, got.at, got.reread
+		}
+	}()
+	return k
+}
+
+// rereadable reports whether the tables that changed since r may be read
+// again over it: r has the tables' signatures, and the part of the
+// catalog's signature that tables' rows are not in for certain (a schema,
+// a view, a function, an extension, a comment on any of them, the roles,
+// ...) is unchanged. Otherwise no table signature is read: the plan reads
+// the target in full at once.
+func rereadable(r *targetRecord, signature string) bool {
+	beyond := inspect.SignatureBeyondTables(signature)
+	return signature != "" && r.Tables != nil && r.Rest != "" && beyond != "" && beyond == inspect.SignatureBeyondTables(r.Signature)
+}
+
+// involvesPartitions reports whether a catalog has partitions or
+// inheritance of any of the tables: those are read in full.
+func involvesPartitions(cat state.Catalog, tables map[[2]string]bool) bool {
+	for k := range cat {
+		if k.Kind != state.CatalogPartition && k.Kind != state.CatalogInherits {
+			continue
+		}
+		if tables[[2]string{k.Schema, k.Table}] || tables[[2]string{k.Schema, k.Name}] {
+			return true
+		}
+		if strings.Contains(k.Name, ".") || strings.Contains(k.Table, ".") {
+			return true // another schema's table: not worth telling apart
+		}
+	}
+	return false
+}
+
 // store records the state and catalog a plan read of the schemas names,
 // under signature, the catalog's signature read before, when after (the
 // signature read again once the plan read everything) is the same.
-func (t *targets) store(names []string, st *state.State, cat state.Catalog, signature string, after func() string) {
+func (t *targets) store(names []string, st *state.State, cat state.Catalog, signature string, after func() (string, *tableSigs)) {
 	if signature == "" || cat == nil || !slices.Equal(slices.Sorted(slices.Values(names)), t.names) {
 		return
 	}
@@ -177,10 +417,21 @@ func (t *targets) store(names []string, st *state.State, cat state.Catalog, sign
 		return
 	}
 	catalog := source.EncodeCatalog(cat)
-	line, err := json.Marshal(targetRecord{Format: targetFormat, Key: t.key, Signature: signature, ReadAt: t.started,
+	a, sigs := after()
+	if a != signature {
+		return
+	}
+	rec := targetRecord{Format: targetFormat, Key: t.key, Signature: signature, ReadAt: t.started,
 		Extensions: st.Extensions, Invalid: st.Invalid, RealmHash: st.RealmHash(), Fingerprint: fp.Hash,
-		RealmBytes: len(realm), CatalogBytes: len(catalog)})
-	if err != nil || after() != signature {
+		RealmBytes: len(realm), CatalogBytes: len(catalog)}
+	if sigs != nil {
+		rec.Rest, rec.Tables = sigs.rest, make(map[string]string, len(sigs.tables))
+		for k, h := range sigs.tables {
+			rec.Tables[tableKey(k)] = h
+		}
+	}
+	line, err := json.Marshal(rec)
+	if err != nil {
 		return
 	}
 	b := make([]byte, 0, len(line)+1+len(realm)+len(catalog))

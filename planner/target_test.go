@@ -102,20 +102,24 @@ table "notes" {
 }
 `
 	cache := &source.Cache{Dir: t.TempDir()}
+	// reread says whether the last plan from a record read some tables
+	// again.
+	var reread bool
 	gen := func(when, hcl string, records bool) (*plan.Plan, bool) {
 		t.Helper()
 		desired, err := source.LoadHCL(writeSchema(t, hcl))
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := planner.TargetRecords()
+		n, r := planner.TargetRecords(), planner.TargetRereads()
 		p, _, err := planner.Generate(ctx, connOf(t, db), desired, planner.Options{Dev: source.DevDatabase{Cache: cache}, MatchRecords: records})
 		if err != nil {
 			t.Fatalf("%s: %v", when, err)
 		}
 		used := planner.TargetRecords() != n
-		if used != (p.TargetNote() != "") {
-			t.Fatalf("%s: from a record: %t, but the plan's note is %q", when, used, p.TargetNote())
+		reread = planner.TargetRereads() != r
+		if used != (p.TargetNote() != "") || reread != strings.Contains(p.TargetNote(), "were read again") {
+			t.Fatalf("%s: from a record: %t, some tables read again: %t, but the plan's note is %q", when, used, reread, p.TargetNote())
 		}
 		return p, used
 	}
@@ -154,17 +158,46 @@ table "notes" {
 		t.Fatalf("plan after an edit:\n%s", sqls(p))
 	}
 
-	// By hand: a column, then a comment only the catalog shows.
-	for _, ddl := range []string{`ALTER TABLE notes ADD COLUMN late int`, `COMMENT ON CONSTRAINT notes_w_fkey ON notes IS 'by hand'`} {
+	// A column by hand: the record, of a plan without statements, has no
+	// tables' signatures; the plan reads the target in full, and its
+	// record (it has statements) has them.
+	pgtest.Exec(t, u, `ALTER TABLE notes ADD COLUMN early int`)
+	if p, used := gen("a column by hand", edited, true); used {
+		t.Fatal("after a column by hand: the plan took the target from a record without tables' signatures")
+	} else {
+		full, _ := gen("a column by hand, in full", edited, false)
+		same("a column by hand", p, full)
+	}
+	// By hand: a column, a comment only the catalog shows, a column of a
+	// table another refers to, renamed (what the other's foreign key
+	// prints changes: it is read again too), a table made and dropped:
+	// the next plan reads those tables again over the record. A comment on
+	// the schema is no table's: the next plan reads the target in full.
+	// Each time the plan is the one read in full, and the plan after it
+	// takes the record whole.
+	for _, c := range []struct {
+		ddl    string
+		reread bool
+	}{
+		{`ALTER TABLE notes ADD COLUMN late int`, true},
+		{`COMMENT ON CONSTRAINT notes_w_fkey ON notes IS 'by hand'`, true},
+		{`ALTER TABLE owners RENAME COLUMN id TO key`, true},
+		{`ALTER TABLE owners RENAME COLUMN key TO id`, true},
+		{`CREATE TABLE by_hand (id int REFERENCES owners (id))`, true},
+		{`DROP TABLE by_hand`, true},
+		{`COMMENT ON SCHEMA public IS 'by hand'`, false},
+		{`COMMENT ON SCHEMA public IS NULL`, false},
+	} {
+		ddl := c.ddl
 		pgtest.Exec(t, u, ddl)
 		p, used := gen(ddl, edited, true)
-		if used {
-			t.Fatalf("after %s: the plan took the target from a record", ddl)
+		if used != c.reread || reread != c.reread {
+			t.Fatalf("after %s: from the record: %t, tables read again: %t; want %t", ddl, used, reread, c.reread)
 		}
 		full, _ := gen(ddl+", in full", edited, false)
 		same(ddl, p, full)
-		if again, used := gen(ddl+", again", edited, true); !used {
-			t.Fatalf("after %s: the next plan did not take the target from the record", ddl)
+		if again, used := gen(ddl+", again", edited, true); !used || reread {
+			t.Fatalf("after %s: the next plan did not take the target from the record whole (from it: %t, read again: %t)", ddl, used, reread)
 		} else {
 			same(ddl+", again", again, full)
 		}

@@ -114,6 +114,19 @@ func TestFreshDatabasePlanApplyConverge(t *testing.T) {
 	if code != 2 || !strings.Contains(out, `DROP COLUMN "by_hand"`) || !strings.Contains(out, "The database's schema from keel's target record") {
 		t.Fatalf("plan after a plan read the database: exit %d, want 2, the column dropped and the schema from the target record:\n%s%s", code, out, errs)
 	}
+	// Another column by hand: the next plan reads that table again (and
+	// the two that refer to it) over the record, and says so.
+	pgtest.Exec(t, u, "ALTER TABLE users ADD COLUMN by_hand_too int")
+	code, out, errs = keel(t, "plan", "--env", "dev", "--url", u, "--schema", "../../schema.hcl", "--detailed-exitcode")
+	if code != 2 || !strings.Contains(out, `DROP COLUMN "by_hand_too"`) || !strings.Contains(out, "the catalog rows of 3 tables changed since, and they were read again") {
+		t.Fatalf("plan after another column by hand: exit %d, want 2, the columns dropped and 3 tables read again:\n%s%s", code, out, errs)
+	}
+	// A comment on the schema is no table's: the plan reads it all.
+	pgtest.Exec(t, u, "COMMENT ON SCHEMA public IS 'by hand'")
+	code, out, errs = keel(t, "plan", "--env", "dev", "--url", u, "--schema", "../../schema.hcl", "--detailed-exitcode")
+	if code != 2 || !strings.Contains(out, `DROP COLUMN "by_hand_too"`) || strings.Contains(out, "target record") {
+		t.Fatalf("plan after a comment on the schema: exit %d, want 2 and the columns dropped, the database read:\n%s%s", code, out, errs)
+	}
 }
 
 const oneMore = `

@@ -8,6 +8,8 @@ import (
 	"keel/internal/pgsql"
 	"keel/planner/pg"
 	"keel/planner/plan"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // managedSchemasTable is where keel records the schemas it manages.
@@ -81,18 +83,59 @@ WHERE r.oid < 16384 OR r.oid IN (SELECT d.refobjid FROM pg_catalog.pg_shdepend d
 	return signatureOf(ctx, c, restAttribution, parts, []any{tables})
 }
 
+// byClass are the catalogs whose rows CatalogSignature hashes by the
+// catalog of the object they are of (that column).
+var byClass = map[string]string{"pg_catalog.pg_depend": "classid", "pg_catalog.pg_description": "classoid"}
+
+// tableParts are the parts of CatalogSignature that rows of a table (as
+// TableSignatures attributes them) are in: a change to any other part is
+// not a change to tables alone. The OIDs of pg_class, pg_type,
+// pg_attrdef, pg_constraint and pg_trigger are fixed.
+const tableParts = `'{pg_catalog.pg_class,pg_catalog.pg_attribute,pg_catalog.pg_attrdef,pg_catalog.pg_constraint,` +
+	`pg_catalog.pg_index,pg_catalog.pg_trigger,pg_catalog.pg_type,pg_catalog.pg_sequence,` +
+	`pg_catalog.pg_depend/1259,pg_catalog.pg_depend/1247,pg_catalog.pg_depend/2604,pg_catalog.pg_depend/2606,pg_catalog.pg_depend/2620,` +
+	`pg_catalog.pg_description/1259,pg_catalog.pg_description/1247,pg_catalog.pg_description/2604,pg_catalog.pg_description/2606,pg_catalog.pg_description/2620}'::text[]`
+
+// SignatureBeyondTables is the part of a signature CatalogSignature read
+// that covers the rows that belong to no table (as TableSignatures
+// attributes them) for certain: two signatures whose parts differ differ by
+// more than tables' rows.
+func SignatureBeyondTables(sig string) string {
+	_, others, _ := strings.Cut(sig, ".")
+	return others
+}
+
 // signatureOf combines the parts (queries of a name n, a hash h of all
 // rows and a hash r of the rows not left out, or NULL) into two hashes;
 // with, if not empty, starts the query (its WITH clause), args are its
 // arguments.
 func signatureOf(ctx context.Context, c *pg.Conn, with string, parts []string, args []any) (sig, rest string, err error) {
 	q := with + "SELECT pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || h, ',' ORDER BY n), '')), " +
-		"pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || r, ',' ORDER BY n), '')) FROM (" + strings.Join(parts, "\nUNION ALL\n") + ") s"
-	if err := c.Pgx().QueryRow(ctx, q, args...).Scan(&sig, &rest); err != nil {
+		"pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || r, ',' ORDER BY n), '')), " +
+		"pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || h, ',' ORDER BY n) FILTER (WHERE NOT n = ANY (" + tableParts + ")), '')) " +
+		"FROM (" + strings.Join(parts, "\nUNION ALL\n") + ") s"
+	var others string
+	if err := c.Pgx().QueryRow(ctx, q, args...).Scan(&sig, &rest, &others); err != nil {
 		return "", "", fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
 	}
-	return "md5:" + sig, "md5:" + rest, nil
+	// The signature ends with the hash of the parts beyond tables
+	// (SignatureBeyondTables).
+	return "md5:" + sig + "." + others, "md5:" + rest, nil
 }
+
+// signedCatalogs lists the catalogs CatalogSignature covers: the tables of
+// pg_catalog that are not shared between databases (less statistics and
+// large objects) and keel.managed_schemas, those the role may read (the
+// privilege asked of those only: of every relation, it took 40 ms at
+// 1,000 tables).
+const signedCatalogs = `SELECT nspname, relname FROM (SELECT c.oid, n.nspname, c.relname
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE (n.nspname = 'pg_catalog' AND c.relkind = 'r' AND NOT c.relisshared
+      AND c.relname NOT IN ('pg_statistic', 'pg_statistic_ext_data', 'pg_largeobject'))
+    OR c.oid = (SELECT pg_catalog.to_regclass('` + managedSchemasTable + `'))
+  OFFSET 0) x
+WHERE pg_catalog.has_table_privilege(x.oid, 'SELECT')
+ORDER BY nspname, relname`
 
 // signatureParts lists the catalogs CatalogSignature covers and returns a
 // query for each: its name n, the XOR of its rows' hashes with their count
@@ -101,13 +144,7 @@ func signatureOf(ctx context.Context, c *pg.Conn, with string, parts []string, a
 // left out of it (r is NULL when leave is nil); h is NULL when total is
 // false and leave is not nil.
 func signatureParts(ctx context.Context, c *pg.Conn, leave map[string]string, total bool) ([]string, error) {
-	rows, err := c.Pgx().Query(ctx, `
-SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE ((n.nspname = 'pg_catalog' AND c.relkind = 'r' AND NOT c.relisshared
-    AND c.relname NOT IN ('pg_statistic', 'pg_statistic_ext_data', 'pg_largeobject'))
-  OR c.oid = pg_catalog.to_regclass('`+managedSchemasTable+`'))
-  AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
-ORDER BY n.nspname, c.relname`)
+	rows, err := c.Pgx().Query(ctx, signedCatalogs)
 	if err != nil {
 		return nil, fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
 	}
@@ -136,6 +173,18 @@ ORDER BY n.nspname, c.relname`)
 			if !total {
 				h = "NULL"
 			}
+		}
+		// Dependencies and comments by the catalog of the object they are
+		// of: a comment on a schema tells apart from one on a table.
+		if class, ok := byClass[schema+"."+name]; ok {
+			// A class all of whose rows are left out is no part, as one
+			// with no rows at all.
+			if r != "NULL" {
+				r = "NULLIF(" + r + ", '0:0')"
+			}
+			from = strings.Replace(from, " AS x", " AS x, "+class, 1) + " GROUP BY " + class
+			parts = append(parts, fmt.Sprintf("SELECT %s || '/' || %s AS n, %s AS h, %s AS r FROM %s", pgsql.QuoteLiteral(schema+"."+name), class, h, r, from))
+			continue
 		}
 		parts = append(parts, fmt.Sprintf("SELECT %s AS n, %s AS h, %s AS r FROM %s", pgsql.QuoteLiteral(schema+"."+name), h, r, from))
 	}
@@ -210,3 +259,151 @@ func RestSignature(ctx context.Context, c *pg.Conn, tables []string) (string, er
 	_, rest, err := signatureOf(ctx, c, restAttribution, parts, []any{tables})
 	return rest, err
 }
+
+// tableAttribution is restAttribution for every table (and partitioned
+// table) of the schemas $1, each object with the table it belongs to (t):
+// a foreign key's internal triggers on the table it refers to belong to
+// both tables.
+const tableAttribution = `WITH tbl AS (SELECT c.oid, c.oid AS t FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p')),
+rel AS (SELECT oid, t FROM tbl
+  UNION ALL SELECT x.indexrelid, x.indrelid FROM pg_catalog.pg_index x JOIN tbl ON tbl.oid = x.indrelid
+  UNION ALL SELECT c.reltoastrelid, c.oid FROM pg_catalog.pg_class c JOIN tbl ON tbl.oid = c.oid WHERE c.reltoastrelid <> 0
+  UNION ALL SELECT x.indexrelid, c.oid FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class c ON c.reltoastrelid = x.indrelid JOIN tbl ON tbl.oid = c.oid
+  UNION ALL SELECT d.objid, d.refobjid FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+    JOIN tbl ON tbl.oid = d.refobjid
+    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND d.deptype IN ('a', 'i')),
+con AS (SELECT k.oid, k.conrelid AS t FROM pg_catalog.pg_constraint k JOIN tbl ON tbl.oid = k.conrelid),
+def AS (SELECT a.oid, a.adrelid AS t FROM pg_catalog.pg_attrdef a JOIN tbl ON tbl.oid = a.adrelid),
+trg AS (SELECT g.oid, g.tgrelid AS t FROM pg_catalog.pg_trigger g JOIN tbl ON tbl.oid = g.tgrelid WHERE g.tgisinternal
+  UNION SELECT g.oid, con.t FROM pg_catalog.pg_trigger g JOIN con ON con.oid = g.tgconstraint WHERE g.tgisinternal),
+typ AS (SELECT y.oid, rel.t FROM pg_catalog.pg_type y JOIN rel ON rel.oid = y.typrelid
+  UNION ALL SELECT y.typarray, rel.t FROM pg_catalog.pg_type y JOIN rel ON rel.oid = y.typrelid WHERE y.typarray <> 0),
+obj AS (SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid AS classid, oid AS objid, t FROM rel
+  UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid, oid, t FROM con
+  UNION ALL SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass::pg_catalog.oid, oid, t FROM def
+  UNION ALL SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass::pg_catalog.oid, oid, t FROM trg
+  UNION ALL SELECT 'pg_catalog.pg_type'::pg_catalog.regclass::pg_catalog.oid, oid, t FROM typ)
+`
+
+// tableOwned is, for each catalog whose rows restAttribution attributes,
+// how a row of it joins the object it belongs to (o) in tableAttribution.
+var tableOwned = map[string]string{
+	"pg_catalog.pg_class":       "rel o ON o.oid = s.oid",
+	"pg_catalog.pg_attribute":   "rel o ON o.oid = s.attrelid",
+	"pg_catalog.pg_attrdef":     "def o ON o.oid = s.oid",
+	"pg_catalog.pg_constraint":  "con o ON o.oid = s.oid",
+	"pg_catalog.pg_index":       "rel o ON o.oid = s.indexrelid",
+	"pg_catalog.pg_trigger":     "trg o ON o.oid = s.oid",
+	"pg_catalog.pg_type":        "typ o ON o.oid = s.oid",
+	"pg_catalog.pg_sequence":    "rel o ON o.oid = s.seqrelid",
+	"pg_catalog.pg_depend":      "obj o ON o.classid = s.classid AND o.objid = s.objid",
+	"pg_catalog.pg_description": "obj o ON o.classid = s.classoid AND o.objid = s.objoid",
+}
+
+// tableOwnedColumns are the columns of each catalog tableOwned joins on.
+var tableOwnedColumns = map[string]string{
+	"pg_catalog.pg_class":       "oid",
+	"pg_catalog.pg_attribute":   "attrelid",
+	"pg_catalog.pg_attrdef":     "oid",
+	"pg_catalog.pg_constraint":  "oid",
+	"pg_catalog.pg_index":       "indexrelid",
+	"pg_catalog.pg_trigger":     "oid",
+	"pg_catalog.pg_type":        "oid",
+	"pg_catalog.pg_sequence":    "seqrelid",
+	"pg_catalog.pg_depend":      "classid, objid",
+	"pg_catalog.pg_description": "classoid, objoid",
+}
+
+// TableSignatures reads, in one pass over the catalogs CatalogSignature
+// covers, a hash of the rows that belong to each table of the schemas (as
+// RestSignature attributes rows to tables: the table's pg_class and
+// pg_attribute rows, its indexes, TOAST table, owned sequences,
+// constraints, defaults, internal triggers and row types, their
+// dependencies and comments) and rest, a hash of every other row, of the
+// roles the catalogs name and of the session's printing settings. A table
+// whose hash is the same as before, while rest is too, inspects as it did
+// then: nothing PostgreSQL holds of it, nor anything it names, changed
+// (what a foreign key to another table prints of that table is that
+// table's: the caller reads a table that refers to a changed one again).
+// The hashes are of (ctid, xmin) of each row, seeded with its catalog's
+// OID, XORed, with the count of rows. tables is keyed by {schema, table}.
+func TableSignatures(ctx context.Context, c *pg.Conn, schemas []string) (tables map[[2]string]string, rest string, err error) {
+	rows, err := c.Pgx().Query(ctx, signedCatalogs)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the tables' signatures: %w", pg.ServerError(err))
+	}
+	catalogs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
+		var sch, name string
+		err := r.Scan(&sch, &name)
+		return pgsql.QuoteIdent(sch) + "." + pgsql.QuoteIdent(name), err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the tables' signatures: %w", pg.ServerError(err))
+	}
+	// Each row once, with the table it belongs to (NULL: none; twice when
+	// it belongs to two), hashed with its catalog's OID as seed: rows of
+	// two catalogs at the same place, written by one transaction, differ.
+	var each []string
+	for _, table := range catalogs {
+		name := strings.ReplaceAll(table, `"`, "")
+		hash := "pg_catalog.hashtidextended(ctid, xmin::text::bigint | (" + pgsql.QuoteLiteral(table) + "::pg_catalog.regclass::pg_catalog.oid::bigint << 32))"
+		if on, ok := tableOwned[name]; ok {
+			each = append(each, fmt.Sprintf("SELECT %s AS n, o.t, s.x FROM (SELECT %s AS x, %s FROM %s) s LEFT JOIN %s",
+				pgsql.QuoteLiteral(name), hash, tableOwnedColumns[name], table, on))
+		} else {
+			each = append(each, fmt.Sprintf("SELECT %s, NULL::pg_catalog.oid, %s FROM %s", pgsql.QuoteLiteral(name), hash, table))
+		}
+	}
+	// One pass: the rows of no table grouped by catalog, the others by
+	// table.
+	q := tableAttribution + `, x (n, t, x) AS (` + strings.Join(each, "\nUNION ALL\n") + `),
+g AS (SELECT n, t, t IS NULL AS free, COALESCE(pg_catalog.bit_xor(x), 0) || ':' || pg_catalog.count(*) AS h FROM x
+  GROUP BY GROUPING SETS ((n, t IS NULL), (t)))
+SELECT NULL, NULL, pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || h, ',' ORDER BY n), '')) FROM (
+  SELECT n, h FROM g WHERE n IS NOT NULL AND free
+  UNION ALL SELECT 'roles', pg_catalog.md5(COALESCE(pg_catalog.string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid), '')) FROM pg_catalog.pg_roles r
+    WHERE r.oid < 16384 OR r.oid IN (SELECT d.refobjid FROM pg_catalog.pg_shdepend d
+      WHERE d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass
+        AND d.dbid = (SELECT db.oid FROM pg_catalog.pg_database db WHERE db.datname = pg_catalog.current_database()))
+  UNION ALL SELECT 'settings', pg_catalog.md5(pg_catalog.concat_ws(',', current_user, pg_catalog.current_database(),
+    pg_catalog.current_setting('server_version_num'), pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
+    pg_catalog.current_setting('IntervalStyle'), pg_catalog.current_setting('extra_float_digits'), pg_catalog.current_setting('bytea_output'),
+    pg_catalog.current_setting('standard_conforming_strings'), pg_catalog.current_setting('quote_all_identifiers'),
+    pg_catalog.current_setting('lc_monetary'), pg_catalog.current_setting('lc_numeric')))) s
+UNION ALL
+SELECT n.nspname, c.relname, g.h FROM g JOIN pg_catalog.pg_class c ON c.oid = g.t JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE g.n IS NULL`
+	if debugTableSignatures != nil {
+		debugTableSignatures(q)
+	}
+	rows, err = c.Pgx().Query(ctx, q, schemas)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the tables' signatures: %w", pg.ServerError(err))
+	}
+	defer rows.Close()
+	tables = make(map[[2]string]string)
+	for rows.Next() {
+		var sch, name *string
+		var h string
+		if err := rows.Scan(&sch, &name, &h); err != nil {
+			return nil, "", err
+		}
+		if sch == nil || name == nil {
+			rest = "md5:" + h
+			continue
+		}
+		tables[[2]string{*sch, *name}] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("reading the tables' signatures: %w", pg.ServerError(err))
+	}
+	if rest == "" {
+		return nil, "", fmt.Errorf("reading the tables' signatures: no rest")
+	}
+	return tables, rest, nil
+}
+
+var debugTableSignatures func(string)

@@ -100,6 +100,10 @@ type Plan struct {
 	// was read from PostgreSQL at this time, and the catalog's signature
 	// is still the one it was read under. Plan files do not carry it.
 	TargetReadAt time.Time `json:"-"`
+	// TargetReread, with TargetReadAt, is how many tables whose catalog
+	// rows changed since the record was read were read again (no other
+	// row of the catalogs changed); 0 when the record was taken whole.
+	TargetReread int `json:"-"`
 	// DesiredNotManaged lists objects of the desired state (SQL or a
 	// database) that keel does not manage: the plan does not create them.
 	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`
@@ -183,8 +187,16 @@ func (p *Plan) TargetNote() string {
 	if p.TargetReadAt.IsZero() || !p.MatchVerifiedAt.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("The database's schema from keel's target record: read from PostgreSQL's catalog at %s, and no row of the database's catalogs has changed since (KEEL_CACHE=off reads them all again)",
-		p.TargetReadAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+	at := p.TargetReadAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	if p.TargetReread > 0 {
+		tables := "tables"
+		if p.TargetReread == 1 {
+			tables = "table"
+		}
+		return fmt.Sprintf("The database's schema from keel's target record: read from PostgreSQL's catalog at %s; the catalog rows of %d %s changed since, and they were read again; no other row of the database's catalogs has changed (KEEL_CACHE=off reads them all again)",
+			at, p.TargetReread, tables)
+	}
+	return fmt.Sprintf("The database's schema from keel's target record: read from PostgreSQL's catalog at %s, and no row of the database's catalogs has changed since (KEEL_CACHE=off reads them all again)", at)
 }
 
 // Matches reports whether the database is the desired state: nothing to

@@ -351,4 +351,13 @@ func TestTargetRecordNote(t *testing.T) {
 	if md := markdown(t, p, MarkdownOptions{Env: "prod"}); !strings.Contains(md, "from keel") || !strings.Contains(md, "15:40:25 UTC") {
 		t.Fatalf("markdown does not say the schema came from the record:\n%s", md)
 	}
+	// With tables read again over the record: how many.
+	p.TargetReread = 3
+	b.Reset()
+	if err := Text(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), want+"; the catalog rows of 3 tables changed since, and they were read again; no other row") {
+		t.Fatalf("text does not say which tables were read again:\n%s", b.String())
+	}
 }
