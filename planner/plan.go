@@ -48,6 +48,12 @@ type Options struct {
 	// records it. For callers that use the desired state only when the
 	// plan has statements.
 	MatchRecords bool
+	// Applying says that the plan is applied at once (keel apply without
+	// a plan file): a target record it took with tables read again is not
+	// recorded again (the apply changes tables anyway, and the record it
+	// took serves the next plan as well), which saves reading the
+	// signature again and encoding the state before the apply.
+	Applying bool
 }
 
 // Generate computes the plan that brings the target, on its connection
@@ -186,7 +192,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	}
 	var sig, after string
 	recordable := match != nil && p.Matches() && want.Catalog != nil
-	storeTarget := targetRecords != nil && (!fromRecord.taken() || fromRecord.reread > 0) && p.LiveCatalog != nil
+	storeTarget := targetRecords != nil && (!fromRecord.taken() || fromRecord.reread > 0 && !opts.Applying) && p.LiveCatalog != nil
 	switch {
 	case recordable || storeTarget:
 		// The signature again, now that the plan has read everything: a

@@ -202,6 +202,22 @@ table "notes" {
 			same(ddl+", again", again, full)
 		}
 	}
+	// A plan to be applied at once that reads tables again over the record
+	// does not record them again: the next plan reads them again too.
+	pgtest.Exec(t, u, `ALTER TABLE notes ADD COLUMN late2 int`)
+	n := planner.TargetRereads()
+	if _, _, err := planner.Generate(ctx, connOf(t, db), mustLoad(t, edited), planner.Options{Dev: source.DevDatabase{Cache: cache}, MatchRecords: true, Applying: true}); err != nil {
+		t.Fatal(err)
+	}
+	if planner.TargetRereads() != n+1 {
+		t.Fatal("the plan to be applied did not read the changed table again over the record")
+	}
+	if _, used := gen("after a plan to be applied", edited, true); !used || !reread {
+		t.Fatalf("the plan after a plan to be applied: from the record %t, tables read again %t; want both", used, reread)
+	}
+	if _, used := gen("after that", edited, true); !used || reread {
+		t.Fatalf("the plan after that: from the record %t, tables read again %t; want the record whole", used, reread)
+	}
 	// An apply of a plan from the record.
 	p, _, err := planner.Generate(ctx, connOf(t, db), mustLoad(t, edited), planner.Options{Dev: source.DevDatabase{Cache: cache}, MatchRecords: true})
 	if err != nil {

@@ -74,6 +74,7 @@ func (c *applyCmd) Run(ctx context.Context, r *resolved, s *streams) (err error)
 	if file != nil {
 		return applyFile(ctx, sess, r, s, file, approval)
 	}
+	r.opts.Applying = true
 	p, want, err := planner.Generate(ctx, conn, r.desired, r.opts)
 	if err != nil {
 		return r.check(ctx, conn, nil, err, true)
