@@ -239,6 +239,50 @@ func benchPlanAfterChange(b *testing.B, records bool) {
 	}
 }
 
+// BenchmarkPlanAfterHandChange measures a plan after a column was added by
+// hand to one table of the target since the plan before, which recorded
+// the target with its tables' signatures: that table and the one that
+// refers to it are read again over the record (the desired state comes
+// from the cache). BenchmarkPlanAfterHandChangeInFull is the same plan
+// reading the target in full.
+func BenchmarkPlanAfterHandChange(b *testing.B)       { benchPlanAfterHandChange(b, true) }
+func BenchmarkPlanAfterHandChangeInFull(b *testing.B) { benchPlanAfterHandChange(b, false) }
+
+func benchPlanAfterHandChange(b *testing.B, records bool) {
+	db, path := benchSetup(b)
+	opts := benchCached(b, db, path)
+	base, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	withColumn(b, path, base, "bench_seed")
+	opts.MatchRecords = records
+	benchPlan(b, db, path, opts) // normalizes the file, reads the target, records it
+	ctx := context.Background()
+	conn, err := db.Open(ctx, "keel bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	n := planner.TargetRereads()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		if _, err := conn.Exec(ctx, fmt.Sprintf("ALTER TABLE public.t0001 ADD COLUMN hand_%d int", i)); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if p, _ := benchPlan(b, db, path, opts); len(p.Steps) != 2 {
+			b.Fatalf("want two statements, got:\n%s", sqlOf(p))
+		}
+	}
+	b.StopTimer()
+	if got, want := planner.TargetRereads()-n, map[bool]int64{true: int64(b.N)}[records]; got != want {
+		b.Fatalf("%d of %d plans read tables again over the record, want %d", got, b.N, want)
+	}
+}
+
 // BenchmarkApplyChange measures keel apply of a column added to one table,
 // planned and applied in one process (keel plan of the same file ran before,
 // so its normalization is in the cache): the plan, the staleness check, the
