@@ -180,6 +180,7 @@ table "notes" {
 		reread bool
 	}{
 		{`ALTER TABLE notes ADD COLUMN late int`, true},
+		{`ALTER TABLE "we""ird" ADD COLUMN "x""y" int`, true},
 		{`COMMENT ON CONSTRAINT notes_w_fkey ON notes IS 'by hand'`, true},
 		{`ALTER TABLE owners RENAME COLUMN id TO key`, true},
 		{`ALTER TABLE owners RENAME COLUMN key TO id`, true},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"keel/internal/pgsql"
 	"keel/internal/pgtest"
 	"keel/planner/pg"
 )
@@ -61,10 +62,11 @@ func scratchServer(t *testing.T) (*pg.Conn, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	name := dbName + "_scratch"
+	// A name that needs quoting.
+	name := dbName + `_scr"atch`
 	t.Cleanup(func() {
 		for _, n := range (DevDatabase{Scratch: name}).scratchNames() {
-			pgtest.Exec(t, pgtest.ServerURL(), "DROP DATABASE IF EXISTS "+n+" WITH (FORCE)")
+			pgtest.Exec(t, pgtest.ServerURL(), "DROP DATABASE IF EXISTS "+pgsql.QuoteIdent(n)+" WITH (FORCE)")
 		}
 	})
 	return conn, name
@@ -213,7 +215,7 @@ func TestScratchInUseOrNotEmpty(t *testing.T) {
 		t.Fatalf("with a table in %s, opened %v, want %s", names[0], s, names[1])
 	}
 	s.close()
-	pgtest.Exec(t, pgtest.WithDatabase(t, pgtest.ServerURL(), names[0]), "DROP TABLE left_here", "ALTER DATABASE "+names[0]+" SET search_path = x")
+	pgtest.Exec(t, pgtest.WithDatabase(t, pgtest.ServerURL(), names[0]), "DROP TABLE left_here", "ALTER DATABASE "+pgsql.QuoteIdent(names[0])+" SET search_path = x")
 	if s := dev.openScratch(ctx); s == nil || s.name != names[1] {
 		t.Fatalf("with a setting on %s, opened %v, want %s", names[0], s, names[1])
 	} else {
