@@ -65,23 +65,34 @@ func CatalogSignatures(ctx context.Context, c *pg.Conn, tables []string) (sig, r
 	// depend on (owners, grants, policies: pg_shdepend), and the built-in
 	// ones, whose dependencies are not recorded. A role made or dropped
 	// for another database leaves the signature as it was.
-	parts = append(parts, `SELECT 'roles', pg_catalog.md5(COALESCE(pg_catalog.string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid), '')), NULL FROM pg_catalog.pg_roles r
-WHERE r.oid < 16384 OR r.oid IN (SELECT d.refobjid FROM pg_catalog.pg_shdepend d
-  WHERE d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass
-    AND d.dbid = (SELECT db.oid FROM pg_catalog.pg_database db WHERE db.datname = pg_catalog.current_database()))`)
-	// How PostgreSQL prints defaults, bounds and names for this session
-	// (search_path is the inspection's own).
-	parts = append(parts, `SELECT 'settings', pg_catalog.md5(pg_catalog.concat_ws(',', current_user, pg_catalog.current_database(),
-  pg_catalog.current_setting('server_version_num'), pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
-  pg_catalog.current_setting('IntervalStyle'), pg_catalog.current_setting('extra_float_digits'), pg_catalog.current_setting('bytea_output'),
-  pg_catalog.current_setting('standard_conforming_strings'), pg_catalog.current_setting('quote_all_identifiers'),
-  pg_catalog.current_setting('lc_monetary'), pg_catalog.current_setting('lc_numeric'))), NULL`)
+	parts = append(parts, "SELECT 'roles', "+rolesHash+", NULL "+rolesFrom, "SELECT 'settings', "+settingsHash+", NULL")
 	if len(tables) == 0 {
 		sig, _, err = signatureOf(ctx, c, "", parts, nil)
 		return sig, "", err
 	}
 	return signatureOf(ctx, c, restAttribution, parts, []any{tables})
 }
+
+// rolesHash, over rolesFrom, hashes the roles this database's objects can
+// name: those its catalogs depend on (owners, grants, policies:
+// pg_shdepend), and the built-in ones, whose dependencies are not
+// recorded. A role made or dropped for another database leaves it as it
+// was.
+const (
+	rolesHash = `pg_catalog.md5(COALESCE(pg_catalog.string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid), ''))`
+	rolesFrom = `FROM pg_catalog.pg_roles r
+WHERE r.oid < 16384 OR r.oid IN (SELECT d.refobjid FROM pg_catalog.pg_shdepend d
+  WHERE d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass
+    AND d.dbid = (SELECT db.oid FROM pg_catalog.pg_database db WHERE db.datname = pg_catalog.current_database()))`
+)
+
+// settingsHash hashes how PostgreSQL prints defaults, bounds and names for
+// this session (search_path is the inspection's own).
+const settingsHash = `pg_catalog.md5(pg_catalog.concat_ws(',', current_user, pg_catalog.current_database(),
+  pg_catalog.current_setting('server_version_num'), pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
+  pg_catalog.current_setting('IntervalStyle'), pg_catalog.current_setting('extra_float_digits'), pg_catalog.current_setting('bytea_output'),
+  pg_catalog.current_setting('standard_conforming_strings'), pg_catalog.current_setting('quote_all_identifiers'),
+  pg_catalog.current_setting('lc_monetary'), pg_catalog.current_setting('lc_numeric')))`
 
 // byClass are the catalogs whose rows CatalogSignature hashes by the
 // catalog of the object they are of (that column).
@@ -144,17 +155,13 @@ ORDER BY nspname, relname`
 // left out of it (r is NULL when leave is nil); h is NULL when total is
 // false and leave is not nil.
 func signatureParts(ctx context.Context, c *pg.Conn, leave map[string]string, total bool) ([]string, error) {
-	rows, err := c.Pgx().Query(ctx, signedCatalogs)
+	catalogs, err := signedCatalogList(ctx, c)
 	if err != nil {
-		return nil, fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
+		return nil, err
 	}
-	defer rows.Close()
 	var parts []string
-	for rows.Next() {
-		var schema, name string
-		if err := rows.Scan(&schema, &name); err != nil {
-			return nil, err
-		}
+	for _, cat := range catalogs {
+		schema, name := cat[0], cat[1]
 		// hashtidextended seeded with the xmin: a third less time than
 		// hashing both as text.
 		const hash = "pg_catalog.hashtidextended(ctid, xmin::text::bigint)"
@@ -188,41 +195,32 @@ func signatureParts(ctx context.Context, c *pg.Conn, leave map[string]string, to
 		}
 		parts = append(parts, fmt.Sprintf("SELECT %s AS n, %s AS h, %s AS r FROM %s", pgsql.QuoteLiteral(schema+"."+name), h, r, from))
 	}
-	if err := rows.Err(); err != nil {
+	return parts, nil
+}
+
+// signedCatalogList lists signedCatalogs: {schema, name} of each.
+func signedCatalogList(ctx context.Context, c *pg.Conn) ([][2]string, error) {
+	rows, err := c.Pgx().Query(ctx, signedCatalogs)
+	if err != nil {
 		return nil, fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
 	}
-	return parts, nil
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var k [2]string
+		err := r.Scan(&k[0], &k[1])
+		return k, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the catalog's signature: %w", pg.ServerError(err))
+	}
+	return list, nil
 }
 
 // restAttribution defines, for RestSignature, the objects that belong to
 // the tables $1 (quoted qualified names, looked up when the query runs, so
-// that a table the statements create or drop counts where it exists): the
-// tables themselves, their indexes, TOAST tables and their indexes, the
-// sequences they own (OWNED BY, identity), their constraints, column
-// defaults, internal triggers (those of their foreign keys, also on the
-// tables they refer to), and the row types of all these relations with
-// their array types. obj lists them all by catalog and OID.
-const restAttribution = `WITH tbl AS (SELECT c.oid FROM pg_catalog.pg_class c
-  WHERE c.oid = ANY (ARRAY(SELECT pg_catalog.to_regclass(x)::pg_catalog.oid FROM pg_catalog.unnest($1::text[]) x))),
-rel AS (SELECT oid FROM tbl
-  UNION SELECT x.indexrelid FROM pg_catalog.pg_index x WHERE x.indrelid IN (SELECT oid FROM tbl)
-  UNION SELECT c.reltoastrelid FROM pg_catalog.pg_class c WHERE c.oid IN (SELECT oid FROM tbl) AND c.reltoastrelid <> 0
-  UNION SELECT x.indexrelid FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class c ON c.reltoastrelid = x.indrelid WHERE c.oid IN (SELECT oid FROM tbl)
-  UNION SELECT d.objid FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-      AND d.refobjid IN (SELECT oid FROM tbl) AND d.deptype IN ('a', 'i')),
-con AS (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid IN (SELECT oid FROM tbl)),
-def AS (SELECT a.oid FROM pg_catalog.pg_attrdef a WHERE a.adrelid IN (SELECT oid FROM tbl)),
-trg AS (SELECT g.oid FROM pg_catalog.pg_trigger g
-  WHERE g.tgisinternal AND (g.tgrelid IN (SELECT oid FROM tbl) OR g.tgconstraint IN (SELECT oid FROM con))),
-typ AS (SELECT t.oid FROM pg_catalog.pg_type t WHERE t.typrelid IN (SELECT oid FROM rel)
-  UNION SELECT t.typarray FROM pg_catalog.pg_type t WHERE t.typrelid IN (SELECT oid FROM rel) AND t.typarray <> 0),
-obj AS (SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid AS classid, oid AS objid FROM rel
-  UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid, oid FROM con
-  UNION ALL SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass::pg_catalog.oid, oid FROM def
-  UNION ALL SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass::pg_catalog.oid, oid FROM trg
-  UNION ALL SELECT 'pg_catalog.pg_type'::pg_catalog.regclass::pg_catalog.oid, oid FROM typ)
-`
+// that a table the statements create or drop counts where it exists; see
+// attribution).
+var restAttribution = attribution(`SELECT c.oid, c.oid AS t FROM pg_catalog.pg_class c
+  WHERE c.oid = ANY (ARRAY(SELECT pg_catalog.to_regclass(x)::pg_catalog.oid FROM pg_catalog.unnest($1::text[]) x))`)
 
 // restLeft are the rows RestSignature leaves out, by catalog: those of
 // the objects restAttribution defines. Every other row of every catalog
@@ -264,9 +262,20 @@ func RestSignature(ctx context.Context, c *pg.Conn, tables []string) (string, er
 // table) of the schemas $1, each object with the table it belongs to (t):
 // a foreign key's internal triggers on the table it refers to belong to
 // both tables.
-const tableAttribution = `WITH tbl AS (SELECT c.oid, c.oid AS t FROM pg_catalog.pg_class c
+var tableAttribution = attribution(`SELECT c.oid, c.oid AS t FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p')),
+  WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p')`)
+
+// attribution is the WITH clause of the objects that belong to the tables
+// tbl selects (oid, and t, the table: its own OID): the tables, their
+// indexes, TOAST tables and their indexes, the sequences they own (OWNED
+// BY, identity), their constraints (con), column defaults (def), internal
+// triggers (trg: those of their foreign keys, also on the tables they
+// refer to, belong to both tables), and the row types of all these
+// relations with their array types (typ); obj lists them all by catalog
+// (classid) and OID (objid). rel holds the relations.
+func attribution(tbl string) string {
+	return `WITH tbl AS (` + tbl + `),
 rel AS (SELECT oid, t FROM tbl
   UNION ALL SELECT x.indexrelid, x.indrelid FROM pg_catalog.pg_index x JOIN tbl ON tbl.oid = x.indrelid
   UNION ALL SELECT c.reltoastrelid, c.oid FROM pg_catalog.pg_class c JOIN tbl ON tbl.oid = c.oid WHERE c.reltoastrelid <> 0
@@ -287,6 +296,7 @@ obj AS (SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid AS cla
   UNION ALL SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass::pg_catalog.oid, oid, t FROM trg
   UNION ALL SELECT 'pg_catalog.pg_type'::pg_catalog.regclass::pg_catalog.oid, oid, t FROM typ)
 `
+}
 
 // tableOwned is, for each catalog whose rows restAttribution attributes,
 // how a row of it joins the object it belongs to (o) in tableAttribution.
@@ -331,24 +341,16 @@ var tableOwnedColumns = map[string]string{
 // The hashes are of (ctid, xmin) of each row, seeded with its catalog's
 // OID, XORed, with the count of rows. tables is keyed by {schema, table}.
 func TableSignatures(ctx context.Context, c *pg.Conn, schemas []string) (tables map[[2]string]string, rest string, err error) {
-	rows, err := c.Pgx().Query(ctx, signedCatalogs)
+	catalogs, err := signedCatalogList(ctx, c)
 	if err != nil {
-		return nil, "", fmt.Errorf("reading the tables' signatures: %w", pg.ServerError(err))
-	}
-	catalogs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
-		var sch, name string
-		err := r.Scan(&sch, &name)
-		return pgsql.QuoteIdent(sch) + "." + pgsql.QuoteIdent(name), err
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("reading the tables' signatures: %w", pg.ServerError(err))
+		return nil, "", err
 	}
 	// Each row once, with the table it belongs to (NULL: none; twice when
 	// it belongs to two), hashed with its catalog's OID as seed: rows of
 	// two catalogs at the same place, written by one transaction, differ.
 	var each []string
-	for _, table := range catalogs {
-		name := strings.ReplaceAll(table, `"`, "")
+	for _, k := range catalogs {
+		table, name := pgsql.QuoteIdent(k[0])+"."+pgsql.QuoteIdent(k[1]), k[0]+"."+k[1]
 		hash := "pg_catalog.hashtidextended(ctid, xmin::text::bigint | (" + pgsql.QuoteLiteral(table) + "::pg_catalog.regclass::pg_catalog.oid::bigint << 32))"
 		if on, ok := tableOwned[name]; ok {
 			each = append(each, fmt.Sprintf("SELECT %s AS n, o.t, s.x FROM (SELECT %s AS x, %s FROM %s) s LEFT JOIN %s",
@@ -364,22 +366,12 @@ g AS (SELECT n, t, t IS NULL AS free, COALESCE(pg_catalog.bit_xor(x), 0) || ':' 
   GROUP BY GROUPING SETS ((n, t IS NULL), (t)))
 SELECT NULL, NULL, pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || h, ',' ORDER BY n), '')) FROM (
   SELECT n, h FROM g WHERE n IS NOT NULL AND free
-  UNION ALL SELECT 'roles', pg_catalog.md5(COALESCE(pg_catalog.string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid), '')) FROM pg_catalog.pg_roles r
-    WHERE r.oid < 16384 OR r.oid IN (SELECT d.refobjid FROM pg_catalog.pg_shdepend d
-      WHERE d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass
-        AND d.dbid = (SELECT db.oid FROM pg_catalog.pg_database db WHERE db.datname = pg_catalog.current_database()))
-  UNION ALL SELECT 'settings', pg_catalog.md5(pg_catalog.concat_ws(',', current_user, pg_catalog.current_database(),
-    pg_catalog.current_setting('server_version_num'), pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
-    pg_catalog.current_setting('IntervalStyle'), pg_catalog.current_setting('extra_float_digits'), pg_catalog.current_setting('bytea_output'),
-    pg_catalog.current_setting('standard_conforming_strings'), pg_catalog.current_setting('quote_all_identifiers'),
-    pg_catalog.current_setting('lc_monetary'), pg_catalog.current_setting('lc_numeric')))) s
+  UNION ALL SELECT 'roles', ` + rolesHash + ` ` + rolesFrom + `
+  UNION ALL SELECT 'settings', ` + settingsHash + `) s
 UNION ALL
 SELECT n.nspname, c.relname, g.h FROM g JOIN pg_catalog.pg_class c ON c.oid = g.t JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE g.n IS NULL`
-	if debugTableSignatures != nil {
-		debugTableSignatures(q)
-	}
-	rows, err = c.Pgx().Query(ctx, q, schemas)
+	rows, err := c.Pgx().Query(ctx, q, schemas)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading the tables' signatures: %w", pg.ServerError(err))
 	}
@@ -405,5 +397,3 @@ WHERE g.n IS NULL`
 	}
 	return tables, rest, nil
 }
-
-var debugTableSignatures func(string)
