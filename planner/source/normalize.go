@@ -232,7 +232,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 	// (the drop waits for a checkpoint), while the state is stored and the
 	// plan computed.
 	var sc *pendingScratch
-	if !dev.NoScratch && (baseKey != "" || h.size() < scratchBytes) {
+	if _, off := scratchEnv(); !off && !dev.NoScratch && (baseKey != "" || h.size() < scratchBytes) {
 		sc = dev.startScratch(ctx)
 		defer sc.close()
 	}
