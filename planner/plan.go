@@ -121,8 +121,9 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	// The target's state from a target record, when the catalog's
 	// signature is the one it was read under.
 	var (
-		targetRecords *targets
-		fromRecord    *known
+		targetRecords  *targets
+		fromRecord     *known
+		tableSigsAhead func() *tableSigs
 	)
 	if isHCL {
 		names := opts.Schemas
@@ -133,8 +134,16 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 			// A stale record: the tables that changed since are read
 			// again, on a connection of their own, while the plan goes on.
 			if fromRecord = targetRecords.lookup(signature()); fromRecord == nil {
-				fromRecord = targetRecords.rereadApart(ctx, conn.DB(), signature(), opts.Timeouts)
+				fromRecord = targetRecords.rereadOn(ctx, conn, live, signature(), opts.Timeouts, h.Tables() >= manyTables)
 			}
+		}
+		// A plan of a large schema that reads the target in full, of
+		// files with no match record (it likely has statements, and its
+		// record keeps the tables' signatures), hashes the tables on a
+		// connection of their own while it reads.
+		if targetRecords != nil && fromRecord == nil && !recorded && h.Tables() >= manyTables {
+			tableSigsAhead = tableSigsApart(ctx, conn.DB(), targetRecords.names)
+			defer tableSigsAhead() // its connection is closed before Generate returns
 		}
 	}
 	if afterSignature != nil {
@@ -208,6 +217,9 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		// only those again.
 		done := make(chan struct{})
 		sigs := fromRecord.tableSigs()
+		if sigs == nil && tableSigsAhead != nil {
+			sigs = tableSigsAhead()
+		}
 		go func() {
 			defer close(done)
 			if storeTarget && sigs == nil && len(p.Steps) > 0 {

@@ -90,6 +90,32 @@ func readTableSigs(ctx context.Context, conn *pg.Conn, names []string) *tableSig
 	return &tableSigs{tables: tables, rest: rest}
 }
 
+// tableSigsApart reads the tables' signatures of the schemas names on a
+// connection of its own to db, in the background; the function it returns
+// waits for them (nil when they could not be read).
+func tableSigsApart(ctx context.Context, db *pg.DB, names []string) func() *tableSigs {
+	read := make(chan *tableSigs, 1)
+	go func() {
+		c, err := db.Open(ctx, "keel target record")
+		if err != nil {
+			read <- nil
+			return
+		}
+		defer c.Close()
+		read <- readTableSigs(ctx, c, names)
+	}()
+	var (
+		sigs *tableSigs
+		done bool
+	)
+	return func() *tableSigs {
+		if !done {
+			sigs, done = <-read, true
+		}
+		return sigs
+	}
+}
+
 // tableKey is a table's key in a record's Tables: schema NUL name (no
 // name in PostgreSQL holds a NUL).
 func tableKey(k [2]string) string { return k[0] + "\x00" + k[1] }
@@ -343,15 +369,25 @@ func (t *targets) reread(ctx context.Context, conn *pg.Conn, live *inspect.Live,
 	return &known{names: t.names, st: now2, cat: cat2, at: r.ReadAt, reread: len(changed)}, sigs
 }
 
-// rereadApart is reread on a connection of its own to db, in the
-// background, while the plan goes on (normalizing the desired state): the
-// known it returns waits for it when asked (nil when there is no record
-// to read over).
-func (t *targets) rereadApart(ctx context.Context, db *pg.DB, signature string, to plan.Timeouts) *known {
+// rereadOn is reread: for a large schema (apart) on a connection of its
+// own to conn's database, in the background, while the plan goes on
+// (normalizing the desired state), the known it returns waiting for it
+// when asked; else on conn, at once. It is nil when there is no record to
+// read over.
+func (t *targets) rereadOn(ctx context.Context, conn *pg.Conn, live *inspect.Live, signature string, to plan.Timeouts, apart bool) *known {
 	r, _, ok := t.header()
 	if !ok || !rereadable(r, signature) {
 		return nil
 	}
+	if !apart {
+		k, sigs := t.reread(ctx, conn, live, signature, to)
+		if k == nil {
+			k = &known{names: t.names}
+		}
+		k.sigs = sigs
+		return k
+	}
+	db := conn.DB()
 	k := &known{names: t.names, ready: make(chan struct{})}
 	go func() {
 		defer close(k.ready)
