@@ -390,37 +390,46 @@ var catalogsReadApart atomic.Int64
 // could not be made there (the catalog is then read on the first
 // connection, and an error is reported from there).
 func catalogApart(ctx context.Context, target *pg.DB, schemas []string, t plan.Timeouts) func() state.Catalog {
-	read := make(chan state.Catalog, 1)
-	go func() {
-		c, err := target.Open(ctx, "keel catalog")
-		if err != nil {
-			read <- nil
-			return
-		}
-		defer c.Close()
+	return onConnectionApart(ctx, target, "keel catalog", func(c *pg.Conn) state.Catalog {
 		// As the inspection on the first connection: never waiting long
 		// behind a lock.
 		if _, err := c.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d", t.Lock.Milliseconds())); err != nil {
-			read <- nil
-			return
+			return nil
 		}
 		cat, err := inspect.ReadCatalog(ctx, c, schemas)
 		if err != nil {
-			cat = nil
-		} else {
-			catalogsReadApart.Add(1)
+			return nil
 		}
-		read <- cat
+		catalogsReadApart.Add(1)
+		return cat
+	})
+}
+
+// onConnectionApart runs read on a connection of its own to db (named
+// app), in the background, and closes it. The function it returns waits
+// for read's result, as often as asked; it is the zero value when the
+// connection could not be opened.
+func onConnectionApart[T any](ctx context.Context, db *pg.DB, app string, read func(c *pg.Conn) T) func() T {
+	got := make(chan T, 1)
+	go func() {
+		var v T
+		defer func() { got <- v }()
+		c, err := db.Open(ctx, app)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		v = read(c)
 	}()
 	var (
-		cat  state.Catalog
+		v    T
 		done bool
 	)
-	return func() state.Catalog {
+	return func() T {
 		if !done {
-			cat, done = <-read, true
+			v, done = <-got, true
 		}
-		return cat
+		return v
 	}
 }
 

@@ -94,26 +94,9 @@ func readTableSigs(ctx context.Context, conn *pg.Conn, names []string) *tableSig
 // connection of its own to db, in the background; the function it returns
 // waits for them (nil when they could not be read).
 func tableSigsApart(ctx context.Context, db *pg.DB, names []string) func() *tableSigs {
-	read := make(chan *tableSigs, 1)
-	go func() {
-		c, err := db.Open(ctx, "keel target record")
-		if err != nil {
-			read <- nil
-			return
-		}
-		defer c.Close()
-		read <- readTableSigs(ctx, c, names)
-	}()
-	var (
-		sigs *tableSigs
-		done bool
-	)
-	return func() *tableSigs {
-		if !done {
-			sigs, done = <-read, true
-		}
-		return sigs
-	}
+	return onConnectionApart(ctx, db, "keel target record", func(c *pg.Conn) *tableSigs {
+		return readTableSigs(ctx, c, names)
+	})
 }
 
 // tableKey is a table's key in a record's Tables: schema NUL name (no

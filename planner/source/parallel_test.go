@@ -3,8 +3,6 @@ package source
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -116,14 +114,7 @@ func TestTableNeedingAnotherLoadsInParallelMode(t *testing.T) {
 // server, without a cache.
 func loadHCLText(t *testing.T, conn *pg.Conn, src string) (*state.State, error) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "schema.hcl")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	h, err := OpenHCL(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := writeHCL(t, src)
 	dev, done, err := DevDatabase{}.Open(context.Background(), conn)
 	if err != nil {
 		t.Fatal(err)
