@@ -10,7 +10,8 @@
 # then runs pg_dump and `keel plan --detailed-exitcode` $KEEL_BENCH_RUNS times
 # (default 3) each, under /usr/bin/time -v, and prints wall time and max RSS:
 # the keel runs once with a cold normalization cache (a fresh, empty cache
-# directory), then warm (answered from the match record the cold run left),
+# directory; beside it, the server's own time to create the same schema
+# with psql -1 -f in an empty database and to drop that database), then warm (answered from the match record the cold run left),
 # then warm after a change elsewhere in the catalog (checked in full), then
 # with the cache off, then after a change to
 # one table (a column added; the cache holds the rest, and the target's schema
@@ -26,6 +27,7 @@ cd "$(dirname "$0")/.."
 n=${1:-1000}
 runs=${KEEL_BENCH_RUNS:-3}
 db=${KEEL_BENCH_DB:-keel_bench_script}
+floor_db="${db}_floor" # where psql creates the same schema, for comparison
 server=$(keel_pg_url)
 url=$(printf '%s' "$server" | sed -E "s#/postgres(\?|$)#/$db\1#")
 work=$(mktemp -d "${TMPDIR:-/tmp}/keel-bench.XXXXXX")
@@ -54,6 +56,7 @@ echo "bench: creating $db with $n tables" >&2
 # (KEEL_SCRATCH=off measures keel with throwaway databases only).
 export KEEL_SCRATCH=${KEEL_SCRATCH:-${db}_scratch}
 drop_scratch() {
+  psql "$server" -qX -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $floor_db" >/dev/null
   [[ $KEEL_SCRATCH == off ]] && return
   for s in "$KEEL_SCRATCH" "${KEEL_SCRATCH}_2" "${KEEL_SCRATCH}_3"; do
     psql "$server" -qX -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $s WITH (FORCE)" >/dev/null
@@ -90,6 +93,12 @@ for ((r = 1; r <= runs; r++)); do
 done
 plan=(bin/keel plan --env dev --url "$url" --schema "$work/schema.hcl" --detailed-exitcode)
 measure "keel-plan-cold" "${plan[@]}"
+# The server's share of an empty-cache plan, which creates the desired state
+# in a new database and drops it: the same schema's SQL run by psql in one
+# transaction in an empty database, and that database dropped.
+psql "$server" -qX -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $floor_db" -c "CREATE DATABASE $floor_db TEMPLATE template0" >/dev/null
+measure "psql-1-f-schema" psql "$(printf '%s' "$server" | sed -E "s#/postgres(\?|$)#/$floor_db\1#")" -qX -v ON_ERROR_STOP=1 -1 -f "$work/schema.sql"
+measure "drop-database" psql "$server" -qX -c "DROP DATABASE $floor_db"
 for ((r = 1; r <= runs; r++)); do
   measure "keel-plan-warm" "${plan[@]}"
 done
@@ -160,6 +169,7 @@ awk '
     printf "  the same, target read in full: %5.1fx [2x] (the catalog changed elsewhere)\n", w["keel-plan-change-full"] / n["keel-plan-change-full"] / base
     printf "  plan, empty cache:            %5.1fx [4x]\n", w["keel-plan-cold"] / n["keel-plan-cold"] / base
     printf "  plan, cache off:              %5.1fx\n", w["keel-plan-nocache"] / n["keel-plan-nocache"] / base
+    printf "  the server alone creating the schema (psql -1 -f) and dropping its database: %.1fx\n", (w["psql-1-f-schema"] + w["drop-database"]) / base
     goal = (w["keel-plan-warm-full"] / n["keel-plan-warm-full"] + w["psql-1-f"] / n["psql-1-f"]) * 1.1
     printf "  apply of a one-column change:  %5.2f s [(warm plan checked in full + psql -1 -f) x 1.1 = %.2f s]\n", w["keel-apply-change"] / n["keel-apply-change"], goal
     printf "  the same, after keel plan:     %5.2f s [%.2f s]\n", w["keel-apply-planned"] / n["keel-apply-planned"], goal

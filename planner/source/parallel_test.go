@@ -11,11 +11,13 @@ import (
 	"keel/planner/state"
 )
 
-// Tables created on several connections at once, their foreign keys after
-// them all, normalize as created in order on one: the same fingerprint and
-// the same catalog. A statement that fails names its block, whether the
-// tables were to be made at once (the state is then loaded again in order)
-// or in order. Not parallel: it lowers parallelFrom.
+// Tables created on several connections at once, the foreign keys among a
+// connection's tables after them there and the others after all tables,
+// normalize as created in order on one: the same fingerprint and the same
+// catalog. A statement that fails names its block, whether the tables were
+// to be made at once (the state is then loaded again in order) or in
+// order, a table's or a foreign key's. Not parallel: it lowers
+// parallelFrom.
 func TestTablesLoadedInParallelNormalizeAsInOrder(t *testing.T) {
 	conn := testConn(t)
 	defer func(n int) { parallelFrom = n }(parallelFrom)
@@ -55,10 +57,16 @@ table "we\"ird t" {
 		}
 		return f.Hash, st.Catalog, st.Catalog.Fingerprint()
 	}
-	before, apart := parallelLoads.Load(), catalogsApart.Load()
+	before, apart, own, again := parallelLoads.Load(), catalogsApart.Load(), ownPartFKs.Load(), loadedAgain.Load()
 	pfp, pcat, pcatFP := loadState(1)
-	if parallelLoads.Load() != before+1 || catalogsApart.Load() != apart+1 {
-		t.Fatal("the tables were not created on several connections, or the catalog not read on a second one")
+	if parallelLoads.Load() != before+1 || catalogsApart.Load() != apart+1 || loadedAgain.Load() != again {
+		t.Fatal("the tables were not created on several connections, the catalog not read on a second one, or the state was loaded again in order")
+	}
+	// 11 tables on 4 connections: t00-t02, t03-t05, t06-t08, t09 and
+	// "we\"ird t"; t01, t02, t04, t05, t07 and t08 refer to the table
+	// before them on their connection.
+	if got := ownPartFKs.Load() - own; got != 6 {
+		t.Errorf("%d foreign keys added on their tables' connection, want 6", got)
 	}
 	sfp, scat, scatFP := loadState(1 << 30)
 	if parallelLoads.Load() != before+1 || catalogsApart.Load() != apart+1 {
@@ -71,15 +79,27 @@ table "we\"ird t" {
 		t.Errorf("the catalogs differ")
 	}
 
-	// A table that does not load, among others: named by its block.
-	bad := chainHCL(10) + "table \"bad\" {\n  schema = schema.public\n  column \"id\" {\n    type    = uuid\n    default = sql(\"no_such_function()\")\n  }\n}\n"
-	line := strings.Count(bad[:strings.Index(bad, `table "bad"`)], "\n") + 1
-	for _, from := range []int{1, 1 << 30} {
-		parallelFrom = from
-		_, err := loadHCLText(t, conn, bad)
-		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema.hcl:%d: the desired state does not load into PostgreSQL: create \"bad\" table", line)) ||
-			!strings.Contains(err.Error(), "no_such_function") {
-			t.Fatalf("loading a bad table (parallelFrom %d): %v; want schema.hcl:%d named with the server's error", from, err, line)
+	// A table that does not load, among others, and a foreign key that
+	// does not, to the table before it (on the same connection): named
+	// by their blocks.
+	badTable := "table \"bad\" {\n  schema = schema.public\n  column \"id\" {\n    type    = uuid\n    default = sql(\"no_such_function()\")\n  }\n}\n"
+	badFK := "table \"bad\" {\n  schema = schema.public\n  column \"ref\" {\n    type = text\n  }\n  foreign_key \"bad_ref\" {\n    columns     = [column.ref]\n    ref_columns = [table.t09.column.id]\n  }\n}\n"
+	for _, c := range []struct{ hcl, server string }{
+		{chainHCL(10) + badTable, "no_such_function"},
+		{chainHCL(10) + badFK, "bad_ref"},
+	} {
+		line := strings.Count(c.hcl[:strings.Index(c.hcl, `table "bad"`)], "\n") + 1
+		for _, from := range []int{1, 1 << 30} {
+			parallelFrom = from
+			again := loadedAgain.Load()
+			_, err := loadHCLText(t, conn, c.hcl)
+			if from == 1 && loadedAgain.Load() != again+1 {
+				t.Errorf("a bad table (%s) did not fail on several connections", c.server)
+			}
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema.hcl:%d: the desired state does not load into PostgreSQL: create \"bad\" table", line)) ||
+				!strings.Contains(err.Error(), c.server) {
+				t.Fatalf("loading a bad table (parallelFrom %d): %v; want schema.hcl:%d named with the server's error (%s)", from, err, line, c.server)
+			}
 		}
 	}
 }
