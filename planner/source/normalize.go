@@ -718,9 +718,15 @@ func dealTables(tables []schema.Change, rendered, fks []*migrate.Change, n int) 
 		byChange[c] = k
 	}
 	parts = make([][]*migrate.Change, n)
+	last := 0
 	for _, c := range rendered {
-		k := byChange[c.Source]
-		parts[k] = append(parts[k], c)
+		// A statement of no table dealt (none the engine writes for a new
+		// table) stays with the one before it.
+		k, ok := byChange[c.Source]
+		if !ok {
+			k = last
+		}
+		parts[k], last = append(parts[k], c), k
 	}
 	for _, c := range fks {
 		k, ok := fkPart(c.Source, part)
