@@ -12,6 +12,10 @@ func SetManyTables(n int) (restore func()) {
 // CatalogsReadApart is how many catalogs plans read on a second connection.
 func CatalogsReadApart() int64 { return catalogsReadApart.Load() }
 
+// SignatureConnsTaken is how many signatures' connections plans handed
+// over to read the catalog again.
+func SignatureConnsTaken() int64 { return signatureConnsTaken.Load() }
+
 // SignaturesReadApart is how many catalog signatures plans read on a
 // connection of their own.
 func SignaturesReadApart() int64 { return signaturesReadApart.Load() }

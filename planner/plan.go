@@ -100,8 +100,8 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	}
 	recorded := match != nil && match.exists()
 	signature := func() string { return "" }
+	var apart *signatureReader
 	if !opts.NoFingerprints || match != nil {
-		var apart *signatureReader
 		if !recorded && isHCL && h.Tables() >= manyTables {
 			apart = signatureApart(ctx, conn.DB(), opts.Timeouts, !opts.NoFingerprints)
 		}
@@ -134,7 +134,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 			// A stale record: the tables that changed since are read
 			// again, on a connection of their own, while the plan goes on.
 			if fromRecord = targetRecords.lookup(signature()); fromRecord == nil {
-				fromRecord = targetRecords.rereadOn(ctx, conn, live, signature(), opts.Timeouts, h.Tables() >= manyTables)
+				fromRecord = targetRecords.rereadOn(ctx, conn, live, signature(), opts.Timeouts, h.Tables() >= manyTables, apart)
 			}
 		}
 		// A plan of a large schema that reads the target in full, of
@@ -142,10 +142,13 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		// record keeps the tables' signatures), hashes the tables on a
 		// connection of their own while it reads.
 		if targetRecords != nil && fromRecord == nil && !recorded && h.Tables() >= manyTables {
-			tableSigsAhead = tableSigsApart(ctx, conn.DB(), targetRecords.names)
+			tableSigsAhead = tableSigsApart(ctx, conn.DB(), targetRecords.names, apart)
 			defer tableSigsAhead() // its connection is closed before Generate returns
 		}
 	}
+	// The signature's connection, not taken by now, is not needed: once
+	// its signature is read, its snapshot is let go.
+	apart.releaseIfRead()
 	if afterSignature != nil {
 		afterSignature()
 	}
@@ -320,11 +323,13 @@ var signaturesReadApart atomic.Int64
 // own, in a snapshot taken before anything else was read: the signature is
 // of the catalog as it was then.
 type signatureReader struct {
-	c    *pg.Conn
-	run  func()
-	sig  chan string
-	once sync.Once
-	got  string
+	c      *pg.Conn
+	run    func()
+	sig    chan string
+	once   sync.Once
+	got    string
+	mu     sync.Mutex // guards sig, got and closed
+	closed bool       // c is closed or taken
 }
 
 // signatureApart opens a signatureReader's connection and takes its
@@ -346,10 +351,11 @@ func signatureApart(ctx context.Context, target *pg.DB, t plan.Timeouts, eager b
 	}
 	r := &signatureReader{c: c, sig: make(chan string, 1)}
 	run := func() {
-		defer c.Close()
 		s, err := inspect.CatalogSignature(ctx, c)
 		if err == nil {
 			signaturesReadApart.Add(1)
+		} else {
+			s = ""
 		}
 		r.sig <- s
 	}
@@ -363,6 +369,8 @@ func signatureApart(ctx context.Context, target *pg.DB, t plan.Timeouts, eager b
 
 // read returns the signature ("" when it could not be read).
 func (r *signatureReader) read() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.once.Do(func() { r.run() })
 	if r.sig != nil {
 		r.got, r.sig = <-r.sig, nil
@@ -370,10 +378,85 @@ func (r *signatureReader) read() string {
 	return r.got
 }
 
-// close closes the connection of a signature never asked for.
-func (r *signatureReader) close() {
-	r.once.Do(func() { r.c.Close() })
+// take hands the connection over, still in the snapshot the signature was
+// read in: what reads the catalog again from there (the tables'
+// signatures, the tables that changed) finds it as the signature
+// describes it, and on a connection whose caches already hold every
+// catalog (planning the tables' signatures took 30-100 ms on a new
+// connection). The function it returns waits for the signature and gives
+// the connection, which the taker closes; nil when the signature could not
+// be read (its connection is then closed) or r is nil or was taken or
+// closed before.
+func (r *signatureReader) take() func() *pg.Conn {
+	none := func() *pg.Conn { return nil }
+	if r == nil {
+		return none
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return none
+	}
+	r.closed = true
+	return func() *pg.Conn {
+		if r.read() == "" {
+			r.c.Close()
+			return nil
+		}
+		signatureConnsTaken.Add(1)
+		return r.c
+	}
 }
+
+// close closes the connection unless it was taken. A signature never asked
+// for is not read (read gives "" after), one being read is waited for.
+func (r *signatureReader) close() {
+	if r == nil {
+		return
+	}
+	started := true
+	r.once.Do(func() { started = false })
+	if started {
+		r.read()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !started {
+		r.sig = nil
+	}
+	if !r.closed {
+		r.closed = true
+		r.c.Close()
+	}
+}
+
+// releaseIfRead closes the connection of a signature read at once (not
+// when asked for) that is read by now, unless it was taken; else close, at
+// the end, does.
+func (r *signatureReader) releaseIfRead() {
+	if r == nil || r.run != nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	if r.sig != nil {
+		select {
+		case s := <-r.sig:
+			r.got, r.sig = s, nil
+		default:
+			return
+		}
+	}
+	r.closed = true
+	r.c.Close()
+}
+
+// signatureConnsTaken counts the signatures' connections handed over to
+// read the catalog again (for tests).
+var signatureConnsTaken atomic.Int64
 
 // manyTables is the size of a schema from which a plan reads the target's
 // catalog on a second connection, while the first inspects it: at 1,000
@@ -410,13 +493,24 @@ func catalogApart(ctx context.Context, target *pg.DB, schemas []string, t plan.T
 // for read's result, as often as asked; it is the zero value when the
 // connection could not be opened.
 func onConnectionApart[T any](ctx context.Context, db *pg.DB, app string, read func(c *pg.Conn) T) func() T {
+	return onConnectionOf(ctx, db, app, nil, read)
+}
+
+// onConnectionOf is onConnectionApart on the connection sig hands over
+// (see signatureReader.take), or on a new one when sig is nil or hands
+// none.
+func onConnectionOf[T any](ctx context.Context, db *pg.DB, app string, sig *signatureReader, read func(c *pg.Conn) T) func() T {
+	taken := sig.take()
 	got := make(chan T, 1)
 	go func() {
 		var v T
 		defer func() { got <- v }()
-		c, err := db.Open(ctx, app)
-		if err != nil {
-			return
+		c := taken()
+		if c == nil {
+			var err error
+			if c, err = db.Open(ctx, app); err != nil {
+				return
+			}
 		}
 		defer c.Close()
 		v = read(c)

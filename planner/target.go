@@ -91,10 +91,11 @@ func readTableSigs(ctx context.Context, conn *pg.Conn, names []string) *tableSig
 }
 
 // tableSigsApart reads the tables' signatures of the schemas names on a
-// connection of its own to db, in the background; the function it returns
-// waits for them (nil when they could not be read).
-func tableSigsApart(ctx context.Context, db *pg.DB, names []string) func() *tableSigs {
-	return onConnectionApart(ctx, db, "keel target record", func(c *pg.Conn) *tableSigs {
+// connection of its own to db (the catalog signature's, when sig hands it
+// over), in the background; the function it returns waits for them (nil
+// when they could not be read).
+func tableSigsApart(ctx context.Context, db *pg.DB, names []string, sig *signatureReader) func() *tableSigs {
+	return onConnectionOf(ctx, db, "keel target record", sig, func(c *pg.Conn) *tableSigs {
 		return readTableSigs(ctx, c, names)
 	})
 }
@@ -353,11 +354,12 @@ func (t *targets) reread(ctx context.Context, conn *pg.Conn, live *inspect.Live,
 }
 
 // rereadOn is reread: for a large schema (apart) on a connection of its
-// own to conn's database, in the background, while the plan goes on
-// (normalizing the desired state), the known it returns waiting for it
-// when asked; else on conn, at once. It is nil when there is no record to
-// read over.
-func (t *targets) rereadOn(ctx context.Context, conn *pg.Conn, live *inspect.Live, signature string, to plan.Timeouts, apart bool) *known {
+// own to conn's database (the catalog signature's, when sig hands it
+// over: the tables are then read in the snapshot the signature is of), in
+// the background, while the plan goes on (normalizing the desired state),
+// the known it returns waiting for it when asked; else on conn, at once.
+// It is nil when there is no record to read over.
+func (t *targets) rereadOn(ctx context.Context, conn *pg.Conn, live *inspect.Live, signature string, to plan.Timeouts, apart bool, sig *signatureReader) *known {
 	r, _, ok := t.header()
 	if !ok || !rereadable(r, signature) {
 		return nil
@@ -371,12 +373,16 @@ func (t *targets) rereadOn(ctx context.Context, conn *pg.Conn, live *inspect.Liv
 		return k
 	}
 	db := conn.DB()
+	taken := sig.take()
 	k := &known{names: t.names, ready: make(chan struct{})}
 	go func() {
 		defer close(k.ready)
-		c, err := db.Open(ctx, "keel target record")
-		if err != nil {
-			return
+		c := taken()
+		if c == nil {
+			var err error
+			if c, err = db.Open(ctx, "keel target record"); err != nil {
+				return
+			}
 		}
 		defer c.Close()
 		live, err := inspect.OpenLive(ctx, c)

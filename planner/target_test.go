@@ -112,13 +112,18 @@ table "notes" {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, r := planner.TargetRecords(), planner.TargetRereads()
+		n, r, k := planner.TargetRecords(), planner.TargetRereads(), planner.SignatureConnsTaken()
 		p, _, err := planner.Generate(ctx, connOf(t, db), desired, planner.Options{Dev: source.DevDatabase{Cache: cache}, MatchRecords: records})
 		if err != nil {
 			t.Fatalf("%s: %v", when, err)
 		}
 		used := planner.TargetRecords() != n
 		reread = planner.TargetRereads() != r
+		// A large schema reads the tables again in the snapshot of the
+		// catalog's signature, on its connection.
+		if large && reread && planner.SignatureConnsTaken() == k {
+			t.Fatalf("%s: the tables were read again on a connection other than the signature's", when)
+		}
 		if used != (p.TargetNote() != "") || reread != strings.Contains(p.TargetNote(), "were read again") {
 			t.Fatalf("%s: from a record: %t, some tables read again: %t, but the plan's note is %q", when, used, reread, p.TargetNote())
 		}
