@@ -496,6 +496,15 @@ func onConnectionApart[T any](ctx context.Context, db *pg.DB, app string, read f
 	return onConnectionOf(ctx, db, app, nil, read)
 }
 
+// openTaken is the connection taken gives (see signatureReader.take), or
+// a new one to db (named app) when it gives none.
+func openTaken(ctx context.Context, db *pg.DB, app string, taken func() *pg.Conn) (*pg.Conn, error) {
+	if c := taken(); c != nil {
+		return c, nil
+	}
+	return db.Open(ctx, app)
+}
+
 // onConnectionOf is onConnectionApart on the connection sig hands over
 // (see signatureReader.take), or on a new one when sig is nil or hands
 // none.
@@ -505,12 +514,9 @@ func onConnectionOf[T any](ctx context.Context, db *pg.DB, app string, sig *sign
 	go func() {
 		var v T
 		defer func() { got <- v }()
-		c := taken()
-		if c == nil {
-			var err error
-			if c, err = db.Open(ctx, app); err != nil {
-				return
-			}
+		c, err := openTaken(ctx, db, app, taken)
+		if err != nil {
+			return
 		}
 		defer c.Close()
 		v = read(c)

@@ -377,12 +377,9 @@ func (t *targets) rereadOn(ctx context.Context, conn *pg.Conn, live *inspect.Liv
 	k := &known{names: t.names, ready: make(chan struct{})}
 	go func() {
 		defer close(k.ready)
-		c := taken()
-		if c == nil {
-			var err error
-			if c, err = db.Open(ctx, "keel target record"); err != nil {
-				return
-			}
+		c, err := openTaken(ctx, db, "keel target record", taken)
+		if err != nil {
+			return
 		}
 		defer c.Close()
 		live, err := inspect.OpenLive(ctx, c)
