@@ -491,9 +491,10 @@ func loadOn(ctx context.Context, db *pg.DB, conn *pg.Conn, desired *state.State,
 			return nil, err
 		}
 		conns := openLoaders(ctx, db, conn)
-		defer conns.close()
 		parts, across := dealTables(tables, rendered, renderedFKs, len(conns))
-		if err := execParallel(ctx, conns, desired, parts); err != nil {
+		err = execParallel(ctx, conns, desired, parts)
+		conns.close()
+		if err != nil {
 			return nil, &inParallelError{err}
 		}
 		if err := execRendered(ctx, conn, desired, across); err != nil {
