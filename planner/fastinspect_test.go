@@ -198,7 +198,10 @@ func TestFastQueriesReturnSameRows(t *testing.T) {
 		"CREATE DOMAIN short AS varchar(10)", "CREATE DOMAIN money2 AS numeric(5,1) CHECK (VALUE > 0)",
 		`CREATE TABLE other.types (a interval, b interval(3), c interval day to second(2), d interval year, e time(2), f timetz,
 		  g timestamp(0), h date, i char(5), j bit(3), k varbit(8), l real, m double precision, n smallint, o short, p money2,
-		  q numeric, r varchar, s "char", u bit varying, v integer[], w short[])`)
+		  q numeric, r varchar, s "char", u bit varying, v integer[], w short[])`,
+		// Foreign keys to another schema's tables, one from a column
+		// whose name needs quoting.
+		`CREATE TABLE other.to_public (id int PRIMARY KEY, c int REFERENCES public.child (id), "q""x" int REFERENCES public."we""ird t" (id))`)
 	db, err := pg.ParseURL(u)
 	if err != nil {
 		t.Fatal(err)

@@ -278,19 +278,22 @@ ORDER BY
 // keeps of a foreign key to a partitioned table (one per partition, under
 // the key's name, on the same table): the engine would read them as
 // references to the partitions, which it does not see, and fail ("missing
-// reference for column").
+// reference for column"). The columns' and the referenced schema's names
+// are looked up per row: with them as joins, planning the query took 14-19
+// ms on a new connection (5 ms with the lookups), as long as running it at
+// 1,000 tables, and every plan runs it on new connections.
 const foreignKeysQuery = `
-SELECT con.conname AS constraint_name, t1.relname AS table_name, a1.attname AS column_name, ns1.nspname AS schema_name,
-  t2.relname AS referenced_table_name, a2.attname AS referenced_column_name, ns2.nspname AS referenced_schema_name,
+SELECT con.conname AS constraint_name, t1.relname AS table_name,
+  (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = con.conrelid AND a.attnum = k.conkey) AS column_name,
+  ns1.nspname AS schema_name, t2.relname AS referenced_table_name,
+  (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = con.confrelid AND a.attnum = k.confkey) AS referenced_column_name,
+  (SELECT n.nspname FROM pg_namespace n WHERE n.oid = t2.relnamespace) AS referenced_schema_name,
   con.confupdtype, con.confdeltype
 FROM pg_constraint con
 JOIN pg_class t1 ON t1.oid = con.conrelid
 JOIN pg_namespace ns1 ON ns1.oid = t1.relnamespace
 JOIN pg_class t2 ON t2.oid = con.confrelid
-JOIN pg_namespace ns2 ON ns2.oid = t2.relnamespace
 CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(conkey, confkey, ord)
-JOIN pg_attribute a1 ON a1.attrelid = con.conrelid AND a1.attnum = k.conkey
-JOIN pg_attribute a2 ON a2.attrelid = con.confrelid AND a2.attnum = k.confkey
 WHERE ns1.nspname = $1 AND t1.relname = ANY($2) AND con.contype = 'f'
   AND NOT EXISTS (SELECT 1 FROM pg_constraint pc WHERE pc.oid = con.conparentid AND pc.conrelid = con.conrelid)
 ORDER BY con.conrelid, con.conname, k.ord
