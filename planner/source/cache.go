@@ -469,6 +469,26 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	}
 }
 
+// pointLatest makes e, the entry found under key for h's files, the base
+// of their next plan once they change (normalizeChanged). An entry is found
+// by the files' bytes, the pointer to the last one by their paths: without
+// this, the same bytes at other paths (a copied file, another checkout, a
+// cache restored on a CI runner) found their entry, but their first change
+// was normalized whole.
+func (c *Cache) pointLatest(h *HCL, serverVersion, key string, e *Cached) {
+	if e.Blocks == nil || serverVersion == "" {
+		return
+	}
+	latest, ok := latestKey(h, serverVersion)
+	if !ok {
+		return
+	}
+	if b, err := os.ReadFile(filepath.Join(c.Dir, latest+".latest")); err == nil && string(b) == key {
+		return
+	}
+	c.writeFile(latest+".latest", []byte(key))
+}
+
 // latestKey names the pointer to the last entry made for files at these
 // paths, by this keel and server version.
 func latestKey(h *HCL, serverVersion string) (string, bool) {

@@ -59,6 +59,8 @@ type DevDatabase struct {
 	lookedUp bool
 	entry    *Cached
 	key      string
+	// version is the server's version, once EntryKey read it.
+	version string
 	// later, when not nil, takes what may finish in the background on
 	// admin, a connection of d's own (see Apart): the throwaway
 	// database's drop, which on PostgreSQL 15 waits for a checkpoint.
@@ -182,6 +184,7 @@ func (d *DevDatabase) EntryKey(ctx context.Context, h *HCL) (key string, ok bool
 	if err != nil {
 		return "", false
 	}
+	d.version = v
 	return cacheKey(h, v)
 }
 
@@ -216,6 +219,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		e, k := dev.entry, dev.key
 		if key = k; e != nil {
 			if st, err := e.load(h); err == nil {
+				dev.Cache.pointLatest(h, dev.version, key, e)
 				return st, nil
 			}
 		}
