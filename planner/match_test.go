@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -143,5 +144,69 @@ table "we\"ird" {
 	p, recorded = gen("after old was recorded as managed")
 	if recorded || !strings.Contains(sqlOf(p), `DROP SCHEMA "old"`) {
 		t.Fatalf("after schema old was recorded in keel.managed_schemas: from a record: %t, want it dropped:\n%s", recorded, sqlOf(p))
+	}
+}
+
+// A copy of planned files (another checkout, a cache restored on a CI
+// runner) is answered from the match record of the same bytes, and its
+// first change is normalized from the cache's entry for them, only the
+// changed table loaded, as at the paths the entry was made for. (Not
+// parallel: it counts loads of the process.)
+func TestCopiedFilesMatchThenChangeFromTheEntry(t *testing.T) {
+	ctx := context.Background()
+	u, _ := pgtest.NewDatabase(t)
+	db, _ := pg.ParseURL(u)
+	const body = `
+schema "public" {}
+table "a" {
+  schema = schema.public
+  column "id" {
+    type = bigint
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+table "b" {
+  schema = schema.public
+  column "id" {
+    type = bigint
+  }
+}
+`
+	opts := planner.Options{Dev: source.DevDatabase{Cache: &source.Cache{Dir: t.TempDir()}}, MatchRecords: true}
+	gen := func(path string) *plan.Plan {
+		t.Helper()
+		desired, err := source.LoadHCL(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _, err := planner.Generate(ctx, connOf(t, db), desired, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	orig := writeSchema(t, body)
+	applyPlan(t, u, gen(orig))
+	if p := gen(orig); !p.Matches() {
+		t.Fatalf("after apply:\n%s", sqlOf(p))
+	}
+	copied := writeSchema(t, body)
+	n := planner.MatchRecords()
+	if p := gen(copied); !p.Matches() || planner.MatchRecords() == n {
+		t.Fatalf("the copy: from a record: %t, plan:\n%s", planner.MatchRecords() != n, sqlOf(gen(copied)))
+	}
+	edited := strings.Replace(body, "table \"b\" {\n  schema = schema.public\n", "table \"b\" {\n  schema = schema.public\n  column \"note\" {\n    type = text\n    null = true\n  }\n", 1)
+	if err := os.WriteFile(copied, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := source.ChangedLoads()
+	p := gen(copied)
+	if !strings.Contains(sqlOf(p), `ADD COLUMN "note"`) {
+		t.Fatalf("the edited copy's plan:\n%s", sqlOf(p))
+	}
+	if source.ChangedLoads() == c {
+		t.Fatal("the edited copy was normalized whole, not from the entry of its earlier bytes")
 	}
 }

@@ -115,6 +115,10 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	}
 	if recorded {
 		if p := match.lookup(conn, signature()); p != nil {
+			// The entry the match was found with is the base of these
+			// files' next change, also where it was made for the same
+			// bytes at other paths.
+			dev.PointLatest(h)
 			return p, nil, nil
 		}
 	}

@@ -476,7 +476,14 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 // cache restored on a CI runner) found their entry, but their first change
 // was normalized whole.
 func (c *Cache) pointLatest(h *HCL, serverVersion, key string, e *Cached) {
-	if e.Blocks == nil || serverVersion == "" {
+	if e.Blocks != nil {
+		c.pointLatestKey(h, serverVersion, key)
+	}
+}
+
+// pointLatestKey points the pointer to the last entry of h's files at key.
+func (c *Cache) pointLatestKey(h *HCL, serverVersion, key string) {
+	if serverVersion == "" {
 		return
 	}
 	latest, ok := latestKey(h, serverVersion)

@@ -138,13 +138,14 @@ func TestChangedTablesNormalizeAsTheWhole(t *testing.T) {
 // Files whose bytes the cache holds under other paths (a copied file, another
 // checkout, a cache restored on a CI runner) are answered from that entry,
 // and their first change is normalized from it, only the changed table
-// loaded, as at the paths the entry was made for.
+// loaded, as at the paths the entry was made for: whether the plan of the
+// copy loaded the entry, or a match record answered it (EntryKey, then
+// PointLatest).
 func TestCopiedFilesChangeIncrementally(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	conn := testConn(t)
 	orig := chainHCL(6)
-	cache := &Cache{Dir: t.TempDir()}
 	open := func(path, s string) *HCL {
 		t.Helper()
 		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
@@ -156,50 +157,57 @@ func TestCopiedFilesChangeIncrementally(t *testing.T) {
 		}
 		return h
 	}
-	load := func(h *HCL) {
-		t.Helper()
-		dev, done, err := DevDatabase{Cache: cache}.Open(ctx, conn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer done()
-		if _, err := h.Load(ctx, dev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	load(open(filepath.Join(t.TempDir(), "schema.hcl"), orig))
-	copied := filepath.Join(t.TempDir(), "schema.hcl")
-	load(open(copied, orig))
-	changed := open(copied, strings.Replace(orig, "table \"t03\" {\n  schema = schema.public\n",
-		"table \"t03\" {\n  schema = schema.public\n  column \"note\" {\n    type = text\n    null = true\n  }\n", 1))
-	base := cache.read(ctx, cache.baseKey(ctx, changed, conn), conn.Pgx())
-	if base == nil {
-		t.Fatal("the copied files have no base entry: their first change would be normalized whole")
-	}
-	dev, done, err := DevDatabase{Cache: cache}.Open(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer done()
-	sc := dev.openScratch(ctx)
-	if sc == nil {
-		t.Fatal("no scratch database")
-	}
-	defer sc.close()
-	loaded := -1
-	st, _, err := normalizeChanged(changed, base, func(declared *state.State) (*state.State, error) {
-		loaded = countTables(declared)
-		return sc.load(ctx, declared)
-	})
-	if err != nil {
-		t.Fatalf("the change to the copied files was not normalized from the entry: %v", err)
-	}
-	// t03, t02 its foreign key refers to, and t04 referring to it.
-	if loaded < 1 || loaded > 3 {
-		t.Errorf("%d tables loaded to normalize the change, want t03 and its neighbours t02 and t04 of 6", loaded)
-	}
-	if _, ok := st.Realm.Schemas[0].Table("t03"); !ok {
-		t.Fatal("t03 missing from the normalized state")
+	for _, how := range []string{"loaded", "answered by a match record"} {
+		t.Run(how, func(t *testing.T) {
+			cache := &Cache{Dir: t.TempDir()}
+			dev, done, err := DevDatabase{Cache: cache}.Open(ctx, conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer done()
+			if _, err := open(filepath.Join(t.TempDir(), "schema.hcl"), orig).Load(ctx, dev); err != nil {
+				t.Fatal(err)
+			}
+			copied := filepath.Join(t.TempDir(), "schema.hcl")
+			h := open(copied, orig)
+			if how == "loaded" {
+				if _, err := h.Load(ctx, dev); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				d := dev
+				if _, ok := d.EntryKey(ctx, h); !ok {
+					t.Fatal("no entry key")
+				}
+				d.PointLatest(h)
+			}
+			changed := open(copied, strings.Replace(orig, "table \"t03\" {\n  schema = schema.public\n",
+				"table \"t03\" {\n  schema = schema.public\n  column \"note\" {\n    type = text\n    null = true\n  }\n", 1))
+			base := cache.read(ctx, cache.baseKey(ctx, changed, conn), conn.Pgx())
+			if base == nil {
+				t.Fatal("the copied files have no base entry: their first change would be normalized whole")
+			}
+			sc := dev.openScratch(ctx)
+			if sc == nil {
+				t.Fatal("no scratch database")
+			}
+			defer sc.close()
+			loaded := -1
+			st, _, err := normalizeChanged(changed, base, func(declared *state.State) (*state.State, error) {
+				loaded = countTables(declared)
+				return sc.load(ctx, declared)
+			})
+			if err != nil {
+				t.Fatalf("the change to the copied files was not normalized from the entry: %v", err)
+			}
+			// t03, t02 its foreign key refers to, and t04 referring to it.
+			if loaded < 1 || loaded > 3 {
+				t.Errorf("%d tables loaded to normalize the change, want t03 and its neighbours t02 and t04 of 6", loaded)
+			}
+			if _, ok := st.Realm.Schemas[0].Table("t03"); !ok {
+				t.Fatal("t03 missing from the normalized state")
+			}
+		})
 	}
 }
 

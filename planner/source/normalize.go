@@ -59,8 +59,9 @@ type DevDatabase struct {
 	lookedUp bool
 	entry    *Cached
 	key      string
-	// version is the server's version, once EntryKey read it.
-	version string
+	// version is the server's version, and entryKey the key of the files'
+	// entry, once EntryKey read them.
+	version, entryKey string
 	// later, when not nil, takes what may finish in the background on
 	// admin, a connection of d's own (see Apart): the throwaway
 	// database's drop, which on PostgreSQL 15 waits for a checkpoint.
@@ -184,8 +185,25 @@ func (d *DevDatabase) EntryKey(ctx context.Context, h *HCL) (key string, ok bool
 	if err != nil {
 		return "", false
 	}
-	d.version = v
-	return cacheKey(h, v)
+	key, ok = cacheKey(h, v)
+	if ok {
+		d.version, d.entryKey = v, key
+	}
+	return key, ok
+}
+
+// PointLatest makes the cache's entry for h's files, whose key EntryKey
+// gave, the base of their next change (normalizeChanged), as a plan that
+// finds the entry does: for a plan that reads no entry (a match record
+// answered it). Nothing happens when there is no such entry.
+func (d *DevDatabase) PointLatest(h *HCL) {
+	if d.Cache == nil || d.entryKey == "" {
+		return
+	}
+	if _, err := os.Stat(d.Cache.path(d.entryKey)); err != nil {
+		return
+	}
+	d.Cache.pointLatestKey(h, d.version, d.entryKey)
 }
 
 // ExtensionDefaults is a hash of the default version of every extension
@@ -310,6 +328,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 			return norm, err
 		}
 		if st, set, err := normalizeChanged(h, base, changedIn); err == nil {
+			changedLoads.Add(1)
 			// Stored too: the same files planned again, or applied, are
 			// then read from the cache.
 			if key != "" {
@@ -353,6 +372,14 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 	}
 	return st, errors.Join(err, release())
 }
+
+// changedLoads counts the desired states normalized from the entry of their
+// files' earlier form, only the changed tables loaded (normalizeChanged).
+var changedLoads atomic.Int64
+
+// ChangedLoads is how many desired states this process normalized from the
+// entry of their files' earlier form, loading only the changed tables.
+func ChangedLoads() int64 { return changedLoads.Load() }
 
 // scratchBytes bounds the files whose state is normalized in a scratch
 // database from the start (smaller than parallelFrom of the benchmark's
