@@ -11,6 +11,8 @@ import (
 	"keel/internal/pgsql"
 	"keel/planner/pg"
 	"keel/planner/state"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // catalogQueries read a Catalog: each returns rows of (kind, schema, table,
@@ -216,33 +218,49 @@ func withCatalogPath(ctx context.Context, c *pg.Conn, what string, fn func() err
 
 func readCatalog(ctx context.Context, c *pg.Conn, schemas []string) (cat state.Catalog, err error) {
 	cat = make(state.Catalog)
+	b := &pgx.Batch{}
 	for _, q := range catalogQueries {
-		if err := readCatalogRows(ctx, c, cat, q, []any{schemas}); err != nil {
-			return nil, err
-		}
+		b.Queue(q, schemas)
+	}
+	if err := readCatalogRows(ctx, c, cat, b); err != nil {
+		return nil, err
 	}
 	return cat, nil
 }
 
-// readCatalogRows runs a catalog query and puts its rows in cat.
-func readCatalogRows(ctx context.Context, c *pg.Conn, cat state.Catalog, q string, args []any) error {
-	rows, err := c.Query(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("reading the catalog of %s: %w", c.DB(), pg.ServerError(err))
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			k    state.CatalogKey
-			desc string
-		)
-		if err := rows.Scan(&k.Kind, &k.Schema, &k.Table, &k.Name, &desc); err != nil {
-			return fmt.Errorf("reading the catalog of %s: %w", c.DB(), err)
+// readCatalogRows runs the catalog queries of b and puts their rows in
+// cat. They go to the server at once, in one batch: one by one, each took
+// a round trip or two, and the server waited while keel read the rows of
+// the one before (about 30 queries; at 1,000 tables, the check of an
+// apply's result read the tables it changed in 0.22 s, 0.1 s of it between
+// queries).
+func readCatalogRows(ctx context.Context, c *pg.Conn, cat state.Catalog, b *pgx.Batch) (err error) {
+	br := c.Pgx().SendBatch(ctx, b)
+	defer func() {
+		if cerr := br.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("reading the catalog of %s: %w", c.DB(), pg.ServerError(cerr))
 		}
-		cat[k] = desc
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading the catalog of %s: %w", c.DB(), pg.ServerError(err))
+	}()
+	for range b.Len() {
+		rows, err := br.Query()
+		if err != nil {
+			return fmt.Errorf("reading the catalog of %s: %w", c.DB(), pg.ServerError(err))
+		}
+		for rows.Next() {
+			var (
+				k    state.CatalogKey
+				desc string
+			)
+			if err := rows.Scan(&k.Kind, &k.Schema, &k.Table, &k.Name, &desc); err != nil {
+				rows.Close()
+				return fmt.Errorf("reading the catalog of %s: %w", c.DB(), err)
+			}
+			cat[k] = desc
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("reading the catalog of %s: %w", c.DB(), pg.ServerError(err))
+		}
 	}
 	return nil
 }
@@ -280,20 +298,36 @@ var narrowedQueries = sync.OnceValues(func() ([]narrowed, map[string]bool) {
 
 // narrowedDepends is dependsQuery narrowed to what belongs to the tables
 // $2 (quoted qualified names): the dependencies of their columns (types,
-// defaults), triggers and policies, and of the tables themselves: only
-// those objects' rows of pg_depend are joined (half the time at 1,000
-// tables; the list of all objects, obj, is still made whole: inlined into
-// the join, it took eight times as long).
+// defaults), triggers and policies, and of the tables themselves. Only
+// those objects' rows of pg_depend are read (deps, through its index), and
+// the list of objects, obj, holds only the objects these rows name (ids):
+// with obj made whole, the query took 40-60 ms at 1,000 tables, now 2-8 ms
+// (most of it planning). The rows are dependsQuery's of these objects.
 var narrowedDepends = sync.OnceValue(func() string {
-	q := strings.Replace(dependsQuery, "WITH ns AS (", `WITH tbl AS (SELECT pg_catalog.to_regclass(x)::pg_catalog.oid AS oid FROM pg_catalog.unnest($2::text[]) x),
+	q := dependsQuery
+	replace := func(old, new string) {
+		if strings.Count(q, old) != 1 {
+			panic("narrowedDepends: dependsQuery changed: " + old)
+		}
+		q = strings.Replace(q, old, new, 1)
+	}
+	replace("WITH ns AS (", `WITH tbl AS (SELECT pg_catalog.to_regclass(x)::pg_catalog.oid AS oid FROM pg_catalog.unnest($2::text[]) x),
 own AS (SELECT oid FROM tbl
   UNION ALL SELECT oid FROM pg_attrdef WHERE adrelid IN (SELECT oid FROM tbl)
   UNION ALL SELECT oid FROM pg_trigger WHERE tgrelid IN (SELECT oid FROM tbl)
   UNION ALL SELECT oid FROM pg_policy WHERE polrelid IN (SELECT oid FROM tbl)),
-ns AS (`, 1)
-	return strings.Replace(q, "WHERE dep.deptype IN ('n', 'a')", `WHERE dep.objid IN (SELECT oid FROM own) AND dep.deptype IN ('n', 'a')
+ns AS (`)
+	replace("obj(classid, objid, subid, kind, schema, tbl, name) AS (", `deps AS MATERIALIZED (SELECT * FROM pg_depend
+  WHERE classid = ANY (ARRAY['pg_class'::regclass, 'pg_attrdef'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass]::oid[])
+    AND objid = ANY (ARRAY(SELECT oid FROM own)) AND deptype IN ('n', 'a')),
+ids AS MATERIALIZED (SELECT objid AS id FROM deps UNION SELECT refobjid FROM deps),
+obj(classid, objid, subid, kind, schema, tbl, name) AS (SELECT * FROM (`)
+	replace("\n)\nSELECT DISTINCT", "\n) u(classid, objid, subid, kind, schema, tbl, name) WHERE u.objid = ANY (ARRAY(SELECT id FROM ids)))\nSELECT DISTINCT")
+	replace("FROM pg_depend dep", "FROM deps dep")
+	replace("WHERE dep.deptype IN ('n', 'a')", `WHERE dep.deptype IN ('n', 'a')
   AND (d.schema, CASE WHEN d.kind = 'table' THEN d.name ELSE d.tbl END) IN (SELECT n.nspname::text, c.relname::text
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid IN (SELECT oid FROM tbl))`, 1)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid IN (SELECT oid FROM tbl))`)
+	return q
 })
 
 // ReadCatalogOver reads the Catalog of the schemas on c as ReadCatalog
@@ -342,6 +376,7 @@ func ReadCatalogOver(ctx context.Context, c *pg.Conn, schemas []string, base sta
 		}
 	}
 	err = withCatalogPath(ctx, c, "reading the catalog of", func() error {
+		b := &pgx.Batch{}
 		for i, q := range catalogQueries {
 			args := []any{schemas}
 			switch {
@@ -350,11 +385,9 @@ func ReadCatalogOver(ctx context.Context, c *pg.Conn, schemas []string, base sta
 			case q == dependsQuery:
 				q, args = narrowedDepends(), append(args, names)
 			}
-			if err := readCatalogRows(ctx, c, cat, q, args); err != nil {
-				return err
-			}
+			b.Queue(q, args...)
 		}
-		return nil
+		return readCatalogRows(ctx, c, cat, b)
 	})
 	return cat, err
 }
