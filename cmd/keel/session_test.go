@@ -158,12 +158,22 @@ func sessions(t *testing.T, name string) int {
 // A plan opens one connection to the target, whatever it finds: the
 // inspection, the cache's questions and the doctor's checks all go through
 // it. A plan that normalizes (the cache is cold) creates the throwaway
-// database through a second one, to inspect the target meanwhile.
+// database through a second one, to inspect the target meanwhile. (The
+// first normalization on a server creates the first scratch database
+// through one more, once: a plan of another state on another database
+// makes it first; the second and third scratch databases, for runs at the
+// same time, are created through a connection to the first.)
 func TestAPlanOpensOneConnectionToTheTarget(t *testing.T) {
 	t.Parallel()
 	u, name := pgtest.NewDatabase(t)
 	dir := devEnv(t, "")
-	desired := writeFile(t, "schema.hcl", `
+	other, _ := pgtest.NewDatabase(t)
+	first := writeFile(t, "first.hcl", "schema \"public\" {}\ntable \"first\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\n")
+	if code, out, errs := keelIn(t, dir, "plan", "--env", "dev", "--url", other, "--schema", first); code != 0 {
+		t.Fatalf("the plan that makes the scratch database exited %d:\n%s%s", code, out, errs)
+	}
+	// The database's name in a comment: the file is new to the cache.
+	desired := writeFile(t, "schema.hcl", "# "+name+`
 schema "public" {}
 table "notes" {
   schema = schema.public

@@ -92,11 +92,20 @@ func (d DevDatabase) openScratch(ctx context.Context) *scratch {
 	if _, off := scratchEnv(); off || d.NoScratch || d.Server == nil {
 		return nil
 	}
+	// A connection to the scratch database before, in use: the next one
+	// is created through it, so that only the first scratch database on a
+	// server costs a connection to the target's database.
+	var prev *pg.Conn
+	defer func() {
+		if prev != nil {
+			prev.Close()
+		}
+	}()
 	for _, name := range d.scratchNames() {
 		c, err := d.Server.WithDatabase(name).Open(ctx, "keel normalize")
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "3D000" { // invalid_catalog_name: not there yet
-			if !d.createScratch(ctx, name) {
+			if !d.createScratch(ctx, name, prev) {
 				return nil
 			}
 			c, err = d.Server.WithDatabase(name).Open(ctx, "keel normalize")
@@ -110,21 +119,29 @@ func (d DevDatabase) openScratch(ctx context.Context) *scratch {
 			sweepThrowaways(ctx, c.Pgx(), d.throwawayPrefix(), time.Now())
 			return &scratch{conn: c, name: name}
 		}
-		c.Close()
+		if prev != nil {
+			prev.Close()
+		}
+		prev = c
 	}
 	return nil
 }
 
-// createScratch creates the scratch database name, on a connection of its
-// own (the DevDatabase's may be busy). Another run creating it at the same
-// time is fine.
-func (d DevDatabase) createScratch(ctx context.Context, name string) bool {
-	c, err := d.Server.Open(ctx, "keel normalize")
-	if err != nil {
-		return false
+// createScratch creates the scratch database name through via, a
+// connection to another scratch database, or else on a connection of its
+// own to the server (the DevDatabase's may be busy). Another run creating
+// it at the same time is fine.
+func (d DevDatabase) createScratch(ctx context.Context, name string, via *pg.Conn) bool {
+	c := via
+	if c == nil {
+		own, err := d.Server.Open(ctx, "keel normalize")
+		if err != nil {
+			return false
+		}
+		defer own.Close()
+		c = own
 	}
-	defer c.Close()
-	_, err = c.Exec(ctx, "CREATE DATABASE "+pgsql.QuoteIdent(name)+" TEMPLATE template0")
+	_, err := c.Exec(ctx, "CREATE DATABASE "+pgsql.QuoteIdent(name)+" TEMPLATE template0")
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "42P04" { // duplicate_database
 		return true

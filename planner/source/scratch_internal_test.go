@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"keel/internal/pgsql"
 	"keel/internal/pgtest"
@@ -201,10 +202,33 @@ func TestScratchInUseOrNotEmpty(t *testing.T) {
 	if first == nil || first.name != names[0] {
 		t.Fatalf("opened %v, want %s", first, names[0])
 	}
-	// In use: the second.
+	// In use: the second, created through a connection to the first (none
+	// more to the server's database, which may be the target's).
+	var dbName string
+	if err := conn.Pgx().QueryRow(ctx, "SELECT current_database()").Scan(&dbName); err != nil {
+		t.Fatal(err)
+	}
+	sessions := func() int {
+		t.Helper()
+		// The count grows as sessions end: read it until it holds.
+		n := -1
+		for i := 0; i < 100; i++ {
+			m := pgtest.QueryValue[int](t, pgtest.ServerURL(), "SELECT sessions::int FROM pg_stat_database WHERE datname = $1", dbName)
+			if m == n {
+				break
+			}
+			n = m
+			time.Sleep(100 * time.Millisecond)
+		}
+		return n
+	}
+	before := sessions()
 	second := dev.openScratch(ctx)
 	if second == nil || second.name != names[1] {
 		t.Fatalf("with %s in use, opened %v, want %s", names[0], second, names[1])
+	}
+	if n := sessions() - before; n != 0 {
+		t.Errorf("creating %s opened %d connections to the server's database %s, want none (made through %s's)", names[1], n, dbName, names[0])
 	}
 	second.close()
 	first.close()
@@ -231,11 +255,11 @@ func TestScratchInUseOrNotEmpty(t *testing.T) {
 	if len(held) != len(names)-1 {
 		t.Fatalf("opened %d scratch databases, want %d", len(held), len(names)-1)
 	}
-	before := scratchLoads.Load()
+	loads := scratchLoads.Load()
 	if _, err := writeHCL(t, "schema \"public\" {}\ntable \"t\" {\n  schema = schema.public\n  column \"id\" {\n    type = int\n  }\n}\n").Load(ctx, dev); err != nil {
 		t.Fatal(err)
 	}
-	if scratchLoads.Load() != before {
+	if scratchLoads.Load() != loads {
 		t.Fatal("normalized in a scratch database that another run holds")
 	}
 	for _, s := range held {
