@@ -71,6 +71,9 @@ type streams struct {
 
 // Run runs the CLI with args and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// The cache's entries written in the background are on disk before
+	// keel returns.
+	defer source.Flush()
 	var c cli
 	exited := -1
 	parser, err := kong.New(&c,

@@ -41,6 +41,11 @@ import (
 type Cache struct {
 	// Dir holds the entries, one file each.
 	Dir string
+	// Background writes a new entry's file while the plan goes on (its
+	// checksum, JSON and file: 50-80 ms at 1,000 tables); Flush waits for
+	// it. The CLI sets it and flushes before it returns; readers in the
+	// same process wait for it too.
+	Background bool
 }
 
 // DefaultCache is the cache the CLI uses: $KEEL_CACHE_DIR, else "keel" in
@@ -52,13 +57,13 @@ func DefaultCache() *Cache {
 		return nil
 	}
 	if d := os.Getenv("KEEL_CACHE_DIR"); d != "" {
-		return &Cache{Dir: d}
+		return &Cache{Dir: d, Background: true}
 	}
 	d, err := os.UserCacheDir()
 	if err != nil {
 		return nil
 	}
-	return &Cache{Dir: filepath.Join(d, "keel")}
+	return &Cache{Dir: filepath.Join(d, "keel"), Background: true}
 }
 
 // cacheFormat changes when the form of an entry changes, or what keel
@@ -299,6 +304,7 @@ func (c *Cache) read(ctx context.Context, key string, conn *pgx.Conn) *Cached {
 // readFile returns the entry stored under key, or nil when there is none
 // that is whole; matches tells whether it still matches the server.
 func (c *Cache) readFile(key string) *Cached {
+	settled()
 	b, err := os.ReadFile(c.path(key))
 	if err != nil {
 		return nil
@@ -455,19 +461,51 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	if set != nil && set.eligible {
 		e.Blocks, e.BlockRefs = set.hashes(), set.refs()
 	}
-	e.Checksum = e.checksum()
-	c.write(key, &e)
 	// The entry is the base of the next plan of these files once they
-	// change (normalizeChanged).
-	if e.Blocks == nil {
-		return
+	// change (normalizeChanged): the pointer to it, by the files' paths.
+	latest := ""
+	if e.Blocks != nil && verr == nil {
+		if k, ok := latestKey(h, version); ok {
+			latest = k
+		}
 	}
-	if verr == nil {
-		if latest, ok := latestKey(h, version); ok {
+	e.Extensions = slices.Clone(e.Extensions)
+	store := func() {
+		e.Checksum = e.checksum()
+		c.write(key, &e)
+		if latest != "" {
 			c.writeFile(latest+".latest", []byte(key))
 		}
 	}
+	if !c.Background {
+		store()
+		return
+	}
+	pendingWrites.Add(1)
+	go func() {
+		defer pendingWrites.Done()
+		if beforeBackgroundWrite != nil {
+			beforeBackgroundWrite()
+		}
+		store()
+	}()
 }
+
+// beforeBackgroundWrite, when set, runs before an entry is written in the
+// background (for tests: a slow disk).
+var beforeBackgroundWrite func()
+
+// pendingWrites are the entries a Cache with Background set is writing.
+var pendingWrites sync.WaitGroup
+
+// Flush waits until the entries that caches with Background set are
+// writing are written. A process that exits without it may lose them (a
+// later plan normalizes again; a reader never sees half an entry).
+func Flush() { pendingWrites.Wait() }
+
+// settled waits for the entries being written, so that a reader in this
+// process finds them.
+func settled() { pendingWrites.Wait() }
 
 // pointLatest makes e, the entry found under key for h's files, the base
 // of their next plan once they change (normalizeChanged). An entry is found
@@ -490,6 +528,7 @@ func (c *Cache) pointLatestKey(h *HCL, serverVersion, key string) {
 	if !ok {
 		return
 	}
+	settled()
 	if b, err := os.ReadFile(filepath.Join(c.Dir, latest+".latest")); err == nil && string(b) == key {
 		return
 	}
@@ -525,6 +564,7 @@ func (c *Cache) baseKey(ctx context.Context, h *HCL, dev *pg.Conn) string {
 	if !ok {
 		return ""
 	}
+	settled()
 	key, err := os.ReadFile(filepath.Join(c.Dir, latest+".latest"))
 	if err != nil {
 		return ""
@@ -535,6 +575,7 @@ func (c *Cache) baseKey(ctx context.Context, h *HCL, dev *pg.Conn) string {
 // ReadNamed returns the cache's file name, which WriteNamed wrote; ok is
 // false when there is none.
 func (c *Cache) ReadNamed(name string) (b []byte, ok bool) {
+	settled()
 	b, err := os.ReadFile(filepath.Join(c.Dir, name))
 	return b, err == nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"keel/internal/pgtest"
 	"keel/planner/pg"
@@ -148,5 +149,69 @@ func TestEntryFileReadsBackWhole(t *testing.T) {
 	moved = bytes.Replace(moved, []byte(`"catalog_bytes":13`), []byte(`"catalog_bytes":14`), 1)
 	if got, ok := decodeEntry(moved); !ok || got.checksum() == e.Checksum {
 		t.Fatalf("a byte moved from the realm to the catalog keeps the checksum (decoded: %t)", ok)
+	}
+}
+
+// A cache that writes its entries in the background (the CLI's) serves
+// them as one that writes them at once: a lookup in the same process right
+// after the load, while the entry is still being written (the write held
+// back here, as on a slow disk), waits for it and finds the entry and its
+// state; after Flush the file is whole on disk, with the pointer that
+// makes it the base of the files' next change. (Not parallel: it holds the
+// package's background writes.)
+func TestBackgroundCacheEntryFoundAtOnce(t *testing.T) {
+	ctx := context.Background()
+	release := make(chan struct{})
+	beforeBackgroundWrite = func() { <-release }
+	defer func() { beforeBackgroundWrite = nil }()
+	conn := testConn(t)
+	path := filepath.Join(t.TempDir(), "schema.hcl")
+	if err := os.WriteFile(path, []byte(chainHCL(3)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cache := &Cache{Dir: t.TempDir(), Background: true}
+	h, err := OpenHCL(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, done, err := DevDatabase{Cache: cache}.Open(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	st, err := h.Load(ctx, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		close(release)
+	}()
+	again, done2, err := DevDatabase{Cache: cache}.Open(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done2()
+	e := again.Lookup(ctx, h)
+	if e == nil {
+		t.Fatal("the entry written in the background was not found right after the load")
+	}
+	cached, err := e.state()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cached.RealmHash() != st.RealmHash() {
+		t.Fatal("the entry's state differs from the one loaded")
+	}
+	Flush()
+	files, _ := filepath.Glob(filepath.Join(cache.Dir, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("cache entries after Flush: %v", files)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(cache.Dir, "*.tmp")); len(tmp) != 0 {
+		t.Fatalf("files half written after Flush: %v", tmp)
+	}
+	if cache.baseKey(ctx, h, conn) != e.Key {
+		t.Fatal("no pointer from the files' paths to the entry")
 	}
 }

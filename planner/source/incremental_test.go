@@ -37,7 +37,9 @@ func chainHCL(n int) string {
 func TestChangedTablesNormalizeAsTheWhole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	conn := testConn(t)
+	// Scratch databases of its own: the package's may all be in use by
+	// the tests running beside it.
+	conn, scratchName := scratchServer(t)
 	// A name that needs quoting in SQL, and a double quote in HCL.
 	const hostile = "table \"we\\\"ird t\" {\n  schema = schema.public\n  column \"a\" {\n    type = int\n  }\n"
 	orig := chainHCL(8) + hostile + "}\n"
@@ -72,7 +74,7 @@ func TestChangedTablesNormalizeAsTheWhole(t *testing.T) {
 				return h
 			}
 			cache := &Cache{Dir: t.TempDir()}
-			dev, done, err := DevDatabase{Cache: cache}.Open(ctx, conn)
+			dev, done, err := DevDatabase{Cache: cache, Scratch: scratchName}.Open(ctx, conn)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,7 +146,9 @@ func TestChangedTablesNormalizeAsTheWhole(t *testing.T) {
 func TestCopiedFilesChangeIncrementally(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	conn := testConn(t)
+	// Scratch databases of its own: the package's may all be in use by
+	// the tests running beside it.
+	conn, scratchName := scratchServer(t)
 	orig := chainHCL(6)
 	open := func(path, s string) *HCL {
 		t.Helper()
@@ -160,7 +164,7 @@ func TestCopiedFilesChangeIncrementally(t *testing.T) {
 	for _, how := range []string{"loaded", "answered by a match record"} {
 		t.Run(how, func(t *testing.T) {
 			cache := &Cache{Dir: t.TempDir()}
-			dev, done, err := DevDatabase{Cache: cache}.Open(ctx, conn)
+			dev, done, err := DevDatabase{Cache: cache, Scratch: scratchName}.Open(ctx, conn)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -159,6 +159,7 @@ func (d *DevDatabase) LookupAsync(ctx context.Context, h *HCL) func() *Cached {
 	if !ok {
 		return nil
 	}
+	settled()
 	if _, err := os.Stat(d.Cache.path(key)); err != nil {
 		return nil
 	}
@@ -200,6 +201,7 @@ func (d *DevDatabase) PointLatest(h *HCL) {
 	if d.Cache == nil || d.entryKey == "" {
 		return
 	}
+	settled()
 	if _, err := os.Stat(d.Cache.path(d.entryKey)); err != nil {
 		return
 	}
