@@ -29,6 +29,19 @@ func chainHCL(n int) string {
 	return b.String()
 }
 
+// writeHCLAt writes s to path and opens it.
+func writeHCLAt(t *testing.T, path, s string) *HCL {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := OpenHCL(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 // A desired state normalized from the cache's entry for its earlier form,
 // only its changed tables loaded (normalizeChanged), is the state a whole
 // normalization gives: the same fingerprint and the same catalog. Changes
@@ -62,17 +75,7 @@ func TestChangedTablesNormalizeAsTheWhole(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "schema.hcl")
-			write := func(s string) *HCL {
-				t.Helper()
-				if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				h, err := OpenHCL(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return h
-			}
+			write := func(s string) *HCL { return writeHCLAt(t, path, s) }
 			cache := &Cache{Dir: t.TempDir()}
 			dev, done, err := DevDatabase{Cache: cache, Scratch: scratchName}.Open(ctx, conn)
 			if err != nil {
@@ -150,17 +153,6 @@ func TestCopiedFilesChangeIncrementally(t *testing.T) {
 	// the tests running beside it.
 	conn, scratchName := scratchServer(t)
 	orig := chainHCL(6)
-	open := func(path, s string) *HCL {
-		t.Helper()
-		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		h, err := OpenHCL(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
-	}
 	for _, how := range []string{"loaded", "answered by a match record"} {
 		t.Run(how, func(t *testing.T) {
 			cache := &Cache{Dir: t.TempDir()}
@@ -169,11 +161,11 @@ func TestCopiedFilesChangeIncrementally(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer done()
-			if _, err := open(filepath.Join(t.TempDir(), "schema.hcl"), orig).Load(ctx, dev); err != nil {
+			if _, err := writeHCLAt(t, filepath.Join(t.TempDir(), "schema.hcl"), orig).Load(ctx, dev); err != nil {
 				t.Fatal(err)
 			}
 			copied := filepath.Join(t.TempDir(), "schema.hcl")
-			h := open(copied, orig)
+			h := writeHCLAt(t, copied, orig)
 			if how == "loaded" {
 				if _, err := h.Load(ctx, dev); err != nil {
 					t.Fatal(err)
@@ -185,7 +177,7 @@ func TestCopiedFilesChangeIncrementally(t *testing.T) {
 				}
 				d.PointLatest(h)
 			}
-			changed := open(copied, strings.Replace(orig, "table \"t03\" {\n  schema = schema.public\n",
+			changed := writeHCLAt(t, copied, strings.Replace(orig, "table \"t03\" {\n  schema = schema.public\n",
 				"table \"t03\" {\n  schema = schema.public\n  column \"note\" {\n    type = text\n    null = true\n  }\n", 1))
 			base := cache.read(ctx, cache.baseKey(ctx, changed, conn), conn.Pgx())
 			if base == nil {
