@@ -304,7 +304,7 @@ func (c *Cache) read(ctx context.Context, key string, conn *pgx.Conn) *Cached {
 // readFile returns the entry stored under key, or nil when there is none
 // that is whole; matches tells whether it still matches the server.
 func (c *Cache) readFile(key string) *Cached {
-	settled()
+	Flush() // a reader in this process finds the entries being written
 	b, err := os.ReadFile(c.path(key))
 	if err != nil {
 		return nil
@@ -503,10 +503,6 @@ var pendingWrites sync.WaitGroup
 // later plan normalizes again; a reader never sees half an entry).
 func Flush() { pendingWrites.Wait() }
 
-// settled waits for the entries being written, so that a reader in this
-// process finds them.
-func settled() { pendingWrites.Wait() }
-
 // pointLatest makes e, the entry found under key for h's files, the base
 // of their next plan once they change (normalizeChanged). An entry is found
 // by the files' bytes, the pointer to the last one by their paths: without
@@ -528,7 +524,7 @@ func (c *Cache) pointLatestKey(h *HCL, serverVersion, key string) {
 	if !ok {
 		return
 	}
-	settled()
+	Flush() // a reader in this process finds the entries being written
 	if b, err := os.ReadFile(filepath.Join(c.Dir, latest+".latest")); err == nil && string(b) == key {
 		return
 	}
@@ -564,7 +560,7 @@ func (c *Cache) baseKey(ctx context.Context, h *HCL, dev *pg.Conn) string {
 	if !ok {
 		return ""
 	}
-	settled()
+	Flush() // a reader in this process finds the entries being written
 	key, err := os.ReadFile(filepath.Join(c.Dir, latest+".latest"))
 	if err != nil {
 		return ""
@@ -575,7 +571,7 @@ func (c *Cache) baseKey(ctx context.Context, h *HCL, dev *pg.Conn) string {
 // ReadNamed returns the cache's file name, which WriteNamed wrote; ok is
 // false when there is none.
 func (c *Cache) ReadNamed(name string) (b []byte, ok bool) {
-	settled()
+	Flush() // a reader in this process finds the entries being written
 	b, err := os.ReadFile(filepath.Join(c.Dir, name))
 	return b, err == nil
 }

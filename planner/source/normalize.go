@@ -159,7 +159,7 @@ func (d *DevDatabase) LookupAsync(ctx context.Context, h *HCL) func() *Cached {
 	if !ok {
 		return nil
 	}
-	settled()
+	Flush() // a reader in this process finds the entries being written
 	if _, err := os.Stat(d.Cache.path(key)); err != nil {
 		return nil
 	}
@@ -201,7 +201,7 @@ func (d *DevDatabase) PointLatest(h *HCL) {
 	if d.Cache == nil || d.entryKey == "" {
 		return
 	}
-	settled()
+	Flush() // a reader in this process finds the entries being written
 	if _, err := os.Stat(d.Cache.path(d.entryKey)); err != nil {
 		return
 	}
