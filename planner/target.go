@@ -346,6 +346,8 @@ func (t *targets) reread(ctx context.Context, conn *pg.Conn, live *inspect.Live,
 	if err != nil {
 		return nil, sigs
 	}
+	// The other tables hash as the record's did (decodeRecord hashed them).
+	now2.HashTablesFrom(st, func(schemaName, table string) bool { return changed[[2]string{schemaName, table}] })
 	cat2, err := inspect.ReadCatalogOver(ctx, conn, t.names, cat, bySchema)
 	if err != nil || involvesPartitions(cat2, changed) {
 		return nil, sigs

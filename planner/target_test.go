@@ -200,9 +200,15 @@ table "notes" {
 	} {
 		ddl := c.ddl
 		pgtest.Exec(t, u, ddl)
+		hashedFrom := state.TablesHashedFrom()
 		p, used := gen(ddl, edited, true)
 		if used != c.reread || reread != c.reread {
 			t.Fatalf("after %s: from the record: %t, tables read again: %t; want %t", ddl, used, reread, c.reread)
+		}
+		// The tables not read again hash as the record's did (same checks
+		// the state's fingerprint against the one read in full).
+		if reread && state.TablesHashedFrom() == hashedFrom {
+			t.Fatalf("after %s: the tables read again over the record were hashed with all the others", ddl)
 		}
 		full, _ := gen(ddl+", in full", edited, false)
 		same(ddl, p, full)

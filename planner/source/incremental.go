@@ -453,8 +453,15 @@ func normalizeChanged(h *HCL, base *Cached, load func(declared *state.State) (*s
 	if err := compose(st, norm, again, gone); err != nil {
 		return nil, nil, errNotIncremental
 	}
-	// A new state: the entry's fingerprint is the base's.
-	return &state.State{Realm: st.Realm, Extensions: st.Extensions, Catalog: st.Catalog, Using: st.Using}, set, nil
+	// A new state: the entry's fingerprint is the base's. Its unchanged
+	// tables hash as the base's did, when reading the entry back hashed
+	// them.
+	out := &state.State{Realm: st.Realm, Extensions: st.Extensions, Catalog: st.Catalog, Using: st.Using}
+	out.HashTablesFrom(st, func(schemaName, table string) bool {
+		k := schemaName + "\x00" + table
+		return again[k] || gone[k]
+	})
+	return out, set, nil
 }
 
 // withoutForeignKeys is a table block's text without its foreign_key

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"ariga.io/atlas/sql/schema"
 
@@ -76,10 +77,41 @@ func (s *State) Fingerprint() (plan.Fingerprint, error) {
 // realm hash and its fingerprint).
 func (s *State) realmObjects() (short, full map[string]string) {
 	if s.fullObjects == nil {
-		s.shortObjects, s.fullObjects = realmObjects(s.Realm)
+		s.shortObjects, s.fullObjects = realmObjects(s.Realm, nil)
 	}
 	return s.shortObjects, s.fullObjects
 }
+
+// HashTablesFrom lets s take the hashes of from's tables for its own, for
+// a state whose realm is from's changed in place (or composed from it):
+// every table of s but those changed names is a table of from as from's
+// hashes were computed, unchanged; changed ones (replaced, added, removed)
+// are hashed again, and so are the schemas and their objects. At 1,000
+// tables hashing them all takes 40-90 ms; a plan after a change to one
+// hashes the target's state and the desired state, both made this way. It
+// does nothing when from's tables were not hashed, or s's already are.
+func (s *State) HashTablesFrom(from *State, changed func(schemaName, table string) bool) {
+	if from == nil || from.fullObjects == nil || s.fullObjects != nil {
+		return
+	}
+	prev := from.fullObjects
+	s.shortObjects, s.fullObjects = realmObjects(s.Realm, func(schemaName, table, key string) (string, bool) {
+		if changed(schemaName, table) {
+			return "", false
+		}
+		full, ok := prev[key]
+		return full, ok
+	})
+	tablesHashedFrom.Add(1)
+}
+
+// tablesHashedFrom counts the states whose tables' hashes were taken from
+// another's (for tests).
+var tablesHashedFrom atomic.Int64
+
+// TablesHashedFrom is how many states in this process took the hashes of
+// their unchanged tables from another state's (HashTablesFrom).
+func TablesHashedFrom() int64 { return tablesHashedFrom.Load() }
 
 // writeObjects writes each object's hash, in the order of their names.
 func writeObjects(w io.Writer, full map[string]string) {
@@ -114,8 +146,10 @@ func shortHash(b []byte) string {
 
 // realmObjects hashes each schema, schema-level object and table of r on its
 // own, keyed as steps name objects ("table public.users"): short hashes for
-// a fingerprint's Objects, and full ones for its whole hash.
-func realmObjects(r *schema.Realm) (short, full map[string]string) {
+// a fingerprint's Objects, and full ones for its whole hash. reuse, when
+// not nil, gives the full hash of a table known already (ok false: it is
+// hashed).
+func realmObjects(r *schema.Realm, reuse func(schemaName, table, key string) (full string, ok bool)) (short, full map[string]string) {
 	short, full = make(map[string]string), make(map[string]string)
 	h := newHasher() // one for all, started again for each object
 	add := func(key string, write func(h *hasher)) {
@@ -147,7 +181,14 @@ func realmObjects(r *schema.Realm) (short, full map[string]string) {
 			add(objectKey(s.Name, o), func(h *hasher) { h.objects([]schema.Object{o}) })
 		}
 		for _, t := range s.Tables {
-			add(blockKey("table", []string{t.Name}, s.Name), func(h *hasher) { h.table(t) })
+			key := blockKey("table", []string{t.Name}, s.Name)
+			if reuse != nil && full[key] == "" {
+				if known, ok := reuse(s.Name, t.Name, key); ok && len(known) == 2*sha256.Size {
+					full[key], short[key] = known, known[:16]
+					continue
+				}
+			}
+			add(key, func(h *hasher) { h.table(t) })
 		}
 	}
 	return short, full

@@ -2,6 +2,7 @@ package state
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,4 +167,52 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// A state whose realm is another's changed in place takes the hashes of
+// the unchanged tables from it and hashes the changed ones again: its
+// fingerprint and realm hash are those of hashing it whole, after a
+// table's default changed, a table was added and one removed.
+func TestHashTablesFromIsHashingWhole(t *testing.T) {
+	st := parsedState(t, "../../schema.hcl")
+	from := &State{Realm: st.Realm}
+	if _, err := from.Fingerprint(); err != nil {
+		t.Fatal(err)
+	}
+	s := st.Realm.Schemas[0]
+	users, ok := s.Table("users")
+	if !ok || len(users.Columns) < 2 || len(s.Tables) < 2 {
+		t.Fatal("schema.hcl has no users table with columns, or one table only")
+	}
+	users.Columns[1].Default = &schema.RawExpr{X: "'changed'"}
+	gone := s.Tables[len(s.Tables)-1]
+	if gone == users {
+		gone = s.Tables[0]
+	}
+	s.Tables = slices.DeleteFunc(s.Tables, func(t *schema.Table) bool { return t == gone })
+	s.AddTables(schema.NewTable(`we"ird`).AddColumns(schema.NewStringColumn("a", "text")))
+	changed := map[string]bool{"users": true, gone.Name: true, `we"ird`: true}
+	whole, err := (&State{Realm: st.Realm}).Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := TablesHashedFrom()
+	derived := &State{Realm: st.Realm}
+	derived.HashTablesFrom(from, func(schemaName, table string) bool { return schemaName == s.Name && changed[table] })
+	if TablesHashedFrom() != n+1 {
+		t.Fatal("the hashes of the unchanged tables were not taken")
+	}
+	got, err := derived.Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Hash != whole.Hash || !equalMaps(got.Objects, whole.Objects) || derived.RealmHash() != RealmHash(st.Realm) {
+		t.Fatalf("taking the unchanged tables' hashes: %v", whole.Changes(got))
+	}
+	// users not named as changed: its old hash is taken, which differs.
+	stale := &State{Realm: st.Realm}
+	stale.HashTablesFrom(from, func(schemaName, table string) bool { return schemaName == s.Name && table != "users" && changed[table] })
+	if fp, _ := stale.Fingerprint(); fp.Hash == whole.Hash {
+		t.Fatal("test bug: the changed default does not change the hash")
+	}
 }

@@ -25,7 +25,7 @@ import (
 // schema-level object, by name, as a fingerprint does first: a state that
 // needs both walks its realm once.
 func RealmHash(r *schema.Realm) string {
-	_, full := realmObjects(r)
+	_, full := realmObjects(r, nil)
 	return realmHashOf(full)
 }
 
