@@ -714,6 +714,38 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 			}
 		}
 	}
+	// The catalog's fingerprint, on the other core while the engine and
+	// keel compare both sides (nothing changes the catalog meanwhile): at
+	// 1,000 tables it takes 40-90 ms.
+	catalogPrint := func() plan.Fingerprint { return plan.Fingerprint{} }
+	if want.Catalog != nil && !opts.NoFingerprints {
+		printed := make(chan plan.Fingerprint, 1)
+		go func() { printed <- cat.Fingerprint() }()
+		var fp *plan.Fingerprint
+		catalogPrint = func() plan.Fingerprint {
+			if fp == nil {
+				f := <-printed
+				fp = &f
+			}
+			return *fp
+		}
+		defer catalogPrint() // waited for on every return
+	}
+	// The fingerprints first: the tables both sides hash the same are left
+	// out of the engine's comparison.
+	var (
+		from, to  plan.Fingerprint
+		fromRealm string // for an apply in this process (a plan that is only shown is never applied)
+	)
+	if !opts.NoFingerprints {
+		if from, err = current.Fingerprint(); err != nil {
+			return nil, err
+		}
+		fromRealm = current.RealmHash()
+		if to, err = want.Fingerprint(); err != nil {
+			return nil, err
+		}
+	}
 	var (
 		steps []plan.Step
 		cov   *diff.Coverage
@@ -746,9 +778,7 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 			}
 		}
 	}
-	if want.Catalog != nil && !opts.NoFingerprints {
-		fromCatalog = cat.Fingerprint()
-	}
+	fromCatalog = catalogPrint()
 	// A statement PostgreSQL would refuse because objects keel does not
 	// manage depend on its object: refused before anything runs.
 	unplanned = append(unplanned, diff.Blockers(steps)...)
@@ -774,19 +804,6 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 	noteRows(steps, facts)
 	if err := facts.Err(); err != nil {
 		return nil, err
-	}
-	var (
-		from, to  plan.Fingerprint
-		fromRealm string // for an apply in this process (a plan that is only shown is never applied)
-	)
-	if !opts.NoFingerprints {
-		fromRealm = current.RealmHash()
-		if from, err = current.Fingerprint(); err != nil {
-			return nil, err
-		}
-		if to, err = want.Fingerprint(); err != nil {
-			return nil, err
-		}
 	}
 	return &plan.Plan{
 		Target: target.Target(), Schemas: schemas, Steps: steps, NotManaged: notManaged,

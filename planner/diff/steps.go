@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"keel/internal/pgsql"
 	"keel/planner/plan"
@@ -56,7 +57,19 @@ func StepsCovering(ctx context.Context, drv migrate.PlanApplier, facts Facts, fr
 	if from.Realm != to.Realm {
 		// The same realm (a target that hashes as the cached desired
 		// state) has nothing to change: the catalogs are still compared.
-		changes, err = postgres.DefaultDiff.RealmDiff(from.Realm, to.Realm, schema.DiffNormalized())
+		// Tables that hash the same on both sides are left out of the
+		// engine's comparison (at 1,000 tables it compares each pair in
+		// 60-100 ms for a plan that changes one).
+		fr, tr := from.Realm, to.Realm
+		same := state.SameTables(from, to)
+		if len(same) > 0 {
+			fr, tr = withoutTables(fr, same), withoutTables(tr, same)
+			tablesLeftOut.Add(int64(len(same)))
+		}
+		changes, err = postgres.DefaultDiff.RealmDiff(fr, tr, schema.DiffNormalized())
+		if len(same) > 0 {
+			ownSchemas(changes, from.Realm, to.Realm)
+		}
 	}
 	restore()
 	unrecreate()
@@ -618,3 +631,54 @@ func foreignKeysDroppedFirst(changes []schema.Change) (drops, rest []schema.Chan
 	}
 	return append(first, tables...), rest
 }
+
+// withoutTables is a copy of r whose schemas (copies too) leave out the
+// tables named in same ("schema\x00table"). The tables are r's own: a
+// change the engine computes points at them, and at their schemas.
+func withoutTables(r *schema.Realm, same map[string]bool) *schema.Realm {
+	out := &schema.Realm{Attrs: r.Attrs, Objects: r.Objects}
+	for _, s := range r.Schemas {
+		cp := *s
+		cp.Realm = out
+		cp.Tables = make([]*schema.Table, 0, len(s.Tables))
+		for _, t := range s.Tables {
+			if !same[s.Name+"\x00"+t.Name] {
+				cp.Tables = append(cp.Tables, t)
+			}
+		}
+		out.Schemas = append(out.Schemas, &cp)
+	}
+	return out
+}
+
+// ownSchemas points the changes of schemas the engine computed on copies
+// (withoutTables) at the realms' own schemas of the same name.
+func ownSchemas(changes []schema.Change, realms ...*schema.Realm) {
+	own := func(s *schema.Schema, r *schema.Realm) *schema.Schema {
+		if s == nil {
+			return s
+		}
+		if o, ok := r.Schema(s.Name); ok {
+			return o
+		}
+		return s
+	}
+	for _, c := range changes {
+		switch c := c.(type) {
+		case *schema.ModifySchema:
+			c.S = own(c.S, realms[1])
+		case *schema.AddSchema:
+			c.S = own(c.S, realms[1])
+		case *schema.DropSchema:
+			c.S = own(c.S, realms[0])
+		}
+	}
+}
+
+// tablesLeftOut counts the tables left out of the engine's comparison
+// because both sides hash them the same (for tests).
+var tablesLeftOut atomic.Int64
+
+// TablesLeftOut is how many tables this process left out of the engine's
+// comparison because both sides hash them the same.
+func TablesLeftOut() int64 { return tablesLeftOut.Load() }

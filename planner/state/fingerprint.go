@@ -105,6 +105,26 @@ func (s *State) HashTablesFrom(from *State, changed func(schemaName, table strin
 	tablesHashedFrom.Add(1)
 }
 
+// SameTables names the tables ("schema\x00table") that a and b both have
+// and that hash the same (as a fingerprint hashes each table: every
+// column, index, foreign key and attribute the engine reads). It is nil
+// unless both states' tables are hashed already: it computes nothing.
+func SameTables(a, b *State) map[string]bool {
+	if a == nil || b == nil || a.fullObjects == nil || b.fullObjects == nil || a.Realm == nil {
+		return nil
+	}
+	same := make(map[string]bool)
+	for _, s := range a.Realm.Schemas {
+		for _, t := range s.Tables {
+			key := blockKey("table", []string{t.Name}, s.Name)
+			if h := a.fullObjects[key]; h != "" && h == b.fullObjects[key] {
+				same[s.Name+"\x00"+t.Name] = true
+			}
+		}
+	}
+	return same
+}
+
 // tablesHashedFrom counts the states whose tables' hashes were taken from
 // another's (for tests).
 var tablesHashedFrom atomic.Int64
