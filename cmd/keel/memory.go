@@ -7,6 +7,15 @@ import (
 	"time"
 )
 
+// gcPercent is keel's GOGC (GOGC set in the environment wins): the heap may
+// grow to 3.5 times what is live before the GC runs, up to the soft memory
+// limit (limitMemory), which bounds it. keel's run is short and allocates
+// much (states decoded, hashed, compared): at 1,000 tables, against the
+// default 100, `keel apply` of an edited file spent 0.13 s less CPU (10
+// runs of each in turn: 1.09 s -> 0.97 s, wall 1.76 s -> 1.68 s), its peak
+// RSS 83 -> 109 MB, an empty-cache plan's 129 -> 135 MB.
+const gcPercent = 250
+
 // memoryFloor is the soft memory limit keel starts with: a plan of 1,000
 // tables stays under it with little GC work.
 const memoryFloor = 128 << 20
