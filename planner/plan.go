@@ -763,7 +763,8 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		// the engine's statements, in the transaction. (When the engine
 		// plans nothing and both catalogs are the same, entry for entry,
 		// there is nothing else to plan, nor any difference to list.)
-		first, more, err := diff.CatalogSteps(want.Catalog, cat, cov, facts, opts.ConcurrentIndexes)
+		catDiffs := want.Catalog.Differences(cat)
+		first, more, err := diff.CatalogStepsOf(catDiffs, want.Catalog, cat, cov, facts, opts.ConcurrentIndexes)
 		if err != nil {
 			return nil, err
 		}
@@ -771,7 +772,7 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 		// Views, functions, triggers, ...: around the tables' statements.
 		objs := diff.PlanObjects(want.Catalog, cat, cov)
 		steps = insertObjects(steps, objs, opts.Timeouts)
-		unplanned = state.PlanDifferences(cov.Unplanned(want.Catalog.Differences(cat)))
+		unplanned = state.PlanDifferences(cov.Unplanned(catDiffs))
 		for i, d := range unplanned {
 			if why := objs.Why[d.Object]; why != "" && d.Why == "" {
 				unplanned[i].Why = why

@@ -358,14 +358,15 @@ func remaining(ctx context.Context, c *pg.Conn, p *plan.Plan, want, from *state.
 		// What keel plans from the catalog, as the plan did. (Nothing, and
 		// no difference, when the engine plans nothing and both catalogs
 		// are the same, entry for entry.)
-		first, more, err := diff.CatalogSteps(want.Catalog, cat, cov, diff.NoFacts{}, len(later) > 0)
+		catDiffs := want.Catalog.Differences(cat)
+		first, more, err := diff.CatalogStepsOf(catDiffs, want.Catalog, cat, cov, diff.NoFacts{}, len(later) > 0)
 		if err != nil {
 			return nil, nil, err
 		}
 		steps = append(append(first, steps...), more...)
 		objs := diff.PlanObjects(want.Catalog, cat, cov)
 		steps = append(append(append(objs.Drop, objs.Early...), steps...), objs.Late...)
-		diffs = state.PlanDifferences(cov.Unplanned(want.Catalog.Differences(cat)))
+		diffs = state.PlanDifferences(cov.Unplanned(catDiffs))
 	}
 	for _, st := range steps {
 		if later[st.SQL] > 0 {

@@ -29,8 +29,14 @@ import (
 // detached, inheritance removed), after after them, in its transaction,
 // but for indexes built CONCURRENTLY (when concurrent), which run after it.
 func CatalogSteps(desired, live state.Catalog, cov *Coverage, facts Facts, concurrent bool) (before, after []plan.Step, err error) {
+	return CatalogStepsOf(desired.Differences(live), desired, live, cov, facts, concurrent)
+}
+
+// CatalogStepsOf is CatalogSteps with diffs, desired.Differences(live),
+// computed already (a plan lists those the steps do not cover too: at
+// 1,000 tables each comparison of the catalogs takes 15-25 ms).
+func CatalogStepsOf(diffs []state.CatalogDifference, desired, live state.Catalog, cov *Coverage, facts Facts, concurrent bool) (before, after []plan.Step, err error) {
 	c := &catalogPlan{desired: desired, live: live, cov: cov, facts: facts, concurrent: concurrent, done: map[state.CatalogKey]bool{}, made: map[state.CatalogKey]bool{}}
-	diffs := desired.Differences(live)
 	c.partitions(diffs)
 	c.partitionComments(diffs)
 	for _, d := range diffs {
