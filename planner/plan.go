@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"keel/internal/future"
 	"keel/internal/pgsql"
 	"keel/planner/atlascli"
 	"keel/planner/diff"
@@ -514,27 +515,14 @@ func openTaken(ctx context.Context, db *pg.DB, app string, taken func() *pg.Conn
 // none.
 func onConnectionOf[T any](ctx context.Context, db *pg.DB, app string, sig *signatureReader, read func(c *pg.Conn) T) func() T {
 	taken := sig.take()
-	got := make(chan T, 1)
-	go func() {
-		var v T
-		defer func() { got <- v }()
+	return future.Go(func() (v T) {
 		c, err := openTaken(ctx, db, app, taken)
 		if err != nil {
-			return
+			return v
 		}
 		defer c.Close()
-		v = read(c)
-	}()
-	var (
-		v    T
-		done bool
-	)
-	return func() T {
-		if !done {
-			v, done = <-got, true
-		}
-		return v
-	}
+		return read(c)
+	})
 }
 
 // normalizeReading normalizes the desired state and, for an HCL one, whose
@@ -719,16 +707,7 @@ func diffLive(ctx context.Context, l *inspect.Live, target *pg.DB, current, want
 	// 1,000 tables it takes 40-90 ms.
 	catalogPrint := func() plan.Fingerprint { return plan.Fingerprint{} }
 	if want.Catalog != nil && !opts.NoFingerprints {
-		printed := make(chan plan.Fingerprint, 1)
-		go func() { printed <- cat.Fingerprint() }()
-		var fp *plan.Fingerprint
-		catalogPrint = func() plan.Fingerprint {
-			if fp == nil {
-				f := <-printed
-				fp = &f
-			}
-			return *fp
-		}
+		catalogPrint = future.Go(cat.Fingerprint)
 		defer catalogPrint() // waited for on every return
 	}
 	// The fingerprints first: the tables both sides hash the same are left

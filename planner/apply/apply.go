@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"keel/internal/future"
 	"keel/internal/pgsql"
 	"keel/planner/diff"
 	"keel/planner/inspect"
@@ -174,15 +175,7 @@ func (s *Session) Execute(ctx context.Context, p *plan.Plan, want *state.State, 
 		// plan's JSON (its fingerprints name every table and catalog
 		// entry: 20-40 ms at 1,000 tables) is hashed meanwhile. Nothing
 		// the JSON holds changes while the plan runs.
-		digested := make(chan string, 1)
-		go func() { digested <- p.Digest() }()
-		var d string
-		o.digest = func() string {
-			if d == "" {
-				d = <-digested
-			}
-			return d
-		}
+		o.digest = future.Go(p.Digest)
 		defer o.digest() // waited for on every return
 	case o.Digest == "":
 		o.Digest = p.Digest()
