@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 
+	"keel/internal/future"
 	"keel/planner/pg"
 	"keel/planner/plan"
 	"keel/planner/state"
@@ -440,24 +441,23 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	}
 	// The realm and the catalog are encoded while the state is hashed
 	// (both only read it): at 1,000 tables each takes 50-100 ms.
-	var (
-		realm    []byte
-		realmErr error
-		catalog  []byte
-		encoded  = make(chan struct{})
-	)
-	go func() {
-		defer close(encoded)
-		if realm, realmErr = state.EncodeRealm(st.Realm); realmErr == nil {
-			catalog = encodeCatalog(st.Catalog)
+	type encoding struct {
+		realm, catalog []byte
+		err            error
+	}
+	encoded := future.Go(func() (enc encoding) {
+		if enc.realm, enc.err = state.EncodeRealm(st.Realm); enc.err == nil {
+			enc.catalog = encodeCatalog(st.Catalog)
 		}
-	}()
+		return enc
+	})
 	fp, err := st.Fingerprint()
 	realmHash := st.RealmHash()
-	<-encoded
-	if err != nil || realmErr != nil {
+	enc := encoded()
+	if err != nil || enc.err != nil {
 		return
 	}
+	realm, catalog := enc.realm, enc.catalog
 	e := Cached{Format: cacheFormat, Key: key, Realm: realm, Extensions: st.Extensions, Fingerprint: fp,
 		Schemas: st.SchemaNames(), ExtensionDefaults: defaults, RealmHash: realmHash,
 		ExtensionPositions: make(map[string]string), Base: base}
