@@ -113,8 +113,9 @@ func TestExtensionDowngradeInstallsAgain(t *testing.T) {
 
 // The throwaway database is dropped after normalizing, also when the desired
 // state fails to load, and the target is left as it was: on a dev server,
-// and on the target's server, where it is dropped in the background while
-// the plan is computed (Generate waits for it).
+// where Generate waits for the drop, and on the target's server, where the
+// drop is sent on a connection of its own and the server finishes it after
+// Generate returned.
 func TestThrowawayDatabaseIsDropped(t *testing.T) {
 	t.Parallel()
 	u, name := pgtest.NewDatabase(t)
@@ -153,11 +154,13 @@ table "bad" {
 }
 `, "schema.hcl:3: the desired state does not load into PostgreSQL"},
 	} {
-		for _, dev := range []source.DevDatabase{{Server: server, Prefix: prefix}, {Prefix: prefix}} {
+		// NoScratch: these small states would go to the scratch database.
+		for _, dev := range []source.DevDatabase{{Server: server, Prefix: prefix, NoScratch: true}, {Prefix: prefix, NoScratch: true}} {
 			desired, err := source.LoadHCL(writeSchema(t, tc.hcl))
 			if err != nil {
 				t.Fatal(err)
 			}
+			detached := source.DetachedDrops()
 			_, _, err = planner.Generate(context.Background(), connOf(t, target), desired, planner.Options{Dev: dev})
 			switch {
 			case tc.wantErr == "" && err != nil:
@@ -165,8 +168,22 @@ table "bad" {
 			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
 				t.Fatalf("%s (dev server %v): error %v, want one containing %q", tc.name, dev.Server != nil, err, tc.wantErr)
 			}
-			if n := left(); n != 0 {
-				t.Fatalf("%s (dev server %v): %d throwaway databases left behind", tc.name, dev.Server != nil, n)
+			if dev.Server != nil {
+				// On a dev server the plan waits for the drop.
+				if n := left(); n != 0 {
+					t.Fatalf("%s (dev server): %d throwaway databases left behind", tc.name, n)
+				}
+				continue
+			}
+			// On the target's server the drop is sent and left to the
+			// server, which finishes it on its own.
+			if source.DetachedDrops() == detached {
+				t.Fatalf("%s (target's server): the drop was not left to the server", tc.name)
+			}
+			for deadline := time.Now().Add(2 * time.Minute); left() != 0; time.Sleep(50 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s (target's server): %d throwaway databases left two minutes after the plan", tc.name, left())
+				}
 			}
 		}
 	}

@@ -63,8 +63,9 @@ type DevDatabase struct {
 	// entry, once EntryKey read them.
 	version, entryKey string
 	// later, when not nil, takes what may finish in the background on
-	// admin, a connection of d's own (see Apart): the throwaway
-	// database's drop, which on PostgreSQL 15 waits for a checkpoint.
+	// admin, a connection of d's own (see Apart): sending the throwaway
+	// database's drop, which the server finishes on its own
+	// (dropDetached).
 	later *background
 }
 
@@ -115,9 +116,9 @@ func (d DevDatabase) Open(ctx context.Context, target *pg.Conn) (DevDatabase, fu
 
 // Apart returns d with a connection of its own when d shares the target's
 // connection, so that the target can be read while d normalizes. On it, a
-// throwaway database is dropped in the background once the state is read
-// from it (while the plan is computed); done waits for that, closes the
-// connection and returns the drop's error. It keeps d's cache lookup.
+// throwaway database's drop is sent once the state is read from it, and
+// left to the server (dropDetached): done waits until it is sent and closes
+// the connection. It keeps d's cache lookup.
 func (d DevDatabase) Apart(ctx context.Context, target *pg.Conn) (DevDatabase, func() error, error) {
 	if d.admin != target {
 		return d, func() error { return nil }, nil
@@ -252,9 +253,10 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 	// tables are loaded), go to a scratch database, opened while the files
 	// are read; otherwise PostgreSQL creates a throwaway database
 	// meanwhile. Once the state is read from a throwaway database, it is
-	// dropped: in the background where dev has a connection of its own
-	// (the drop waits for a checkpoint), while the state is stored and the
-	// plan computed.
+	// dropped: where dev has a connection of its own, the drop is sent and
+	// left to the server (dropDetached), which unlinks the database's files
+	// while the state is stored and the plan computed, and after keel
+	// exits; otherwise keel waits for it.
 	var sc *pendingScratch
 	if _, off := scratchEnv(); !off && !dev.NoScratch && (baseKey != "" || h.size() < scratchBytes) {
 		sc = dev.startScratch(ctx)
@@ -278,7 +280,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		released = true
 		if dev.later != nil {
 			t := tw
-			dev.later.run(func() error { return t.drop(ctx) })
+			dev.later.run(func() error { t.dropDetached(); return nil })
 			return nil
 		}
 		return tw.drop(ctx)

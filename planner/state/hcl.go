@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"keel/internal/hclerr"
 	"keel/planner/plan"
@@ -198,7 +201,10 @@ func parseByBlocks(src []byte, filename string) (file *hcl.File, ok bool) {
 	if !ok {
 		return nil, false
 	}
-	body := &hclsyntax.Body{Attributes: hclsyntax.Attributes{}}
+	// Where each piece starts (line and column), then the pieces parsed
+	// on every core at once, each worker taking the next piece not yet
+	// taken; the blocks keep the file's order.
+	starts := make([]hcl.Pos, len(pieces))
 	pos := hcl.InitialPos
 	advance := func(to int) {
 		for _, c := range src[pos.Byte:to] {
@@ -210,20 +216,47 @@ func parseByBlocks(src []byte, filename string) (file *hcl.File, ok bool) {
 		}
 		pos.Byte = to
 	}
-	for _, p := range pieces {
+	for i, p := range pieces {
 		advance(p[0])
-		f, diags := hclsyntax.ParseConfig(src[p[0]:p[1]], filename, pos)
-		if diags.HasErrors() {
-			return nil, false
-		}
-		b := f.Body.(*hclsyntax.Body)
-		if len(b.Blocks) != 1 || len(b.Attributes) > 0 ||
-			b.Blocks[0].Range().Start.Byte != p[0] || b.Blocks[0].Range().End.Byte != p[1] {
-			return nil, false
-		}
-		body.Blocks = append(body.Blocks, b.Blocks[0])
+		starts[i] = pos
 	}
 	advance(len(src))
+	blocks := make([]*hclsyntax.Block, len(pieces))
+	var (
+		next   atomic.Int64
+		failed atomic.Bool
+		wg     sync.WaitGroup
+	)
+	for range min(runtime.GOMAXPROCS(0), len(pieces)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= len(pieces) {
+					return
+				}
+				p := pieces[i]
+				f, diags := hclsyntax.ParseConfig(src[p[0]:p[1]], filename, starts[i])
+				if diags.HasErrors() {
+					failed.Store(true)
+					return
+				}
+				b := f.Body.(*hclsyntax.Body)
+				if len(b.Blocks) != 1 || len(b.Attributes) > 0 ||
+					b.Blocks[0].Range().Start.Byte != p[0] || b.Blocks[0].Range().End.Byte != p[1] {
+					failed.Store(true)
+					return
+				}
+				blocks[i] = b.Blocks[0]
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() {
+		return nil, false
+	}
+	body := &hclsyntax.Body{Attributes: hclsyntax.Attributes{}, Blocks: blocks}
 	body.SrcRange = hcl.Range{Filename: filename, Start: hcl.InitialPos, End: pos}
 	body.EndRange = hcl.Range{Filename: filename, Start: pos, End: pos}
 	return &hcl.File{Body: body, Bytes: src}, true
