@@ -439,8 +439,10 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 		// It only starts work in the background: nothing to report.
 		_ = free()
 	}
-	// The realm and the catalog are encoded while the state is hashed
-	// (both only read it): at 1,000 tables each takes 50-100 ms.
+	// The realm and the catalog are encoded while the state is hashed,
+	// and, where c writes in the background, while the plan goes on (all
+	// only read the state, which nothing changes once normalized): at
+	// 1,000 tables each takes 50-100 ms.
 	type encoding struct {
 		realm, catalog []byte
 		err            error
@@ -453,12 +455,11 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	})
 	fp, err := st.Fingerprint()
 	realmHash := st.RealmHash()
-	enc := encoded()
-	if err != nil || enc.err != nil {
+	if err != nil {
+		encoded() // not left running
 		return
 	}
-	realm, catalog := enc.realm, enc.catalog
-	e := Cached{Format: cacheFormat, Key: key, Realm: realm, Extensions: st.Extensions, Fingerprint: fp,
+	e := Cached{Format: cacheFormat, Key: key, Extensions: st.Extensions, Fingerprint: fp,
 		Schemas: st.SchemaNames(), ExtensionDefaults: defaults, RealmHash: realmHash,
 		ExtensionPositions: make(map[string]string), Base: base}
 	for _, x := range st.Extensions {
@@ -468,7 +469,6 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 			}
 		}
 	}
-	e.Catalog = catalog
 	for k := range st.Catalog {
 		if k.Kind == state.CatalogTable {
 			e.TableCount++
@@ -500,6 +500,11 @@ func (c *Cache) put(ctx context.Context, key string, st *state.State, dev *pg.Co
 	}
 	e.Extensions = slices.Clone(e.Extensions)
 	store := func() {
+		enc := encoded()
+		if enc.err != nil {
+			return
+		}
+		e.Realm, e.Catalog = enc.realm, enc.catalog
 		e.Checksum = e.checksum()
 		c.write(key, &e)
 		if latest != "" {
