@@ -439,14 +439,15 @@ func loadOn(ctx context.Context, db *pg.DB, conn *pg.Conn, desired *state.State,
 			rest = append(rest, c)
 		}
 	}
-	render := func(changes []schema.Change) ([]*migrate.Change, error) {
-		rendered, err := diff.Render(ctx, live.Engine(), changes, empty.Realm, desired.Realm)
+	renderIn := func(chunks ...[]schema.Change) ([]*migrate.Change, error) {
+		rendered, err := diff.RenderChunks(ctx, live.Engine(), chunks, empty.Realm, desired.Realm)
 		if err != nil {
 			return nil, fmt.Errorf("normalizing the desired state: %w", err)
 		}
 		// Tables that inherit: after their parents, with INHERITS.
 		return withInherits(rendered, desired.Inherits)
 	}
+	render := func(changes []schema.Change) ([]*migrate.Change, error) { return renderIn(changes) }
 	run := func(changes []schema.Change) error {
 		if len(changes) == 0 {
 			return nil
@@ -496,15 +497,11 @@ func loadOn(ctx context.Context, db *pg.DB, conn *pg.Conn, desired *state.State,
 		// comparing each with all others (quadratic in the tables), and
 		// these do not depend on each other.
 		renderChunks := func(changes []schema.Change) ([]*migrate.Change, error) {
-			var out []*migrate.Change
+			var chunks [][]schema.Change
 			for start := 0; start < len(changes); start += renderChunk {
-				r, err := render(changes[start:min(start+renderChunk, len(changes))])
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, r...)
+				chunks = append(chunks, changes[start:min(start+renderChunk, len(changes))])
 			}
-			return out, nil
+			return renderIn(chunks...)
 		}
 		// The tables' statements without their foreign keys: taken off
 		// the tables while the engine writes them (on the tables
@@ -648,8 +645,9 @@ func execInTx(ctx context.Context, conn *pg.Conn, desired *state.State, rendered
 	return nil
 }
 
-// renderChunk is how many independent changes the engine is given at once.
-const renderChunk = 256
+// renderChunk is how many independent changes the engine is given at once
+// (tests lower it).
+var renderChunk = 256
 
 // inParallelError is a failure to create tables on several connections at
 // once: the desired state is loaded again in order, on one, where a table

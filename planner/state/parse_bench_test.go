@@ -2,6 +2,8 @@ package state
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -70,12 +72,21 @@ func benchHCL(n int) []byte {
 	return []byte(b.String())
 }
 
-// BenchmarkParseHCL reads a file of 1,000 tables into a state: the part
-// of an empty-cache plan before anything is loaded into PostgreSQL.
+// benchParseTables is KEEL_BENCH_TABLES, default 1,000.
+func benchParseTables() int {
+	if n, err := strconv.Atoi(os.Getenv("KEEL_BENCH_TABLES")); err == nil && n > 0 {
+		return n
+	}
+	return 1000
+}
+
+// BenchmarkParseHCL reads a file of KEEL_BENCH_TABLES tables (default
+// 1,000) into a state: the part of an empty-cache plan before anything is
+// loaded into PostgreSQL.
 //
-//	go test ./planner/state -run '^$' -bench ParseHCL -benchmem
+//	KEEL_BENCH_TABLES=5000 go test ./planner/state -run '^$' -bench ParseHCL -benchmem
 func BenchmarkParseHCL(b *testing.B) {
-	src := benchHCL(1000)
+	src := benchHCL(benchParseTables())
 	if _, err := ParseHCL([]string{"schema.hcl"}, [][]byte{src}); err != nil {
 		b.Fatal(err)
 	}
