@@ -139,7 +139,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 			// A stale record: the tables that changed since are read
 			// again, on a connection of their own, while the plan goes on.
 			if fromRecord = targetRecords.lookup(signature()); fromRecord == nil {
-				fromRecord = targetRecords.rereadOn(ctx, conn, live, signature(), opts.Timeouts, h.Tables() >= manyTables, apart)
+				fromRecord = targetRecords.rereadOn(ctx, conn, signature(), opts.Timeouts, apart)
 			}
 		}
 		// A plan of a large schema that reads the target in full, of

@@ -355,24 +355,20 @@ func (t *targets) reread(ctx context.Context, conn *pg.Conn, live *inspect.Live,
 	return &known{names: t.names, st: now2, cat: cat2, at: r.ReadAt, reread: len(changed)}, sigs
 }
 
-// rereadOn is reread: for a large schema (apart) on a connection of its
-// own to conn's database (the catalog signature's, when sig hands it
-// over: the tables are then read in the snapshot the signature is of), in
-// the background, while the plan goes on (normalizing the desired state),
-// the known it returns waiting for it when asked; else on conn, at once.
-// It is nil when there is no record to read over.
-func (t *targets) rereadOn(ctx context.Context, conn *pg.Conn, live *inspect.Live, signature string, to plan.Timeouts, apart bool, sig *signatureReader) *known {
+// rereadOn is reread on a connection of its own to conn's database (the
+// catalog signature's, when sig hands it over: the tables are then read in
+// the snapshot the signature is of), in the background, while the plan
+// goes on (normalizing the desired state), the known it returns waiting
+// for it when asked. It is nil when there is no record to read over. Also
+// on a small schema: `keel apply` of a file with a column added, against
+// the same change made by hand, took 0.53 -> 0.41 s at 100 tables and
+// 0.43 -> 0.36 s at 20 (12 runs of each in turn; read at once on conn
+// before, below 300 tables), the new connection's cost hidden behind the
+// normalization.
+func (t *targets) rereadOn(ctx context.Context, conn *pg.Conn, signature string, to plan.Timeouts, sig *signatureReader) *known {
 	r, _, ok := t.header()
 	if !ok || !rereadable(r, signature) {
 		return nil
-	}
-	if !apart {
-		k, sigs := t.reread(ctx, conn, live, signature, to)
-		if k == nil {
-			k = &known{names: t.names}
-		}
-		k.sigs = sigs
-		return k
 	}
 	db := conn.DB()
 	taken := sig.take()
