@@ -92,6 +92,19 @@ func NewDatabase(t testing.TB) (dbURL, name string) {
 			return
 		}
 		defer conn.Close(ctx)
+		// A plan that normalized on this database's server left the drop
+		// of its throwaway database to a session of this database (see
+		// source.DevDatabase.Apart): FORCE would end that session, and the
+		// drop with it, half-way. It is waited for first.
+		for {
+			var dropping int
+			err := conn.QueryRow(ctx, `SELECT count(*)::int FROM pg_catalog.pg_stat_activity
+WHERE datname = $1 AND state = 'active' AND query ILIKE 'DROP DATABASE%'`, name).Scan(&dropping)
+			if err != nil || dropping == 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 			t.Errorf("dropping %s: %v", name, err)
 		}

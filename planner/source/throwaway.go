@@ -129,8 +129,10 @@ func (t *throwaway) drop(ctx context.Context) error {
 // 1,000 tables, 0.6-0.9 s of unlinking files that keel no longer waits
 // for); the drop commits before the server answers, so the closed
 // connection cannot undo it. A drop that fails (it is not expected to: the
-// role made the database, and FORCE ends its sessions) leaves the database
-// to a later run's sweep (sweepThrowaways), an hour on.
+// role made the database, and FORCE ends its sessions), or whose session
+// is ended (the connection is to the target's database: dropping that
+// WITH (FORCE) right after the plan ends it), leaves the database to a
+// later run's sweep (sweepThrowaways), an hour on.
 func (t *throwaway) dropDetached() {
 	<-t.ready
 	if t.name == "" {
