@@ -66,36 +66,7 @@ type DevDatabase struct {
 	// admin, a connection of d's own (see Apart): sending the throwaway
 	// database's drop, which the server finishes on its own
 	// (dropDetached).
-	later *background
-}
-
-// background is work left running on a DevDatabase's own connection; its
-// opener waits for it (wait) before closing the connection.
-type background struct {
-	wg  sync.WaitGroup
-	mu  sync.Mutex
-	err error
-}
-
-// run runs fn in the background.
-func (b *background) run(fn func() error) {
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
-		if err := fn(); err != nil {
-			b.mu.Lock()
-			b.err = errors.Join(b.err, err)
-			b.mu.Unlock()
-		}
-	}()
-}
-
-// wait waits for what run started and returns its errors.
-func (b *background) wait() error {
-	b.wg.Wait()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.err
+	later *sync.WaitGroup
 }
 
 // Open returns d with a connection to its server: target's, when d has no
@@ -127,12 +98,12 @@ func (d DevDatabase) Apart(ctx context.Context, target *pg.Conn) (DevDatabase, f
 	if err != nil {
 		return d, nil, fmt.Errorf("normalizing the desired state: %w", err)
 	}
-	d.admin, d.later = c, &background{}
+	d.admin, d.later = c, &sync.WaitGroup{}
 	later := d.later
 	return d, func() error {
-		err := later.wait()
+		later.Wait()
 		c.Close()
-		return err
+		return nil
 	}, nil
 }
 
@@ -279,8 +250,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		}
 		released = true
 		if dev.later != nil {
-			t := tw
-			dev.later.run(func() error { t.dropDetached(); return nil })
+			dev.later.Go(tw.dropDetached)
 			return nil
 		}
 		return tw.drop(ctx)
