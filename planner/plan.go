@@ -209,7 +209,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	}
 	var sig, after string
 	recordable := match != nil && p.Matches() && want.Catalog != nil
-	storeTarget := targetRecords != nil && (!fromRecord.taken() || fromRecord.reread > 0 && !opts.Applying) && p.LiveCatalog != nil
+	storeTarget := targetRecords != nil && (!fromRecord.taken() || fromRecord.stale && !opts.Applying) && p.LiveCatalog != nil
 	switch {
 	case recordable || storeTarget:
 		// The signature again, now that the plan has read everything: a

@@ -133,6 +133,10 @@ type known struct {
 	// reread is how many tables were read again over the record, which
 	// st and cat hold as they are now; 0 when the record was taken whole.
 	reread int
+	// stale says that the catalog's signature is no longer the record's
+	// (some tables were read again, or only keel's own rows changed): the
+	// plan records the state again.
+	stale bool
 	// sigs are the tables' signatures reread read, for the record the
 	// plan stores (nil when it read none).
 	sigs *tableSigs
@@ -268,9 +272,11 @@ func (t *targets) lookup(signature string) *known {
 // stores) say which tables' catalog rows changed; when no other row did
 // and they are few, those tables and the ones whose foreign keys refer to
 // them are inspected again (inspect.Live.InspectChanged) and their
-// catalog read again (inspect.ReadCatalogOver). Anything else (another
-// row changed, many tables, a partition or inheritance among them, an
-// error) is nil: the plan reads the target in full.
+// catalog read again (inspect.ReadCatalogOver); when none did (only keel's
+// own rows changed: see inspect.TableSignatures), the record as it is.
+// Anything else (another row changed, many tables, a partition or
+// inheritance among them, an error) is nil: the plan reads the target in
+// full.
 func (t *targets) reread(ctx context.Context, conn *pg.Conn, live *inspect.Live, signature string, to plan.Timeouts) (*known, *tableSigs) {
 	r, rest, ok := t.header()
 	if !ok || !rereadable(r, signature) {
@@ -309,12 +315,18 @@ func (t *targets) reread(ctx context.Context, conn *pg.Conn, live *inspect.Live,
 			changed[[2]string{sch, name}] = true
 		}
 	}
-	if len(changed) == 0 || len(changed) > maxReread {
+	if len(changed) > maxReread {
 		return nil, sigs
 	}
 	st, cat, ok := d.st, d.cat, d.ok
 	if !ok {
 		return nil, sigs
+	}
+	if len(changed) == 0 {
+		// Only keel's own rows changed (its history's, made by the
+		// first apply into the database): the record stands as it is,
+		// and the plan records it again under the new signature.
+		return &known{names: t.names, st: st, cat: cat, at: r.ReadAt, stale: true}, sigs
 	}
 	// The tables whose foreign keys refer to a changed one: what they
 	// print names its columns.
@@ -352,7 +364,7 @@ func (t *targets) reread(ctx context.Context, conn *pg.Conn, live *inspect.Live,
 	if err != nil || involvesPartitions(cat2, changed) {
 		return nil, sigs
 	}
-	return &known{names: t.names, st: now2, cat: cat2, at: r.ReadAt, reread: len(changed)}, sigs
+	return &known{names: t.names, st: now2, cat: cat2, at: r.ReadAt, reread: len(changed), stale: true}, sigs
 }
 
 // rereadOn is reread on a connection of its own to conn's database (the
@@ -387,7 +399,7 @@ func (t *targets) rereadOn(ctx context.Context, conn *pg.Conn, signature string,
 		got, sigs := t.reread(ctx, c, live, signature, to)
 		k.sigs = sigs
 		if got != nil {
-			k.st, k.cat, k.at, k.reread = got.st, got.cat, got.at, got.reread
+			k.st, k.cat, k.at, k.reread, k.stale = got.st, got.cat, got.at, got.reread, got.stale
 		}
 	}()
 	return k

@@ -266,3 +266,121 @@ func mustLoad(t *testing.T, hcl string) source.Desired {
 	}
 	return d
 }
+
+// keel's own schema, which the first apply into a database makes (its
+// history), is not the target's: the plan after that apply takes the
+// target from the record its plan left, reading again only the table it
+// changed, and the plan after a change to keel's own rows alone takes the
+// record as it is. While a managed view reads keel.history, keel's rows
+// count: a column of keel.history renamed (what the view prints changes,
+// none of its own rows does) makes the plan read the target in full. Not
+// parallel: it counts the plans records answered.
+func TestKeelsOwnSchemaLeavesTheTargetRecord(t *testing.T) {
+	ctx := context.Background()
+	u, _ := pgtest.NewDatabase(t)
+	db, _ := pg.ParseURL(u)
+	pgtest.Exec(t, u, `CREATE TABLE owners (id bigint PRIMARY KEY)`,
+		`CREATE TABLE "no""tes" (id bigint PRIMARY KEY, w bigint REFERENCES owners (id), body text)`)
+	const edited = `
+schema "public" {}
+table "owners" {
+  schema = schema.public
+  column "id" {
+    type = bigint
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+table "no\"tes" {
+  schema = schema.public
+  column "id" {
+    type = bigint
+  }
+  column "w" {
+    type = bigint
+    null = true
+  }
+  column "body" {
+    type = text
+    null = true
+  }
+  column "tags" {
+    type = text
+    null = true
+  }
+  primary_key {
+    columns = [column.id]
+  }
+  foreign_key "no\"tes_w_fkey" {
+    columns     = [column.w]
+    ref_columns = [table.owners.column.id]
+  }
+}
+`
+	cache := &source.Cache{Dir: t.TempDir()}
+	gen := func(when string, records bool) (p *plan.Plan, used, reread bool) {
+		t.Helper()
+		n, r := planner.TargetRecords(), planner.TargetRereads()
+		p, _, err := planner.Generate(ctx, connOf(t, db), mustLoad(t, edited), planner.Options{Dev: source.DevDatabase{Cache: cache}, MatchRecords: records})
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		return p, planner.TargetRecords() != n, planner.TargetRereads() != r
+	}
+	same := func(when string, fromRecord, inFull *plan.Plan) {
+		t.Helper()
+		a, _ := fromRecord.LiveCatalog.(state.Catalog)
+		b, _ := inFull.LiveCatalog.(state.Catalog)
+		if fromRecord.From.Hash != inFull.From.Hash || len(fromRecord.Steps) != len(inFull.Steps) || a == nil || !maps.Equal(a, b) {
+			t.Fatalf("%s: the plan from the record differs from the one read in full", when)
+		}
+	}
+	// The first apply: its plan reads the target and records it (with the
+	// tables' signatures: it has statements); the apply makes keel's
+	// schema and adds the column.
+	p, want, err := planner.Generate(ctx, connOf(t, db), mustLoad(t, edited), planner.Options{Dev: source.DevDatabase{Cache: cache}, MatchRecords: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := apply.Apply(ctx, connOf(t, db), p, want, "test", apply.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, u, `ALTER TABLE "no""tes" ADD COLUMN by_hand int`)
+	p, used, reread := gen("after the first apply", true)
+	if !used || !reread || p.TargetReread != 1 {
+		t.Fatalf("after the first apply: from the record %t, tables read again %t (%d); want the one table read again over the record", used, reread, p.TargetReread)
+	}
+	full, _, _ := gen("after the first apply, in full", false)
+	same("after the first apply", p, full)
+	if !strings.Contains(p.TargetNote(), "but keel's own") {
+		t.Fatalf("the plan's note does not say keel's own rows may have changed: %q", p.TargetNote())
+	}
+	// keel's own rows alone: the record as it is, then recorded again.
+	pgtest.Exec(t, u, `COMMENT ON TABLE keel.history IS 'by hand'`)
+	if p, used, reread = gen("after a comment on keel.history", true); !used || reread {
+		t.Fatalf("after a comment on keel.history: from the record %t, tables read again %t; want the record as it is", used, reread)
+	}
+	full, _, _ = gen("after a comment on keel.history, in full", false)
+	same("after a comment on keel.history", p, full)
+	if _, used, reread = gen("after that", true); !used || reread {
+		t.Fatalf("the plan after that: from the record %t, tables read again %t; want the record as it is", used, reread)
+	}
+	// A managed view over keel.history: its rows are new, so the target is
+	// read in full; then keel's rows count.
+	pgtest.Exec(t, u, `CREATE VIEW public.applies AS SELECT id, env FROM keel.history`)
+	if _, used, _ = gen("after a view over keel.history", true); used {
+		t.Fatal("the plan after a view over keel.history was made took the target from the record")
+	}
+	if _, used, _ = gen("after that", true); !used {
+		t.Fatal("the plan after that did not take the target from the record")
+	}
+	pgtest.Exec(t, u, `ALTER TABLE keel.history RENAME COLUMN env TO env_by_hand`)
+	p, used, _ = gen("after a column of keel.history renamed", true)
+	full, _, _ = gen("after a column of keel.history renamed, in full", false)
+	if used {
+		t.Fatal("with a view over keel.history, the plan after a column of it was renamed took the target from the record")
+	}
+	same("after a column of keel.history renamed", p, full)
+	pgtest.Exec(t, u, `ALTER TABLE keel.history RENAME COLUMN env_by_hand TO env`, `DROP VIEW public.applies`)
+}

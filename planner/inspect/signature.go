@@ -3,6 +3,7 @@ package inspect
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"keel/internal/pgsql"
@@ -94,9 +95,20 @@ const settingsHash = `pg_catalog.md5(pg_catalog.concat_ws(',', current_user, pg_
   pg_catalog.current_setting('standard_conforming_strings'), pg_catalog.current_setting('quote_all_identifiers'),
   pg_catalog.current_setting('lc_monetary'), pg_catalog.current_setting('lc_numeric')))`
 
-// byClass are the catalogs whose rows CatalogSignature hashes by the
-// catalog of the object they are of (that column).
-var byClass = map[string]string{"pg_catalog.pg_depend": "classid", "pg_catalog.pg_description": "classoid"}
+// byClass are the catalogs whose rows CatalogSignature hashes in groups,
+// each a part of its own named by the catalog and the group (that
+// expression of the row): dependencies and comments by the catalog of the
+// object they are of, and schemas apart from keel's own (whose row
+// changes when the first apply into a database makes it).
+var byClass = map[string]string{"pg_catalog.pg_depend": "classid", "pg_catalog.pg_description": "classoid",
+	"pg_catalog.pg_namespace": "CASE WHEN nspname = " + pgsql.QuoteLiteral(plan.KeelSchema) + " THEN 'keel' ELSE 'other' END"}
+
+// keelParts are the parts of CatalogSignature that only keel's own objects
+// are in: its schema's row and the rows of keel.managed_schemas (which a
+// plan reads anew each time). SignatureBeyondTables leaves them out: a
+// target record is kept while only keel's own objects changed
+// (TableSignatures says whether they did alone).
+var keelParts = `'{pg_catalog.pg_namespace/keel,` + managedSchemasTable + `}'::text[]`
 
 // tableParts are the parts of CatalogSignature that rows of a table (as
 // TableSignatures attributes them) are in: a change to any other part is
@@ -109,8 +121,9 @@ const tableParts = `'{pg_catalog.pg_class,pg_catalog.pg_attribute,pg_catalog.pg_
 
 // SignatureBeyondTables is the part of a signature CatalogSignature read
 // that covers the rows that belong to no table (as TableSignatures
-// attributes them) for certain: two signatures whose parts differ differ by
-// more than tables' rows.
+// attributes them) and not to keel's own schema for certain: two
+// signatures whose parts differ differ by more than tables' rows and
+// keel's own.
 func SignatureBeyondTables(sig string) string {
 	_, others, _ := strings.Cut(sig, ".")
 	return others
@@ -123,7 +136,7 @@ func SignatureBeyondTables(sig string) string {
 func signatureOf(ctx context.Context, c *pg.Conn, with string, parts []string, args []any) (sig, rest string, err error) {
 	q := with + "SELECT pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || h, ',' ORDER BY n), '')), " +
 		"pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || r, ',' ORDER BY n), '')), " +
-		"pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || h, ',' ORDER BY n) FILTER (WHERE NOT n = ANY (" + tableParts + ")), '')) " +
+		"pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || h, ',' ORDER BY n) FILTER (WHERE NOT n = ANY (" + tableParts + ") AND NOT n = ANY (" + keelParts + ")), '')) " +
 		"FROM (" + strings.Join(parts, "\nUNION ALL\n") + ") s"
 	var others string
 	if err := c.Pgx().QueryRow(ctx, q, args...).Scan(&sig, &rest, &others); err != nil {
@@ -182,15 +195,16 @@ func signatureParts(ctx context.Context, c *pg.Conn, leave map[string]string, to
 			}
 		}
 		// Dependencies and comments by the catalog of the object they are
-		// of: a comment on a schema tells apart from one on a table.
+		// of (a comment on a schema tells apart from one on a table), and
+		// schemas apart from keel's own (see byClass).
 		if class, ok := byClass[schema+"."+name]; ok {
 			// A class all of whose rows are left out is no part, as one
 			// with no rows at all.
 			if r != "NULL" {
 				r = "NULLIF(" + r + ", '0:0')"
 			}
-			from = strings.Replace(from, " AS x", " AS x, "+class, 1) + " GROUP BY " + class
-			parts = append(parts, fmt.Sprintf("SELECT %s || '/' || %s AS n, %s AS h, %s AS r FROM %s", pgsql.QuoteLiteral(schema+"."+name), class, h, r, from))
+			from = strings.Replace(from, " AS x", " AS x, "+class+" AS grp", 1) + " GROUP BY grp"
+			parts = append(parts, fmt.Sprintf("SELECT %s || '/' || grp AS n, %s AS h, %s AS r FROM %s", pgsql.QuoteLiteral(schema+"."+name), h, r, from))
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("SELECT %s AS n, %s AS h, %s AS r FROM %s", pgsql.QuoteLiteral(schema+"."+name), h, r, from))
@@ -262,9 +276,21 @@ func RestSignature(ctx context.Context, c *pg.Conn, tables []string) (string, er
 // table) of the schemas $1, each object with the table it belongs to (t):
 // a foreign key's internal triggers on the table it refers to belong to
 // both tables.
+// The tables of keel's own schema are among them (TableSignatures leaves
+// them out of what it returns).
 var tableAttribution = attribution(`SELECT c.oid, c.oid AS t FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p')`)
+  WHERE (n.nspname = ANY ($1::text[]) OR n.nspname = ` + pgsql.QuoteLiteral(plan.KeelSchema) + `) AND c.relkind IN ('r', 'p')`)
+
+// keelOwnUsed is, over tableAttribution, whether anything outside keel's
+// own tables (and what belongs to them) depends on them or on keel's
+// schema: a view over keel.history, a foreign key to it, a function or
+// type in schema keel. Then what they print can change with keel's own
+// rows, and TableSignatures counts those in rest.
+var keelOwnUsed = `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+  WHERE (d.classid, d.objid) NOT IN (SELECT classid, objid FROM kobj)
+    AND ((d.refclassid, d.refobjid) IN (SELECT classid, objid FROM kobj)
+      OR (d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.refobjid = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = ` + pgsql.QuoteLiteral(plan.KeelSchema) + `))))`
 
 // attribution is the WITH clause of the objects that belong to the tables
 // tbl selects (oid, and t, the table: its own OID): the tables, their
@@ -340,6 +366,14 @@ var tableOwnedColumns = map[string]string{
 // table's: the caller reads a table that refers to a changed one again).
 // The hashes are of (ctid, xmin) of each row, seeded with its catalog's
 // OID, XORed, with the count of rows. tables is keyed by {schema, table}.
+//
+// keel's own schema (its history, which the first apply into a database
+// makes, and keel.managed_schemas) is neither in tables nor in rest while
+// nothing else depends on its objects or on the schema (keelOwnUsed): no
+// managed object can then print differently when they change, and
+// inspection names everything outside pg_catalog with its schema, so a
+// new schema hides no name. When something does depend on them, rest
+// covers them too.
 func TableSignatures(ctx context.Context, c *pg.Conn, schemas []string) (tables map[[2]string]string, rest string, err error) {
 	catalogs, err := signedCatalogList(ctx, c)
 	if err != nil {
@@ -348,20 +382,32 @@ func TableSignatures(ctx context.Context, c *pg.Conn, schemas []string) (tables 
 	// Each row once, with the table it belongs to (NULL: none; twice when
 	// it belongs to two), hashed with its catalog's OID as seed: rows of
 	// two catalogs at the same place, written by one transaction, differ.
+	// keel's schema's row belongs to one of its tables, and the rows of
+	// keel.managed_schemas to that table.
 	var each []string
 	for _, k := range catalogs {
 		table, name := pgsql.QuoteIdent(k[0])+"."+pgsql.QuoteIdent(k[1]), k[0]+"."+k[1]
 		hash := "pg_catalog.hashtidextended(ctid, xmin::text::bigint | (" + pgsql.QuoteLiteral(table) + "::pg_catalog.regclass::pg_catalog.oid::bigint << 32))"
-		if on, ok := tableOwned[name]; ok {
+		switch on, ok := tableOwned[name]; {
+		case ok:
 			each = append(each, fmt.Sprintf("SELECT %s AS n, o.t, s.x FROM (SELECT %s AS x, %s FROM %s) s LEFT JOIN %s",
 				pgsql.QuoteLiteral(name), hash, tableOwnedColumns[name], table, on))
-		} else {
+		case name == "pg_catalog.pg_namespace":
+			each = append(each, fmt.Sprintf(`SELECT %s, CASE WHEN s.nspname = %s THEN (SELECT pg_catalog.min(k.oid) FROM tbl k
+  JOIN pg_catalog.pg_class kc ON kc.oid = k.oid WHERE kc.relnamespace = s.oid) END, s.x FROM (SELECT %s AS x, oid, nspname FROM %s) s`,
+				pgsql.QuoteLiteral(name), pgsql.QuoteLiteral(plan.KeelSchema), hash, table))
+		case name == managedSchemasTable:
+			each = append(each, fmt.Sprintf("SELECT %s, %s::pg_catalog.regclass::pg_catalog.oid, %s FROM %s",
+				pgsql.QuoteLiteral(name), pgsql.QuoteLiteral(table), hash, table))
+		default:
 			each = append(each, fmt.Sprintf("SELECT %s, NULL::pg_catalog.oid, %s FROM %s", pgsql.QuoteLiteral(name), hash, table))
 		}
 	}
 	// One pass: the rows of no table grouped by catalog, the others by
-	// table.
-	q := tableAttribution + `, x (n, t, x) AS (` + strings.Join(each, "\nUNION ALL\n") + `),
+	// table; then whether anything depends on keel's own objects.
+	q := tableAttribution + `, kobj AS (SELECT o.classid, o.objid FROM obj o JOIN pg_catalog.pg_class c ON c.oid = o.t
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ` + pgsql.QuoteLiteral(plan.KeelSchema) + `),
+x (n, t, x) AS (` + strings.Join(each, "\nUNION ALL\n") + `),
 g AS (SELECT n, t, t IS NULL AS free, COALESCE(pg_catalog.bit_xor(x), 0) || ':' || pg_catalog.count(*) AS h FROM x
   GROUP BY GROUPING SETS ((n, t IS NULL), (t)))
 SELECT NULL, NULL, pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || h, ',' ORDER BY n), '')) FROM (
@@ -370,30 +416,43 @@ SELECT NULL, NULL, pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || h, 
   UNION ALL SELECT 'settings', ` + settingsHash + `) s
 UNION ALL
 SELECT n.nspname, c.relname, g.h FROM g JOIN pg_catalog.pg_class c ON c.oid = g.t JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE g.n IS NULL`
+WHERE g.n IS NULL
+UNION ALL
+SELECT NULL, 'keel used', (` + keelOwnUsed + `)::text`
 	rows, err := c.Pgx().Query(ctx, q, schemas)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading the tables' signatures: %w", pg.ServerError(err))
 	}
 	defer rows.Close()
 	tables = make(map[[2]string]string)
+	var own []string // keel's own tables' hashes, as "name=hash"
+	used := ""
 	for rows.Next() {
 		var sch, name *string
 		var h string
 		if err := rows.Scan(&sch, &name, &h); err != nil {
 			return nil, "", err
 		}
-		if sch == nil || name == nil {
+		switch {
+		case sch == nil && name == nil:
 			rest = "md5:" + h
-			continue
+		case sch == nil:
+			used = h
+		case *sch == plan.KeelSchema && !slices.Contains(schemas, plan.KeelSchema):
+			own = append(own, *name+"="+h)
+		default:
+			tables[[2]string{*sch, *name}] = h
 		}
-		tables[[2]string{*sch, *name}] = h
 	}
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("reading the tables' signatures: %w", pg.ServerError(err))
 	}
-	if rest == "" {
+	if rest == "" || used == "" {
 		return nil, "", fmt.Errorf("reading the tables' signatures: no rest")
+	}
+	if used == "true" {
+		slices.Sort(own)
+		rest += ";keel:" + strings.Join(own, ",")
 	}
 	return tables, rest, nil
 }

@@ -193,10 +193,10 @@ func (p *Plan) TargetNote() string {
 		if p.TargetReread == 1 {
 			tables = "table"
 		}
-		return fmt.Sprintf("The database's schema from keel's target record: read from PostgreSQL's catalog at %s; the catalog rows of %d %s changed since, and they were read again; no other row of the database's catalogs has changed (KEEL_CACHE=off reads them all again)",
+		return fmt.Sprintf("The database's schema from keel's target record: read from PostgreSQL's catalog at %s; the catalog rows of %d %s changed since, and they were read again; no other row of the database's catalogs has changed but keel's own, which nothing managed uses (KEEL_CACHE=off reads them all again)",
 			at, p.TargetReread, tables)
 	}
-	return fmt.Sprintf("The database's schema from keel's target record: read from PostgreSQL's catalog at %s, and no row of the database's catalogs has changed since (KEEL_CACHE=off reads them all again)", at)
+	return fmt.Sprintf("The database's schema from keel's target record: read from PostgreSQL's catalog at %s, and no row of the database's catalogs has changed since but keel's own, which nothing managed uses (KEEL_CACHE=off reads them all again)", at)
 }
 
 // Matches reports whether the database is the desired state: nothing to
