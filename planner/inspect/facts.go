@@ -71,7 +71,10 @@ func (f *Facts) readEstimates() error {
 	// and children (what a drop of it or of one of its columns touches);
 	// -1 rows when one of them was never analyzed. The bytes are not read
 	// here: pg_total_relation_size looks at every file of every table,
-	// 0.3 s at 1,000 tables, and a plan asks for the few it changes.
+	// 0.3 s at 1,000 tables, and a plan asks for the few it changes. The
+	// statistics' times come from the functions pg_stat_all_tables is
+	// made of, not from the view, which groups every relation of the
+	// database: 28 -> 18 ms at 1,000 tables, 142-173 -> 61-95 ms at 5,000.
 	res, err := f.db.QueryContext(f.ctx, `
 WITH RECURSIVE tree AS (
   SELECT c.oid AS root, c.oid AS rel
@@ -83,12 +86,12 @@ WITH RECURSIVE tree AS (
 SELECT n.nspname, c.relname,
   CASE WHEN bool_or(d.reltuples < 0 AND d.relkind = 'r') THEN -1 ELSE sum(greatest(d.reltuples, 0))::bigint END,
   array_agg(d.oid ORDER BY d.oid)::text,
-  coalesce(max(extract(epoch FROM now() - greatest(s.last_analyze, s.last_autoanalyze, s.last_vacuum, s.last_autovacuum)) / 86400)
+  coalesce(max(extract(epoch FROM now() - greatest(pg_catalog.pg_stat_get_last_analyze_time(d.oid), pg_catalog.pg_stat_get_last_autoanalyze_time(d.oid),
+      pg_catalog.pg_stat_get_last_vacuum_time(d.oid), pg_catalog.pg_stat_get_last_autovacuum_time(d.oid))) / 86400)
     FILTER (WHERE d.relkind = 'r'), -1)::bigint,
   coalesce(json_agg(json_build_array(dn.nspname, d.relname) ORDER BY dn.nspname, d.relname) FILTER (WHERE d.oid <> c.oid), '[]')::text
 FROM tree JOIN pg_catalog.pg_class c ON c.oid = tree.root JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_class d ON d.oid = tree.rel JOIN pg_catalog.pg_namespace dn ON dn.oid = d.relnamespace
-LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = d.oid
 GROUP BY n.nspname, c.relname`, f.schemas)
 	if err != nil {
 		return err
