@@ -339,6 +339,10 @@ var tableOwned = map[string]string{
 	"pg_catalog.pg_description": "obj o ON o.classid = s.classoid AND o.objid = s.objoid",
 }
 
+// byObject are the catalogs of tableOwned with many rows for an object
+// (of a table: its columns; of any object: its dependencies and comments).
+var byObject = map[string]bool{"pg_catalog.pg_attribute": true, "pg_catalog.pg_depend": true, "pg_catalog.pg_description": true}
+
 // tableOwnedColumns are the columns of each catalog tableOwned joins on.
 var tableOwnedColumns = map[string]string{
 	"pg_catalog.pg_class":       "oid",
@@ -384,31 +388,41 @@ func TableSignatures(ctx context.Context, c *pg.Conn, schemas []string) (tables 
 	// two catalogs at the same place, written by one transaction, differ.
 	// keel's schema's row belongs to one of its tables, and the rows of
 	// keel.managed_schemas to that table.
+	//
+	// Rows are XORed (with their count) as early as they can be: a catalog
+	// of no table's rows whole, and the rows of pg_attribute, pg_depend and
+	// pg_description by the object they are of, before they are joined to
+	// it: XOR and count add up the same, and the joins and the grouping
+	// see a third of the rows (at 1,000 tables, 112,000 rows).
 	var each []string
 	for _, k := range catalogs {
 		table, name := pgsql.QuoteIdent(k[0])+"."+pgsql.QuoteIdent(k[1]), k[0]+"."+k[1]
 		hash := "pg_catalog.hashtidextended(ctid, xmin::text::bigint | (" + pgsql.QuoteLiteral(table) + "::pg_catalog.regclass::pg_catalog.oid::bigint << 32))"
+		const sum = "pg_catalog.bit_xor(%s) AS x, pg_catalog.count(*) AS c"
 		switch on, ok := tableOwned[name]; {
+		case ok && byObject[name]:
+			each = append(each, fmt.Sprintf("SELECT %s AS n, o.t, s.x, s.c FROM (SELECT "+sum+", %s FROM %s GROUP BY %s) s LEFT JOIN %s",
+				pgsql.QuoteLiteral(name), hash, tableOwnedColumns[name], table, tableOwnedColumns[name], on))
 		case ok:
-			each = append(each, fmt.Sprintf("SELECT %s AS n, o.t, s.x FROM (SELECT %s AS x, %s FROM %s) s LEFT JOIN %s",
+			each = append(each, fmt.Sprintf("SELECT %s AS n, o.t, s.x, 1 FROM (SELECT %s AS x, %s FROM %s) s LEFT JOIN %s",
 				pgsql.QuoteLiteral(name), hash, tableOwnedColumns[name], table, on))
 		case name == "pg_catalog.pg_namespace":
 			each = append(each, fmt.Sprintf(`SELECT %s, CASE WHEN s.nspname = %s THEN (SELECT pg_catalog.min(k.oid) FROM tbl k
-  JOIN pg_catalog.pg_class kc ON kc.oid = k.oid WHERE kc.relnamespace = s.oid) END, s.x FROM (SELECT %s AS x, oid, nspname FROM %s) s`,
+  JOIN pg_catalog.pg_class kc ON kc.oid = k.oid WHERE kc.relnamespace = s.oid) END, s.x, 1 FROM (SELECT %s AS x, oid, nspname FROM %s) s`,
 				pgsql.QuoteLiteral(name), pgsql.QuoteLiteral(plan.KeelSchema), hash, table))
 		case name == managedSchemasTable:
-			each = append(each, fmt.Sprintf("SELECT %s, %s::pg_catalog.regclass::pg_catalog.oid, %s FROM %s",
+			each = append(each, fmt.Sprintf("SELECT %s, %s::pg_catalog.regclass::pg_catalog.oid, "+sum+" FROM %s HAVING pg_catalog.count(*) > 0",
 				pgsql.QuoteLiteral(name), pgsql.QuoteLiteral(table), hash, table))
 		default:
-			each = append(each, fmt.Sprintf("SELECT %s, NULL::pg_catalog.oid, %s FROM %s", pgsql.QuoteLiteral(name), hash, table))
+			each = append(each, fmt.Sprintf("SELECT %s, NULL::pg_catalog.oid, "+sum+" FROM %s HAVING pg_catalog.count(*) > 0", pgsql.QuoteLiteral(name), hash, table))
 		}
 	}
 	// One pass: the rows of no table grouped by catalog, the others by
 	// table; then whether anything depends on keel's own objects.
 	q := tableAttribution + `, kobj AS (SELECT o.classid, o.objid FROM obj o JOIN pg_catalog.pg_class c ON c.oid = o.t
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ` + pgsql.QuoteLiteral(plan.KeelSchema) + `),
-x (n, t, x) AS (` + strings.Join(each, "\nUNION ALL\n") + `),
-g AS (SELECT n, t, t IS NULL AS free, COALESCE(pg_catalog.bit_xor(x), 0) || ':' || pg_catalog.count(*) AS h FROM x
+x (n, t, x, c) AS (` + strings.Join(each, "\nUNION ALL\n") + `),
+g AS (SELECT n, t, t IS NULL AS free, COALESCE(pg_catalog.bit_xor(x), 0) || ':' || pg_catalog.sum(c) AS h FROM x
   GROUP BY GROUPING SETS ((n, t IS NULL), (t)))
 SELECT NULL, NULL, pg_catalog.md5(COALESCE(pg_catalog.string_agg(n || '=' || h, ',' ORDER BY n), '')) FROM (
   SELECT n, h FROM g WHERE n IS NOT NULL AND free
