@@ -596,9 +596,11 @@ func (r *routineReader) typ(x hclsyntax.Expression, what string) (string, bool) 
 		return pgsql.QuoteQualified(d.schema, d.name), true
 	}
 	var sqlType string
-	if name, args, ok := typeExprName(x); ok {
+	if name, ok := typeExprName(x); ok {
 		if _, ext := extensionOfType(name); ext {
-			sqlType = name + args
+			if args, ok := typeExprArgs(x); ok {
+				sqlType = name + args
+			}
 		}
 	}
 	if sqlType == "" {

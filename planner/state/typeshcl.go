@@ -440,11 +440,13 @@ func (ix *typeIndex) typeSQL(r *typeBlockRead, a *hclsyntax.Attribute, from stri
 		}
 		return pgsql.QuoteQualified(nb.schema, nb.name), nil, true
 	}
-	if name, args, ok := typeExprName(x); ok {
+	if name, ok := typeExprName(x); ok {
 		if _, ok := extensionOfType(name); ok {
-			// Resolved on the search path, where extensions usually are;
-			// sql("schema.type") says where else.
-			return name + args, nil, true
+			if args, ok := typeExprArgs(x); ok {
+				// Resolved on the search path, where extensions usually
+				// are; sql("schema.type") says where else.
+				return name + args, nil, true
+			}
 		}
 	}
 	if _, ok := x.(*hclsyntax.TemplateExpr); ok {
