@@ -158,8 +158,11 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		afterSignature()
 	}
 	// A normalized HCL state from the cache: when the target prints as it
-	// (no changes to tables and enums), it is not even read back.
+	// (no changes to tables and enums), it is not even read back. A cache
+	// that holds nothing for the files (a fresh CI runner) takes what the
+	// last apply kept in the target first.
 	if isHCL {
+		dev.RestoreKept(ctx, conn, h)
 		if wait := dev.LookupAsync(ctx, h); wait != nil {
 			var err error
 			if current, preread, want, schemas, err = readCached(ctx, live, conn, h, wait, schemas, opts, fromRecord); err != nil {
@@ -206,6 +209,9 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	}
 	if fromRecord.took(current) {
 		p.TargetReadAt, p.TargetReread = fromRecord.at, fromRecord.reread
+	}
+	if at, partial, ok := dev.KeptAt(); ok {
+		p.DesiredKeptAt, p.DesiredKeptPartial = at, partial
 	}
 	var sig, after string
 	recordable := match != nil && p.Matches() && want.Catalog != nil
@@ -523,6 +529,23 @@ func onConnectionOf[T any](ctx context.Context, db *pg.DB, app string, sig *sign
 		defer c.Close()
 		return read(c)
 	})
+}
+
+// Keep stores the normalized form of the desired state (its cache entry)
+// in the target, after an apply brought the target to it, for the next
+// plan on a runner whose cache is empty (source.DevDatabase.Keep). Only HCL
+// desired states are kept.
+func Keep(ctx context.Context, conn *pg.Conn, desired source.Desired, opts Options) error {
+	h, ok := source.HCLOf(desired)
+	if !ok {
+		return nil
+	}
+	dev, done, err := opts.Dev.Open(ctx, conn)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return dev.Keep(ctx, conn, h)
 }
 
 // normalizeReading normalizes the desired state and, for an HCL one, whose

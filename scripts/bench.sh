@@ -20,7 +20,9 @@
 # such a change against `psql -1 -f` of its statement, and `keel apply` after
 # `keel plan` of the same file (the reviewed workflow: the plan's
 # normalization is in the cache); the first apply into the database, which
-# makes keel's history table, is measured apart. The database is
+# makes keel's history table, is measured apart. Last, plans with an empty
+# cache of the database keel applied (a fresh CI runner), the files applied
+# and the same with one table changed. The database is
 # dropped at the end unless KEEL_BENCH_KEEP=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -168,6 +170,16 @@ for ((r = 1; r <= runs; r++)); do
   measure "keel-apply-planned" bin/keel apply --env dev --url "$url" --schema "$work/schema.hcl"
 done
 
+# A fresh CI runner against a database keel applied: plans with an empty
+# cache (a new cache directory each), which start from the normalized state
+# the last apply kept in the database: of the files it applied (a no-op),
+# and of the same with one more column (the changed table normalized).
+awk -v t="table \"$mid\" {" '{ print } $0 == t { print "  column \"bench_fresh\" {\n    type = text\n    null = true\n  }" }' "$work/schema.hcl" >"$work/fresh.hcl"
+for ((r = 1; r <= runs; r++)); do
+  XDG_CACHE_HOME="$work/fresh-noop-$r" measure "keel-plan-kept" "${plan[@]}"
+  XDG_CACHE_HOME="$work/fresh-change-$r" measure "keel-plan-kept-change" bin/keel plan --env dev --url "$url" --schema "$work/fresh.hcl"
+done
+
 measure "drop-database" psql "$server" -qX -c "DROP DATABASE $floor_db"
 
 echo
@@ -185,6 +197,8 @@ awk -v tables="$n" '
     printf "  plan after a one-table change: %5.1fx [2x] (the target from its record)\n", w["keel-plan-change"] / n["keel-plan-change"] / base
     printf "  the same, target read in full: %5.1fx [2x] (the catalog changed elsewhere)\n", w["keel-plan-change-full"] / n["keel-plan-change-full"] / base
     printf "  plan, empty cache:            %5.1fx [%s]\n", w["keel-plan-cold"] / n["keel-plan-cold"] / base, (tables >= 5000 ? "5x" : "4x")
+    printf "  plan, empty cache, database keel applied: %5.1fx [%s] (from the state the last apply kept)\n", w["keel-plan-kept"] / n["keel-plan-kept"] / base, (tables >= 5000 ? "5x" : "4x")
+    printf "  the same, one table changed:  %5.1fx [%s]\n", w["keel-plan-kept-change"] / n["keel-plan-kept-change"] / base, (tables >= 5000 ? "5x" : "4x")
     printf "  plan, cache off:              %5.1fx\n", w["keel-plan-nocache"] / n["keel-plan-nocache"] / base
     printf "  the server alone creating the schema (psql -f) and dropping its database: %.1fx\n", (w["psql-f-schema"] + w["drop-database"]) / base
     goal = (w["keel-plan-warm-full"] / n["keel-plan-warm-full"] + w["psql-1-f"] / n["psql-1-f"]) * 1.1

@@ -86,6 +86,7 @@ func (c *applyCmd) Run(ctx context.Context, r *resolved, s *streams) (err error)
 		return err
 	}
 	if p.Matches() {
+		keep(ctx, sess, r, s)
 		return render.Text(s.out, p)
 	}
 	if len(p.Unplanned) > 0 {
@@ -193,5 +194,15 @@ func execute(ctx context.Context, sess *apply.Session, r *resolved, s *streams, 
 		return err
 	}
 	fmt.Fprintf(s.out, "\nApplied: %s. The database matches the desired state.\n", p.Summary())
+	keep(ctx, sess, r, s)
 	return nil
+}
+
+// keep stores the normalized desired state in the database once it matches
+// it (planner.Keep), for the next plan on a runner whose cache is empty. A
+// failure is said, not returned: the apply stands.
+func keep(ctx context.Context, sess *apply.Session, r *resolved, s *streams) {
+	if err := planner.Keep(ctx, sess.Conn(), r.desired, r.opts); err != nil {
+		fmt.Fprintf(s.err, "keel: %v (the next plan on a runner with an empty cache normalizes the whole desired state)\n", err)
+	}
 }

@@ -63,6 +63,9 @@ func (c *statusCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 		if note := p.TargetNote(); note != "" {
 			fmt.Fprintf(s.out, "%s.\n", note)
 		}
+		if note := p.DesiredNote(); note != "" {
+			fmt.Fprintf(s.out, "%s.\n", note)
+		}
 	}()
 	if p.Matches() {
 		fmt.Fprintln(s.out, "\nThe database matches the desired state.")

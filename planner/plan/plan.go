@@ -104,6 +104,13 @@ type Plan struct {
 	// rows changed since the record was read were read again (no other
 	// row of the catalogs changed); 0 when the record was taken whole.
 	TargetReread int `json:"-"`
+	// DesiredKeptAt, when set, says that the normalized desired state came
+	// from what keel's apply at this time kept in the database (the cache
+	// held nothing for the files); DesiredKeptPartial, that it was of the
+	// files as they were then, and the tables that changed since were
+	// normalized again. Plan files do not carry it.
+	DesiredKeptAt      time.Time `json:"-"`
+	DesiredKeptPartial bool      `json:"-"`
 	// DesiredNotManaged lists objects of the desired state (SQL or a
 	// database) that keel does not manage: the plan does not create them.
 	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`
@@ -197,6 +204,20 @@ func (p *Plan) TargetNote() string {
 			at, p.TargetReread, tables)
 	}
 	return fmt.Sprintf("The database's schema from keel's target record: read from PostgreSQL's catalog at %s, and no row of the database's catalogs has changed since but keel's own, which nothing managed uses (KEEL_CACHE=off reads them all again)", at)
+}
+
+// DesiredNote is a sentence (without its period) that says, for a plan
+// whose normalized desired state came from what an apply kept in the
+// database, when it was kept; "" for any other plan.
+func (p *Plan) DesiredNote() string {
+	if p.DesiredKeptAt.IsZero() || !p.MatchVerifiedAt.IsZero() {
+		return ""
+	}
+	at := p.DesiredKeptAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	if p.DesiredKeptPartial {
+		return fmt.Sprintf("The desired state normalized from what keel's apply at %s kept in the database (%s, the files it applied), the tables that changed since normalized again: keel's cache held nothing for these files (KEEL_CACHE=off normalizes them all again)", at, "keel.normalized_states")
+	}
+	return fmt.Sprintf("The desired state's normalized form from what keel's apply at %s kept in the database (%s, for these files): keel's cache held nothing for them (KEEL_CACHE=off normalizes them again)", at, "keel.normalized_states")
 }
 
 // Matches reports whether the database is the desired state: nothing to

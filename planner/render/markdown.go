@@ -168,6 +168,9 @@ func mdHead(p *plan.Plan, o MarkdownOptions) string {
 	if note := p.TargetNote(); note != "" {
 		fmt.Fprintf(&b, "\n%s.\n", mdEscape(note))
 	}
+	if note := p.DesiredNote(); note != "" {
+		fmt.Fprintf(&b, "\n%s.\n", mdEscape(note))
+	}
 	return b.String()
 }
 

@@ -32,6 +32,9 @@ func Text(w io.Writer, p *plan.Plan) error {
 	if note := p.TargetNote(); note != "" {
 		b.WriteString(note + ".\n")
 	}
+	if note := p.DesiredNote(); note != "" {
+		b.WriteString(note + ".\n")
+	}
 	switch {
 	case p.Matches():
 		b.WriteString("\nNo changes: the database matches the desired state.\n")

@@ -282,9 +282,29 @@ FROM pg_catalog.pg_available_extensions WHERE name = ANY($1)`, names).Scan(&v)
 }
 
 var buildOnce = sync.OnceValues(func() (string, bool) {
-	// The executable's path, size and modification time: a rebuild with any
-	// change is another keel. (Hashing the executable costs tens of
-	// milliseconds on every plan.)
+	// A build from a clean checkout is told by what the Go toolchain
+	// stamped in it (the commit, the toolchain, the dependencies' sums and
+	// the build's settings): the same on every machine that builds that
+	// commit so, which lets a CI runner use what an apply elsewhere kept in
+	// the database (kept.go).
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev, modified string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value
+			}
+		}
+		if rev != "" && modified == "false" {
+			sum := sha256.Sum256([]byte(bi.String()))
+			return bi.Main.Path + "@" + rev + " " + hex.EncodeToString(sum[:]), true
+		}
+	}
+	// Otherwise the executable's path, size and modification time: a
+	// rebuild with any change is another keel. (Hashing the executable
+	// costs tens of milliseconds on every plan.)
 	exe, err := os.Executable()
 	if err != nil {
 		return "", false
@@ -701,7 +721,8 @@ func EncodeCatalog(cat state.Catalog) []byte { return encodeCatalog(cat) }
 // DecodeCatalog reads what EncodeCatalog wrote.
 func DecodeCatalog(b []byte) (state.Catalog, error) { return decodeCatalog(b) }
 
-// BuildID names this build of keel (the executable's path, size and
-// modification time), as cache entries are keyed on it; ok is false when
-// it cannot be told.
+// BuildID names this build of keel (its commit and toolchain, for a build
+// of a clean checkout; else the executable's path, size and modification
+// time), as cache entries are keyed on it; ok is false when it cannot be
+// told.
 func BuildID() (id string, ok bool) { return buildID() }

@@ -67,6 +67,8 @@ type DevDatabase struct {
 	// database's drop, which the server finishes on its own
 	// (dropDetached).
 	later *sync.WaitGroup
+	// kept, when not nil, is the entry RestoreKept took from the target.
+	kept *keptState
 }
 
 // Open returns d with a connection to its server: target's, when d has no
@@ -142,6 +144,9 @@ func (d *DevDatabase) LookupAsync(ctx context.Context, h *HCL) func() *Cached {
 		if e != nil && !e.matches(ctx, d.admin.Pgx()) {
 			e = nil
 		}
+		if e != nil {
+			d.tookKept(key, false)
+		}
 		d.entry = e
 		return e
 	}
@@ -212,6 +217,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		if key = k; e != nil {
 			if st, err := e.load(h); err == nil {
 				dev.Cache.pointLatest(h, dev.version, key, e)
+				dev.tookKept(key, false)
 				return st, nil
 			}
 		}
@@ -303,6 +309,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		}
 		if st, set, err := normalizeChanged(h, base, changedIn); err == nil {
 			changedLoads.Add(1)
+			dev.tookKept(baseKey, true)
 			// Stored too: the same files planned again, or applied, are
 			// then read from the cache.
 			if key != "" {
