@@ -644,6 +644,9 @@ func Normalize(ctx context.Context, conn *pg.Conn, desired source.Desired, opts 
 		return nil, err
 	}
 	defer done()
+	if h, ok := source.HCLOf(desired); ok {
+		dev.RestoreKept(ctx, conn, h) // a fresh runner applying a plan file
+	}
 	return normalize(ctx, dev, desired, opts)
 }
 

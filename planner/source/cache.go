@@ -282,11 +282,12 @@ FROM pg_catalog.pg_available_extensions WHERE name = ANY($1)`, names).Scan(&v)
 }
 
 var buildOnce = sync.OnceValues(func() (string, bool) {
-	// A build from a clean checkout is told by what the Go toolchain
-	// stamped in it (the commit, the toolchain, the dependencies' sums and
-	// the build's settings): the same on every machine that builds that
-	// commit so, which lets a CI runner use what an apply elsewhere kept in
-	// the database (kept.go).
+	// A build from a clean checkout, or of a released version (go install
+	// keel@v1.2.3), is told by what the Go toolchain stamped in it (the
+	// commit or the module's version and sum, the toolchain, the
+	// dependencies' sums and the build's settings): the same on every
+	// machine that builds it so, which lets a CI runner use what an apply
+	// elsewhere kept in the database (kept.go).
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		var rev, modified string
 		for _, s := range bi.Settings {
@@ -297,9 +298,10 @@ var buildOnce = sync.OnceValues(func() (string, bool) {
 				modified = s.Value
 			}
 		}
-		if rev != "" && modified == "false" {
+		released := bi.Main.Version != "" && bi.Main.Version != "(devel)" && bi.Main.Sum != ""
+		if rev != "" && modified == "false" || released {
 			sum := sha256.Sum256([]byte(bi.String()))
-			return bi.Main.Path + "@" + rev + " " + hex.EncodeToString(sum[:]), true
+			return bi.Main.Path + "@" + bi.Main.Version + " " + rev + " " + hex.EncodeToString(sum[:]), true
 		}
 	}
 	// Otherwise the executable's path, size and modification time: a
