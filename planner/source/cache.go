@@ -282,13 +282,21 @@ FROM pg_catalog.pg_available_extensions WHERE name = ANY($1)`, names).Scan(&v)
 }
 
 var buildOnce = sync.OnceValues(func() (string, bool) {
-	// A build from a clean checkout, or of a released version (go install
-	// keel@v1.2.3), is told by what the Go toolchain stamped in it (the
-	// commit or the module's version and sum, the toolchain, the
-	// dependencies' sums and the build's settings): the same on every
-	// machine that builds it so, which lets a CI runner use what an apply
-	// elsewhere kept in the database (kept.go).
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	bi, _ := debug.ReadBuildInfo()
+	return buildIDOf(bi, os.Executable)
+})
+
+// buildIDOf names the build bi describes, of the executable exe returns.
+// A build from a clean checkout, or of a released version (go install
+// keel@v1.2.3), is told by what the Go toolchain stamped in it (the commit
+// or the module's version and sum, the toolchain, the dependencies' sums
+// and the build's settings): the same on every machine that builds it so,
+// which lets a CI runner use what an apply elsewhere kept in the database
+// (kept.go). Any other build by the executable's path, size and
+// modification time: a rebuild with any change is another keel. (Hashing
+// the executable costs tens of milliseconds on every plan.)
+func buildIDOf(bi *debug.BuildInfo, exe func() (string, error)) (string, bool) {
+	if bi != nil {
 		var rev, modified string
 		for _, s := range bi.Settings {
 			switch s.Key {
@@ -304,23 +312,20 @@ var buildOnce = sync.OnceValues(func() (string, bool) {
 			return bi.Main.Path + "@" + bi.Main.Version + " " + rev + " " + hex.EncodeToString(sum[:]), true
 		}
 	}
-	// Otherwise the executable's path, size and modification time: a
-	// rebuild with any change is another keel. (Hashing the executable
-	// costs tens of milliseconds on every plan.)
-	exe, err := os.Executable()
+	path, err := exe()
 	if err != nil {
 		return "", false
 	}
-	fi, err := os.Stat(exe)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return "", false
 	}
-	id := fmt.Sprintf("%s %d %d", exe, fi.Size(), fi.ModTime().UnixNano())
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	id := fmt.Sprintf("%s %d %d", path, fi.Size(), fi.ModTime().UnixNano())
+	if bi != nil {
 		id = bi.Main.Path + "@" + bi.Main.Version + " " + id
 	}
 	return id, true
-})
+}
 
 // buildID identifies this build of keel.
 func buildID() (string, bool) { return buildOnce() }

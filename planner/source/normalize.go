@@ -159,9 +159,12 @@ func (d *DevDatabase) EntryKey(ctx context.Context, h *HCL) (key string, ok bool
 	if d.Cache == nil || d.admin == nil {
 		return "", false
 	}
-	v, err := serverVersion(ctx, d.admin.Pgx())
-	if err != nil {
-		return "", false
+	v := d.version // asked once per connection to the server
+	if v == "" {
+		var err error
+		if v, err = serverVersion(ctx, d.admin.Pgx()); err != nil {
+			return "", false
+		}
 	}
 	key, ok = cacheKey(h, v)
 	if ok {
