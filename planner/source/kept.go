@@ -66,14 +66,6 @@ type keptState struct {
 	used atomic.Value
 }
 
-// restoredKept counts the entries taken from a target's KeptTable (for
-// tests).
-var restoredKept atomic.Int64
-
-// RestoredKept is how many entries this process took from a target's kept
-// normalized states into its cache.
-func RestoredKept() int64 { return restoredKept.Load() }
-
 // RestoreKept fills an empty cache from the target's kept entry (see
 // above): when d's cache holds neither the entry of h's files nor a base
 // for their change, it reads the target's row for this keel build and
@@ -127,7 +119,6 @@ FROM pg_catalog.to_regclass($1) AS t`, KeptTable).Scan(&readable); err != nil ||
 	if rowKey != key {
 		d.Cache.writeFile(latest+".latest", []byte(rowKey))
 	}
-	restoredKept.Add(1)
 	d.kept = &keptState{key: rowKey, at: at}
 }
 
