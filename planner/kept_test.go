@@ -24,8 +24,22 @@ import (
 func TestAnEmptyCacheStartsFromWhatTheApplyKept(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	u, _ := pgtest.NewDatabase(t)
+	u, name := pgtest.NewDatabase(t)
 	db, _ := pg.ParseURL(u)
+	// Plans with an empty cache normalize (small states) in scratch
+	// databases of their own: one made says that something was normalized.
+	scratch := strings.Replace(name, "keel_test_", "keel_scratch_kept_", 1)
+	normalized := func() bool {
+		return pgtest.QueryValue[bool](t, u, "SELECT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname LIKE $1)", scratch+"%")
+	}
+	t.Cleanup(func() {
+		for _, s := range []string{scratch, scratch + "_2", scratch + "_3"} {
+			pgtest.Exec(t, pgtest.ServerURL(), "DROP DATABASE IF EXISTS "+s+" WITH (FORCE)")
+		}
+	})
+	emptyCache := func() source.DevDatabase {
+		return source.DevDatabase{Cache: &source.Cache{Dir: t.TempDir()}, Scratch: scratch}
+	}
 	const before = `
 schema "public" {}
 enum "status" {
@@ -95,13 +109,20 @@ table "orders" {
 	// cache at all; both must be the same plan.
 	planFresh := func(what, path string) (*plan.Plan, *source.Cache) {
 		t.Helper()
-		empty := &source.Cache{Dir: t.TempDir()}
-		fromKept := planWithCache(t, db, path, empty)
+		dev := emptyCache()
+		desired, err := source.LoadHCL(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromKept, _, err := planner.Generate(ctx, connOf(t, db), desired, planner.Options{Dev: dev})
+		if err != nil {
+			t.Fatal(err)
+		}
 		whole := planWithCache(t, db, path, nil)
 		if !reflect.DeepEqual(whole.Steps, fromKept.Steps) || whole.To.Hash != fromKept.To.Hash || len(whole.Unplanned)+len(fromKept.Unplanned) > 0 {
 			t.Fatalf("%s: the plan from the kept state differs:\nwhole:\n%s\nfrom the kept state:\n%s", what, sqlOf(whole), sqlOf(fromKept))
 		}
-		return fromKept, empty
+		return fromKept, dev.Cache
 	}
 	entries := func(c *source.Cache) []string {
 		found, _ := filepath.Glob(filepath.Join(c.Dir, "*.json"))
@@ -116,8 +137,16 @@ table "orders" {
 	if !p.Matches() || p.DesiredKeptAt.IsZero() || p.DesiredKeptPartial {
 		t.Fatalf("want a match from the kept state, got kept at %v (partial %v):\n%s", p.DesiredKeptAt, p.DesiredKeptPartial, sqlOf(p))
 	}
-	if got := entries(c); !reflect.DeepEqual(got, []string{key}) {
-		t.Fatalf("the empty cache gained %v, want the kept entry %s alone", got, key)
+	if got := entries(c); !reflect.DeepEqual(got, []string{key}) || normalized() {
+		t.Fatalf("the empty cache gained %v, want the kept entry %s alone; normalized: %v", got, key, normalized())
+	}
+	// So does the normalization of `keel apply --plan` on such a runner.
+	norm, err := planner.Normalize(ctx, connOf(t, db), desired, planner.Options{Dev: emptyCache()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fp, err := norm.Fingerprint(); err != nil || fp.Hash != p.To.Hash || normalized() {
+		t.Fatalf("the normalization with an empty cache did not take the kept state (normalized: %v, %v)", normalized(), err)
 	}
 	// The same bytes at another path find it too.
 	other := writeSchema(t, before)
@@ -143,7 +172,7 @@ table "orders" {
 	if p.DesiredKeptAt.IsZero() || !p.DesiredKeptPartial || source.ChangedLoads() == changed || !strings.Contains(sqlOf(p), `ADD COLUMN "email" text NULL`) {
 		t.Fatalf("changed files: want the email column from the kept state's base (kept at %v, partial %v):\n%s", p.DesiredKeptAt, p.DesiredKeptPartial, sqlOf(p))
 	}
-	if got := entries(c); len(got) != 2 || !strings.Contains(strings.Join(got, " "), key) {
+	if got := entries(c); len(got) != 2 || !strings.Contains(strings.Join(got, " "), key) || !normalized() {
 		t.Fatalf("the empty cache holds %v, want the kept entry and the changed files'", got)
 	}
 	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
