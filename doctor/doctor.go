@@ -175,6 +175,7 @@ func Run(ctx context.Context, conn *pg.Conn, opts Options) *Report {
 		r.add(Check{Name: "privileges", Status: Fail, Message: err.Error()})
 	}
 	r.add(privs...)
+	r.add(keptCheck(ctx, conn.Pgx(), f))
 	if !opts.SkipHistory {
 		r.add(historyCheck(ctx, conn.Pgx(), f), pooler, lockCheck(ctx, conn.Pgx()))
 	}

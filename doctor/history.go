@@ -8,6 +8,7 @@ import (
 	"keel/planner/apply"
 	"keel/planner/pg"
 	"keel/planner/plan"
+	"keel/planner/source"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -111,6 +112,31 @@ func lockCheck(ctx context.Context, conn *pgx.Conn) Check {
 		c.Fix = "wait for it to finish; pg_stat_activity shows what that session runs"
 	default:
 		c.Message = "the advisory lock keel apply uses can be taken and released"
+	}
+	return c
+}
+
+// keptCheck says whether the role can read the normalized state the last
+// apply kept in the database (source.KeptTable), which a plan on a runner
+// whose cache is empty starts from. Without it such a plan is slower, not
+// wrong: a warning.
+func keptCheck(ctx context.Context, conn *pgx.Conn, f *facts) Check {
+	c := Check{Name: "kept state", Status: OK}
+	exists, readable, err := source.KeptAccess(ctx, conn)
+	if err != nil {
+		c.Status, c.Message = Warn, fmt.Sprintf("reading whether %s exists: %v", source.KeptTable, err)
+		return c
+	}
+	role := pgx.Identifier{f.user}.Sanitize()
+	switch {
+	case !exists:
+		c.Message = fmt.Sprintf("no apply has kept a normalized state in %s yet (each apply does): until one has, a plan with an empty cache normalizes the whole desired state", source.KeptTable)
+	case !readable:
+		c.Status = Warn
+		c.Message = fmt.Sprintf("role %q cannot read %s: a plan with an empty cache (a fresh CI runner) normalizes the whole desired state instead of starting from the state the last apply kept", f.user, source.KeptTable)
+		c.Fix = fmt.Sprintf("GRANT USAGE ON SCHEMA %s TO %s; GRANT SELECT ON %s TO %s (or GRANT pg_read_all_data TO %[2]s)", plan.KeelSchema, role, source.KeptTable, role)
+	default:
+		c.Message = fmt.Sprintf("role %q may read %s: a plan with an empty cache starts from the state the last apply kept", f.user, source.KeptTable)
 	}
 	return c
 }

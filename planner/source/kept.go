@@ -40,6 +40,9 @@ const keptTableDDL = `CREATE TABLE IF NOT EXISTS keel.normalized_states (
   kept_at timestamptz NOT NULL DEFAULT now()
 )`
 
+// maxKeptBytes bounds the entries a plan reads from KeptTable.
+const maxKeptBytes = 256 << 20
+
 // keptSlots is how many rows KeptTable keeps (the latest, by kept_at): one
 // per keel build and server version that applied lately.
 const keptSlots = 4
@@ -53,6 +56,17 @@ func keptSlot(serverVersion string) string {
 	}
 	h := sha256.Sum256([]byte(cacheFormat + "\nbuild " + build + "\nserver " + serverVersion))
 	return hex.EncodeToString(h[:])
+}
+
+// KeptAccess says whether KeptTable exists and whether the role on conn may
+// read it (USAGE on schema keel, SELECT on the table), from the catalog
+// alone: naming the table to a role without USAGE on its schema is an error.
+func KeptAccess(ctx context.Context, conn *pgx.Conn) (exists, readable bool, err error) {
+	err = conn.QueryRow(ctx, `SELECT count(*) > 0,
+       COALESCE(bool_and(pg_catalog.has_schema_privilege(n.oid, 'USAGE') AND pg_catalog.has_table_privilege(c.oid, 'SELECT')), false)
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'keel' AND c.relname = 'normalized_states'`).Scan(&exists, &readable)
+	return exists, readable, err
 }
 
 // keptState says where a plan's normalized desired state came from when it
@@ -95,9 +109,7 @@ func (d *DevDatabase) RestoreKept(ctx context.Context, target *pg.Conn, h *HCL) 
 		return
 	}
 	c := target.Pgx()
-	var readable bool
-	if err := c.QueryRow(ctx, `SELECT COALESCE(pg_catalog.has_table_privilege(t, 'SELECT'), false)
-FROM pg_catalog.to_regclass($1) AS t`, KeptTable).Scan(&readable); err != nil || !readable {
+	if _, readable, err := KeptAccess(ctx, c); err != nil || !readable {
 		return
 	}
 	var (
@@ -105,7 +117,9 @@ FROM pg_catalog.to_regclass($1) AS t`, KeptTable).Scan(&readable); err != nil ||
 		b      []byte
 		at     time.Time
 	)
-	if err := c.QueryRow(ctx, `SELECT key, entry, kept_at FROM `+KeptTable+` WHERE slot = $1`, slot).Scan(&rowKey, &b, &at); err != nil {
+	// A row far larger than keel's entries (2.3 MB at 1,000 tables) is not
+	// read: the plan would hold it whole in memory.
+	if err := c.QueryRow(ctx, `SELECT key, entry, kept_at FROM `+KeptTable+` WHERE slot = $1 AND octet_length(entry) <= $2`, slot, maxKeptBytes).Scan(&rowKey, &b, &at); err != nil {
 		return
 	}
 	e, ok := decodeEntry(b)
