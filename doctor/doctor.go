@@ -99,7 +99,8 @@ type Options struct {
 	// whose client does not verify the server.
 	TLS string
 	// SkipHistory skips the checks of keel's history table and apply lock,
-	// and the check for a connection pooler in the way of that lock.
+	// the check for a connection pooler in the way of that lock, and the
+	// kept state's (which only says whether a plan may be faster).
 	SkipHistory bool
 	// NormalizeRefused, when set, says why the desired state may not be
 	// normalized on the target's server: the throwaway database check fails
@@ -175,9 +176,8 @@ func Run(ctx context.Context, conn *pg.Conn, opts Options) *Report {
 		r.add(Check{Name: "privileges", Status: Fail, Message: err.Error()})
 	}
 	r.add(privs...)
-	r.add(keptCheck(ctx, conn.Pgx(), f))
 	if !opts.SkipHistory {
-		r.add(historyCheck(ctx, conn.Pgx(), f), pooler, lockCheck(ctx, conn.Pgx()))
+		r.add(keptCheck(ctx, conn.Pgx(), f), historyCheck(ctx, conn.Pgx(), f), pooler, lockCheck(ctx, conn.Pgx()))
 	}
 	return r
 }

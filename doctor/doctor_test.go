@@ -272,14 +272,14 @@ func TestKeptStateCheck(t *testing.T) {
 	role := pgtest.NewRole(t)
 	u, _ := pgtest.NewDatabase(t)
 	asRole := pgtest.AsRole(t, u, role)
-	r := doctor.Run(context.Background(), connect(t, asRole), doctor.Options{SkipHistory: true})
+	r := doctor.Run(context.Background(), connect(t, asRole), doctor.Options{})
 	wantStatus(t, r, "kept state", doctor.OK, "no apply has kept")
 
 	pgtest.Exec(t, u, "CREATE SCHEMA keel", "CREATE TABLE keel.normalized_states (slot text PRIMARY KEY, key text NOT NULL, entry bytea NOT NULL, kept_at timestamptz NOT NULL DEFAULT now())")
-	r = doctor.Run(context.Background(), connect(t, asRole), doctor.Options{SkipHistory: true})
+	r = doctor.Run(context.Background(), connect(t, asRole), doctor.Options{})
 	wantStatus(t, r, "kept state", doctor.Warn, "cannot read keel.normalized_states", "GRANT USAGE ON SCHEMA keel TO", "GRANT SELECT ON keel.normalized_states TO")
 
 	pgtest.Exec(t, u, "GRANT USAGE ON SCHEMA keel TO "+role, "GRANT SELECT ON keel.normalized_states TO "+role)
-	r = doctor.Run(context.Background(), connect(t, asRole), doctor.Options{SkipHistory: true})
+	r = doctor.Run(context.Background(), connect(t, asRole), doctor.Options{})
 	wantStatus(t, r, "kept state", doctor.OK, "may read keel.normalized_states")
 }
