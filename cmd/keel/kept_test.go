@@ -17,6 +17,7 @@ func TestAnApplyKeepsTheNormalizedStateForAnEmptyCache(t *testing.T) {
 	t.Parallel()
 	u, name := pgtest.NewDatabase(t)
 	// Bytes of this test's own: no other test's plan puts them in the cache.
+	// A hostile name goes through the kept state too.
 	body := `schema "public" {}
 table "kept" {
   schema  = schema.public
@@ -30,6 +31,13 @@ table "kept" {
   }
   primary_key {
     columns = [column.id]
+  }
+}
+table "kept\"; DROP TABLE kept; --" {
+  schema = schema.public
+  column "a\"b" {
+    type    = text
+    default = "it's"
   }
 }
 `
@@ -50,7 +58,8 @@ table "kept" {
 	}
 	fresh := writeFile(t, "schema.hcl", body)
 	code, out, errs = keel(t, "plan", "--env", "dev", "--url", u, "--schema", fresh, "--detailed-exitcode")
-	if code != 0 || !strings.Contains(out, "No changes") || !strings.Contains(out, "kept in the database (keel.normalized_states, for these files)") {
+	if code != 0 || !strings.Contains(out, "No changes") || !strings.Contains(out, "kept in the database (keel.normalized_states, for these files)") ||
+		!tableExists(t, u, `public."kept""; DROP TABLE kept; --"`) {
 		t.Fatalf("plan with an empty cache: exit %d, want 0, no changes and the state from what the apply kept:\n%s%s", code, out, errs)
 	}
 	// A column added by hand is planned away from it.
