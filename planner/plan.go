@@ -168,6 +168,9 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 			if current, preread, want, schemas, err = readCached(ctx, live, conn, h, wait, schemas, opts, fromRecord); err != nil {
 				return nil, nil, err
 			}
+			if want != nil {
+				dev.TookEntry()
+			}
 			if preread != nil {
 				defer preread() // its connection is closed before Generate returns
 			}

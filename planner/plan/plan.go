@@ -215,9 +215,9 @@ func (p *Plan) DesiredNote() string {
 	}
 	at := p.DesiredKeptAt.UTC().Format("2006-01-02 15:04:05 UTC")
 	if p.DesiredKeptPartial {
-		return fmt.Sprintf("The desired state normalized from what keel's apply at %s kept in the database (%s, the files it applied), the tables that changed since normalized again: keel's cache held nothing for these files (KEEL_CACHE=off normalizes them all again)", at, "keel.normalized_states")
+		return fmt.Sprintf("The desired state normalized from what keel's apply at %s kept in the database (keel.normalized_states, the files it applied), the tables that changed since normalized again: keel's cache held nothing for these files (KEEL_CACHE=off normalizes them all again)", at)
 	}
-	return fmt.Sprintf("The desired state's normalized form from what keel's apply at %s kept in the database (%s, for these files): keel's cache held nothing for them (KEEL_CACHE=off normalizes them again)", at, "keel.normalized_states")
+	return fmt.Sprintf("The desired state's normalized form from what keel's apply at %s kept in the database (keel.normalized_states, for these files): keel's cache held nothing for them (KEEL_CACHE=off normalizes them again)", at)
 }
 
 // Matches reports whether the database is the desired state: nothing to

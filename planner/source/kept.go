@@ -147,6 +147,14 @@ func (d *DevDatabase) KeptAt() (at time.Time, partial, ok bool) {
 	return d.kept.at, used == "base", used != ""
 }
 
+// TookEntry records that the plan took the entry LookupAsync found as its
+// desired state (KeptAt tells whether it was the target's kept one).
+func (d *DevDatabase) TookEntry() {
+	if d.entry != nil {
+		d.tookKept(d.entry.Key, false)
+	}
+}
+
 // tookKept records that the entry under key was taken, whole or as a base.
 func (d *DevDatabase) tookKept(key string, base bool) {
 	if d.kept == nil || d.kept.key != key {

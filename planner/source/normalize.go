@@ -144,9 +144,6 @@ func (d *DevDatabase) LookupAsync(ctx context.Context, h *HCL) func() *Cached {
 		if e != nil && !e.matches(ctx, d.admin.Pgx()) {
 			e = nil
 		}
-		if e != nil {
-			d.tookKept(key, false)
-		}
 		d.entry = e
 		return e
 	}
