@@ -164,6 +164,7 @@ func applyFile(ctx context.Context, sess *apply.Session, r *resolved, s *streams
 // here; a plan file already applied is refused.
 func execute(ctx context.Context, sess *apply.Session, r *resolved, s *streams, p *plan.Plan, want *state.State, approver string, fromFile bool) error {
 	if p.Matches() {
+		keep(ctx, sess, r, s) // a plan file of no changes: the state is kept all the same
 		return render.Text(s.out, p)
 	}
 	opts := apply.ApplyOptions{
