@@ -72,4 +72,10 @@ table "kept\"; DROP TABLE kept; --" {
 	if code != 2 || !strings.Contains(out, `DROP COLUMN "by_hand"`) || !strings.Contains(out, "kept in the database") {
 		t.Fatalf("plan with an empty cache after a column by hand: exit %d, want 2 and the column dropped:\n%s%s", code, out, errs)
 	}
+	// An apply that finds the database matching keeps the state as well.
+	pgtest.Exec(t, u, `ALTER TABLE kept DROP COLUMN by_hand`, `DELETE FROM keel.normalized_states`)
+	code, out, errs = keel(t, "apply", "--env", "dev", "--url", u, "--schema", again)
+	if code != 0 || !strings.Contains(out, "No changes") || pgtest.QueryValue[string](t, u, "SELECT key FROM keel.normalized_states") != key {
+		t.Fatalf("an apply of no changes: exit %d, want 0 and the state kept again:\n%s%s", code, out, errs)
+	}
 }
