@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"keel/internal/pgtest"
+
+	"github.com/jackc/pgx/v5"
 )
 
 const accountsIndexedHCL = `
@@ -105,5 +108,56 @@ func TestOldHistoryTableIsUpgraded(t *testing.T) {
 	}
 	if got := pgtest.QueryValue[string](t, u, "SELECT string_agg(outcome, ',') FROM keel.history"); got != "applied" {
 		t.Fatalf("history outcomes %q, want applied", got)
+	}
+}
+
+// A CREATE INDEX CONCURRENTLY that hits its lock timeout while it waits for
+// an older transaction has made its index already, INVALID: the retry drops
+// that index and builds it again, instead of failing on its name.
+func TestConcurrentIndexRetriedAfterALockTimeout(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.NewDatabase(t)
+	dir := devEnv(t, "concurrent_indexes = true\nlock_timeout = \"300ms\"\nlock_retries = 8\n")
+	pgtest.Exec(t, u, "CREATE TABLE accounts (id int PRIMARY KEY, email text NOT NULL)")
+	// An open transaction with a snapshot: the index build waits for it
+	// after it has made the index.
+	ctx := context.Background()
+	blocker, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Close(ctx)
+	if _, err := blocker.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blocker.Exec(ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	// Released once a first attempt failed: the invalid index is there and
+	// keel's session waits between attempts.
+	released := make(chan struct{})
+	go func() {
+		defer close(released)
+		watch, err := pgx.Connect(ctx, u)
+		if err != nil {
+			return
+		}
+		defer watch.Close(ctx)
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			var failedOnce bool
+			if err := watch.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_index WHERE NOT indisvalid AND indexrelid = 'accounts_email_idx'::regclass)
+  AND NOT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'keel apply%' AND state = 'active')`).Scan(&failedOnce); err == nil && failedOnce {
+				break
+			}
+		}
+		blocker.Exec(ctx, "COMMIT")
+	}()
+	code, out, errs := keelIn(t, dir, "apply", "--env", "dev", "--url", u, "--schema", writeFile(t, "schema.hcl", accountsIndexedHCL))
+	<-released
+	if code != 0 || !strings.Contains(errs, "hit lock_timeout") {
+		t.Fatalf("apply: exit %d, want 0 after a retry:\n%s%s", code, out, errs)
+	}
+	if !pgtest.QueryValue[bool](t, u, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'accounts_email_idx'::regclass") {
+		t.Fatal("the index is not valid")
 	}
 }

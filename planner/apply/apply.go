@@ -611,7 +611,25 @@ func (s *Session) run(ctx context.Context, p *plan.Plan, want *state.State, entr
 		return 0, err
 	}
 	for n, i := range nontx {
-		err := s.retry(ctx, p, o, func() error { return s.runOne(ctx, p, i, o.Progress) })
+		// CREATE INDEX CONCURRENTLY makes its index first and then waits
+		// for other transactions: a lock timeout while it waits leaves the
+		// index INVALID, and the next attempt would fail on its name. An
+		// invalid index that was not there before the first attempt is
+		// the failed attempt's, and is dropped before the next.
+		var invalid []uint32
+		attempts := 0
+		err := s.retry(ctx, p, o, func() error {
+			var err error
+			if attempts++; attempts == 1 {
+				invalid, err = invalidIndexes(ctx, s.c.Pgx())
+			} else {
+				err = s.dropLeftInvalid(ctx, p, p.Steps[i], invalid)
+			}
+			if err != nil {
+				return stepError(p, i, err)
+			}
+			return s.runOne(ctx, p, i, o.Progress)
+		})
 		var se *StepError
 		if errors.As(err, &se) {
 			se.Committed = len(p.Steps) - len(nontx) + n
@@ -626,6 +644,52 @@ func (s *Session) run(ctx context.Context, p *plan.Plan, want *state.State, entr
 		}
 	}
 	return id, nil
+}
+
+// invalidIndexes are the INVALID indexes of the database.
+func invalidIndexes(ctx context.Context, q querier) ([]uint32, error) {
+	var oids []uint32
+	err := q.QueryRow(ctx, `SELECT COALESCE(array_agg(indexrelid::oid), '{}') FROM pg_catalog.pg_index WHERE NOT indisvalid`).Scan(&oids)
+	return oids, err
+}
+
+// dropLeftInvalid drops the INVALID indexes of the plan's schemas that are
+// not among before: what a statement outside the transaction that failed
+// left (see run), under the statement's timeouts.
+func (s *Session) dropLeftInvalid(ctx context.Context, p *plan.Plan, st plan.Step, before []uint32) error {
+	rows, err := s.c.Pgx().Query(ctx, `SELECT n.nspname, c.relname
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT i.indisvalid AND i.indexrelid <> ALL($1::oid[]) AND n.nspname = ANY($2)`, before, p.Schemas)
+	if err != nil {
+		return err
+	}
+	var left []string
+	for rows.Next() {
+		var schema, name string
+		if err := rows.Scan(&schema, &name); err != nil {
+			rows.Close()
+			return err
+		}
+		left = append(left, pgsql.QuoteIdent(schema)+"."+pgsql.QuoteIdent(name))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	if err := setTimeouts(ctx, s.c.Pgx(), st, "SESSION"); err != nil {
+		return err
+	}
+	for _, idx := range left {
+		if err := pg.ExecStatement(ctx, s.c.Pgx().PgConn(), "DROP INDEX CONCURRENTLY IF EXISTS "+idx); err != nil {
+			return fmt.Errorf("dropping the invalid index %s a failed attempt left: %w", idx, err)
+		}
+	}
+	return nil
 }
 
 // retry runs fn again after a lock timeout, up to the plan's retries, with
