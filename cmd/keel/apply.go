@@ -187,8 +187,14 @@ func execute(ctx context.Context, sess *apply.Session, r *resolved, s *streams, 
 			fmt.Fprintf(s.out, "%s;\n", st.SQL)
 		},
 		Retry: func(attempt int, wait time.Duration, err *apply.StepError) {
-			fmt.Fprintf(s.err, "keel: statement %d of %d hit lock_timeout %s (lock held by %s); retrying in %s (retry %d of %d)\n",
-				err.Index, err.Total, err.Step.LockTimeout, err.Blocker, wait.Round(time.Millisecond), attempt, p.LockRetries)
+			// A table lock's holder is named; a wait for another transaction
+			// to end (a concurrent index build waits so) has none to name.
+			held := "lock held by " + err.Blocker
+			if err.Blocker == "" {
+				held = "no table lock's holder found: it may have been waiting for another transaction to end"
+			}
+			fmt.Fprintf(s.err, "keel: statement %d of %d hit lock_timeout %s (%s); retrying in %s (retry %d of %d)\n",
+				err.Index, err.Total, err.Step.LockTimeout, held, wait.Round(time.Millisecond), attempt, p.LockRetries)
 		},
 	}
 	if err := sess.Execute(ctx, p, want, opts); err != nil {

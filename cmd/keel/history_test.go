@@ -154,7 +154,7 @@ func TestConcurrentIndexRetriedAfterALockTimeout(t *testing.T) {
 	}()
 	code, out, errs := keelIn(t, dir, "apply", "--env", "dev", "--url", u, "--schema", writeFile(t, "schema.hcl", accountsIndexedHCL))
 	<-released
-	if code != 0 || !strings.Contains(errs, "hit lock_timeout") {
+	if code != 0 || !strings.Contains(errs, "hit lock_timeout") || !strings.Contains(errs, "waiting for another transaction to end") {
 		t.Fatalf("apply: exit %d, want 0 after a retry:\n%s%s", code, out, errs)
 	}
 	if !pgtest.QueryValue[bool](t, u, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'accounts_email_idx'::regclass") {
