@@ -219,11 +219,6 @@ func (d *DevDatabase) Keep(ctx context.Context, target *pg.Conn, h *HCL) error {
 		}
 	}
 	err = pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
-		// A cache: lost in a crash, it is made again, so the commit need
-		// not wait for the disk.
-		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
-			return err
-		}
 		if !exists {
 			if _, err := tx.Exec(ctx, keptTableDDL); err != nil {
 				return err
