@@ -12,6 +12,7 @@ import (
 
 	"keel/internal/future"
 	"keel/internal/pgsql"
+	"keel/internal/trace"
 	"keel/planner/atlascli"
 	"keel/planner/diff"
 	"keel/planner/inspect"
@@ -68,6 +69,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	if opts.Timeouts == (plan.Timeouts{}) {
 		opts.Timeouts = plan.DefaultTimeouts
 	}
+	trace.Mark(ctx, "plan: started")
 	dev, done, err := opts.Dev.Open(ctx, conn)
 	if err != nil {
 		return nil, nil, err
@@ -116,6 +118,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	}
 	if recorded {
 		if p := match.lookup(conn, signature()); p != nil {
+			trace.Mark(ctx, "plan: answered from the match record")
 			// The entry the match was found with is the base of these
 			// files' next change, also where it was made for the same
 			// bytes at other paths.
@@ -170,6 +173,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 			}
 			if want != nil {
 				dev.TookEntry()
+				trace.Mark(ctx, "desired state: from the cache; target: read")
 			}
 			if preread != nil {
 				defer preread() // its connection is closed before Generate returns
@@ -196,8 +200,11 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	if current == nil {
 		if st, cat, ok := fromRecord.of(schemas); ok {
 			current, preread = st, func() state.Catalog { return cat }
+			trace.Mark(ctx, "target: from its record")
 		} else if current, err = inspectTarget(ctx, live, schemas, opts.Timeouts); err != nil {
 			return nil, nil, err
+		} else {
+			trace.Mark(ctx, "target: read")
 		}
 	}
 	var engine *atlasPlan
@@ -210,6 +217,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	if err != nil {
 		return nil, nil, err
 	}
+	trace.Mark(ctx, "plan: computed (%d statements)", len(p.Steps))
 	if fromRecord.took(current) {
 		p.TargetReadAt, p.TargetReread = fromRecord.at, fromRecord.reread
 	}
@@ -266,6 +274,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	if recordable && sig != "" && after == sig {
 		match.store(p, sig)
 	}
+	trace.Mark(ctx, "plan: done")
 	return p, want, nil
 }
 
@@ -590,6 +599,7 @@ func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, de
 		// reading the tables that changed since, while the state is
 		// normalized), else read.
 		if recorded, recordedCat, ok := fromRecord.of(names); ok {
+			trace.Mark(ctx, "target: from its record")
 			read <- inspected{recorded, recordedCat, nil}
 			return
 		}
@@ -606,6 +616,7 @@ func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, de
 		if apartCat != nil {
 			cat = apartCat() // waited for also when inspecting failed
 		}
+		trace.Mark(ctx, "target: read")
 		if err == nil && cat == nil {
 			if cat, err = live.Catalog(ctx, names); err != nil {
 				cat, err = nil, nil

@@ -10,7 +10,7 @@
 # then runs pg_dump and `keel plan --detailed-exitcode` $KEEL_BENCH_RUNS times
 # (default 3) each, under /usr/bin/time -v, and prints wall time and max RSS:
 # the keel runs once with a cold normalization cache (a fresh, empty cache
-# directory; beside it, the server's own time to create the same schema
+# directory; its phases, from KEEL_TRACE, are printed at the end; beside it, the server's own time to create the same schema
 # with psql -f in an empty database and to drop that database), then warm (answered from the match record the cold run left),
 # then warm after a change elsewhere in the catalog (checked in full), then
 # with the cache off, then after a change to
@@ -110,7 +110,9 @@ psql "$server" -qX -c "SET client_min_messages = warning" -c "DROP DATABASE IF E
 checkpoint
 PGOPTIONS="-c synchronous_commit=off" measure "psql-f-schema" psql "$(printf '%s' "$server" | sed -E "s#/postgres(\?|$)#/$floor_db\1#")" -qX -v ON_ERROR_STOP=1 -f "$work/schema.sql"
 checkpoint
-measure "keel-plan-cold" "${plan[@]}"
+# With KEEL_TRACE: its phases are printed at the end.
+KEEL_TRACE=1 measure "keel-plan-cold" "${plan[@]}"
+grep '^keel trace:' "$work/err" >"$work/trace-cold" || true
 for ((r = 1; r <= runs; r++)); do
   measure "keel-plan-warm" "${plan[@]}"
 done
@@ -206,3 +208,8 @@ awk -v tables="$n" '
     printf "  the same, after keel plan:     %5.2f s [%.2f s]\n", w["keel-apply-planned"] / n["keel-apply-planned"], goal
     printf "  the first apply into the database (makes keel'"'"'s history table): %.2f s\n", w["keel-apply-first"] / n["keel-apply-first"]
   }' "$work/results"
+if [[ -s $work/trace-cold ]]; then
+  echo
+  echo "where the empty-cache plan spent its time (KEEL_TRACE=1; seconds since it started):"
+  sed 's/^keel trace: */  /' "$work/trace-cold"
+fi

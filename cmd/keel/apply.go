@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"keel/envs"
+	"keel/internal/trace"
 	"keel/planner"
 	"keel/planner/apply"
 	"keel/planner/plan"
@@ -200,6 +201,7 @@ func execute(ctx context.Context, sess *apply.Session, r *resolved, s *streams, 
 	if err := sess.Execute(ctx, p, want, opts); err != nil {
 		return err
 	}
+	trace.Mark(ctx, "apply: run, checked against the catalog and committed")
 	fmt.Fprintf(s.out, "\nApplied: %s. The database matches the desired state.\n", p.Summary())
 	keep(ctx, sess, r, s)
 	return nil
@@ -211,5 +213,7 @@ func execute(ctx context.Context, sess *apply.Session, r *resolved, s *streams, 
 func keep(ctx context.Context, sess *apply.Session, r *resolved, s *streams) {
 	if err := planner.Keep(ctx, sess.Conn(), r.desired, r.opts); err != nil {
 		fmt.Fprintf(s.err, "keel: %v (the next plan on a runner with an empty cache normalizes the whole desired state)\n", err)
+		return
 	}
+	trace.Mark(ctx, "apply: normalized state kept")
 }

@@ -12,6 +12,7 @@ import (
 	"keel/doctor"
 	"keel/envs"
 	"keel/internal/connstr"
+	"keel/internal/trace"
 	"keel/planner"
 	"keel/planner/atlascli"
 	"keel/planner/pg"
@@ -96,6 +97,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "keel:", err)
 		return exitError
+	}
+	// KEEL_TRACE: where the run spends its time, on stderr.
+	if os.Getenv("KEEL_TRACE") != "" {
+		ctx = trace.With(ctx, stderr)
 	}
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	st := &streams{out: stdout, err: stderr, in: os.Stdin, terminal: isTerminal(os.Stdin)}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"keel/internal/trace"
 	"keel/planner/diff"
 	"keel/planner/inspect"
 	"keel/planner/pg"
@@ -218,6 +219,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 			if st, err := e.load(h); err == nil {
 				dev.Cache.pointLatest(h, dev.version, key, e)
 				dev.tookKept(key, false)
+				trace.Mark(ctx, "desired state: from the cache")
 				return st, nil
 			}
 		}
@@ -309,6 +311,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		}
 		if st, set, err := normalizeChanged(h, base, changedIn); err == nil {
 			changedLoads.Add(1)
+			trace.Mark(ctx, "desired state: the changed tables normalized on the entry of the files' earlier form")
 			dev.tookKept(baseKey, true)
 			// Stored too: the same files planned again, or applied, are
 			// then read from the cache.
@@ -322,14 +325,17 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 	if err != nil {
 		return nil, err
 	}
+	trace.Mark(ctx, "desired state: files parsed (%d tables)", countTables(declared))
 	if key != "" && h.scanned != nil {
 		// The blocks' hashes the entry keeps, read while the server
 		// loads the state.
 		go func() { _, _ = h.blocks() }()
 	}
 	if st, ok := inScratch(declared); ok {
+		trace.Mark(ctx, "desired state: loaded and read back in the scratch database")
 		if key != "" {
 			dev.Cache.put(ctx, key, st, dev.admin, h, nil, "", free)
+			trace.Mark(ctx, "desired state: stored in the cache")
 		}
 		return st, release()
 	}
@@ -350,6 +356,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 	}
 	if err == nil && key != "" {
 		dev.Cache.put(ctx, key, st, dev.admin, h, nil, "", free)
+		trace.Mark(ctx, "desired state: stored in the cache")
 	}
 	return st, errors.Join(err, release())
 }
@@ -500,6 +507,7 @@ func loadOn(ctx context.Context, db *pg.DB, conn *pg.Conn, desired *state.State,
 			return nil, err
 		}
 		conns := openLoaders(ctx, db, conn)
+		trace.Mark(ctx, "desired state: %d statements rendered", len(rendered)+len(renderedFKs))
 		parts, across := dealTables(tables, rendered, renderedFKs, len(conns))
 		err = execParallel(ctx, conns, desired, parts)
 		conns.close()
@@ -509,6 +517,7 @@ func loadOn(ctx context.Context, db *pg.DB, conn *pg.Conn, desired *state.State,
 		if err := execRendered(ctx, conn, desired, across); err != nil {
 			return nil, &inParallelError{err}
 		}
+		trace.Mark(ctx, "desired state: %d tables created on %d connections", len(tables), len(conns))
 		ownPartFKs.Add(int64(len(renderedFKs) - len(across)))
 	} else if err := run(ownColumnsOnly(rest, desired.Inherits)); err != nil {
 		return nil, err
@@ -556,6 +565,9 @@ func loadOn(ctx context.Context, db *pg.DB, conn *pg.Conn, desired *state.State,
 	}
 	if norm.Catalog, err = readCatalog(); err != nil {
 		return nil, err
+	}
+	if !inTx {
+		trace.Mark(ctx, "desired state: read back from the throwaway database")
 	}
 	// Extensions stay as declared: a version or schema left open stays open.
 	norm.Extensions = desired.Extensions

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"keel/internal/pgsql"
+	"keel/internal/trace"
 	"keel/planner/pg"
 
 	"github.com/jackc/pgx/v5"
@@ -91,6 +92,9 @@ func (d DevDatabase) start(ctx context.Context) *throwaway {
 	go func() {
 		defer close(t.ready)
 		t.name, t.err = d.create(ctx)
+		if t.err == nil {
+			trace.Mark(ctx, "throwaway database created")
+		}
 	}()
 	return t
 }
