@@ -10,8 +10,10 @@
 # then runs pg_dump and `keel plan --detailed-exitcode` $KEEL_BENCH_RUNS times
 # (default 3) each, under /usr/bin/time -v, and prints wall time and max RSS:
 # the keel runs once with a cold normalization cache (a fresh, empty cache
-# directory; its phases, from KEEL_TRACE, are printed at the end; beside it, the server's own time to create the same schema
-# with psql -f in an empty database and to drop that database), then warm (answered from the match record the cold run left),
+# directory; its phases, from KEEL_TRACE, are printed at the end; beside
+# it, the server's own time to create the same schema with psql -f in an
+# empty database and to drop that database), then warm (answered from the
+# match record the cold run left),
 # then warm after a change elsewhere in the catalog (checked in full), then
 # with the cache off, then after a change to
 # one table (a column added; the cache holds the rest, and the target's schema

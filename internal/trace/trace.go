@@ -28,12 +28,6 @@ func With(ctx context.Context, w io.Writer) context.Context {
 	return context.WithValue(ctx, key{}, &tracer{start: time.Now(), w: w})
 }
 
-// On reports whether ctx carries a trace.
-func On(ctx context.Context) bool {
-	_, ok := ctx.Value(key{}).(*tracer)
-	return ok
-}
-
 // Mark writes the phase (a format and its arguments) with the time since
 // the trace started, when ctx carries one; else it does nothing.
 func Mark(ctx context.Context, format string, args ...any) {
