@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"keel/planner/state"
+
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // HCLFiles returns the desired-state files at path: the file itself, or the
@@ -47,11 +49,66 @@ type HCL struct {
 	err    error
 	// scanned are the files' top-level blocks (scanBlocks), read once.
 	scanned func() (*blockSet, error)
+	// read are the files' top-level blocks as the parse read them, when it
+	// read every file block by block (set with state, before parsed is
+	// closed): scanned then needs no second syntax parse.
+	read *blockSet
+}
+
+// readBlocks collects the blocks state.ParseHCLReading's parse reads.
+type readBlocks struct {
+	mu    sync.Mutex
+	files [][]readBlockAt
+}
+
+// readBlockAt is a top-level block read, with its index in its file.
+type readBlockAt struct {
+	i        int
+	blk      *hclBlock
+	eligible bool
+}
+
+// Block reads b as scanBlocks does (readBlock), at once: the parse goes on
+// to change the blocks' bodies.
+func (r *readBlocks) Block(file, i int, b *hclsyntax.Block, src []byte) {
+	blk, eligible := readBlock(b, src)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.files) <= file {
+		r.files = append(r.files, nil)
+	}
+	r.files[file] = append(r.files[file], readBlockAt{i, blk, eligible})
+}
+
+// set is the blocks read, in the files' order, as scanBlocks makes it.
+func (r *readBlocks) set() *blockSet {
+	set := &blockSet{blocks: make(map[string]*hclBlock), eligible: true}
+	for _, f := range r.files {
+		slices.SortFunc(f, func(a, b readBlockAt) int { return a.i - b.i })
+		for _, b := range f {
+			set.add(b.blk, b.eligible)
+		}
+	}
+	return set
+}
+
+// readInParse returns the blocks the parse read, once it is done and read
+// every file block by block; else nil.
+func (h *HCL) readInParse() *blockSet {
+	select {
+	case <-h.parsed:
+		return h.read
+	default:
+		return nil
+	}
 }
 
 // blocks are the files' top-level blocks, read with the syntax parser only.
 func (h *HCL) blocks() (*blockSet, error) {
 	if h.scanned == nil {
+		if set := h.readInParse(); set != nil {
+			return set, nil
+		}
 		return scanBlocks(h.Files, h.srcs)
 	}
 	return h.scanned()
@@ -164,7 +221,12 @@ func (h *HCL) parseInBackground() {
 	h.start.Do(func() {
 		go func() {
 			defer close(h.parsed)
-			h.state, h.err = state.ParseHCL(h.Files, h.srcs)
+			read := &readBlocks{}
+			var whole bool
+			h.state, whole, h.err = state.ParseHCLReading(h.Files, h.srcs, read)
+			if whole {
+				h.read = read.set()
+			}
 		}()
 	})
 }
@@ -199,6 +261,11 @@ func OpenHCL(path string) (*HCL, error) {
 		}
 	}
 	h := &HCL{Files: files, srcs: srcs, parsed: make(chan struct{})}
-	h.scanned = sync.OnceValues(func() (*blockSet, error) { return scanBlocks(h.Files, h.srcs) })
+	h.scanned = sync.OnceValues(func() (*blockSet, error) {
+		if set := h.readInParse(); set != nil {
+			return set, nil
+		}
+		return scanBlocks(h.Files, h.srcs)
+	})
 	return h, nil
 }

@@ -23,15 +23,42 @@ import (
 
 // ParseHCL parses and evaluates the files' contents, srcs.
 func ParseHCL(files []string, srcs [][]byte) (*State, error) {
-	st, err := parseHCL(files, srcs)
+	st, err := parseHCL(files, srcs, nil)
 	return st, asSchemaError(err)
+}
+
+// BlockReader reads the files' top-level blocks as ParseHCLReading's syntax
+// parse finds them, before anything reads or changes them: Block is called
+// for each block of a file parsed block by block (see LayoutBlocks), from
+// several goroutines at once, with the block's index in its file, the
+// block, its position's byte offsets being src's.
+type BlockReader interface {
+	Block(file, i int, b *hclsyntax.Block, src []byte)
+}
+
+// ParseHCLReading is ParseHCL, with r given each top-level block as the
+// syntax parser reads it. whole reports whether every file was parsed
+// block by block, so that r saw every block of every file, each once;
+// otherwise what r saw is not the files' blocks.
+func ParseHCLReading(files []string, srcs [][]byte, r BlockReader) (st *State, whole bool, err error) {
+	hook := &blockHook{r: r}
+	st, err = parseHCL(files, srcs, hook)
+	return st, err == nil && hook.byBlocks == len(files), asSchemaError(err)
+}
+
+// blockHook gives a BlockReader the blocks of the file being parsed, and
+// counts the files parsed block by block.
+type blockHook struct {
+	r        BlockReader
+	file     int
+	byBlocks int
 }
 
 // byBlocks is whether parseHCL parses files block by block where it can
 // (false in tests that compare with a whole parse).
 var byBlocks = true
 
-func parseHCL(files []string, srcs [][]byte) (*State, error) {
+func parseHCL(files []string, srcs [][]byte, hook *blockHook) (*State, error) {
 	parser := hclparse.NewParser()
 	var (
 		exts     []plan.Extension
@@ -51,7 +78,12 @@ func parseHCL(files []string, srcs [][]byte) (*State, error) {
 			ok   bool
 		)
 		if byBlocks {
-			file, ok = parseByBlocks(srcs[i], f)
+			if hook != nil {
+				hook.file = i
+			}
+			if file, ok = parseByBlocks(srcs[i], f, hook); ok && hook != nil {
+				hook.byBlocks++
+			}
 		}
 		if ok {
 			parser.AddFile(f, file)
@@ -196,7 +228,7 @@ func LayoutBlocks(src []byte) (pieces [][2]int, ok bool) {
 // their positions in the file. ok is false when the layout does not allow
 // it or a piece does not parse alone as exactly one block: the caller then
 // parses the file whole (and reports its errors from there).
-func parseByBlocks(src []byte, filename string) (file *hcl.File, ok bool) {
+func parseByBlocks(src []byte, filename string, hook *blockHook) (file *hcl.File, ok bool) {
 	pieces, ok := LayoutBlocks(src)
 	if !ok {
 		return nil, false
@@ -249,6 +281,9 @@ func parseByBlocks(src []byte, filename string) (file *hcl.File, ok bool) {
 					return
 				}
 				blocks[i] = b.Blocks[0]
+				if hook != nil {
+					hook.r.Block(hook.file, i, blocks[i], src)
+				}
 			}
 		}()
 	}
