@@ -66,6 +66,9 @@ func (e *SyntaxError) Error() string {
 type lexer struct {
 	src string
 	pos int
+	// kindsOnly: tokens without their Value (OneStatement needs only
+	// their kinds and offsets; a value is built byte by byte).
+	kindsOnly bool
 }
 
 func isSpace(c byte) bool {
@@ -126,6 +129,13 @@ func (l *lexer) next() (tok Token, ok bool, err error) {
 		}
 		return Token{}, false, &SyntaxError{Offset: start, What: "a /* comment"}
 	case c == '"':
+		if l.kindsOnly {
+			end, ok := quotedEnd(s, start, '"')
+			if !ok {
+				return Token{}, false, &SyntaxError{Offset: start, What: "a quoted identifier"}
+			}
+			return emit(QuotedIdent, end)
+		}
 		name, end, err := quoted(s, start, '"', false)
 		if err != nil {
 			return Token{}, false, &SyntaxError{Offset: start, What: "a quoted identifier"}
@@ -133,6 +143,13 @@ func (l *lexer) next() (tok Token, ok bool, err error) {
 		l.pos = end
 		return Token{Kind: QuotedIdent, Text: s[start:end], Value: name, Offset: start}, true, nil
 	case c == '\'':
+		if l.kindsOnly {
+			end, ok := quotedEnd(s, start, '\'')
+			if !ok {
+				return Token{}, false, &SyntaxError{Offset: start, What: "a string"}
+			}
+			return emit(String, end)
+		}
 		v, end, err := quoted(s, start, '\'', false)
 		if err != nil {
 			return Token{}, false, &SyntaxError{Offset: start, What: "a string"}
@@ -236,6 +253,21 @@ func quoted(s string, start int, q byte, escapes bool) (string, int, error) {
 	return "", 0, errors.New("unterminated")
 }
 
+// quotedEnd is where the quoted token (no escapes) that starts at
+// s[start] == q ends, as quoted reads it, without its content.
+func quotedEnd(s string, start int, q byte) (int, bool) {
+	for i := start + 1; i < len(s); i++ {
+		if s[i] == q {
+			if i+1 < len(s) && s[i+1] == q {
+				i++
+				continue
+			}
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
 // dollarTag returns the opening $tag$ at the start of s, if there is one: a
 // tag is empty or an identifier without $.
 func dollarTag(s string) (string, bool) {
@@ -282,12 +314,16 @@ func (e *MultipleStatementsError) Error() string {
 // server where that is safer: a semicolon inside a BEGIN ATOMIC function
 // body counts as the end of a statement.
 func OneStatement(sql string) error {
-	toks, err := Lex(sql)
-	if err != nil {
-		return err
-	}
+	l := &lexer{src: sql, kindsOnly: true}
 	seen, ended := false, false
-	for _, t := range toks {
+	for {
+		t, more, err := l.next()
+		if err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
 		switch t.Kind {
 		case Space, Comment:
 		case Semicolon:
