@@ -27,6 +27,9 @@ import (
 // field it cannot set (unexported, a function), is an error: the caller
 // does not cache then, it never stores a lossy entry.
 func EncodeRealm(r *schema.Realm) (b []byte, err error) {
+	// Never a Guard's placeholder (it may be encoded in the background).
+	guardedTrees.RLock()
+	defer guardedTrees.RUnlock()
 	e := &encoder{ptrs: make(map[ptrKey]uint64), types: make(map[reflect.Type]uint64)}
 	defer func() {
 		if p := recover(); p != nil {

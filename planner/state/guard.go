@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"keel/internal/pgsql"
 	"keel/planner/plan"
@@ -34,6 +35,12 @@ import (
 // Fields the engine writes without any quoting (index methods, operator
 // classes, operators, referential actions, identity kinds) must look like
 // what PostgreSQL's catalog holds for them; anything else is refused.
+//
+// The trees are changed in place, from the first placeholder until Restore:
+// meanwhile the Guard holds guardedTrees, which EncodeRealm (a cache entry
+// is encoded in the background while the plan goes on) reads under, so that
+// an encoding never holds a placeholder. A Guard that puts no placeholder
+// takes nothing.
 type Guard struct {
 	nonce   string
 	idents  map[string]string // placeholder -> name
@@ -42,6 +49,23 @@ type Guard struct {
 	byValue map[string]string // value -> placeholder
 	undo    []func()
 	err     error
+	locked  bool // holds guardedTrees
+}
+
+// guardedTrees is held by a Guard whose placeholders are in schema trees,
+// and read-held by what reads trees in the background (EncodeRealm).
+var guardedTrees sync.RWMutex
+
+// change puts v at p, after taking guardedTrees, and remembers how to
+// undo it.
+func (g *Guard) change(p *string, v string) {
+	if !g.locked {
+		guardedTrees.Lock()
+		g.locked = true
+	}
+	old := *p
+	*p = v
+	g.undo = append(g.undo, func() { *p = old })
 }
 
 func NewGuard() (*Guard, error) {
@@ -77,8 +101,7 @@ func (g *Guard) ident(p *string) {
 		ph = fmt.Sprintf("%s_i%d", g.nonce, len(g.idents))
 		g.byName[name], g.idents[ph] = ph, name
 	}
-	*p = ph
-	g.undo = append(g.undo, func() { *p = name })
+	g.change(p, ph)
 }
 
 func (g *Guard) literal(p *string) {
@@ -91,8 +114,7 @@ func (g *Guard) literal(p *string) {
 		ph = fmt.Sprintf("%s_l%d", g.nonce, len(g.lits))
 		g.byValue[v], g.lits[ph] = ph, v
 	}
-	*p = ph
-	g.undo = append(g.undo, func() { *p = v })
+	g.change(p, ph)
 }
 
 // restore puts every name and value back.
@@ -101,6 +123,10 @@ func (g *Guard) Restore() {
 		g.undo[i]()
 	}
 	g.undo = nil
+	if g.locked {
+		g.locked = false
+		guardedTrees.Unlock()
+	}
 }
 
 // reveal replaces placeholders in text meant for people (comments, errors).

@@ -3,6 +3,7 @@ package state
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/schema"
@@ -13,6 +14,7 @@ func TestNameGuardRewrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer g.Restore() // also when the test fails early: it holds the trees until then
 	name, value := `canary"; --`, `'x\'); DROP TABLE canary; --'`
 	n, v := name, value
 	g.ident(&n)
@@ -77,4 +79,54 @@ func TestNameGuardRefusesUnquotedFields(t *testing.T) {
 		t.Errorf("foreign key action: error %v", err)
 	}
 	g.Restore()
+}
+
+// A realm encoded while a Guard has placeholders in it (a cache entry is
+// encoded in the background while the plan's statements are rendered)
+// holds the real names, never a placeholder: the encoding waits for the
+// Guard's Restore. (A cache entry encoded with placeholders did not read
+// back to its state, and a plan of a hostile name normalized again.)
+func TestEncodingWaitsForTheGuard(t *testing.T) {
+	name := `tr"aced; --`
+	s := &schema.Schema{Name: "public"}
+	s.Tables = []*schema.Table{{Name: name, Schema: s, Columns: []*schema.Column{{Name: "a", Type: &schema.ColumnType{Type: &schema.IntegerType{T: "int"}}}}}}
+	r := &schema.Realm{Schemas: []*schema.Schema{s}}
+	g, err := NewGuard()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Restore()
+	if err := g.Realm(r); err != nil {
+		t.Fatal(err)
+	}
+	if s.Tables[0].Name == name {
+		t.Fatal("the Guard put no placeholder for a name with a double quote")
+	}
+	type encoded struct {
+		b   []byte
+		err error
+	}
+	done := make(chan encoded, 1)
+	go func() {
+		b, err := EncodeRealm(r)
+		done <- encoded{b, err}
+	}()
+	var got encoded
+	select {
+	case got = <-done:
+		t.Error("the realm was encoded while the Guard had placeholders in it")
+	case <-time.After(time.Second): // the encoding waits: let it go
+		g.Restore()
+		got = <-done
+	}
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	back, err := DecodeRealm(got.b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := back.Schemas[0].Tables[0].Name; n != name {
+		t.Fatalf("encoded table name %q, want %q", n, name)
+	}
 }
