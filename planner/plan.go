@@ -173,7 +173,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 			}
 			if want != nil {
 				dev.TookEntry()
-				trace.Mark(ctx, "desired state: from the cache; target: read")
+				trace.Mark(ctx, "desired state: from the cache; target: ready")
 			}
 			if preread != nil {
 				defer preread() // its connection is closed before Generate returns
