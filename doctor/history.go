@@ -130,7 +130,7 @@ func keptCheck(ctx context.Context, conn *pgx.Conn, f *facts) Check {
 	role := pgx.Identifier{f.user}.Sanitize()
 	switch {
 	case !exists:
-		c.Message = fmt.Sprintf("no apply has kept a normalized state in %s yet (each apply does): until one has, a plan with an empty cache normalizes the whole desired state", source.KeptTable)
+		c.Message = fmt.Sprintf("no apply has kept a normalized state in %s yet (each apply does, also one that finds the database matching): until one has, a plan with an empty cache normalizes the whole desired state", source.KeptTable)
 	case !readable:
 		c.Status = Warn
 		c.Message = fmt.Sprintf("role %q cannot read %s: a plan with an empty cache (a fresh CI runner) normalizes the whole desired state instead of starting from the state the last apply kept", f.user, source.KeptTable)

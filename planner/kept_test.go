@@ -92,7 +92,7 @@ table "orders" {
 	}
 	keep := func() {
 		t.Helper()
-		if err := planner.Keep(ctx, connOf(t, db), desired, planner.Options{Dev: source.DevDatabase{Cache: applied}}); err != nil {
+		if _, err := planner.Keep(ctx, connOf(t, db), desired, planner.Options{Dev: source.DevDatabase{Cache: applied}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -543,18 +543,26 @@ func onConnectionOf[T any](ctx context.Context, db *pg.DB, app string, sig *sign
 	})
 }
 
+// Keepable reports whether Keep can keep the desired state: an HCL one,
+// with a cache to take its entry from.
+func Keepable(desired source.Desired, opts Options) bool {
+	_, ok := source.HCLOf(desired)
+	return ok && opts.Dev.Cache != nil
+}
+
 // Keep stores the normalized form of the desired state (its cache entry)
 // in the target, after an apply brought the target to it, for the next
-// plan on a runner whose cache is empty (source.DevDatabase.Keep). Only HCL
-// desired states are kept.
-func Keep(ctx context.Context, conn *pg.Conn, desired source.Desired, opts Options) error {
+// plan on a runner whose cache is empty (source.DevDatabase.Keep), and
+// reports whether the target holds it now. Only HCL desired states are
+// kept.
+func Keep(ctx context.Context, conn *pg.Conn, desired source.Desired, opts Options) (kept bool, err error) {
 	h, ok := source.HCLOf(desired)
 	if !ok {
-		return nil
+		return false, nil
 	}
 	dev, done, err := opts.Dev.Open(ctx, conn)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer done()
 	return dev.Keep(ctx, conn, h)

@@ -87,8 +87,7 @@ func (c *applyCmd) Run(ctx context.Context, r *resolved, s *streams) (err error)
 		return err
 	}
 	if p.Matches() {
-		keep(ctx, sess, r, s)
-		return render.Text(s.out, p)
+		return matches(ctx, sess, r, s, p)
 	}
 	if len(p.Unplanned) > 0 {
 		// Shown whole; Execute refuses it before anything runs.
@@ -165,8 +164,7 @@ func applyFile(ctx context.Context, sess *apply.Session, r *resolved, s *streams
 // here; a plan file already applied is refused.
 func execute(ctx context.Context, sess *apply.Session, r *resolved, s *streams, p *plan.Plan, want *state.State, approver string, fromFile bool) error {
 	if p.Matches() {
-		keep(ctx, sess, r, s) // a plan file of no changes: the state is kept all the same
-		return render.Text(s.out, p)
+		return matches(ctx, sess, r, s, p) // a plan file of no changes: the state is kept all the same
 	}
 	opts := apply.ApplyOptions{
 		Approver: approver,
@@ -207,13 +205,46 @@ func execute(ctx context.Context, sess *apply.Session, r *resolved, s *streams, 
 	return nil
 }
 
+// matches ends an apply whose plan has no changes: the database matches
+// the desired state. A database keel never applied gets keel's schema
+// (apply.Session.Adopt) so that the normalized state is kept there as after
+// any apply: a plan on a runner whose cache is empty then starts from it.
+// Only a state that can be kept (HCL files, the cache on) makes it. Failing
+// that is said, not returned: the database matches.
+func matches(ctx context.Context, sess *apply.Session, r *resolved, s *streams, p *plan.Plan) error {
+	var made bool
+	if planner.Keepable(r.desired, r.opts) {
+		var err error
+		if made, err = sess.Adopt(ctx, p); err != nil {
+			fmt.Fprintf(s.err, "keel: the database matches, but keel cannot make its schema to keep the normalized state in "+
+				"(until it can, a plan on a runner with an empty cache normalizes the whole desired state): %v\n", err)
+		}
+	}
+	kept := keep(ctx, sess, r, s)
+	if err := render.Text(s.out, p); err != nil {
+		return err
+	}
+	if made {
+		what := "keel.history and keel.managed_schemas"
+		if kept {
+			what = "keel.history, keel.managed_schemas and the normalized state in keel.normalized_states, for plans on runners with an empty cache"
+		}
+		fmt.Fprintf(s.out, "keel made its schema %s in this database, as a first apply does: %s (schemas managed: %s).\n",
+			plan.KeelSchema, what, strings.Join(p.Schemas, ", "))
+	}
+	return nil
+}
+
 // keep stores the normalized desired state in the database once it matches
-// it (planner.Keep), for the next plan on a runner whose cache is empty. A
-// failure is said, not returned: the apply stands.
-func keep(ctx context.Context, sess *apply.Session, r *resolved, s *streams) {
-	if err := planner.Keep(ctx, sess.Conn(), r.desired, r.opts); err != nil {
+// it (planner.Keep), for the next plan on a runner whose cache is empty,
+// and reports whether it is there. A failure is said, not returned: the
+// apply stands.
+func keep(ctx context.Context, sess *apply.Session, r *resolved, s *streams) bool {
+	kept, err := planner.Keep(ctx, sess.Conn(), r.desired, r.opts)
+	if err != nil {
 		fmt.Fprintf(s.err, "keel: %v (the next plan on a runner with an empty cache normalizes the whole desired state)\n", err)
-		return
+		return false
 	}
 	trace.Mark(ctx, "apply: normalized state kept")
+	return kept
 }

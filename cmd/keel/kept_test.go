@@ -10,6 +10,19 @@ import (
 	"keel/planner/source"
 )
 
+// removeEntry removes the cache entry under key from the tests' cache
+// directory: the next plan of those files finds nothing in the cache.
+func removeEntry(t *testing.T, key string) {
+	t.Helper()
+	cache := source.DefaultCache()
+	if cache == nil {
+		t.Skip("no cache directory (KEEL_CACHE=off)")
+	}
+	if err := os.Remove(filepath.Join(cache.Dir, key+".json")); err != nil {
+		t.Fatalf("the cache entry of the files applied: %v", err)
+	}
+}
+
 // keel apply keeps the normalized desired state in the database; a plan of
 // the same files whose cache holds nothing for them (a fresh CI runner)
 // takes it from there, says so, and finds the database matching.
@@ -49,13 +62,7 @@ table "kept\"; DROP TABLE kept; --" {
 	key := pgtest.QueryValue[string](t, u, "SELECT key FROM keel.normalized_states")
 	// An empty cache for these files: their entry gone, the files at
 	// another path (the pointer to their last entry is by path).
-	cache := source.DefaultCache()
-	if cache == nil {
-		t.Skip("no cache directory (KEEL_CACHE=off)")
-	}
-	if err := os.Remove(filepath.Join(cache.Dir, key+".json")); err != nil {
-		t.Fatalf("the applied files' cache entry: %v", err)
-	}
+	removeEntry(t, key)
 	fresh := writeFile(t, "schema.hcl", body)
 	code, out, errs = keel(t, "plan", "--env", "dev", "--url", u, "--schema", fresh, "--detailed-exitcode")
 	if code != 0 || !strings.Contains(out, "No changes") || !strings.Contains(out, "kept in the database (keel.normalized_states, for these files)") ||
@@ -64,9 +71,7 @@ table "kept\"; DROP TABLE kept; --" {
 	}
 	// A column added by hand is planned away from it.
 	pgtest.Exec(t, u, `ALTER TABLE kept ADD COLUMN by_hand text`)
-	if err := os.Remove(filepath.Join(cache.Dir, key+".json")); err != nil {
-		t.Fatalf("the cache entry the plan took: %v", err)
-	}
+	removeEntry(t, key)
 	again := writeFile(t, "schema.hcl", body)
 	code, out, errs = keel(t, "plan", "--env", "dev", "--url", u, "--schema", again, "--detailed-exitcode")
 	if code != 2 || !strings.Contains(out, `DROP COLUMN "by_hand"`) || !strings.Contains(out, "kept in the database") {
@@ -77,5 +82,94 @@ table "kept\"; DROP TABLE kept; --" {
 	code, out, errs = keel(t, "apply", "--env", "dev", "--url", u, "--schema", again)
 	if code != 0 || !strings.Contains(out, "No changes") || pgtest.QueryValue[string](t, u, "SELECT key FROM keel.normalized_states") != key {
 		t.Fatalf("an apply of no changes: exit %d, want 0 and the state kept again:\n%s%s", code, out, errs)
+	}
+}
+
+// A database keel never applied (adopted with keel inspect) has no schema
+// keel to keep a normalized state in: an apply of HCL files that finds it
+// matching makes it, says so, and keeps the state there, touching nothing
+// else; a plan of the same files with an empty cache then starts from it.
+func TestAnApplyOfNoChangesAdoptsADatabaseKeelNeverApplied(t *testing.T) {
+	t.Parallel()
+	u, name := pgtest.NewDatabase(t)
+	pgtest.Exec(t, u,
+		`CREATE TABLE adopted (id bigint PRIMARY KEY, note text DEFAULT 'x')`,
+		`COMMENT ON TABLE adopted IS '`+name+`'`,
+		`INSERT INTO adopted (id) VALUES (1)`)
+	// Bytes of this test's own: no other test's plan puts them in the cache.
+	body := `schema "public" {}
+table "adopted" {
+  schema  = schema.public
+  comment = "` + name + `"
+  column "id" {
+    type = bigint
+  }
+  column "note" {
+    type    = text
+    null    = true
+    default = "x"
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+`
+	// SQL files are not kept: their apply of no changes makes nothing.
+	asSQL := writeFile(t, "schema.sql", `CREATE TABLE adopted (id bigint PRIMARY KEY, note text DEFAULT 'x');
+COMMENT ON TABLE adopted IS '`+name+`';
+`)
+	code, out, errs := keel(t, "apply", "--env", "dev", "--url", u, "--schema", asSQL)
+	if code != 0 || !strings.Contains(out, "No changes") || strings.Contains(out, "keel made its schema") ||
+		pgtest.QueryValue[bool](t, u, "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'keel')") {
+		t.Fatalf("apply of no changes from SQL files: exit %d, want 0, no changes and no schema keel:\n%s%s", code, out, errs)
+	}
+	inspected := writeFile(t, "schema.hcl", body)
+	code, out, errs = keel(t, "apply", "--env", "dev", "--url", u, "--schema", inspected)
+	if code != 0 || errs != "" || !strings.Contains(out, "No changes") ||
+		!strings.Contains(out, "keel made its schema keel in this database, as a first apply does: keel.history, keel.managed_schemas and the normalized state in keel.normalized_states") {
+		t.Fatalf("apply of no changes to a database keel never applied: exit %d, want 0, no changes and schema keel made:\n%s%s", code, out, errs)
+	}
+	if got := pgtest.QueryValue[string](t, u, "SELECT string_agg(name, ',') FROM keel.managed_schemas"); got != "public" {
+		t.Errorf("managed schemas %q, want public", got)
+	}
+	if n := historyRows(t, u); n != 0 {
+		t.Errorf("%d history rows, want none: nothing ran", n)
+	}
+	if n := pgtest.QueryValue[int](t, u, "SELECT count(*)::int FROM adopted WHERE note = 'x'"); n != 1 {
+		t.Errorf("the table's row: %d, want 1 as it was", n)
+	}
+	removeEntry(t, pgtest.QueryValue[string](t, u, "SELECT key FROM keel.normalized_states"))
+	fresh := writeFile(t, "schema.hcl", body)
+	code, out, errs = keel(t, "plan", "--env", "dev", "--url", u, "--schema", fresh, "--detailed-exitcode")
+	if code != 0 || !strings.Contains(out, "No changes") || !strings.Contains(out, "kept in the database (keel.normalized_states, for these files)") {
+		t.Fatalf("plan with an empty cache: exit %d, want 0, no changes and the state from what the apply kept:\n%s%s", code, out, errs)
+	}
+	// Once schema keel exists, an apply of no changes says nothing of it.
+	code, out, errs = keel(t, "apply", "--env", "dev", "--url", u, "--schema", fresh)
+	if code != 0 || !strings.Contains(out, "No changes") || strings.Contains(out, "keel made its schema") {
+		t.Fatalf("second apply of no changes: exit %d, want 0 and no schema made:\n%s%s", code, out, errs)
+	}
+}
+
+// A role that may not create schema keel applies no changes as before: the
+// apply succeeds, says what to grant for the state to be kept, and makes
+// nothing.
+func TestAnApplyOfNoChangesWithoutCreateOnTheDatabase(t *testing.T) {
+	t.Parallel()
+	role := pgtest.NewRole(t)
+	u, name := pgtest.NewDatabase(t)
+	pgtest.Exec(t, u,
+		"REVOKE CREATE ON DATABASE "+name+" FROM PUBLIC",
+		"CREATE TABLE notes (id int PRIMARY KEY)",
+		"ALTER TABLE notes OWNER TO "+role)
+	dir := devEnv(t, "dev_url = \""+pgtest.ServerURL()+"\"\n")
+	desired := writeFile(t, "schema.hcl", notesHCL)
+	code, out, errs := keelIn(t, dir, "apply", "--env", "dev", "--url", pgtest.AsRole(t, u, role), "--schema", desired)
+	if code != 0 || !strings.Contains(out, "No changes") || strings.Contains(out, "keel made its schema") ||
+		!strings.Contains(errs, "keel cannot make its schema to keep the normalized state in") || !strings.Contains(errs, "GRANT CREATE ON DATABASE") {
+		t.Fatalf("apply of no changes without CREATE on the database: exit %d, want 0, no schema made and the grant named:\n%s%s", code, out, errs)
+	}
+	if pgtest.QueryValue[bool](t, u, "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'keel')") {
+		t.Error("schema keel was made")
 	}
 }

@@ -93,6 +93,20 @@ func TestUniqueIndexNeededByAForeignKeyStaysInTheTransaction(t *testing.T) {
 	}
 }
 
+// notesHCL is one table, notes (id int, its primary key).
+const notesHCL = `
+schema "public" {}
+table "notes" {
+  schema = schema.public
+  column "id" {
+    type = int
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+`
+
 // A role that may use an existing schema keel (created by an administrator)
 // but may not create schemas in the database applies: keel creates only what
 // is missing of its history, and doctor agrees.
@@ -107,18 +121,7 @@ func TestLeastPrivilegeRoleApplies(t *testing.T) {
 		"GRANT USAGE, CREATE ON SCHEMA public TO "+role)
 	asRole := pgtest.AsRole(t, u, role)
 	dir := devEnv(t, "dev_url = \""+pgtest.ServerURL()+"\"\n")
-	desired := writeFile(t, "schema.hcl", `
-schema "public" {}
-table "notes" {
-  schema = schema.public
-  column "id" {
-    type = int
-  }
-  primary_key {
-    columns = [column.id]
-  }
-}
-`)
+	desired := writeFile(t, "schema.hcl", notesHCL)
 	code, out, _ := keelIn(t, dir, "doctor", "--env", "dev", "--url", asRole, "--schema", desired)
 	if !strings.Contains(out, "ok    history") {
 		t.Errorf("doctor's history check is not ok (exit %d):\n%s", code, out)

@@ -217,6 +217,39 @@ func ensureHistory(ctx context.Context, q querier) error {
 	return nil
 }
 
+// Adopt makes keel's schema in a database keel never applied, which an
+// apply found matching the desired state p was planned for: keel.history
+// and keel.managed_schemas, as the first apply's transaction makes them,
+// with p's schemas recorded as managed, in a transaction of its own. The
+// normalized state can then be kept there (planner.Keep), for the next plan
+// on a runner whose cache is empty. made is false, with no error, when
+// schema keel exists. When the role may not make them, the error says what
+// to grant, and nothing was made.
+func (s *Session) Adopt(ctx context.Context, p *plan.Plan) (made bool, err error) {
+	conn := s.c.Pgx()
+	st, err := ReadHistoryStatus(ctx, conn)
+	if err != nil || st.SchemaExists {
+		return false, err
+	}
+	var role, database string
+	if err := conn.QueryRow(ctx, "SELECT current_user, current_database()").Scan(&role, &database); err != nil {
+		return false, fmt.Errorf("making schema %s: %w", plan.KeelSchema, pg.ServerError(err))
+	}
+	if problem, fix := st.Problem(role, database); problem != "" {
+		return false, fmt.Errorf("%s; fix: %s", problem, fix)
+	}
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if err := ensureHistory(ctx, tx); err != nil {
+			return err
+		}
+		return recordManaged(ctx, tx, p)
+	})
+	if err != nil {
+		return false, fmt.Errorf("making schema %s: %w", plan.KeelSchema, err)
+	}
+	return true, nil
+}
+
 // hasHistory reports whether keel.history exists.
 func hasHistory(ctx context.Context, q querier) (bool, error) {
 	var exists bool

@@ -175,27 +175,27 @@ func KeptWrites() int64 { return keptWrites.Load() }
 
 // Keep stores the cache entry of h's files in the target's KeptTable, after
 // an apply brought the target to them: the next plan on a runner whose
-// cache is empty starts from it (see above). It needs schema keel (the
-// apply made it) and the entry in d's cache; a row for the same files is
+// cache is empty starts from it (see above). It needs schema keel (an
+// apply made it, or apply.Session.Adopt) and the entry in d's cache; a row for the same files is
 // not written again. It runs in a transaction of its own, after the
 // apply's: an error leaves the apply as it is, and says that the entry was
-// not kept.
-func (d *DevDatabase) Keep(ctx context.Context, target *pg.Conn, h *HCL) error {
+// not kept. kept is whether the target holds the entry now.
+func (d *DevDatabase) Keep(ctx context.Context, target *pg.Conn, h *HCL) (kept bool, err error) {
 	if d.Cache == nil || d.admin == nil {
-		return nil
+		return false, nil
 	}
 	key, ok := d.EntryKey(ctx, h)
 	if !ok {
-		return nil
+		return false, nil
 	}
 	slot := keptSlot(d.version)
 	if slot == "" {
-		return nil
+		return false, nil
 	}
 	Flush() // the entry may still be being written
 	b, err := os.ReadFile(d.Cache.path(key))
 	if err != nil {
-		return nil // no entry: nothing to keep
+		return false, nil // no entry: nothing to keep
 	}
 	c := target.Pgx()
 	var schema, exists bool
@@ -204,18 +204,18 @@ func (d *DevDatabase) Keep(ctx context.Context, target *pg.Conn, h *HCL) error {
 	if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = 'keel'),
        EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                WHERE n.nspname = 'keel' AND c.relname = 'normalized_states')`).Scan(&schema, &exists); err != nil {
-		return fmt.Errorf("keeping the normalized state in %s: %w", KeptTable, pg.ServerError(err))
+		return false, fmt.Errorf("keeping the normalized state in %s: %w", KeptTable, pg.ServerError(err))
 	}
 	if !schema {
-		return nil // no apply made keel's schema: nothing to keep it in
+		return false, nil // no apply made keel's schema: nothing to keep it in
 	}
 	if exists {
 		var have string
 		if err := c.QueryRow(ctx, `SELECT COALESCE((SELECT key FROM `+KeptTable+` WHERE slot = $1), '')`, slot).Scan(&have); err != nil {
-			return fmt.Errorf("keeping the normalized state in %s: %w", KeptTable, pg.ServerError(err))
+			return false, fmt.Errorf("keeping the normalized state in %s: %w", KeptTable, pg.ServerError(err))
 		}
 		if have == key {
-			return nil
+			return true, nil
 		}
 	}
 	err = pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
@@ -243,8 +243,8 @@ ON CONFLICT (slot) DO UPDATE SET key = excluded.key, entry = excluded.entry, kep
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("keeping the normalized state in %s: %w", KeptTable, pg.ServerError(err))
+		return false, fmt.Errorf("keeping the normalized state in %s: %w", KeptTable, pg.ServerError(err))
 	}
 	keptWrites.Add(1)
-	return nil
+	return true, nil
 }
