@@ -173,3 +173,29 @@ func TestAnApplyOfNoChangesWithoutCreateOnTheDatabase(t *testing.T) {
 		t.Error("schema keel was made")
 	}
 }
+
+// In a review env a database keel never applied is adopted by applying an
+// approved plan of no changes: the apply makes schema keel and keeps the
+// state there, as in dev.
+func TestAnApprovedPlanOfNoChangesAdoptsADatabase(t *testing.T) {
+	t.Parallel()
+	base, name := pgtest.NewDatabase(t)
+	pgtest.Exec(t, base, "CREATE TABLE notes (id int PRIMARY KEY)", "COMMENT ON TABLE notes IS '"+name+"'")
+	envs, urlEnv := prodEnv(t, "")
+	setEnv(t, urlEnv, withPassword(t, base, "require"))
+	desired := writeFile(t, "schema.hcl", strings.Replace(notesHCL, "schema = schema.public\n", "schema = schema.public\n  comment = \""+name+"\"\n", 1))
+	planPath := filepath.Join(t.TempDir(), "plan.json")
+	if code, out, errs := keelIn(t, envs, "plan", "--env", "prod", "--schema", desired, "--out", planPath); code != 0 || !strings.Contains(out, "No changes") {
+		t.Fatalf("plan --out: exit %d, want 0 and no changes:\n%s%s", code, out, errs)
+	}
+	if code, out, errs := keelIn(t, envs, "approve", planPath, "--by", "alice"); code != 0 {
+		t.Fatalf("approve: %s%s", out, errs)
+	}
+	code, out, errs := keelIn(t, envs, "apply", "--env", "prod", "--schema", desired, "--plan", planPath)
+	if code != 0 || !strings.Contains(out, "keel made its schema keel in this database") {
+		t.Fatalf("apply of the approved plan of no changes: exit %d, want 0 and schema keel made:\n%s%s", code, out, errs)
+	}
+	if n := pgtest.QueryValue[int](t, base, "SELECT count(*)::int FROM keel.normalized_states"); n != 1 {
+		t.Errorf("%d kept states, want 1", n)
+	}
+}
