@@ -229,8 +229,12 @@ func matches(ctx context.Context, sess *apply.Session, r *resolved, s *streams, 
 		if kept {
 			what = "keel.history, keel.managed_schemas and the normalized state in keel.normalized_states, for plans on runners with an empty cache"
 		}
+		names := make([]string, len(p.Schemas))
+		for i, n := range p.Schemas {
+			names[i] = plan.DisplayPart(n)
+		}
 		fmt.Fprintf(s.out, "keel made its schema %s in this database, as a first apply does: %s (schemas managed: %s).\n",
-			plan.KeelSchema, what, strings.Join(p.Schemas, ", "))
+			plan.KeelSchema, what, strings.Join(names, ", "))
 	}
 	return nil
 }
