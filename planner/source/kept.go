@@ -176,10 +176,10 @@ func KeptWrites() int64 { return keptWrites.Load() }
 // Keep stores the cache entry of h's files in the target's KeptTable, after
 // an apply brought the target to them: the next plan on a runner whose
 // cache is empty starts from it (see above). It needs schema keel (an
-// apply made it, or apply.Session.Adopt) and the entry in d's cache; a row for the same files is
-// not written again. It runs in a transaction of its own, after the
-// apply's: an error leaves the apply as it is, and says that the entry was
-// not kept. kept is whether the target holds the entry now.
+// apply made it, or apply.Session.Adopt) and the entry in d's cache; a row
+// for the same files is not written again. It runs in a transaction of its
+// own, after the apply's: an error leaves the apply as it is, and says that
+// the entry was not kept. kept is whether the target holds the entry now.
 func (d *DevDatabase) Keep(ctx context.Context, target *pg.Conn, h *HCL) (kept bool, err error) {
 	if d.Cache == nil || d.admin == nil {
 		return false, nil
