@@ -73,7 +73,8 @@ func (c *inspectCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 func scopeComment(managed []string) string {
 	var b strings.Builder
 	if len(managed) == 0 {
-		b.WriteString("# keel has not recorded managing any schema of this database yet (keel.managed_schemas).\n")
+		b.WriteString("# keel has not recorded managing any schema of this database yet (keel.managed_schemas):\n" +
+			"# keel apply of this file, also of no changes, records them.\n")
 	} else {
 		names := make([]string, len(managed))
 		for i, m := range managed {
