@@ -102,6 +102,14 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 		match = newMatcher(ctx, &dev, conn, h, opts)
 	}
 	recorded := match != nil && match.exists()
+	// Files with no match record are likely to be normalized (an edit):
+	// the scratch database that takes their changed tables, and the
+	// normalization's own connection, are opened while the target's
+	// signature and records are read.
+	if isHCL && !recorded {
+		dev.OpenAhead(ctx, h, conn)
+		defer dev.CloseAhead()
+	}
 	signature := func() string { return "" }
 	var apart *signatureReader
 	if !opts.NoFingerprints || match != nil {

@@ -70,6 +70,9 @@ type DevDatabase struct {
 	later *sync.WaitGroup
 	// kept, when not nil, is the entry RestoreKept took from the target.
 	kept *keptState
+	// early and apart are what OpenAhead opens for Load and Apart.
+	early *pendingScratch
+	apart *pendingConn
 }
 
 // Open returns d with a connection to its server: target's, when d has no
@@ -97,9 +100,15 @@ func (d DevDatabase) Apart(ctx context.Context, target *pg.Conn) (DevDatabase, f
 	if d.admin != target {
 		return d, func() error { return nil }, nil
 	}
-	c, err := d.Server.Open(ctx, "keel normalize")
-	if err != nil {
-		return d, nil, fmt.Errorf("normalizing the desired state: %w", err)
+	var c *pg.Conn
+	if p := d.apart.take(); p != nil {
+		c, _ = p.get() // else opened again, and its error said
+	}
+	if c == nil {
+		var err error
+		if c, err = d.Server.Open(ctx, "keel normalize"); err != nil {
+			return d, nil, fmt.Errorf("normalizing the desired state: %w", err)
+		}
 	}
 	d.admin, d.later = c, &sync.WaitGroup{}
 	later := d.later
@@ -238,7 +247,9 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 	// exits; otherwise keel waits for it.
 	var sc *pendingScratch
 	if _, off := scratchEnv(); !off && !dev.NoScratch && (baseKey != "" || h.size() < scratchBytes) {
-		sc = dev.startScratch(ctx)
+		if sc = dev.early.take(); sc == nil {
+			sc = dev.startScratch(ctx)
+		}
 		defer sc.close()
 	}
 	var tw *throwaway

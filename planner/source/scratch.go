@@ -222,9 +222,18 @@ func (s *scratch) close() {
 
 // pendingScratch is a scratch database being opened in the background.
 type pendingScratch struct {
-	once sync.Once
-	done chan struct{}
-	s    *scratch
+	once  sync.Once
+	done  chan struct{}
+	s     *scratch
+	taken atomic.Bool
+}
+
+// take hands p to the one Load that uses it: nil after the first call.
+func (p *pendingScratch) take() *pendingScratch {
+	if p == nil || !p.taken.CompareAndSwap(false, true) {
+		return nil
+	}
+	return p
 }
 
 // startScratch opens a scratch database in the background.

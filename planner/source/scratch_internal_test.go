@@ -272,3 +272,127 @@ func TestScratchInUseOrNotEmpty(t *testing.T) {
 		t.Fatal("KEEL_SCRATCH=off opened a scratch database")
 	}
 }
+
+// The scratch database a plan opens ahead (while it reads the target) for
+// edited files is the one their changed tables are then loaded in, on the
+// connection of its own opened ahead too, and the state is the one a whole
+// normalization gives. Files read from the cache, or with no earlier entry
+// in it, open nothing; what was opened and not taken is closed.
+func TestScratchOpenedAhead(t *testing.T) {
+	ctx := context.Background()
+	conn, name := scratchServer(t)
+	path := filepath.Join(t.TempDir(), "schema.hcl")
+	orig := chainHCL(6)
+	cache := &Cache{Dir: t.TempDir()}
+	dev, done, err := DevDatabase{Cache: cache, Scratch: name}.Open(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	if _, err := writeHCLAt(t, path, orig).Load(ctx, dev); err != nil {
+		t.Fatal(err)
+	}
+	sessions := func() int {
+		t.Helper()
+		// A closed connection's session ends shortly after.
+		n := -1
+		for i := 0; i < 100; i++ {
+			if n = pgtest.QueryValue[int](t, pgtest.ServerURL(), "SELECT count(*)::int FROM pg_stat_activity WHERE datname = $1", name); n == 0 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return n
+	}
+
+	// The files as they were: read from the cache, nothing opened.
+	same := dev
+	same.OpenAhead(ctx, writeHCLAt(t, path, orig), conn)
+	if same.early != nil {
+		t.Fatal("opened a scratch database ahead for files the cache holds")
+	}
+
+	// Edited: opened ahead, and taken by Load.
+	edited := strings.Replace(orig, "table \"t03\" {\n  schema = schema.public\n", "table \"t03\" {\n  schema = schema.public\n  column \"note\" {\n    type = text\n    null = true\n  }\n", 1)
+	h := writeHCLAt(t, path, edited)
+	ahead := dev
+	ahead.OpenAhead(ctx, h, conn)
+	if ahead.early == nil {
+		t.Fatal("no scratch database opened ahead for edited files")
+	}
+	p := ahead.early
+	if ahead.apart == nil {
+		t.Fatal("no connection opened ahead for the normalization")
+	}
+	apartConn, _ := ahead.apart.get()
+	a, doneApart, err := ahead.Apart(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if apartConn == nil || a.admin != apartConn {
+		t.Fatal("Apart did not take the connection opened ahead")
+	}
+	loads, changed := scratchLoads.Load(), changedLoads.Load()
+	got, err := h.Load(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doneApart(); err != nil {
+		t.Fatal(err)
+	}
+	if !p.taken.Load() || p.get() == nil {
+		t.Fatal("Load did not take the scratch database opened ahead")
+	}
+	ahead.CloseAhead()
+	if scratchLoads.Load() != loads+1 || changedLoads.Load() != changed+1 {
+		t.Fatal("the changed tables were not normalized in the scratch database")
+	}
+	plain, _, err := DevDatabase{NoScratch: true}.Open(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := writeHCLAt(t, path, edited).Load(ctx, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gfp, err := got.Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wfp, err := whole.Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gfp.Hash != wfp.Hash {
+		t.Errorf("fingerprints differ: %v", wfp.Changes(gfp))
+	}
+	if !reflect.DeepEqual(got.Catalog, whole.Catalog) {
+		t.Error("catalogs differ from the whole normalization's")
+	}
+	if n := sessions(); n != 0 {
+		t.Fatalf("%d sessions left on the scratch database after Load", n)
+	}
+	if !scratchEmpty(t, name) {
+		t.Fatal("the scratch database is not empty")
+	}
+
+	// Opened ahead and not taken (the plan took the state from elsewhere):
+	// closed.
+	unused := dev
+	unused.OpenAhead(ctx, writeHCLAt(t, path, strings.Replace(edited, `"note"`, `"other"`, 1)), conn)
+	if unused.early == nil || unused.early.get() == nil {
+		t.Fatal("no scratch database opened ahead")
+	}
+	unused.CloseAhead()
+	if n := sessions(); n != 0 {
+		t.Fatalf("%d sessions left on the scratch database after CloseScratch", n)
+	}
+
+	// Files this cache has no entry of at their path (a fresh runner, which
+	// may take the state the last apply kept): none is opened.
+	fresh := dev
+	fresh.OpenAhead(ctx, writeHCLAt(t, filepath.Join(t.TempDir(), "schema.hcl"), edited), conn)
+	if fresh.early != nil || fresh.apart != nil {
+		t.Fatal("opened ahead for files with no earlier entry")
+	}
+}
