@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"keel/planner/pg"
 	"keel/planner/state"
 )
 
@@ -27,6 +28,40 @@ func chainHCL(n int) string {
 		fmt.Fprintf(&b, "  primary_key {\n    columns = [column.id]\n  }\n  index \"t%02d_amount\" {\n    unique  = true\n    columns = [column.amount]\n  }\n  check \"t%02d_amount_check\" {\n    expr = \"amount >= 0\"\n  }\n}\n", i, i)
 	}
 	return b.String()
+}
+
+// sameAsWhole fails t unless got, a state normalized from an entry of the
+// files' earlier form, is the state a whole normalization of src (written
+// to path) gives in a throwaway database: the same fingerprint and catalog.
+func sameAsWhole(t *testing.T, conn *pg.Conn, path, src string, got *state.State) {
+	t.Helper()
+	plain, _, err := DevDatabase{NoScratch: true}.Open(context.Background(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := writeHCLAt(t, path, src).Load(context.Background(), plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gfp, err := got.Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wfp, err := whole.Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gfp.Hash != wfp.Hash {
+		t.Errorf("fingerprints differ: %v", wfp.Changes(gfp))
+	}
+	if !reflect.DeepEqual(got.Catalog, whole.Catalog) {
+		for _, d := range got.Catalog.Differences(whole.Catalog) {
+			t.Errorf("catalog: %s: incremental %q, whole %q", d.Key, d.Desired, d.Live)
+		}
+	}
+	if !reflect.DeepEqual(got.Catalog.Fingerprint(), whole.Catalog.Fingerprint()) {
+		t.Errorf("catalog fingerprints differ")
+	}
 }
 
 // writeHCLAt writes s to path and opens it.
@@ -109,33 +144,7 @@ func TestChangedTablesNormalizeAsTheWhole(t *testing.T) {
 			if err != nil {
 				t.Fatalf("not normalized incrementally: %v", err)
 			}
-			plain, _, err := DevDatabase{NoScratch: true}.Open(ctx, conn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			whole, err := write(c.hcl).Load(ctx, plain)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gfp, err := got.Fingerprint()
-			if err != nil {
-				t.Fatal(err)
-			}
-			wfp, err := whole.Fingerprint()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if gfp.Hash != wfp.Hash {
-				t.Errorf("fingerprints differ: %v", wfp.Changes(gfp))
-			}
-			if !reflect.DeepEqual(got.Catalog, whole.Catalog) {
-				for _, d := range got.Catalog.Differences(whole.Catalog) {
-					t.Errorf("catalog: %s: incremental %q, whole %q", d.Key, d.Desired, d.Live)
-				}
-			}
-			if !reflect.DeepEqual(got.Catalog.Fingerprint(), whole.Catalog.Fingerprint()) {
-				t.Errorf("catalog fingerprints differ")
-			}
+			sameAsWhole(t, conn, path, c.hcl, got)
 		})
 	}
 }

@@ -347,28 +347,7 @@ func TestScratchOpenedAhead(t *testing.T) {
 	if scratchLoads.Load() != loads+1 || changedLoads.Load() != changed+1 {
 		t.Fatal("the changed tables were not normalized in the scratch database")
 	}
-	plain, _, err := DevDatabase{NoScratch: true}.Open(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	whole, err := writeHCLAt(t, path, edited).Load(ctx, plain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gfp, err := got.Fingerprint()
-	if err != nil {
-		t.Fatal(err)
-	}
-	wfp, err := whole.Fingerprint()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if gfp.Hash != wfp.Hash {
-		t.Errorf("fingerprints differ: %v", wfp.Changes(gfp))
-	}
-	if !reflect.DeepEqual(got.Catalog, whole.Catalog) {
-		t.Error("catalogs differ from the whole normalization's")
-	}
+	sameAsWhole(t, conn, path, edited, got)
 	if n := sessions(); n != 0 {
 		t.Fatalf("%d sessions left on the scratch database after Load", n)
 	}
