@@ -9,12 +9,16 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"keel/internal/pgtest"
 )
 
 const testPassword = "s3cr3t-pw"
+
+// prodEnvs numbers the URL variables of prodEnv's profiles.
+var prodEnvs atomic.Int64
 
 // prodEnv writes a review-mode profile "prod" (and an auto "staging") into a
 // temporary envs directory whose URL variable is unique to the test, and
@@ -27,7 +31,10 @@ func prodEnv(t *testing.T, extra string) (dir, urlEnv string) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	urlEnv = "KEEL_TEST_URL_" + strings.ToUpper(strings.ReplaceAll(filepath.Base(root), "-", "_"))
+	// Unique in the process: the temporary directory's own name is not
+	// (it is 001 for every test's first), and tests running beside each
+	// other set and unset their variables.
+	urlEnv = fmt.Sprintf("KEEL_TEST_URL_%d", prodEnvs.Add(1))
 	prod := fmt.Sprintf("url_env = %q\napply = \"review\"\ntls = \"require\"\nlock_wait = \"0s\"\nnormalize_on_target = true\n%s", urlEnv, extra)
 	staging := fmt.Sprintf("url_env = %q\napply = \"auto\"\n", urlEnv)
 	for name, body := range map[string]string{"prod.hcl": prod, "staging.hcl": staging} {
