@@ -21,7 +21,7 @@ import (
 // a guess that was wrong costs a connection, in the background.
 // CloseAhead ends what nothing took.
 func (d *DevDatabase) OpenAhead(ctx context.Context, h *HCL, target *pg.Conn) {
-	if d.Cache == nil || d.early != nil || d.Server == nil {
+	if d.Cache == nil || d.aheadScratch != nil || d.Server == nil {
 		return
 	}
 	if _, off := scratchEnv(); off || d.NoScratch {
@@ -44,18 +44,18 @@ func (d *DevDatabase) OpenAhead(ctx context.Context, h *HCL, target *pg.Conn) {
 	if _, err := os.Stat(filepath.Join(d.Cache.Dir, latest+".latest")); err != nil {
 		return
 	}
-	d.early = d.startScratch(ctx)
+	d.aheadScratch = d.startScratch(ctx)
 	if d.admin == target {
-		d.apart = openConnAhead(ctx, d.Server)
+		d.aheadConn = openConnAhead(ctx, d.Server)
 	}
 }
 
 // CloseAhead closes what OpenAhead opened and nothing took.
 func (d *DevDatabase) CloseAhead() {
-	if p := d.early.take(); p != nil {
+	if p := d.aheadScratch.take(); p != nil {
 		p.close()
 	}
-	if p := d.apart.take(); p != nil {
+	if p := d.aheadConn.take(); p != nil {
 		if c, _ := p.get(); c != nil {
 			c.Close()
 		}

@@ -70,9 +70,9 @@ type DevDatabase struct {
 	later *sync.WaitGroup
 	// kept, when not nil, is the entry RestoreKept took from the target.
 	kept *keptState
-	// early and apart are what OpenAhead opens for Load and Apart.
-	early *pendingScratch
-	apart *pendingConn
+	// aheadScratch and aheadConn are what OpenAhead opens for Load and Apart.
+	aheadScratch *pendingScratch
+	aheadConn    *pendingConn
 }
 
 // Open returns d with a connection to its server: target's, when d has no
@@ -101,7 +101,7 @@ func (d DevDatabase) Apart(ctx context.Context, target *pg.Conn) (DevDatabase, f
 		return d, func() error { return nil }, nil
 	}
 	var c *pg.Conn
-	if p := d.apart.take(); p != nil {
+	if p := d.aheadConn.take(); p != nil {
 		c, _ = p.get() // else opened again, and its error said
 	}
 	if c == nil {
@@ -247,7 +247,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 	// exits; otherwise keel waits for it.
 	var sc *pendingScratch
 	if _, off := scratchEnv(); !off && !dev.NoScratch && (baseKey != "" || h.size() < scratchBytes) {
-		if sc = dev.early.take(); sc == nil {
+		if sc = dev.aheadScratch.take(); sc == nil {
 			sc = dev.startScratch(ctx)
 		}
 		defer sc.close()

@@ -308,7 +308,7 @@ func TestScratchOpenedAhead(t *testing.T) {
 	// The files as they were: read from the cache, nothing opened.
 	same := dev
 	same.OpenAhead(ctx, writeHCLAt(t, path, orig), conn)
-	if same.early != nil {
+	if same.aheadScratch != nil {
 		t.Fatal("opened a scratch database ahead for files the cache holds")
 	}
 
@@ -317,14 +317,14 @@ func TestScratchOpenedAhead(t *testing.T) {
 	h := writeHCLAt(t, path, edited)
 	ahead := dev
 	ahead.OpenAhead(ctx, h, conn)
-	if ahead.early == nil {
+	if ahead.aheadScratch == nil {
 		t.Fatal("no scratch database opened ahead for edited files")
 	}
-	p := ahead.early
-	if ahead.apart == nil {
+	p := ahead.aheadScratch
+	if ahead.aheadConn == nil {
 		t.Fatal("no connection opened ahead for the normalization")
 	}
-	apartConn, _ := ahead.apart.get()
+	apartConn, _ := ahead.aheadConn.get()
 	a, doneApart, err := ahead.Apart(ctx, conn)
 	if err != nil {
 		t.Fatal(err)
@@ -359,7 +359,7 @@ func TestScratchOpenedAhead(t *testing.T) {
 	// closed.
 	unused := dev
 	unused.OpenAhead(ctx, writeHCLAt(t, path, strings.Replace(edited, `"note"`, `"other"`, 1)), conn)
-	if unused.early == nil || unused.early.get() == nil {
+	if unused.aheadScratch == nil || unused.aheadScratch.get() == nil {
 		t.Fatal("no scratch database opened ahead")
 	}
 	unused.CloseAhead()
@@ -371,7 +371,7 @@ func TestScratchOpenedAhead(t *testing.T) {
 	// may take the state the last apply kept): none is opened.
 	fresh := dev
 	fresh.OpenAhead(ctx, writeHCLAt(t, filepath.Join(t.TempDir(), "schema.hcl"), edited), conn)
-	if fresh.early != nil || fresh.apart != nil {
+	if fresh.aheadScratch != nil || fresh.aheadConn != nil {
 		t.Fatal("opened ahead for files with no earlier entry")
 	}
 }
