@@ -11,8 +11,9 @@ import (
 	"keel/planner/state"
 )
 
-// Tables created on several connections at once, the foreign keys among a
-// connection's tables after them there and the others after all tables,
+// Tables created on several connections at once, a foreign key to a table
+// before it on its connection with its table, the others among a
+// connection's tables after them there and the rest after all tables,
 // normalize as created in order on one: the same fingerprint and the same
 // catalog. A statement that fails names its block, whether the tables were
 // to be made at once (the state is then loaded again in order) or in
@@ -47,6 +48,25 @@ table "we\"ird t" {
     columns = [column.a]
   }
 }
+table "v" {
+  schema = schema.billing
+  column "a" {
+    type = int
+  }
+  foreign_key "to_u" {
+    columns     = [column.a]
+    ref_columns = [table.u.column.a]
+  }
+}
+table "u" {
+  schema = schema.billing
+  column "a" {
+    type = int
+  }
+  primary_key {
+    columns = [column.a]
+  }
+}
 `
 	hcl := chainHCL(10) + extra
 	loadState := func(from int) (fp string, cat any, catFP any) {
@@ -62,16 +82,21 @@ table "we\"ird t" {
 		}
 		return f.Hash, st.Catalog, st.Catalog.Fingerprint()
 	}
-	before, apart, own, again := parallelLoads.Load(), catalogsApart.Load(), ownPartFKs.Load(), loadedAgain.Load()
+	before, apart, own, with, again := parallelLoads.Load(), catalogsApart.Load(), ownPartFKs.Load(), withTableFKs.Load(), loadedAgain.Load()
 	pfp, pcat, pcatFP := loadState(1)
 	if parallelLoads.Load() != before+1 || catalogsApart.Load() != apart+1 || loadedAgain.Load() != again {
 		t.Fatal("the tables were not created on several connections, the catalog not read on a second one, or the state was loaded again in order")
 	}
-	// 11 tables on 4 connections: t00-t02, t03-t05, t06-t08, t09 and
-	// "we\"ird t"; t01, t02, t04, t05, t07 and t08 refer to the table
-	// before them on their connection.
-	if got := ownPartFKs.Load() - own; got != 6 {
-		t.Errorf("%d foreign keys added on their tables' connection, want 6", got)
+	// 13 tables on 4 connections: t00-t03, t04-t06, t07-t09, and
+	// "we\"ird t", v and u; t01, t02, t03, t05, t06, t08 and t09 refer to
+	// the table before them on their connection (created with it), v to u
+	// after it (added after them on their connection); t04, t07 and
+	// "we\"ird t" to a table on another (added after all tables).
+	if got := withTableFKs.Load() - with; got != 7 {
+		t.Errorf("%d foreign keys created with their tables, want 7", got)
+	}
+	if got := ownPartFKs.Load() - own; got != 1 {
+		t.Errorf("%d foreign keys added on their tables' connection, want 1", got)
 	}
 	sfp, scat, scatFP := loadState(1 << 30)
 	if parallelLoads.Load() != before+1 || catalogsApart.Load() != apart+1 {
