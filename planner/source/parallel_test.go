@@ -53,6 +53,9 @@ table "v" {
   column "a" {
     type = int
   }
+  primary_key {
+    columns = [column.a]
+  }
   foreign_key "to_u" {
     columns     = [column.a]
     ref_columns = [table.u.column.a]
@@ -63,8 +66,16 @@ table "u" {
   column "a" {
     type = int
   }
+  column "b" {
+    type = int
+    null = true
+  }
   primary_key {
     columns = [column.a]
+  }
+  foreign_key "u \"to\" v" {
+    columns     = [column.b]
+    ref_columns = [table.v.column.a]
   }
 }
 `
@@ -87,13 +98,18 @@ table "u" {
 	if parallelLoads.Load() != before+1 || catalogsApart.Load() != apart+1 || loadedAgain.Load() != again {
 		t.Fatal("the tables were not created on several connections, the catalog not read on a second one, or the state was loaded again in order")
 	}
+	quoted := state.CatalogKey{Kind: state.CatalogConstraint, Schema: "billing", Table: "u", Name: `u "to" v`}
+	if def := pcat.(state.Catalog)[quoted]; !strings.Contains(def, "FOREIGN KEY (b) REFERENCES billing.v(a)") {
+		t.Errorf("%s: %q, want the key to billing.v made with its table", quoted, def)
+	}
 	// 13 tables on 4 connections: t00-t03, t04-t06, t07-t09, and
 	// "we\"ird t", v and u; t01, t02, t03, t05, t06, t08 and t09 refer to
-	// the table before them on their connection (created with it), v to u
-	// after it (added after them on their connection); t04, t07 and
-	// "we\"ird t" to a table on another (added after all tables).
-	if got := withTableFKs.Load() - with; got != 7 {
-		t.Errorf("%d foreign keys created with their tables, want 7", got)
+	// the table before them on their connection, and u to v by a key whose
+	// name holds double quotes (created with them); v to u after it (added
+	// after them on their connection); t04, t07 and "we\"ird t" to a table
+	// on another (added after all tables).
+	if got := withTableFKs.Load() - with; got != 8 {
+		t.Errorf("%d foreign keys created with their tables, want 8", got)
 	}
 	if got := ownPartFKs.Load() - own; got != 1 {
 		t.Errorf("%d foreign keys added on their tables' connection, want 1", got)
