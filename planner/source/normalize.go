@@ -483,8 +483,9 @@ func loadOn(ctx context.Context, db *pg.DB, conn *pg.Conn, desired *state.State,
 	}
 	failed, _ := loadObjects(ctx, conn, early, inTx)
 	if first, tables, ok := splitTables(rest, desired.Inherits); ok && parallel && !inTx {
-		// Many tables: on several connections at once, their foreign
-		// keys after them all.
+		// Many tables: on several connections at once, in runs of
+		// neighbours, a foreign key to a table before it in its run with
+		// its table, the others after the tables.
 		if err := run(first); err != nil {
 			return nil, err
 		}
