@@ -309,7 +309,7 @@ func dumpCopier(ctx context.Context, conn *pg.Conn, schemas []string) (*copier, 
 // inspectedState reads the target's schemas as keel inspects them, as the
 // state keel's HCL of it reads back to (what `keel inspect` prints).
 func inspectedState(ctx context.Context, conn *pg.Conn, schemas []string) (*state.State, error) {
-	st, err := inspect.Inspect(ctx, conn, schemas)
+	text, st, err := inspect.PrintHCL(ctx, conn, schemas)
 	if err != nil {
 		return nil, err
 	}
@@ -317,18 +317,7 @@ func inspectedState(ctx context.Context, conn *pg.Conn, schemas []string) (*stat
 		// Nothing there yet: the copy is an empty database.
 		return &state.State{Realm: st.Realm}, nil
 	}
-	if st.Catalog, err = inspect.ReadCatalog(ctx, conn, schemas); err != nil {
-		return nil, err
-	}
-	text, err := state.MarshalHCL(st)
-	if err != nil {
-		return nil, err
-	}
-	objs, err := inspect.ObjectsHCL(ctx, conn, st.SchemaNames())
-	if err != nil {
-		return nil, err
-	}
-	copyOf, err := state.ParseHCL([]string{"the target, as keel inspects it"}, [][]byte{append(text, objs...)})
+	copyOf, err := state.ParseHCL([]string{"the target, as keel inspects it"}, [][]byte{text})
 	if err != nil {
 		return nil, fmt.Errorf("reading back keel's inspection of the target: %w", err)
 	}

@@ -194,7 +194,7 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	defer func() { _ = finish() }()
 	if want == nil {
 		var cat state.Catalog
-		if want, current, cat, finish, err = normalizeReading(ctx, conn, live, dev, desired, schemas, opts, fromRecord); err != nil {
+		if want, current, cat, finish, err = normalizeReading(ctx, conn, live, &dev, desired, schemas, opts, fromRecord); err != nil {
 			finish = func() error { return nil }
 			return nil, nil, err
 		}
@@ -231,6 +231,9 @@ func Generate(ctx context.Context, conn *pg.Conn, desired source.Desired, opts O
 	}
 	if at, partial, ok := dev.KeptAt(); ok {
 		p.DesiredKeptAt, p.DesiredKeptPartial = at, partial
+	}
+	if taken, normalized, ok := dev.Adopted(); ok {
+		p.DesiredAdopted, p.DesiredAdoptedNormalized = taken, normalized
 	}
 	var sig, after string
 	recordable := match != nil && p.Matches() && want.Catalog != nil
@@ -581,10 +584,10 @@ func Keep(ctx context.Context, conn *pg.Conn, desired source.Desired, opts Optio
 // catalog meanwhile (on the target's connection; the throwaway database gets
 // one of its own): most of a normalization is the server creating the
 // objects. current and cat are nil when the target was not read.
-func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, dev source.DevDatabase, desired source.Desired, schemas []string, opts Options, fromRecord *known) (want, current *state.State, cat state.Catalog, finish func() error, err error) {
+func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, dev *source.DevDatabase, desired source.Desired, schemas []string, opts Options, fromRecord *known) (want, current *state.State, cat state.Catalog, finish func() error, err error) {
 	h, ok := source.HCLOf(desired)
 	if !ok {
-		want, err = normalize(ctx, dev, desired, opts)
+		want, err = normalize(ctx, *dev, desired, opts)
 		return want, nil, nil, func() error { return nil }, err
 	}
 	names := schemas
@@ -592,6 +595,24 @@ func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, de
 		if names, err = h.SchemaNames(); err != nil {
 			return nil, nil, nil, nil, err
 		}
+	}
+	// Files the cache holds nothing for may be made on the target's
+	// state (read below), when the throwaway database's server is the
+	// target's: AdoptFrom before Apart, which copies dev.
+	type inspected struct {
+		st  *state.State
+		cat state.Catalog
+		err error
+	}
+	var read func() inspected
+	if dev.OnServerOf(conn) {
+		dev.AdoptFrom(func() (*state.State, state.Catalog) {
+			r := read()
+			if r.err != nil {
+				return nil, nil
+			}
+			return r.st, r.cat
+		})
 	}
 	// Its connection may still be dropping the throwaway database when
 	// this returns: finish waits for that and closes it.
@@ -604,20 +625,13 @@ func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, de
 			err = errors.Join(err, done())
 		}
 	}()
-	type inspected struct {
-		st  *state.State
-		cat state.Catalog
-		err error
-	}
-	read := make(chan inspected, 1)
-	go func() {
+	read = future.Go(func() inspected {
 		// The target's schema from its record (which may still be
 		// reading the tables that changed since, while the state is
 		// normalized), else read.
 		if recorded, recordedCat, ok := fromRecord.of(names); ok {
 			trace.Mark(ctx, "target: from its record")
-			read <- inspected{recorded, recordedCat, nil}
-			return
+			return inspected{recorded, recordedCat, nil}
 		}
 		// A large schema's catalog is read on a connection of its own,
 		// while the first inspects it.
@@ -638,10 +652,10 @@ func normalizeReading(ctx context.Context, conn *pg.Conn, live *inspect.Live, de
 				cat, err = nil, nil
 			}
 		}
-		read <- inspected{st, cat, err}
-	}()
+		return inspected{st, cat, err}
+	})
 	want, err = normalize(ctx, apart, desired, opts)
-	r := <-read // the target's connection is free again
+	r := read() // the target's connection is free again
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

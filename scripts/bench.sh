@@ -12,7 +12,9 @@
 # the keel runs once with a cold normalization cache (a fresh, empty cache
 # directory; its phases, from KEEL_TRACE, are printed at the end; beside
 # it, the server's own time to create the same schema with psql -f in an
-# empty database and to drop that database), then warm (answered from the
+# empty database and to drop that database; and the same plan of the files
+# with every table block edited, which normalizes them whole), then warm
+# (answered from the
 # match record the cold run left),
 # then warm after a change elsewhere in the catalog (checked in full), then
 # with the cache off, then after a change to
@@ -115,6 +117,14 @@ checkpoint
 # With KEEL_TRACE: its phases are printed at the end.
 KEEL_TRACE=1 measure "keel-plan-cold" "${plan[@]}"
 grep '^keel trace:' "$work/err" >"$work/trace-cold" || true
+# The same plan of files that are not, block for block, what keel inspect
+# prints of the database (a comment line in every table block, as after an
+# edit by hand): nothing is taken from the database, the whole desired
+# state is normalized in a throwaway database. Its own empty cache.
+awk '{ print } /^table "/ { print "  # reviewed" }' "$work/schema.hcl" >"$work/edited.hcl"
+checkpoint
+XDG_CACHE_HOME="$work/cold-edited" KEEL_TRACE=1 measure "keel-plan-cold-edited" bin/keel plan --env dev --url "$url" --schema "$work/edited.hcl" --detailed-exitcode
+grep '^keel trace:' "$work/err" >"$work/trace-cold-edited" || true
 for ((r = 1; r <= runs; r++)); do
   measure "keel-plan-warm" "${plan[@]}"
 done
@@ -200,7 +210,8 @@ awk -v tables="$n" '
     printf "  the same, checked in full:    %5.1fx [1.0x] (the catalog changed elsewhere)\n", w["keel-plan-warm-full"] / n["keel-plan-warm-full"] / base
     printf "  plan after a one-table change: %5.1fx [2x] (the target from its record)\n", w["keel-plan-change"] / n["keel-plan-change"] / base
     printf "  the same, target read in full: %5.1fx [2x] (the catalog changed elsewhere)\n", w["keel-plan-change-full"] / n["keel-plan-change-full"] / base
-    printf "  plan, empty cache:            %5.1fx [%s]\n", w["keel-plan-cold"] / n["keel-plan-cold"] / base, (tables >= 5000 ? "5x" : "4x")
+    printf "  plan, empty cache:            %5.1fx [%s] (a database keel never applied, its files as keel inspect prints it)\n", w["keel-plan-cold"] / n["keel-plan-cold"] / base, (tables >= 5000 ? "5x" : "4x")
+    printf "  the same, every table block edited: %5.1fx [%s] (the whole desired state normalized)\n", w["keel-plan-cold-edited"] / n["keel-plan-cold-edited"] / base, (tables >= 5000 ? "5x" : "4x")
     printf "  plan, empty cache, database keel applied: %5.1fx [%s] (from the state the last apply kept)\n", w["keel-plan-kept"] / n["keel-plan-kept"] / base, (tables >= 5000 ? "5x" : "4x")
     printf "  the same, one table changed:  %5.1fx [%s]\n", w["keel-plan-kept-change"] / n["keel-plan-kept-change"] / base, (tables >= 5000 ? "5x" : "4x")
     printf "  plan, cache off:              %5.1fx\n", w["keel-plan-nocache"] / n["keel-plan-nocache"] / base
@@ -214,4 +225,9 @@ if [[ -s $work/trace-cold ]]; then
   echo
   echo "where the empty-cache plan spent its time (KEEL_TRACE=1; seconds since it started):"
   sed 's/^keel trace: */  /' "$work/trace-cold"
+fi
+if [[ -s $work/trace-cold-edited ]]; then
+  echo
+  echo "the same, every table block edited:"
+  sed 's/^keel trace: */  /' "$work/trace-cold-edited"
 fi

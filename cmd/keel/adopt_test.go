@@ -70,3 +70,46 @@ func TestDatabaseSchemaPlansAppliesConverges(t *testing.T) {
 		t.Fatalf("re-plan exit %d, want 0:\n%s%s", code, out, errs)
 	}
 }
+
+// The first plan of a database keel never applied, with an empty cache, of
+// the file keel inspect printed of it takes its tables as the database has
+// them and says so; after an edit, the edited table and the one whose
+// foreign key points at it are normalized, the third taken; with a view
+// the file leaves out, nothing is taken (the view is the plan's to drop).
+func TestTheFirstPlanOfAnInspectedDatabaseTakesItsTables(t *testing.T) {
+	t.Parallel()
+	u, name := pgtest.NewDatabase(t)
+	// A comment of this test's own: no other test's plan puts these
+	// files' bytes in the cache.
+	pgtest.Exec(t, u,
+		`CREATE TABLE accounts (id bigint PRIMARY KEY, name text NOT NULL)`,
+		`COMMENT ON TABLE accounts IS '`+name+`'`,
+		`CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id), total numeric(10,2) CHECK (total >= 0))`,
+		`CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text DEFAULT 'none')`)
+	code, hcl, errs := keel(t, "inspect", "--env", "dev", "--url", u)
+	if code != 0 {
+		t.Fatalf("inspect exit %d: %s", code, errs)
+	}
+	code, out, errs := keel(t, "plan", "--env", "dev", "--url", u, "--schema", writeFile(t, "schema.hcl", hcl), "--detailed-exitcode")
+	if code != 0 || !strings.Contains(out, "No changes") ||
+		!strings.Contains(out, "The desired state made on the database's own: 3 tables whose blocks are as keel inspect prints them taken as the database has them, 0 tables normalized") {
+		t.Fatalf("plan of the inspected file: exit %d, want 0, no changes and the tables taken:\n%s%s", code, out, errs)
+	}
+	edited := strings.Replace(hcl, "table \"accounts\" {\n", "table \"accounts\" {\n  column \"email\" {\n    null = true\n    type = text\n  }\n", 1)
+	if edited == hcl {
+		t.Fatalf("no accounts block in:\n%s", hcl)
+	}
+	code, out, errs = keel(t, "plan", "--env", "dev", "--url", u, "--schema", writeFile(t, "schema.hcl", edited), "--detailed-exitcode")
+	if code != 2 || !strings.Contains(out, `ALTER TABLE "public"."accounts" ADD COLUMN "email" text NULL;`) ||
+		!strings.Contains(out, "1 table whose blocks are as keel inspect prints them taken as the database has them, 2 tables normalized") {
+		t.Fatalf("plan of the edited file: exit %d, want 2, the column added, one table taken:\n%s%s", code, out, errs)
+	}
+	// A view the file leaves out: the schema's catalog is not the
+	// desired state's, so the state is normalized whole and the view is
+	// the plan's to drop.
+	pgtest.Exec(t, u, `CREATE VIEW big_orders AS SELECT id FROM orders WHERE total > 100`)
+	code, out, errs = keel(t, "plan", "--env", "dev", "--url", u, "--schema", writeFile(t, "schema.hcl", hcl), "--detailed-exitcode")
+	if code != 2 || !strings.Contains(out, `DROP VIEW "public"."big_orders"`) || strings.Contains(out, "made on the database's own") {
+		t.Fatalf("plan with a view the file leaves out: exit %d, want 2, the view dropped, nothing taken:\n%s%s", code, out, errs)
+	}
+}

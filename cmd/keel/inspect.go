@@ -8,7 +8,6 @@ import (
 
 	"keel/planner/inspect"
 	"keel/planner/plan"
-	"keel/planner/state"
 )
 
 // inspectCmd needs no profile: --url (or the libpq variables) says which
@@ -34,25 +33,10 @@ func (c *inspectCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 		return err
 	}
 	defer conn.Close()
-	st, err := inspect.Inspect(ctx, conn, r.profile.Schemas)
+	out, _, err := inspect.PrintHCL(ctx, conn, r.profile.Schemas)
 	if err != nil {
 		return err
 	}
-	// The catalog says what the engine does not model (storage parameters,
-	// deferrable constraints, ...): MarshalHCL prints it as keel's attributes.
-	if st.Catalog, err = inspect.ReadCatalog(ctx, conn, st.SchemaNames()); err != nil {
-		return err
-	}
-	out, err := state.MarshalHCL(st)
-	if err != nil {
-		return err
-	}
-	// Views, functions, triggers, ...: the engine does not model them.
-	objs, err := inspect.ObjectsHCL(ctx, conn, st.SchemaNames())
-	if err != nil {
-		return err
-	}
-	out = append(out, objs...)
 	live, err := inspect.OpenLive(ctx, conn)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 
 	"keel/planner/pg"
+	"keel/planner/state"
 )
 
 // An objectPrinter prints (with search_path set to pg_catalog), as top-level HCL blocks in Atlas Pro's syntax
@@ -38,4 +39,32 @@ func ObjectsHCL(ctx context.Context, c *pg.Conn, schemas []string) ([]byte, erro
 		return nil
 	})
 	return out.Bytes(), err
+}
+
+// PrintHCL is what keel inspect prints of the schemas on c (all but the
+// system ones when schemas is empty): the tables, enums and extensions as
+// state.MarshalHCL prints them, with keel's attributes from the catalog,
+// then the objects beside tables (ObjectsHCL). It returns the state
+// inspected too (with its catalog).
+func PrintHCL(ctx context.Context, c *pg.Conn, schemas []string) ([]byte, *state.State, error) {
+	st, err := Inspect(ctx, c, schemas)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The catalog says what the engine does not model (storage
+	// parameters, deferrable constraints, ...): MarshalHCL prints it as
+	// keel's attributes.
+	if st.Catalog, err = ReadCatalog(ctx, c, st.SchemaNames()); err != nil {
+		return nil, nil, err
+	}
+	out, err := state.MarshalHCL(st)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Views, functions, triggers, ...: the engine does not model them.
+	objs, err := ObjectsHCL(ctx, c, st.SchemaNames())
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(out, objs...), st, nil
 }

@@ -111,6 +111,13 @@ type Plan struct {
 	// normalized again. Plan files do not carry it.
 	DesiredKeptAt      time.Time `json:"-"`
 	DesiredKeptPartial bool      `json:"-"`
+	// DesiredAdopted, when not zero, says that the normalized desired
+	// state was made on the target's own state (the cache held nothing for
+	// the files and no apply kept a state there): that many tables, whose
+	// blocks were as keel inspect prints the target's, were taken as the
+	// target has them, and DesiredAdoptedNormalized tables normalized.
+	DesiredAdopted           int `json:"-"`
+	DesiredAdoptedNormalized int `json:"-"`
 	// DesiredNotManaged lists objects of the desired state (SQL or a
 	// database) that keel does not manage: the plan does not create them.
 	DesiredNotManaged []Object `json:"desired_not_managed,omitempty"`
@@ -210,7 +217,14 @@ func (p *Plan) TargetNote() string {
 // whose normalized desired state came from what an apply kept in the
 // database, when it was kept; "" for any other plan.
 func (p *Plan) DesiredNote() string {
-	if p.DesiredKeptAt.IsZero() || !p.MatchVerifiedAt.IsZero() {
+	if !p.MatchVerifiedAt.IsZero() {
+		return ""
+	}
+	if p.DesiredAdopted > 0 {
+		return fmt.Sprintf("The desired state made on the database's own: %s whose blocks are as keel inspect prints them taken as the database has them, %s normalized with the schemas, extensions and enums, which matched the database's: keel's cache held nothing for these files and no apply kept a state here (KEEL_CACHE=off normalizes them all)",
+			count(p.DesiredAdopted, "table"), count(p.DesiredAdoptedNormalized, "table"))
+	}
+	if p.DesiredKeptAt.IsZero() {
 		return ""
 	}
 	at := p.DesiredKeptAt.UTC().Format("2006-01-02 15:04:05 UTC")
@@ -258,4 +272,12 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// count is n and the noun, plural when n is not 1: "1 table", "3 tables".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

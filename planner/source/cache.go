@@ -135,10 +135,16 @@ type Cached struct {
 	// tables that changed were normalized (normalizeChanged).
 	Base string `json:"base,omitempty"`
 
-	cache   *Cache        // where the entry was read from (readFile)
-	cat     state.Catalog // Catalog, decoded (catalog, on first use)
-	catRead bool          // cat was decoded, or failed to with catErr
-	catErr  error
+	cache *Cache // where the entry was read from (readFile)
+	// adopted, when not nil, is the target's state this base was made of
+	// (adoptedBase): no file, nothing stored, read back as it is.
+	adopted *state.State
+	// normalized is how many tables normalizeChanged normalized on the
+	// entry, of tables in all.
+	normalized, tables int
+	cat                state.Catalog // Catalog, decoded (catalog, on first use)
+	catRead            bool          // cat was decoded, or failed to with catErr
+	catErr             error
 }
 
 // UsingEntry is one column's conversion in a cache entry.
@@ -364,6 +370,9 @@ func (c *Cache) readFile(key string) *Cached {
 // matches reports whether the declared extensions' default versions on the
 // server on conn are still those the entry was made with.
 func (e *Cached) matches(ctx context.Context, conn *pgx.Conn) bool {
+	if e.adopted != nil {
+		return true // the extensions are normalized with the changed tables
+	}
 	d, err := extensionDefaults(ctx, conn, e.Extensions)
 	return err == nil && d == e.ExtensionDefaults
 }
@@ -398,6 +407,9 @@ func (e *Cached) For(current *state.State, h *HCL) *state.State {
 // structure the engine knows), and records that in the entry; an entry
 // that does not is removed, and the caller normalizes.
 func (e *Cached) load(h *HCL) (*state.State, error) {
+	if e.adopted != nil {
+		return e.adopted, nil
+	}
 	st, err := e.state()
 	if err != nil {
 		return nil, err

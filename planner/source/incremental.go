@@ -354,7 +354,10 @@ func normalizeChanged(h *HCL, base *Cached, load func(declared *state.State) (*s
 		}
 		changed[b.schema+"\x00"+b.name] = true
 	}
-	if len(changed) == 0 && len(removed) == 0 {
+	// A base of the target's own (adoptedBase) is taken even when nothing
+	// changed: its schemas, extensions and enums are normalized all the
+	// same, and checked against the target's (compose).
+	if len(changed) == 0 && len(removed) == 0 && base.adopted == nil {
 		return nil, nil, errNotIncremental
 	}
 	// The tables by name alone, for references without a schema (looking
@@ -450,8 +453,14 @@ func normalizeChanged(h *HCL, base *Cached, load func(declared *state.State) (*s
 		return nil, nil, errNotIncremental
 	}
 	st := b.st
+	base.normalized, base.tables = len(again), len(tables)
 	if err := compose(st, norm, again, gone); err != nil {
 		return nil, nil, errNotIncremental
+	}
+	if base.adopted != nil {
+		// The target's extensions are as installed; the desired state's
+		// stay as declared, as a normalization leaves them.
+		st.Extensions = adoptedExtensions(norm.Extensions, h)
 	}
 	// A new state: the entry's fingerprint is the base's. Its unchanged
 	// tables hash as the base's did, when reading the entry back hashed
@@ -481,8 +490,13 @@ func withoutForeignKeys(src []byte, fks [][2]int) []byte {
 // entries. It fails (the state is then normalized whole) when norm's
 // catalog disagrees with base's on anything the tables do not own.
 func compose(base, norm *state.State, again, gone map[string]bool) error {
+	seqs := ownedSequences(base.Catalog, norm.Catalog)
 	owned := func(k state.CatalogKey) (string, bool) {
 		switch {
+		case k.Kind == state.CatalogSequence:
+			// A sequence a column owns (serial) is its table's.
+			t, ok := seqs[k.Schema+"\x00"+k.Name]
+			return t, ok
 		case k.Kind == state.CatalogDepends:
 			obj, _, ok := state.DependsOn(k)
 			if !ok {
@@ -600,6 +614,59 @@ func compose(base, norm *state.State, again, gone map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// ownedSequences are the sequences ("schema\x00name") the columns of cats
+// own, by their tables ("schema\x00table"), from the columns' descriptions
+// ("... owns sequence public.t_id_seq"). A sequence whose name the
+// description quotes otherwise than quoteIdent (a keyword) is left out: it
+// belongs to no table, and a change is then normalized whole.
+func ownedSequences(cats ...state.Catalog) map[string]string {
+	const marker = "owns sequence "
+	out := make(map[string]string)
+	for _, cat := range cats {
+		for k, v := range cat {
+			if k.Kind != state.CatalogColumn {
+				continue
+			}
+			i := strings.Index(v, marker)
+			if i < 0 {
+				continue
+			}
+			rest := v[i+len(marker):]
+			if j := strings.Index(rest, " comment '"); j >= 0 {
+				rest = rest[:j]
+			}
+			for _, q := range strings.Split(rest, ", ") {
+				out[q] = k.Schema + "\x00" + k.Table
+			}
+		}
+	}
+	// The keys as the descriptions quote them, for the catalog's names.
+	named := make(map[string]string, len(out))
+	for _, cat := range cats {
+		for k := range cat {
+			if k.Kind != state.CatalogSequence {
+				continue
+			}
+			if t, ok := out[quoteIdent(k.Schema)+"."+quoteIdent(k.Name)]; ok {
+				named[k.Schema+"\x00"+k.Name] = t
+			}
+		}
+	}
+	return named
+}
+
+// plainIdent is a name quote_ident leaves as it is (keywords aside).
+var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// quoteIdent is a name as PostgreSQL's quote_ident prints it, but for
+// keywords (printed plain here).
+func quoteIdent(s string) string {
+	if plainIdent.MatchString(s) {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
 // sameEnums points a column's enum type (or array of one) at the base's

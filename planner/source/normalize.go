@@ -70,6 +70,10 @@ type DevDatabase struct {
 	later *sync.WaitGroup
 	// kept, when not nil, is the entry RestoreKept took from the target.
 	kept *keptState
+	// adopt, when not nil, gives the target's state (AdoptFrom); adopted
+	// says what Load made of it.
+	adopt   func() (*state.State, state.Catalog)
+	adopted *adoption
 	// aheadScratch and aheadConn are what OpenAhead opens for Load and Apart.
 	aheadScratch *pendingScratch
 	aheadConn    *pendingConn
@@ -245,8 +249,11 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 	// left to the server (dropDetached), which unlinks the database's files
 	// while the state is stored and the plan computed, and after keel
 	// exits; otherwise keel waits for it.
+	// Files with neither an entry nor a base, planned against a target
+	// read first, are made on the target's state (see adoptedBase).
+	adopting := dev.Cache != nil && dev.entry == nil && baseKey == "" && dev.adopt != nil && dev.adopted != nil
 	var sc *pendingScratch
-	if _, off := scratchEnv(); !off && !dev.NoScratch && (baseKey != "" || h.size() < scratchBytes) {
+	if _, off := scratchEnv(); !off && !dev.NoScratch && (baseKey != "" || adopting || h.size() < scratchBytes) {
 		if sc = dev.aheadScratch.take(); sc == nil {
 			sc = dev.startScratch(ctx)
 		}
@@ -301,8 +308,8 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 	if baseKey != "" {
 		base = dev.Cache.readFile(baseKey)
 	}
-	if base != nil {
-		changedIn := func(declared *state.State) (*state.State, error) {
+	changedOn := func(base *Cached) func(declared *state.State) (*state.State, error) {
+		return func(declared *state.State) (*state.State, error) {
 			if sc.get() != nil && !base.matches(ctx, dev.admin.Pgx()) {
 				return nil, errNotIncremental
 			}
@@ -320,7 +327,9 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 			})
 			return norm, err
 		}
-		if st, set, err := normalizeChanged(h, base, changedIn); err == nil {
+	}
+	if base != nil {
+		if st, set, err := normalizeChanged(h, base, changedOn(base)); err == nil {
 			changedLoads.Add(1)
 			trace.Mark(ctx, "desired state: the changed tables normalized on the entry of the files' earlier form")
 			dev.tookKept(baseKey, true)
@@ -331,6 +340,20 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 			}
 			return st, release()
 		}
+	}
+	if adopting {
+		if ab := dev.adoptedBase(ctx); ab != nil {
+			if st, set, err := normalizeChanged(h, ab, changedOn(ab)); err == nil {
+				adoptedLoads.Add(1)
+				*dev.adopted = adoption{done: true, taken: ab.tables - ab.normalized, normalized: ab.normalized}
+				trace.Mark(ctx, "desired state: %d tables taken as the database has them, %d normalized", ab.tables-ab.normalized, ab.normalized)
+				if key != "" {
+					dev.Cache.put(ctx, key, st, dev.admin, h, set, "", free)
+				}
+				return st, release()
+			}
+		}
+		trace.Mark(ctx, "desired state: not made on the database's tables")
 	}
 	declared, err := h.Parsed()
 	if err != nil {

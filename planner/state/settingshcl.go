@@ -219,17 +219,22 @@ func editBlock(body *hclwrite.Body, be *blockEdits) {
 	}
 }
 
+// CannotWriteMarker starts a comment line of printed HCL saying what keel's
+// HCL cannot say there (note, noteAttr): a block with it says less than the
+// catalog.
+const CannotWriteMarker = "keel cannot write this here: "
+
 // note is a line of comment saying what keel's HCL cannot say here: the
 // catalog's object (its name printed as plans print it, on one line) and
 // its description.
 func note(what, value string) string {
-	return fmt.Sprintf("keel cannot write this here: %s is %s", what, strconv.Quote(value))
+	return fmt.Sprintf(CannotWriteMarker+"%s is %s", what, strconv.Quote(value))
 }
 
 // noteAttr is a line of comment saying that an attribute found no block to
 // go in.
 func noteAttr(where string, a settingAttr) string {
-	return fmt.Sprintf("keel cannot write this here: %s: %s = %s", where, a.name, strings.Join(strings.Fields(string(a.tokens.Bytes())), " "))
+	return fmt.Sprintf(CannotWriteMarker+"%s: %s = %s", where, a.name, strings.Join(strings.Fields(string(a.tokens.Bytes())), " "))
 }
 
 // blockPathName shows a block's path in its table: column "x", identity.

@@ -1,0 +1,259 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"keel/internal/trace"
+	"keel/planner/pg"
+	"keel/planner/plan"
+	"keel/planner/state"
+
+	"ariga.io/atlas/sql/postgres"
+	"ariga.io/atlas/sql/schema"
+)
+
+// A database keel never applied has no kept state, and a fresh runner's
+// cache holds nothing: its first plan would normalize the whole desired
+// state, creating every table again in a throwaway database (at 1,000
+// tables, longer than PostgreSQL takes to create them on one connection).
+// Such a database is mostly adopted: its files are what keel inspect
+// printed of it, and its tables are, in PostgreSQL's normal form, what the
+// files say. So a plan that reads the target before normalizing (see
+// AdoptFrom) prints the target's tables as keel inspect does
+// (state.MarshalHCL) and takes the target's state as the base of the files'
+// change (normalizeChanged): a table whose block is, byte for byte, the
+// block printed of the table in the database is taken as the database has
+// it; the tables whose blocks differ, and those whose foreign keys point at
+// them, are normalized in a scratch database as after any change. The
+// schemas, extensions and enums are always normalized there, and what
+// PostgreSQL's catalog says of them there must be what it says in the
+// target (compose), else the whole desired state is normalized: so a
+// database with objects the files leave out (a view, a grant, a trigger)
+// is never taken for them. KEEL_CACHE=off normalizes the whole state.
+
+// AdoptFrom gives Load the target's state and catalog, as the plan read
+// them (read waits for them; nil when they could not be read): for files
+// with no cache entry, no base and no kept state, the target is then the
+// base of their change (see above). Only for a dev server that is the
+// target's (the same server prints the same catalog).
+func (d *DevDatabase) AdoptFrom(read func() (*state.State, state.Catalog)) {
+	d.adopt = read
+	if d.adopted == nil {
+		d.adopted = &adoption{}
+	}
+}
+
+// Adopted says, after Load, whether the desired state was made on the
+// target's state: how many tables were taken as the database has them, and
+// how many normalized.
+func (d *DevDatabase) Adopted() (taken, normalized int, ok bool) {
+	if d.adopted == nil || !d.adopted.done {
+		return 0, 0, false
+	}
+	return d.adopted.taken, d.adopted.normalized, true
+}
+
+// adoption is what Load made of the target's state (done, when it took it).
+type adoption struct {
+	done              bool
+	taken, normalized int
+}
+
+// adoptedLoads counts the desired states made on the target's state.
+var adoptedLoads atomic.Int64
+
+// AdoptedLoads is how many desired states this process made on the
+// target's state (for tests).
+func AdoptedLoads() int64 { return adoptedLoads.Load() }
+
+// adoptedBase is the target's state as a base entry: its blocks as
+// state.MarshalHCL prints them, its realm (a copy: the plan compares the
+// target's own) and its catalog. Nil when the target could not be read, or
+// holds what a base cannot (indexes left invalid, objects keel does not
+// manage), or does not print.
+func (d *DevDatabase) adoptedBase(ctx context.Context) *Cached {
+	if d.adopt == nil {
+		return nil
+	}
+	target, cat := d.adopt()
+	if target == nil || cat == nil || target.Realm == nil || len(target.Invalid) > 0 || len(target.NotManaged) > 0 {
+		return nil
+	}
+	printed, err := state.MarshalHCL(&state.State{Realm: target.Realm, Extensions: target.Extensions, Catalog: cat})
+	if err != nil {
+		return nil
+	}
+	set, ok := scanChanged([]string{"the database"}, [][]byte{printed}, nil)
+	if !ok || !set.eligible {
+		return nil
+	}
+	// A table whose block may not say all the catalog says is normalized
+	// as if it had changed.
+	hashes := set.hashes()
+	unprinted := tablesNotPrinted(target.Realm, cat, set.blocks)
+	for id, b := range set.blocks {
+		if b.kind == "table" && unprinted[b.schema+"\x00"+b.name] {
+			hashes[id] = "not printed whole: " + id
+		}
+	}
+	enc, err := state.EncodeRealm(target.Realm)
+	if err != nil {
+		return nil
+	}
+	realm, err := state.DecodeRealm(enc)
+	if err != nil {
+		return nil
+	}
+	own := make(state.Catalog, len(cat))
+	for k, v := range cat {
+		own[k] = v
+	}
+	trace.Mark(ctx, "desired state: the database's tables printed as keel inspect prints them")
+	return &Cached{Blocks: hashes, BlockRefs: set.refs(), Verified: true,
+		adopted: &state.State{Realm: realm, Catalog: own}}
+}
+
+// adoptedExtensions are the extensions normalized with the skeleton (as
+// declared), at their declarations in h's files.
+func adoptedExtensions(norm []plan.Extension, h *HCL) []plan.Extension {
+	out := make([]plan.Extension, len(norm))
+	copy(out, norm)
+	for i, x := range out {
+		out[i].Pos = ""
+		prefix := []byte("extension " + strconv.Quote(x.Name))
+		for f, src := range h.srcs {
+			line := 1
+			for rest := src; len(rest) > 0; line++ {
+				if bytes.HasPrefix(rest, prefix) && out[i].Pos == "" {
+					out[i].Pos = fmt.Sprintf("%s:%d", h.Files[f], line)
+				}
+				nl := bytes.IndexByte(rest, '\n')
+				if nl < 0 {
+					break
+				}
+				rest = rest[nl+1:]
+			}
+		}
+	}
+	return out
+}
+
+// OnServerOf says whether d normalizes on the server of target's
+// connection (no dev_url server of its own).
+func (d DevDatabase) OnServerOf(target *pg.Conn) bool {
+	return d.Server == nil || d.Server == target.DB()
+}
+
+// tablesNotPrinted are the tables ("schema\x00table") whose blocks, as
+// keel inspect prints them, may not say all the catalog says: taken as the
+// database has them, such a table would hide what a whole normalization
+// of its block shows (a plan that drops what the block leaves out). Each
+// check is of something the printer is known to leave out or print in a
+// form that does not load (testdata/adopt in the corpus tests): a
+// column, constraint or index of the catalog that the realm does not hold
+// or the engine does not print (an exclusion constraint); a constraint that
+// is not a primary key, foreign key, check or unique key, or is NO INHERIT;
+// a primary key not named as PostgreSQL names it; a collation on a column
+// or in an index; a type written as sql("..."); and what the printer says
+// it cannot write.
+func tablesNotPrinted(r *schema.Realm, cat state.Catalog, blocks map[string]*hclBlock) map[string]bool {
+	out := make(map[string]bool)
+	names := make(map[string]bool)
+	for _, s := range r.Schemas {
+		for _, t := range s.Tables {
+			table := s.Name + "\x00" + t.Name
+			at := table + "\x00"
+			for _, c := range t.Columns {
+				names[at+state.CatalogColumn+"\x00"+c.Name] = true
+				if hasCollation(c.Attrs) {
+					out[table] = true
+				}
+			}
+			constraint := func(name string) { names[at+state.CatalogConstraint+"\x00"+name] = true }
+			index := func(name string) { names[at+state.CatalogIndex+"\x00"+name] = true }
+			if pk := t.PrimaryKey; pk != nil {
+				if pk.Name != t.Name+"_pkey" {
+					out[table] = true
+				}
+				constraint(pk.Name)
+				index(pk.Name)
+			}
+			for _, fk := range t.ForeignKeys {
+				constraint(fk.Symbol)
+			}
+			for _, idx := range t.Indexes {
+				if !printedIndex(idx) {
+					continue
+				}
+				constraint(idx.Name) // a unique constraint is its index
+				index(idx.Name)
+			}
+			for _, a := range t.Attrs {
+				if c, ok := a.(*schema.Check); ok {
+					constraint(c.Name)
+				}
+			}
+		}
+	}
+	for k, v := range cat {
+		if k.Table == "" {
+			continue
+		}
+		table := k.Schema + "\x00" + k.Table
+		switch k.Kind {
+		case state.CatalogColumn, state.CatalogConstraint, state.CatalogIndex:
+			if !names[table+"\x00"+k.Kind+"\x00"+k.Name] {
+				out[table] = true
+			}
+		}
+		switch {
+		case k.Kind == state.CatalogConstraint && (!constraintPrinted(v) || strings.Contains(v, " NO INHERIT")):
+			out[table] = true
+		case k.Kind == state.CatalogIndex && strings.Contains(v, " COLLATE "):
+			out[table] = true
+		}
+	}
+	for _, b := range blocks {
+		if b.kind == "table" && (bytes.Contains(b.src, []byte("type = sql(")) || bytes.Contains(b.src, []byte(state.CannotWriteMarker))) {
+			out[b.schema+"\x00"+b.name] = true
+		}
+	}
+	return out
+}
+
+// constraintPrinted says whether a constraint's definition is of a kind the
+// printer writes: a primary key, foreign key, check or unique key.
+func constraintPrinted(def string) bool {
+	for _, p := range []string{"PRIMARY KEY ", "FOREIGN KEY ", "CHECK ", "UNIQUE "} {
+		if strings.HasPrefix(def, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCollation says whether attrs hold a collation.
+func hasCollation(attrs []schema.Attr) bool {
+	for _, a := range attrs {
+		if _, ok := a.(*schema.Collation); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// printedIndex says whether the engine prints an index of its realm: its
+// open-source build prints no exclusion constraint.
+func printedIndex(idx *schema.Index) bool {
+	for _, a := range idx.Attrs {
+		if c, ok := a.(*postgres.Constraint); ok && c.IsExclude() {
+			return false
+		}
+	}
+	return true
+}
