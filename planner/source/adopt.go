@@ -84,7 +84,17 @@ func (d *DevDatabase) adoptedBase(ctx context.Context) *Cached {
 	if target == nil || cat == nil || target.Realm == nil || len(target.Invalid) > 0 || len(target.NotManaged) > 0 {
 		return nil
 	}
-	printed, err := state.MarshalHCL(&state.State{Realm: target.Realm, Extensions: target.Extensions, Catalog: cat})
+	// A copy: the plan compares the target's own realm, and printing
+	// changes what it prints for a moment (marshalRealm).
+	enc, err := state.EncodeRealm(target.Realm)
+	if err != nil {
+		return nil
+	}
+	realm, err := state.DecodeRealm(enc)
+	if err != nil {
+		return nil
+	}
+	printed, err := state.MarshalHCL(&state.State{Realm: realm, Extensions: target.Extensions, Catalog: cat})
 	if err != nil {
 		return nil
 	}
@@ -95,19 +105,11 @@ func (d *DevDatabase) adoptedBase(ctx context.Context) *Cached {
 	// A table whose block may not say all the catalog says is normalized
 	// as if it had changed.
 	hashes := set.hashes()
-	unprinted := tablesNotPrinted(target.Realm, cat, set.blocks)
+	unprinted := tablesNotPrinted(realm, cat, set.blocks)
 	for id, b := range set.blocks {
 		if b.kind == "table" && unprinted[b.schema+"\x00"+b.name] {
 			hashes[id] = "not printed whole: " + id
 		}
-	}
-	enc, err := state.EncodeRealm(target.Realm)
-	if err != nil {
-		return nil
-	}
-	realm, err := state.DecodeRealm(enc)
-	if err != nil {
-		return nil
 	}
 	own := make(state.Catalog, len(cat))
 	for k, v := range cat {
