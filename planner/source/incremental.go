@@ -492,31 +492,12 @@ func withoutForeignKeys(src []byte, fks [][2]int) []byte {
 func compose(base, norm *state.State, again, gone map[string]bool) error {
 	seqs := ownedSequences(base.Catalog, norm.Catalog)
 	owned := func(k state.CatalogKey) (string, bool) {
-		switch {
-		case k.Kind == state.CatalogSequence:
+		if k.Kind == state.CatalogSequence {
 			// A sequence a column owns (serial) is its table's.
 			t, ok := seqs[k.Schema+"\x00"+k.Name]
 			return t, ok
-		case k.Kind == state.CatalogDepends:
-			obj, _, ok := state.DependsOn(k)
-			if !ok {
-				return "", false
-			}
-			if obj.Kind == state.CatalogTable {
-				return obj.Schema + "\x00" + obj.Name, true
-			}
-			if obj.Table != "" {
-				return obj.Schema + "\x00" + obj.Table, true
-			}
-			return "", false
-		case k.Kind == state.CatalogTable:
-			return k.Schema + "\x00" + k.Name, true
-		case state.IsObjectKind(k.Kind):
-			return "", false
-		case k.Table != "":
-			return k.Schema + "\x00" + k.Table, true
 		}
-		return "", false
+		return tableOf(k)
 	}
 	// What no table owns (schemas, enums, extensions) must be the same.
 	for k, v := range norm.Catalog {
@@ -614,6 +595,33 @@ func compose(base, norm *state.State, again, gone map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// tableOf is the table ("schema\x00table") a catalog entry describes
+// part of (a column, a constraint, a setting, what depends on it); ok is
+// false for schemas, enums, extensions and objects beside tables.
+func tableOf(k state.CatalogKey) (string, bool) {
+	switch {
+	case k.Kind == state.CatalogDepends:
+		obj, _, ok := state.DependsOn(k)
+		if !ok {
+			return "", false
+		}
+		if obj.Kind == state.CatalogTable {
+			return obj.Schema + "\x00" + obj.Name, true
+		}
+		if obj.Table != "" {
+			return obj.Schema + "\x00" + obj.Table, true
+		}
+		return "", false
+	case k.Kind == state.CatalogTable:
+		return k.Schema + "\x00" + k.Name, true
+	case state.IsObjectKind(k.Kind):
+		return "", false
+	case k.Table != "":
+		return k.Schema + "\x00" + k.Table, true
+	}
+	return "", false
 }
 
 // ownedSequences are the sequences ("schema\x00name") the columns of cats
