@@ -35,6 +35,7 @@ func TestPlansMadeOnTheDatabaseAreWholeNormalizations(t *testing.T) {
 		adopted, taken, normal int
 		compared               int
 		made                   = make(map[string][2]int) // tables taken, normalized
+		skipped                []string
 	)
 	// The runs share scratch databases (three runs at once use three).
 	scratch := fmt.Sprintf("keel_scratch_adopt_%d", os.Getpid())
@@ -72,6 +73,7 @@ func TestPlansMadeOnTheDatabaseAreWholeNormalizations(t *testing.T) {
 			for _, r := range results {
 				planned++
 				if !r.ok {
+					skipped = append(skipped, r.name+": "+r.why)
 					continue
 				}
 				compared++
@@ -88,7 +90,8 @@ func TestPlansMadeOnTheDatabaseAreWholeNormalizations(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d of %d plans compared; %d made on the database's tables: %d tables taken, %d normalized", compared, planned, adopted, taken, normal)
+	t.Logf("%d of %d plans compared; %d made on the database's tables: %d tables taken, %d normalized; not compared: %s",
+		compared, planned, adopted, taken, normal, strings.Join(skipped, "; "))
 	// Cases with views, functions, partitions, ... are normalized whole
 	// (normalizeChanged does not take them); those with tables only are
 	// made on the database's tables. In exotic.sql, of 32 tables, the six
@@ -111,7 +114,8 @@ func TestPlansMadeOnTheDatabaseAreWholeNormalizations(t *testing.T) {
 type adopted struct {
 	name          string
 	with, without *plan.Plan
-	ok            bool // false when the file does not print, or both plans fail alike
+	ok            bool   // false when the file does not print, or both plans fail alike
+	why           string // why not ok
 }
 
 // adoptedAndWhole plans A towards B's file as keel inspect prints it, and
@@ -153,6 +157,7 @@ func adoptedAndWhole(t *testing.T, c pair, scratch string) []adopted {
 		printed, _, err := inspect.PrintHCL(ctx, conn, nil)
 		conn.Close()
 		if err != nil {
+			r.why = "keel inspect: " + err.Error()
 			out = append(out, r)
 			continue
 		}
@@ -178,10 +183,12 @@ func adoptedAndWhole(t *testing.T, c pair, scratch string) []adopted {
 		r.without, errWithout = planWith(source.DevDatabase{Scratch: scratch})
 		switch {
 		case errWith != nil && errWithout != nil:
+			r.why = "both plans fail: " + errWithout.Error()
 			if errWith.Error() != errWithout.Error() {
 				t.Errorf("%s: the plans fail differently: %v; whole: %v", f.name, errWith, errWithout)
 			}
 		case errWith != nil || errWithout != nil:
+			r.why = "one plan fails"
 			t.Errorf("%s: one plan fails: %v; whole: %v", f.name, errWith, errWithout)
 		default:
 			r.ok = true

@@ -3,11 +3,13 @@ package source
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
-	"strconv"
-	"strings"
 	"maps"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -97,7 +99,7 @@ func (d *DevDatabase) adoptedBase(ctx context.Context) *Cached {
 	if err != nil {
 		return nil
 	}
-	set, ok := printBlocks(realm, target.Extensions, cat)
+	set, ok := printBlocks(realm, target.Extensions, cat, d.adoptHashes)
 	if !ok || !set.eligible {
 		return nil
 	}
@@ -132,7 +134,12 @@ const printChunk = 250
 // the whole realm (nothing of it looks at the other tables once the realm
 // is left out, which marshalRealm does too); the schemas, enums and
 // extensions are printed once, without tables.
-func printBlocks(r *schema.Realm, exts []plan.Extension, cat state.Catalog) (*blockSet, bool) {
+//
+// want, when not nil, are the hashes of the files' blocks: once more
+// printed tables than a quarter (and 8) have blocks the files do not have,
+// the files are normalized whole anyway (normalizeChanged): printing stops
+// there, and ok is false.
+func printBlocks(r *schema.Realm, exts []plan.Extension, cat state.Catalog, want map[string]bool) (*blockSet, bool) {
 	deps := false
 	type chunkTable struct {
 		s *schema.Schema
@@ -251,18 +258,35 @@ func printBlocks(r *schema.Realm, exts []plan.Extension, cat state.Catalog) (*bl
 		next <- i
 	}
 	close(next)
+	var differ atomic.Int64 // printed tables whose blocks the files do not have
+	limit := int64(max(8, len(all)/4))
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range next {
+				if want != nil && differ.Load() > limit {
+					continue
+				}
 				if i == len(chunks) {
 					sets[i], oks[i] = print(nil, exts, maps.Clone(rest))
 					continue
 				}
 				sets[i], oks[i] = print(chunks[i], exts, make(state.Catalog))
+				if want != nil && oks[i] {
+					n := 0
+					for h := range maps.Values(sets[i].hashes()) {
+						if !want[h] {
+							n++
+						}
+					}
+					differ.Add(int64(n))
+				}
 			}
 		})
 	}
 	wg.Wait()
+	if want != nil && differ.Load() > limit {
+		return nil, false
+	}
 	out := &blockSet{blocks: make(map[string]*hclBlock), eligible: true}
 	for i, set := range sets {
 		if !oks[i] {
@@ -274,6 +298,24 @@ func printBlocks(r *schema.Realm, exts []plan.Extension, cat state.Catalog) (*bl
 		}
 	}
 	return out, true
+}
+
+// blockHashes are the hashes of the top-level blocks of srcs as found by
+// their layout (state.LayoutBlocks), as blockSet.hashes computes them; nil
+// when a file is laid out otherwise.
+func blockHashes(srcs [][]byte) map[string]bool {
+	out := make(map[string]bool)
+	for _, src := range srcs {
+		pieces, ok := state.LayoutBlocks(src)
+		if !ok {
+			return nil
+		}
+		for _, p := range pieces {
+			sum := sha256.Sum256(src[p[0]:p[1]])
+			out[hex.EncodeToString(sum[:12])] = true
+		}
+	}
+	return out
 }
 
 // adoptedExtensions are the extensions normalized with the skeleton (as

@@ -63,7 +63,7 @@ CREATE SCHEMA other; CREATE TYPE mood AS ENUM ('calm', 'busy');
 	if !ok {
 		t.Fatal("the whole print does not read")
 	}
-	got, ok := printBlocks(st.Realm, st.Extensions, cat)
+	got, ok := printBlocks(st.Realm, st.Extensions, cat, nil)
 	if !ok || !got.eligible || !want.eligible {
 		t.Fatalf("printed in chunks: ok %v, eligible %v (whole: %v)", ok, got != nil && got.eligible, want.eligible)
 	}

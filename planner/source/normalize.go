@@ -74,6 +74,8 @@ type DevDatabase struct {
 	// says what Load made of it.
 	adopt   func() (*state.State, state.Catalog)
 	adopted *adoption
+	// adoptHashes are the hashes of the files' blocks, for adoptedBase.
+	adoptHashes map[string]bool
 	// aheadScratch and aheadConn are what OpenAhead opens for Load and Apart.
 	aheadScratch *pendingScratch
 	aheadConn    *pendingConn
@@ -342,6 +344,7 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		}
 	}
 	if adopting {
+		dev.adoptHashes = blockHashes(h.srcs)
 		if ab := dev.adoptedBase(ctx); ab != nil {
 			if st, set, err := normalizeChanged(h, ab, changedOn(ab)); err == nil {
 				adoptedLoads.Add(1)
@@ -354,6 +357,11 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 			}
 		}
 		trace.Mark(ctx, "desired state: not made on the database's tables")
+		// A large state is created in a throwaway database: made while
+		// the files are parsed.
+		if h.size() >= scratchBytes {
+			throwaway()
+		}
 	}
 	declared, err := h.Parsed()
 	if err != nil {
