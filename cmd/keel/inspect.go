@@ -8,6 +8,7 @@ import (
 
 	"keel/planner/inspect"
 	"keel/planner/plan"
+	"keel/planner/source"
 )
 
 // inspectCmd needs no profile: --url (or the libpq variables) says which
@@ -33,9 +34,19 @@ func (c *inspectCmd) Run(ctx context.Context, r *resolved, s *streams) error {
 		return err
 	}
 	defer conn.Close()
-	out, _, err := inspect.PrintHCL(ctx, conn, r.profile.Schemas)
+	out, st, err := inspect.PrintHCL(ctx, conn, r.profile.Schemas)
 	if err != nil {
 		return err
+	}
+	// What the file says less of than the database has: a plan of it
+	// would change those tables.
+	if less := source.PrintedWithLess(st, out); len(less) > 0 {
+		what := fmt.Sprintf("%d tables are", len(less))
+		if len(less) == 1 {
+			what = "1 table is"
+		}
+		fmt.Fprintf(s.err, "keel: warning: %s printed with less than the database has; a plan of this file changes what it leaves out (see README, Not done yet):\n  %s\n",
+			what, strings.Join(less, "\n  "))
 	}
 	live, err := inspect.OpenLive(ctx, conn)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,7 +109,7 @@ func (d *DevDatabase) adoptedBase(ctx context.Context) *Cached {
 	hashes := set.hashes()
 	unprinted := tablesNotPrinted(realm, cat, set.blocks)
 	for id, b := range set.blocks {
-		if b.kind == "table" && unprinted[b.schema+"\x00"+b.name] {
+		if _, less := unprinted[b.schema+"\x00"+b.name]; b.kind == "table" && less {
 			hashes[id] = "not printed whole: " + id
 		}
 	}
@@ -374,8 +375,13 @@ func (d DevDatabase) OnServerOf(target *pg.Conn) bool {
 // a primary key not named as PostgreSQL names it; a collation on a column
 // or in an index; a type written as sql("..."); and what the printer says
 // it cannot write.
-func tablesNotPrinted(r *schema.Realm, cat state.Catalog, blocks map[string]*hclBlock) map[string]bool {
-	out := make(map[string]bool)
+func tablesNotPrinted(r *schema.Realm, cat state.Catalog, blocks map[string]*hclBlock) map[string]string {
+	out := make(map[string]string) // the first reason, in sort order
+	note := func(table, why string) {
+		if was, ok := out[table]; !ok || why < was {
+			out[table] = why
+		}
+	}
 	names := make(map[string]bool)
 	for _, s := range r.Schemas {
 		for _, t := range s.Tables {
@@ -384,14 +390,14 @@ func tablesNotPrinted(r *schema.Realm, cat state.Catalog, blocks map[string]*hcl
 			for _, c := range t.Columns {
 				names[at+state.CatalogColumn+"\x00"+c.Name] = true
 				if hasCollation(c.Attrs) {
-					out[table] = true
+					note(table, "column "+strconv.Quote(c.Name)+": its collation")
 				}
 			}
 			constraint := func(name string) { names[at+state.CatalogConstraint+"\x00"+name] = true }
 			index := func(name string) { names[at+state.CatalogIndex+"\x00"+name] = true }
 			if pk := t.PrimaryKey; pk != nil {
 				if pk.Name != t.Name+"_pkey" {
-					out[table] = true
+					note(table, "primary key "+strconv.Quote(pk.Name)+": its name")
 				}
 				constraint(pk.Name)
 				index(pk.Name)
@@ -421,21 +427,45 @@ func tablesNotPrinted(r *schema.Realm, cat state.Catalog, blocks map[string]*hcl
 		switch k.Kind {
 		case state.CatalogColumn, state.CatalogConstraint, state.CatalogIndex:
 			if !names[table+"\x00"+k.Kind+"\x00"+k.Name] {
-				out[table] = true
+				note(table, k.Kind+" "+strconv.Quote(k.Name)+": not printed at all")
 			}
 		}
 		switch {
-		case k.Kind == state.CatalogConstraint && (!constraintPrinted(v) || strings.Contains(v, " NO INHERIT")):
-			out[table] = true
+		case k.Kind == state.CatalogConstraint && !constraintPrinted(v):
+			note(table, "constraint "+strconv.Quote(k.Name)+": not printed at all")
+		case k.Kind == state.CatalogConstraint && strings.Contains(v, " NO INHERIT"):
+			note(table, "constraint "+strconv.Quote(k.Name)+": its NO INHERIT")
 		case k.Kind == state.CatalogIndex && strings.Contains(v, " COLLATE "):
-			out[table] = true
+			note(table, "index "+strconv.Quote(k.Name)+": its collation")
 		}
 	}
 	for _, b := range blocks {
-		if b.kind == "table" && (bytes.Contains(b.src, []byte("type = sql(")) || bytes.Contains(b.src, []byte(state.CannotWriteMarker))) {
-			out[b.schema+"\x00"+b.name] = true
+		switch {
+		case b.kind != "table":
+		case bytes.Contains(b.src, []byte("type = sql(")):
+			note(b.schema+"\x00"+b.name, "a column type printed as sql(...), which may not load")
+		case bytes.Contains(b.src, []byte(state.CannotWriteMarker)):
+			note(b.schema+"\x00"+b.name, "what its comment line says keel cannot write")
 		}
 	}
+	return out
+}
+
+// PrintedWithLess lists the tables of st (read with its catalog) that
+// printed, the HCL keel inspect printed of it, says less of than the
+// catalog (see tablesNotPrinted), each as "schema.table: why", sorted; nil
+// when printed is not laid out as keel prints.
+func PrintedWithLess(st *state.State, printed []byte) []string {
+	set, ok := scanChanged([]string{"printed"}, [][]byte{printed}, nil)
+	if !ok || st.Realm == nil {
+		return nil
+	}
+	var out []string
+	for t, why := range tablesNotPrinted(st.Realm, st.Catalog, set.blocks) {
+		schemaName, name, _ := strings.Cut(t, "\x00")
+		out = append(out, plan.DisplayPart(schemaName)+"."+plan.DisplayPart(name)+": "+why)
+	}
+	sort.Strings(out)
 	return out
 }
 
