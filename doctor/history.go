@@ -130,10 +130,10 @@ func keptCheck(ctx context.Context, conn *pgx.Conn, f *facts) Check {
 	role := pgx.Identifier{f.user}.Sanitize()
 	switch {
 	case !exists:
-		c.Message = fmt.Sprintf("no apply has kept a normalized state in %s yet (each apply does, also one that finds the database matching): until one has, a plan with an empty cache normalizes the whole desired state", source.KeptTable)
+		c.Message = fmt.Sprintf("no apply has kept a normalized state in %s yet (each apply does, also one that finds the database matching): until one has, a plan with an empty cache normalizes the desired state again, but for the tables whose blocks are as keel inspect prints them", source.KeptTable)
 	case !readable:
 		c.Status = Warn
-		c.Message = fmt.Sprintf("role %q cannot read %s: a plan with an empty cache (a fresh CI runner) normalizes the whole desired state instead of starting from the state the last apply kept", f.user, source.KeptTable)
+		c.Message = fmt.Sprintf("role %q cannot read %s: a plan with an empty cache (a fresh CI runner) normalizes the desired state again (but for the tables whose blocks are as keel inspect prints them) instead of starting from the state the last apply kept", f.user, source.KeptTable)
 		c.Fix = fmt.Sprintf("GRANT USAGE ON SCHEMA %s TO %s; GRANT SELECT ON %s TO %s (or GRANT pg_read_all_data TO %[2]s)", plan.KeelSchema, role, source.KeptTable, role)
 	default:
 		c.Message = fmt.Sprintf("role %q may read %s: a plan with an empty cache starts from the state the last apply kept", f.user, source.KeptTable)

@@ -217,7 +217,7 @@ func matches(ctx context.Context, sess *apply.Session, r *resolved, s *streams, 
 		var err error
 		if made, err = sess.Adopt(ctx, p); err != nil {
 			fmt.Fprintf(s.err, "keel: the database matches, but keel cannot make its schema to keep the normalized state in "+
-				"(until it can, a plan on a runner with an empty cache normalizes the whole desired state): %v\n", err)
+				"(until it can, a plan on a runner with an empty cache normalizes the desired state again, but for the tables whose blocks are as keel inspect prints them): %v\n", err)
 		}
 	}
 	kept := keep(ctx, sess, r, s)
@@ -246,7 +246,7 @@ func matches(ctx context.Context, sess *apply.Session, r *resolved, s *streams, 
 func keep(ctx context.Context, sess *apply.Session, r *resolved, s *streams) bool {
 	kept, err := planner.Keep(ctx, sess.Conn(), r.desired, r.opts)
 	if err != nil {
-		fmt.Fprintf(s.err, "keel: %v (the next plan on a runner with an empty cache normalizes the whole desired state)\n", err)
+		fmt.Fprintf(s.err, "keel: %v (the next plan on a runner with an empty cache normalizes the desired state again, but for the tables whose blocks are as keel inspect prints them)\n", err)
 		return false
 	}
 	trace.Mark(ctx, "apply: normalized state kept")
