@@ -70,19 +70,14 @@ type adoption struct {
 	taken, normalized int
 }
 
-// adoptedLoads counts the desired states made on the target's state.
-var adoptedLoads atomic.Int64
-
-// AdoptedLoads is how many desired states this process made on the
-// target's state (for tests).
-func AdoptedLoads() int64 { return adoptedLoads.Load() }
-
 // adoptedBase is the target's state as a base entry: its blocks as
 // state.MarshalHCL prints them, its realm (a copy: the plan compares the
 // target's own) and its catalog. Nil when the target could not be read, or
 // holds what a base cannot (indexes left invalid, objects keel does not
 // manage), or does not print.
-func (d *DevDatabase) adoptedBase(ctx context.Context) *Cached {
+//
+// want are the hashes of the files' blocks (blockHashes), for printBlocks.
+func (d *DevDatabase) adoptedBase(ctx context.Context, want map[string]bool) *Cached {
 	if d.adopt == nil {
 		return nil
 	}
@@ -100,7 +95,7 @@ func (d *DevDatabase) adoptedBase(ctx context.Context) *Cached {
 	if err != nil {
 		return nil
 	}
-	set, ok := printBlocks(realm, target.Extensions, cat, d.adoptHashes)
+	set, ok := printBlocks(realm, target.Extensions, cat, want)
 	if !ok || !set.eligible {
 		return nil
 	}

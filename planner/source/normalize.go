@@ -74,8 +74,6 @@ type DevDatabase struct {
 	// says what Load made of it.
 	adopt   func() (*state.State, state.Catalog)
 	adopted *adoption
-	// adoptHashes are the hashes of the files' blocks, for adoptedBase.
-	adoptHashes map[string]bool
 	// aheadScratch and aheadConn are what OpenAhead opens for Load and Apart.
 	aheadScratch *pendingScratch
 	aheadConn    *pendingConn
@@ -344,10 +342,8 @@ func (h *HCL) Load(ctx context.Context, dev DevDatabase) (st *state.State, err e
 		}
 	}
 	if adopting {
-		dev.adoptHashes = blockHashes(h.srcs)
-		if ab := dev.adoptedBase(ctx); ab != nil {
+		if ab := dev.adoptedBase(ctx, blockHashes(h.srcs)); ab != nil {
 			if st, set, err := normalizeChanged(h, ab, changedOn(ab)); err == nil {
-				adoptedLoads.Add(1)
 				*dev.adopted = adoption{done: true, taken: ab.tables - ab.normalized, normalized: ab.normalized}
 				trace.Mark(ctx, "desired state: %d tables taken as the database has them, %d normalized", ab.tables-ab.normalized, ab.normalized)
 				if key != "" {
